@@ -1,0 +1,63 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from frontdesk import __version__
+from frontdesk.contacts.api import router as contacts_router
+from frontdesk.conversations.api import router as conversations_router
+from frontdesk.core.errors import install_error_handlers
+from frontdesk.core.logging import configure_logging, get_logger
+from frontdesk.core.middleware import RequestContext
+from frontdesk.intake.api import router as webchat_router
+from frontdesk.intake.webchat import WebchatService
+from frontdesk.knowledge.api import router as faq_router
+from frontdesk.ops.api import router as ops_router
+from frontdesk.queue.api import router as queue_router
+from frontdesk.runtime import Runtime
+from frontdesk.settings import Settings
+from frontdesk.tenants.api import router as tenants_router
+
+log = get_logger("frontdesk.app")
+
+
+def create_app(settings: Settings | None = None, *, workers: bool = True) -> FastAPI:
+    """Build the application; with ``workers`` it also runs the queue workers in process."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = Runtime.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        background = asyncio.create_task(
+            runtime.run_background(stop, settings.workers if workers else 0))
+        log.info("frontdesk_started", database=runtime.db.dialect,
+                 workers=settings.workers if workers else 0)
+        try:
+            yield
+        finally:
+            stop.set()
+            with suppress(asyncio.CancelledError):
+                await background
+            await runtime.db.dispose()
+            log.info("frontdesk_stopped")
+
+    app = FastAPI(title="Frontdesk", version=__version__, lifespan=lifespan,
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  generate_unique_id_function=lambda r: f"{r.tags[0]}-{r.name}" if r.tags
+                  else r.name)
+    app.state.runtime = runtime
+    app.state.webchat = WebchatService(runtime)
+    install_error_handlers(app)
+    for router in (ops_router, webchat_router, tenants_router, faq_router, contacts_router,
+                   conversations_router, queue_router):
+        app.include_router(router)
+    app.add_middleware(RequestContext, metrics=runtime.metrics,
+                       max_body=settings.max_body_bytes)
+    return app

@@ -1,0 +1,23 @@
+"""A tenant's connected channels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.core.db import Base, TenantMixin
+
+
+class Channel(TenantMixin, Base):
+    """One connection to a messaging provider (or the web chat) for one tenant."""
+
+    __tablename__ = "channels"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    credentials: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    enabled: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,50 @@
+"""Conversations and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.db import Base, TenantMixin
+
+
+class Conversation(TenantMixin, Base):
+    """A thread between a contact and the tenant on one channel."""
+
+    __tablename__ = "conversations"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))
+    external_thread_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    needs_human: Mapped[bool] = mapped_column(default=False)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("uq_conversations_thread", "tenant_id", "channel_id", "external_thread_id",
+              unique=True),
+    )
+
+
+class Message(TenantMixin, Base):
+    """One message in a conversation, inbound (customer) or outbound (bot, agent)."""
+
+    __tablename__ = "messages"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(8))
+    sender: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reply_to_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="received")

@@ -1,0 +1,109 @@
+"""Roles, permissions, API keys and the authenticated principal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from frontdesk.core.db import Database
+from frontdesk.core.errors import Unauthorized
+from frontdesk.tenants.models import ApiKey, Tenant
+
+
+class Role(StrEnum):
+    """What a member or API key may do inside its tenant."""
+
+    ADMIN = "admin"
+    CONFIG_MANAGER = "config_manager"
+    VIEWER = "viewer"
+    DEVELOPER = "developer"
+    AGENT = "agent"
+
+
+READ = {"tenant:read", "faq:read", "contacts:read", "conversations:read", "queue:read"}
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.ADMIN: frozenset(READ | {
+        "tenant:write", "members:read", "members:write", "apikeys:read", "apikeys:write",
+        "faq:write", "contacts:write", "conversations:write", "queue:write",
+    }),
+    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write"}),
+    Role.DEVELOPER: frozenset(READ | {"queue:write"}),
+    Role.VIEWER: frozenset(READ),
+    Role.AGENT: frozenset({
+        "tenant:read", "faq:read", "contacts:read", "contacts:write",
+        "conversations:read", "conversations:write",
+    }),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the tenant is always taken from here, never from the request body."""
+
+    tenant_id: str
+    tenant_slug: str
+    role: Role
+    key_id: str
+
+    def can(self, permission: str) -> bool:
+        """True when this principal's role grants ``permission``."""
+        return permission in PERMISSIONS[self.role]
+
+
+def hash_secret(value: str) -> str:
+    """SHA-256 hex digest (API keys and session tokens are high-entropy: no slow hash needed)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """Return ``(key, prefix, hash)`` for a new API key ``fd_<prefix>_<secret>``."""
+    prefix = secrets.token_hex(6)
+    key = f"fd_{prefix}_{secrets.token_urlsafe(32)}"
+    return key, prefix, hash_secret(key)
+
+
+class ApiKeyAuthenticator:
+    """Resolves bearer API keys to principals, with a short cache keyed by the key's hash."""
+
+    def __init__(self, db: Database, ttl: float) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    def forget(self, key_id: str | None = None) -> None:
+        """Drop cached principals (one key's, or all) after a revocation or role change."""
+        if key_id is None:
+            self._cache.clear()
+            return
+        for digest, (_, principal) in list(self._cache.items()):
+            if principal.key_id == key_id:
+                del self._cache[digest]
+
+    async def authenticate(self, key: str) -> Principal:
+        """Return the principal for ``key`` or raise :class:`Unauthorized`."""
+        parts = key.split("_")
+        if len(parts) < 3 or parts[0] != "fd":
+            raise Unauthorized("Invalid API key")
+        digest = hash_secret(key)
+        cached = self._cache.get(digest)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._db.system_session() as session:
+            row = (await session.execute(
+                select(ApiKey, Tenant.slug).join(Tenant, Tenant.id == ApiKey.tenant_id)
+                .where(ApiKey.prefix == parts[1])
+            )).first()
+        if row is None:
+            raise Unauthorized("Invalid API key")
+        api_key, slug = row
+        if not hmac.compare_digest(api_key.key_hash, digest) or api_key.revoked_at is not None:
+            raise Unauthorized("Invalid API key")
+        principal = Principal(api_key.tenant_id, slug, Role(api_key.role), api_key.id)
+        self._cache[digest] = (time.monotonic() + self._ttl, principal)
+        return principal

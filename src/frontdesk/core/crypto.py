@@ -1,0 +1,157 @@
+"""Envelope encryption (AES-256-GCM): a master key wraps per-tenant data keys.
+
+A ciphertext is ``VERSION || data-key id (16 bytes) || nonce (12) || ciphertext+tag``, so a tenant's
+data key can rotate (new writes use the active key, old ciphertexts name the key they need) and the
+master key can rotate by re-wrapping data keys only. Callers pass associated data (e.g. the
+credential id) that binds a ciphertext to its place: moved elsewhere, it no longer decrypts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import uuid
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.core.crypto_models import DataKey
+from frontdesk.core.errors import FrontdeskError
+from frontdesk.core.logging import get_logger
+
+VERSION = b"\x01"
+NONCE = 12
+log = get_logger("frontdesk.crypto")
+
+
+class DecryptionError(FrontdeskError):
+    """A ciphertext is corrupt, was moved, or its key is unknown."""
+
+    status, code, title = 500, "decryption_failed", "Decryption failed"
+
+
+def load_master_key(configured: str | None, data_dir: Path) -> bytes:
+    """Return the 32-byte master key from settings, or from (or generated into) the data dir."""
+    if configured:
+        key = base64.b64decode(configured)
+        if len(key) != 32:
+            raise ValueError("FRONTDESK_MASTER_KEY must be 32 bytes, base64-encoded")
+        return key
+    path = data_dir / "master.key"
+    if path.exists():
+        return base64.b64decode(path.read_text().strip())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = AESGCM.generate_key(bit_length=256)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as f:
+        f.write(base64.b64encode(key).decode())
+    log.warning("master_key_generated", path=str(path),
+                hint="set FRONTDESK_MASTER_KEY in production and keep a backup of it")
+    return key
+
+
+def master_key_id(master: bytes) -> str:
+    """A short public fingerprint of a master key, stored beside each wrapped data key."""
+    return hashlib.sha256(b"frontdesk-master-key-id" + master).hexdigest()[:16]
+
+
+class KeyRing:
+    """Encrypts and decrypts tenant data with the tenant's data keys, caching unwrapped keys."""
+
+    def __init__(self, master: bytes) -> None:
+        self._master = AESGCM(master)
+        self.master_id = master_key_id(master)
+        self._keys: dict[str, AESGCM] = {}
+        self._active: dict[str, str] = {}
+
+    def _wrap(self, tenant_id: str, key_id: str, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE)
+        return nonce + self._master.encrypt(nonce, key, f"{tenant_id}:{key_id}".encode())
+
+    def _unwrap(self, row: DataKey) -> AESGCM:
+        if row.master_key_id != self.master_id:
+            raise DecryptionError(f"data key {row.id} is wrapped by another master key")
+        nonce, body = row.wrapped[:NONCE], row.wrapped[NONCE:]
+        try:
+            key = self._master.decrypt(nonce, body, f"{row.tenant_id}:{row.id}".encode())
+        except InvalidTag as e:
+            raise DecryptionError("data key does not unwrap with this master key") from e
+        return AESGCM(key)
+
+    async def rotate_data_key(self, session: AsyncSession, tenant_id: str) -> str:
+        """Create a new active data key for the tenant; older keys stay for decryption."""
+        await session.execute(
+            update(DataKey).where(DataKey.tenant_id == tenant_id).values(active=False)
+        )
+        key_id = str(uuid.uuid4())
+        key = AESGCM.generate_key(bit_length=256)
+        session.add(DataKey(id=key_id, tenant_id=tenant_id, master_key_id=self.master_id,
+                            wrapped=self._wrap(tenant_id, key_id, key), active=True))
+        await session.flush()
+        self._keys[key_id] = AESGCM(key)
+        self._active[tenant_id] = key_id
+        return key_id
+
+    async def _active_key(self, session: AsyncSession, tenant_id: str) -> tuple[str, AESGCM]:
+        key_id = self._active.get(tenant_id)
+        if key_id is None:
+            row = await session.scalar(
+                select(DataKey).where(DataKey.tenant_id == tenant_id, DataKey.active.is_(True))
+            )
+            if row is None:
+                key_id = await self.rotate_data_key(session, tenant_id)
+            else:
+                key_id = row.id
+                self._keys.setdefault(key_id, self._unwrap(row))
+                self._active[tenant_id] = key_id
+        return key_id, self._keys[key_id]
+
+    async def _key(self, session: AsyncSession, tenant_id: str, key_id: str) -> AESGCM:
+        if key_id not in self._keys:
+            row = await session.get(DataKey, key_id)
+            if row is None or row.tenant_id != tenant_id:
+                raise DecryptionError("unknown data key")
+            self._keys[key_id] = self._unwrap(row)
+        return self._keys[key_id]
+
+    async def encrypt(
+        self, session: AsyncSession, tenant_id: str, plaintext: bytes, aad: bytes = b""
+    ) -> bytes:
+        """Encrypt ``plaintext`` for ``tenant_id``, bound to ``aad``."""
+        key_id, key = await self._active_key(session, tenant_id)
+        nonce = os.urandom(NONCE)
+        body = key.encrypt(nonce, plaintext, tenant_id.encode() + b"|" + aad)
+        return VERSION + uuid.UUID(key_id).bytes + nonce + body
+
+    async def decrypt(
+        self, session: AsyncSession, tenant_id: str, blob: bytes, aad: bytes = b""
+    ) -> bytes:
+        """Decrypt a ciphertext made by :meth:`encrypt` with the same tenant and ``aad``."""
+        if len(blob) < 1 + 16 + NONCE + 16 or blob[:1] != VERSION:
+            raise DecryptionError("not a Frontdesk ciphertext")
+        key_id = str(uuid.UUID(bytes=blob[1:17]))
+        key = await self._key(session, tenant_id, key_id)
+        nonce, body = blob[17:17 + NONCE], blob[17 + NONCE:]
+        try:
+            return key.decrypt(nonce, body, tenant_id.encode() + b"|" + aad)
+        except InvalidTag as e:
+            raise DecryptionError("ciphertext was altered or does not belong here") from e
+
+    async def rewrap_all(self, session: AsyncSession, old: KeyRing) -> int:
+        """Re-wrap every data key wrapped by ``old``'s master key under this one (master rotation)."""
+        rows = (await session.scalars(
+            select(DataKey).where(DataKey.master_key_id == old.master_id)
+        )).all()
+        for row in rows:
+            plain = old._master.decrypt(row.wrapped[:NONCE], row.wrapped[NONCE:],
+                                        f"{row.tenant_id}:{row.id}".encode())
+            row.wrapped = self._wrap(row.tenant_id, row.id, plain)
+            row.master_key_id = self.master_id
+            self._keys[row.id] = AESGCM(plain)
+        await session.flush()
+        return len(rows)

@@ -1,0 +1,164 @@
+"""Database engine, sessions, the declarative base, and the tenant wall (RLS) on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.ids import new_id
+from frontdesk.settings import Settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Session.info keys that decide what the PostgreSQL row-level-security policies let through.
+TENANT_KEY = "tenant_id"
+SYSTEM_KEY = "system"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class IdMixin:
+    """A UUIDv7 string primary key and a creation time."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TenantMixin(IdMixin):
+    """A row owned by one tenant; PostgreSQL's RLS policies key on ``tenant_id``."""
+
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+
+
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return on_connect
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Create the async engine for the configured database."""
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(settings.db_url, pool_size=settings.db_pool_size,
+                                     max_overflow=0, pool_timeout=60)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
+        return engine
+    return create_async_engine(
+        settings.db_url, pool_size=settings.db_pool_size, max_overflow=10, pool_pre_ping=True
+    )
+
+
+def create_null_pool_engine(settings: Settings) -> AsyncEngine:
+    """An engine that holds no connections between uses (CLI commands, migrations)."""
+    engine = create_async_engine(settings.db_url, poolclass=NullPool)
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
+    return engine
+
+
+@event.listens_for(Session, "after_begin")
+def _set_rls_context(session: Session, _tx: SessionTransaction, conn: Connection) -> None:
+    """On PostgreSQL, tell the RLS policies which tenant (or the system) this transaction acts for."""
+    if conn.dialect.name != "postgresql":
+        return
+    if session.info.get(SYSTEM_KEY):
+        conn.exec_driver_sql("SELECT set_config('frontdesk.system', 'on', true)")
+    elif tenant := session.info.get(TENANT_KEY):
+        conn.exec_driver_sql(
+            "SELECT set_config('frontdesk.tenant_id', $1, true)" , (str(tenant),)
+        )
+
+
+class Database:
+    """The engine plus session factories scoped to a tenant or to the system."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._factory = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def tenant_session(self, tenant_id: str) -> AsyncSession:
+        """A session that can only see ``tenant_id``'s rows on PostgreSQL (RLS)."""
+        session = self._factory()
+        session.info[TENANT_KEY] = tenant_id
+        return session
+
+    def system_session(self) -> AsyncSession:
+        """A session for cross-tenant work: auth lookups, the queue, migrations, the CLI."""
+        session = self._factory()
+        session.info[SYSTEM_KEY] = True
+        return session
+
+    @asynccontextmanager
+    async def tenant_tx(self, tenant_id: str) -> AsyncIterator[AsyncSession]:
+        """Open a tenant session inside one transaction, committed on success."""
+        async with self.tenant_session(tenant_id) as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def system_tx(self) -> AsyncIterator[AsyncSession]:
+        """Open a system session inside one transaction, committed on success."""
+        async with self.system_session() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, callback: Any) -> None:
+    """Run ``callback()`` once, after ``session``'s current transaction commits."""
+    event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)

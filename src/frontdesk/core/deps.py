@@ -1,0 +1,59 @@
+"""FastAPI dependency aliases, so routes read as plain signatures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.core.auth import Principal
+from frontdesk.core.errors import Forbidden, Unauthorized
+from frontdesk.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The process runtime attached to the app."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def bearer_token(request: Request) -> str:
+    """The token of an ``Authorization: Bearer …`` header, or :class:`Unauthorized`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Missing bearer token")
+    return token.strip()
+
+
+async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    """Authenticate the API key in the ``Authorization`` header."""
+    return await runtime.auth.authenticate(bearer_token(request))
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that lets only principals whose role grants ``permission`` through."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden(f"Role {principal.role.value!r} lacks {permission!r}")
+        return principal
+
+    return check
+
+
+async def tenant_session(principal: PrincipalDep, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A session scoped (and, on PostgreSQL, walled by RLS) to the principal's tenant."""
+    async with runtime.db.tenant_session(principal.tenant_id) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(tenant_session)]

@@ -1,0 +1,134 @@
+"""Domain events through a transactional outbox, delivered at least once to subscribers.
+
+:func:`publish` adds the event to the caller's transaction, so an event exists exactly when the
+change that caused it was committed. :class:`OutboxDispatcher` claims undelivered events with a
+lease (so several processes can run it), hands each to the in-process subscribers, and marks it
+delivered only after they all returned: a crash in between delivers it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.db import Base, Database, IdMixin
+from frontdesk.core.ids import new_id
+from frontdesk.core.logging import correlation_id, get_logger
+
+log = get_logger("frontdesk.outbox")
+
+
+class OutboxEvent(IdMixin, Base):
+    """A domain event, written in the transaction of the change that caused it."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "claimed_until"),)
+
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    correlation_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What a subscriber receives."""
+
+    id: str
+    tenant_id: str | None
+    type: str
+    payload: dict[str, Any]
+    correlation_id: str | None
+    created_at: datetime
+
+
+Subscriber = Callable[[Event], Awaitable[None]]
+
+
+async def publish(
+    session: AsyncSession, tenant_id: str | None, type: str, payload: dict[str, Any]
+) -> str:
+    """Add a domain event to the session's transaction and return its id."""
+    event_id = new_id()
+    session.add(OutboxEvent(id=event_id, tenant_id=tenant_id, type=type, payload=payload,
+                            correlation_id=correlation_id.get()))
+    return event_id
+
+
+class OutboxDispatcher:
+    """Delivers committed events to in-process subscribers, at least once."""
+
+    def __init__(self, db: Database, lease_seconds: float = 30.0, batch: int = 200) -> None:
+        self._db = db
+        self._lease = timedelta(seconds=lease_seconds)
+        self._batch = batch
+        self._subscribers: list[tuple[str, Subscriber]] = []
+        self.wake = asyncio.Event()
+
+    def subscribe(self, prefix: str, subscriber: Subscriber) -> None:
+        """Call ``subscriber`` for every event whose type starts with ``prefix`` ('' = all)."""
+        self._subscribers.append((prefix, subscriber))
+
+    async def _claim(self) -> list[OutboxEvent]:
+        now = utcnow()
+        async with self._db.system_tx() as session:
+            ids = (await session.scalars(
+                select(OutboxEvent.id)
+                .where(OutboxEvent.delivered_at.is_(None))
+                .where((OutboxEvent.claimed_until.is_(None)) | (OutboxEvent.claimed_until < now))
+                .order_by(OutboxEvent.id).limit(self._batch)
+                .with_for_update(skip_locked=True)
+            )).all()
+            if not ids:
+                return []
+            await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                                  .values(claimed_until=now + self._lease))
+            rows = (await session.scalars(
+                select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)
+            )).all()
+        return list(rows)
+
+    async def dispatch_once(self) -> int:
+        """Deliver one batch of pending events; return how many were delivered."""
+        rows = await self._claim()
+        delivered: list[str] = []
+        for row in rows:
+            event = Event(row.id, row.tenant_id, row.type, row.payload, row.correlation_id,
+                          row.created_at)
+            try:
+                for prefix, subscriber in self._subscribers:
+                    if event.type.startswith(prefix):
+                        await subscriber(event)
+            except Exception:
+                log.exception("outbox_subscriber_failed", event_id=row.id, type=row.type)
+                continue
+            delivered.append(row.id)
+        if delivered:
+            async with self._db.system_tx() as session:
+                await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(delivered))
+                                      .values(delivered_at=utcnow()))
+        return len(delivered)
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        """Dispatch until ``stop`` is set, waking on :attr:`wake` or every ``poll_seconds``."""
+        while not stop.is_set():
+            try:
+                if await self.dispatch_once():
+                    continue
+            except Exception:
+                log.exception("outbox_dispatch_failed")
+            self.wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+            await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()

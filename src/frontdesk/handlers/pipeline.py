@@ -1,0 +1,61 @@
+"""The processing of one inbound message: record it, choose a handler, record the reply.
+
+Everything here runs inside the job's transaction, so the inbound message, the reply, the events
+and the job's completion commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.channels.models import Channel
+from frontdesk.contacts.service import contact_for_identity
+from frontdesk.conversations import service as conversations
+from frontdesk.core.db import after_commit
+from frontdesk.core.outbox import publish
+from frontdesk.handlers import faq, handoff
+from frontdesk.intake.models import RawMessage
+from frontdesk.intake.webchat import thread_key
+from frontdesk.queue.base import ClaimedJob, PermanentJobError
+from frontdesk.runtime import Runtime
+from frontdesk.tenants.settings import tenant_preferences
+
+
+async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
+    """Handle a ``message.process`` job."""
+    raw = await session.get(RawMessage, job.payload.get("raw_message_id"))
+    if raw is None or raw.tenant_id != job.tenant_id:
+        raise PermanentJobError("raw message not found")
+    channel = await session.get(Channel, raw.channel_id)
+    if channel is None:
+        raise PermanentJobError("channel not found")
+    payload = raw.payload
+    contact = await contact_for_identity(session, raw.tenant_id, channel.type,
+                                         str(payload["sender_id"]))
+    conversation = await conversations.conversation_for_thread(
+        session, raw.tenant_id, channel.id, str(payload["thread_id"]), contact.id)
+    text = str(payload.get("text", ""))
+    inbound = conversations.add_message(session, conversation, message_id=raw.id,
+                                        direction="in", sender="customer", text=text)
+    await publish(session, raw.tenant_id, "message.received",
+                  {"message_id": inbound.id, "conversation_id": conversation.id,
+                   "channel": channel.type})
+
+    tenant = await runtime.tenants.by_id(raw.tenant_id)
+    prefs = tenant_preferences(tenant)
+    reply = await faq.answer(session, runtime.faq, raw.tenant_id, text, prefs.faq_threshold)
+    if reply is None:
+        reply = await handoff.hand_over(session, conversation, prefs.fallback_text,
+                                        "no_faq_match")
+    if reply is not None:
+        outbound = conversations.add_message(
+            session, conversation, direction="out", sender="bot", text=reply.text,
+            meta={"handler": reply.handler, **reply.meta}, reply_to_id=inbound.id,
+            status="sent")
+        await publish(session, raw.tenant_id, "message.sent",
+                      {"message_id": outbound.id, "conversation_id": conversation.id,
+                       "handler": reply.handler})
+    await session.flush()
+    key = thread_key(channel.id, conversation.external_thread_id)
+    after_commit(session, lambda: runtime.hub.notify(key))
+    after_commit(session, runtime.outbox.wake.set)

@@ -1,0 +1,122 @@
+"""Web chat intake: sessions, durable message acceptance, and reading the conversation back."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from frontdesk.channels.service import channel_of_type
+from frontdesk.conversations import service as conversations
+from frontdesk.conversations.models import Message
+from frontdesk.core.auth import hash_secret
+from frontdesk.core.clock import utcnow
+from frontdesk.core.errors import Unauthorized
+from frontdesk.core.ids import new_id
+from frontdesk.core.logging import correlation_id
+from frontdesk.intake.models import RawMessage, WebchatSession
+from frontdesk.queue.base import NewJob
+from frontdesk.runtime import Runtime
+from frontdesk.tenants.cache import TenantInfo
+
+CHANNEL = "webchat"
+PROCESS_MESSAGE = "message.process"
+raw_messages = RawMessage.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRef:
+    """What a verified web chat token grants: one session of one tenant's channel."""
+
+    id: str
+    tenant_id: str
+    channel_id: str
+
+
+def thread_key(channel_id: str, thread_id: str) -> str:
+    """The live-hub key of a channel thread."""
+    return f"thread:{channel_id}:{thread_id}"
+
+
+class WebchatService:
+    """Creates sessions, verifies their tokens (cached), accepts and lists messages."""
+
+    def __init__(self, runtime: Runtime, cache_size: int = 50_000) -> None:
+        self._rt = runtime
+        self._sessions: OrderedDict[str, tuple[str, SessionRef]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def limit(self, tenant: TenantInfo, client_ip: str) -> None:
+        """Apply the public rate limits: per tenant and client IP, and per tenant."""
+        s = self._rt.settings
+        self._rt.limiter.hit(f"ip:{tenant.id}:{client_ip}", s.public_rate_per_ip,
+                             s.public_burst_per_ip)
+        self._rt.limiter.hit(f"tenant:{tenant.id}", s.public_rate_per_tenant,
+                             s.public_burst_per_tenant)
+
+    async def create_session(self, tenant: TenantInfo) -> tuple[str, str]:
+        """Open a session on the tenant's web chat channel; return ``(session_id, token)``."""
+        token = secrets.token_urlsafe(32)
+        async with self._rt.db.tenant_tx(tenant.id) as session:
+            channel = await channel_of_type(session, tenant.id, CHANNEL)
+            row = WebchatSession(tenant_id=tenant.id, channel_id=channel.id,
+                                 token_hash=hash_secret(token))
+            session.add(row)
+        self._remember(row.token_hash, SessionRef(row.id, tenant.id, channel.id))
+        return row.id, token
+
+    def _remember(self, token_hash: str, ref: SessionRef) -> None:
+        self._sessions[ref.id] = (token_hash, ref)
+        if len(self._sessions) > self._cache_size:
+            self._sessions.popitem(last=False)
+
+    async def verify(self, session_id: str, token: str) -> SessionRef:
+        """The session that ``token`` opens, or :class:`Unauthorized`."""
+        digest = hash_secret(token)
+        cached = self._sessions.get(session_id)
+        if cached is None:
+            async with self._rt.db.system_session() as session:
+                row = await session.get(WebchatSession, session_id)
+            if row is None:
+                raise Unauthorized("Invalid session or token")
+            cached = (row.token_hash, SessionRef(row.id, row.tenant_id, row.channel_id))
+            self._remember(*cached)
+        if not hmac.compare_digest(cached[0], digest):
+            raise Unauthorized("Invalid session or token")
+        return cached[1]
+
+    async def accept(self, ref: SessionRef, tenant: TenantInfo, text: str) -> str:
+        """Store the message and its processing job in one transaction; return the message id.
+
+        Only after this commit does the caller answer 202: an acknowledged message is on disk,
+        and it will be processed even if the process dies the next instant.
+        """
+        message_id = new_id()
+        now = utcnow()
+        async with self._rt.db.tenant_tx(tenant.id) as session:
+            await session.execute(raw_messages.insert().values(
+                id=message_id, created_at=now, tenant_id=tenant.id, channel_id=ref.channel_id,
+                external_id=message_id, correlation_id=correlation_id.get(),
+                payload={"type": "text", "text": text, "thread_id": ref.id, "sender_id": ref.id},
+                retention_expiry=now + timedelta(days=tenant.retention_days),
+            ))
+            await self._rt.queue.enqueue(session, NewJob(
+                kind=PROCESS_MESSAGE, tenant_id=tenant.id, ordering_key=f"{CHANNEL}:{ref.id}",
+                payload={"raw_message_id": message_id}, priority=10,
+            ))
+        self._rt.wake_workers()
+        self._rt.metrics.messages.labels(CHANNEL, "in").inc()
+        return message_id
+
+    async def messages(self, ref: SessionRef, after: str | None) -> list[Message]:
+        """The session's conversation so far (or after message ``after``)."""
+        async with self._rt.db.tenant_session(ref.tenant_id) as session:
+            conversation = await conversations.find_thread(session, ref.tenant_id,
+                                                           ref.channel_id, ref.id)
+            if conversation is None:
+                return []
+            return await conversations.messages(session, ref.tenant_id, conversation.id,
+                                                after=after)
+

@@ -1,0 +1,86 @@
+"""The queue contract shared by every backend."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.core.errors import FrontdeskError
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to enqueue. Jobs sharing an ``ordering_key`` run one at a time, in order."""
+
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    tenant_id: str | None = None
+    priority: int = 0
+    ordering_key: str | None = None
+    max_attempts: int | None = None
+    run_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """A job leased to one worker until its lease expires."""
+
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    tenant_id: str | None
+    ordering_key: str | None
+    attempts: int
+    max_attempts: int
+    lease_token: str
+    correlation_id: str | None
+
+
+class PermanentJobError(FrontdeskError):
+    """Raised by a handler when retrying cannot help: the job goes straight to dead letters."""
+
+    code, title = "permanent_job_error", "Job failed permanently"
+
+
+class LeaseLost(FrontdeskError):
+    """The job's lease expired and another worker took it: this attempt must roll back."""
+
+    code, title = "lease_lost", "Job lease lost"
+
+
+def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff with equal jitter: half fixed, half random, never above ``cap``."""
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    return delay / 2 + (rng or random).uniform(0, delay / 2)
+
+
+class Queue(Protocol):
+    """A durable job queue with leases, retries, ordering keys and dead letters."""
+
+    async def enqueue(self, session: AsyncSession, job: NewJob) -> str:
+        """Add ``job`` inside the caller's transaction; return its id."""
+        ...
+
+    async def claim(self, worker_id: str, limit: int) -> list[ClaimedJob]:
+        """Lease up to ``limit`` runnable jobs to ``worker_id``."""
+        ...
+
+    async def complete(self, session: AsyncSession, job: ClaimedJob) -> None:
+        """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`."""
+        ...
+
+    async def fail(self, job: ClaimedJob, error: BaseException) -> str:
+        """Record a failed attempt: back to the queue after a backoff, or dead. Return the status."""
+        ...
+
+    async def extend(self, job: ClaimedJob) -> bool:
+        """Push the lease of a job still running further out; False if it was lost."""
+        ...
+
+    async def release(self, jobs: list[ClaimedJob]) -> None:
+        """Give unfinished jobs back without counting the attempt (graceful shutdown)."""
+        ...

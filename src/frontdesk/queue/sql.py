@@ -1,0 +1,197 @@
+"""The embedded queue: jobs live in the application's SQL database.
+
+Enqueueing joins the caller's transaction, so a message and the job that processes it commit
+together. Claiming is one statement: an ``UPDATE … WHERE id IN (SELECT … LIMIT n)`` that is atomic
+on SQLite (one writer at a time) and uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent
+workers never take the same job and never wait on each other's rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+import traceback
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.db import Database
+from frontdesk.core.errors import Conflict, NotFound
+from frontdesk.core.ids import new_id
+from frontdesk.core.logging import correlation_id
+from frontdesk.queue.base import ClaimedJob, LeaseLost, NewJob, PermanentJobError, backoff_seconds
+from frontdesk.queue.models import Job
+
+jobs = Job.__table__
+
+
+class SqlQueue:
+    """:class:`~frontdesk.queue.base.Queue` on SQLite or PostgreSQL."""
+
+    def __init__(self, db: Database, *, lease_seconds: float = 30.0, max_attempts: int = 5,
+                 backoff_base: float = 1.0, backoff_max: float = 300.0) -> None:
+        self._db = db
+        self._lease = timedelta(seconds=lease_seconds)
+        self._max_attempts = max_attempts
+        self._backoff = (backoff_base, backoff_max)
+
+    def row(self, job: NewJob) -> dict[str, Any]:
+        """The column values for inserting ``job`` (used by batch writers too)."""
+        now = utcnow()
+        return {
+            "id": new_id(), "created_at": now, "tenant_id": job.tenant_id, "kind": job.kind,
+            "payload": job.payload, "priority": job.priority, "ordering_key": job.ordering_key,
+            "status": "queued", "attempts": 0,
+            "max_attempts": job.max_attempts or self._max_attempts,
+            "run_at": job.run_at or now, "correlation_id": correlation_id.get(),
+        }
+
+    async def enqueue(self, session: AsyncSession, job: NewJob) -> str:
+        """Add ``job`` inside the caller's transaction; return its id."""
+        values = self.row(job)
+        await session.execute(jobs.insert().values(values))
+        return str(values["id"])
+
+    async def claim(self, worker_id: str, limit: int) -> list[ClaimedJob]:
+        """Lease up to ``limit`` runnable jobs: due, and first in line for their ordering key."""
+        now = utcnow()
+        token = f"{worker_id}:{secrets.token_hex(8)}"
+        ahead = aliased(Job)
+        blocked = exists().where(
+            ahead.ordering_key == Job.ordering_key,
+            ahead.id != Job.id,
+            or_(and_(ahead.status == "running", ahead.lease_until >= now),
+                and_(ahead.status == "queued", ahead.id < Job.id)),
+        )
+        candidates = (
+            select(Job.id)
+            .where(or_(and_(Job.status == "queued", Job.run_at <= now),
+                       and_(Job.status == "running", Job.lease_until < now)))
+            .where(or_(Job.ordering_key.is_(None), ~blocked))
+            .order_by(Job.priority.desc(), Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(jobs).where(jobs.c.id.in_(candidates.scalar_subquery()))
+            .values(status="running", attempts=jobs.c.attempts + 1,
+                    lease_until=now + self._lease, lease_token=token)
+            .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.tenant_id,
+                       jobs.c.ordering_key, jobs.c.attempts, jobs.c.max_attempts,
+                       jobs.c.correlation_id)
+        )
+        async with self._db.system_tx() as session:
+            rows = (await session.execute(stmt)).all()
+        claimed = [ClaimedJob(r.id, r.kind, r.payload, r.tenant_id, r.ordering_key, r.attempts,
+                              r.max_attempts, token, r.correlation_id) for r in rows]
+        runnable = []
+        for job in claimed:
+            if job.attempts > job.max_attempts:
+                # Its worker died mid-run on every attempt: a poison job, not a transient fault.
+                await self.fail(job, PermanentJobError("lease expired on every attempt"))
+            else:
+                runnable.append(job)
+        return sorted(runnable, key=lambda j: j.id)
+
+    async def complete(self, session: AsyncSession, job: ClaimedJob) -> None:
+        """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`."""
+        result = await session.execute(
+            update(jobs).where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token,
+                               jobs.c.status == "running")
+            .values(status="done", finished_at=utcnow(), lease_until=None)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost(f"job {job.id} is no longer leased to this worker")
+
+    async def fail(self, job: ClaimedJob, error: BaseException) -> str:
+        """Back to the queue after a jittered exponential backoff, or dead after the last attempt."""
+        message = "".join(traceback.format_exception_only(error)).strip()[:4000]
+        dead = isinstance(error, PermanentJobError) or job.attempts >= job.max_attempts
+        now = utcnow()
+        values: dict[str, Any] = {"last_error": message, "lease_until": None, "lease_token": None}
+        if dead:
+            values.update(status="dead", finished_at=now)
+        else:
+            delay = backoff_seconds(job.attempts, *self._backoff)
+            values.update(status="queued", run_at=now + timedelta(seconds=delay))
+        async with self._db.system_tx() as session:
+            await session.execute(update(jobs).where(jobs.c.id == job.id,
+                                                     jobs.c.lease_token == job.lease_token)
+                                  .values(values))
+        return "dead" if dead else "queued"
+
+    async def extend(self, job: ClaimedJob) -> bool:
+        """Push the lease of a job still running further out; False if it was lost."""
+        async with self._db.system_tx() as session:
+            result = await session.execute(
+                update(jobs).where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
+                .values(lease_until=utcnow() + self._lease)
+            )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def release(self, jobs_: list[ClaimedJob]) -> None:
+        """Give unfinished jobs back at once, without counting the attempt."""
+        async with self._db.system_tx() as session:
+            for job in jobs_:
+                await session.execute(
+                    update(jobs).where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
+                    .values(status="queued", attempts=jobs.c.attempts - 1, lease_until=None,
+                            lease_token=None, run_at=utcnow())
+                )
+
+    async def depth(self) -> dict[str, int]:
+        """Number of jobs per status (done jobs excluded)."""
+        async with self._db.system_session() as session:
+            rows = (await session.execute(
+                select(Job.status, func.count()).where(Job.status != "done").group_by(Job.status)
+            )).all()
+        counts = {"queued": 0, "running": 0, "dead": 0}
+        counts.update({status: n for status, n in rows})
+        return counts
+
+
+class DeadLetters:
+    """Inspect, replay and discard dead jobs; scoped to a tenant, or system-wide (CLI)."""
+
+    def __init__(self, session: AsyncSession, tenant_id: str | None) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    def _scope(self, stmt: Any) -> Any:
+        stmt = stmt.where(Job.status == "dead")
+        return stmt if self._tenant_id is None else stmt.where(Job.tenant_id == self._tenant_id)
+
+    async def list(self, limit: int = 50, offset: int = 0, kind: str | None = None) -> list[Job]:
+        """Dead jobs, newest first."""
+        stmt = self._scope(select(Job)).order_by(Job.id.desc()).limit(limit).offset(offset)
+        if kind:
+            stmt = stmt.where(Job.kind == kind)
+        return list((await self._session.scalars(stmt)).all())
+
+    async def get(self, job_id: str) -> Job:
+        """One dead job, or :class:`NotFound`."""
+        job = await self._session.scalar(self._scope(select(Job)).where(Job.id == job_id))
+        if job is None:
+            raise NotFound("No such dead letter")
+        return job
+
+    async def replay(self, job_id: str) -> Job:
+        """Queue a dead job again with a fresh attempt budget."""
+        job = await self.get(job_id)
+        result = await self._session.execute(
+            update(jobs).where(jobs.c.id == job.id, jobs.c.status == "dead")
+            .values(status="queued", attempts=0, run_at=utcnow(), finished_at=None)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("The job changed meanwhile")
+        await self._session.refresh(job)
+        return job
+
+    async def discard(self, job_id: str) -> None:
+        """Delete a dead job for good."""
+        job = await self.get(job_id)
+        await self._session.execute(delete(jobs).where(jobs.c.id == job.id,
+                                                       jobs.c.status == "dead"))

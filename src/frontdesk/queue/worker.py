@@ -1,0 +1,119 @@
+"""The worker loop: claim, run each job in one transaction with its completion, retry or bury."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.core.db import Database
+from frontdesk.core.logging import correlation_id, get_logger
+from frontdesk.core.metrics import Metrics
+from frontdesk.queue.base import ClaimedJob, PermanentJobError
+from frontdesk.queue.sql import SqlQueue
+
+log = get_logger("frontdesk.worker")
+
+Handler = Callable[[AsyncSession, ClaimedJob], Awaitable[None]]
+
+
+class Worker:
+    """Runs up to ``concurrency`` jobs at once until told to stop.
+
+    A handler's database work and the job's completion share one transaction: either both commit
+    or neither does, so a crash or a lost lease never leaves half a job behind, and a job retried
+    after a crash never repeats what its first attempt committed.
+    """
+
+    def __init__(self, db: Database, queue: SqlQueue, handlers: dict[str, Handler], *,
+                 concurrency: int, batch: int, poll_seconds: float, lease_seconds: float,
+                 metrics: Metrics, shutdown_grace: float = 10.0) -> None:
+        self._db = db
+        self._queue = queue
+        self._handlers = handlers
+        self._concurrency = concurrency
+        self._batch = batch
+        self._poll = poll_seconds
+        self._heartbeat = lease_seconds / 3
+        self._metrics = metrics
+        self._grace = shutdown_grace
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.wake = asyncio.Event()
+        self._running: dict[asyncio.Task[None], ClaimedJob] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim and run jobs until ``stop`` is set, then drain (or release) what is running."""
+        log.info("worker_started", worker=self.id, concurrency=self._concurrency)
+        while not stop.is_set():
+            free = self._concurrency - len(self._running)
+            claimed: list[ClaimedJob] = []
+            if free > 0:
+                try:
+                    self.wake.clear()
+                    claimed = await self._queue.claim(self.id, min(free, self._batch))
+                except Exception:
+                    log.exception("claim_failed")
+            for job in claimed:
+                task = asyncio.create_task(self._run_one(job))
+                self._running[task] = job
+                task.add_done_callback(self._finished)
+            if not claimed or len(self._running) >= self._concurrency:
+                await self._idle(stop)
+        await self._drain()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.pop(task, None)
+        self.wake.set()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+        await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+
+    async def _drain(self) -> None:
+        if self._running:
+            await asyncio.wait(list(self._running), timeout=self._grace)
+        leftover = list(self._running.values())
+        for task in list(self._running):
+            task.cancel()
+        if leftover:
+            await self._queue.release(leftover)
+            log.info("leases_released", count=len(leftover))
+        log.info("worker_stopped", worker=self.id)
+
+    async def _run_one(self, job: ClaimedJob) -> None:
+        token = correlation_id.set(job.correlation_id or job.id)
+        heartbeat = asyncio.create_task(self._keep_lease(job))
+        try:
+            handler = self._handlers.get(job.kind)
+            if handler is None:
+                raise PermanentJobError(f"no handler for job kind {job.kind!r}")
+            session = (self._db.tenant_session(job.tenant_id) if job.tenant_id
+                       else self._db.system_session())
+            async with session, session.begin():
+                await handler(session, job)
+                await self._queue.complete(session, job)
+            self._metrics.jobs.labels(job.kind, "done").inc()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            status = await self._queue.fail(job, e)
+            self._metrics.jobs.labels(job.kind, "dead" if status == "dead" else "failed").inc()
+            log.warning("job_failed", job_id=job.id, kind=job.kind, attempt=job.attempts,
+                        status=status, error=str(e)[:500])
+        finally:
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+            correlation_id.reset(token)
+
+    async def _keep_lease(self, job: ClaimedJob) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            if not await self._queue.extend(job):
+                return

@@ -1,0 +1,79 @@
+"""Everything a process holds for its lifetime, built once from settings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from frontdesk.core.auth import ApiKeyAuthenticator
+from frontdesk.core.crypto import KeyRing, load_master_key
+from frontdesk.core.db import Database, create_engine
+from frontdesk.core.live import Hub
+from frontdesk.core.metrics import Metrics
+from frontdesk.core.outbox import OutboxDispatcher
+from frontdesk.core.ratelimit import RateLimiter
+from frontdesk.knowledge.faq_index import FaqIndex
+from frontdesk.queue.sql import SqlQueue
+from frontdesk.queue.worker import Worker
+from frontdesk.settings import Settings
+from frontdesk.tenants.cache import TenantCache
+
+
+@dataclass
+class Runtime:
+    """Shared services: the database, queue, key ring, caches, limiter, live hub and metrics."""
+
+    settings: Settings
+    db: Database
+    keyring: KeyRing
+    queue: SqlQueue
+    tenants: TenantCache
+    auth: ApiKeyAuthenticator
+    limiter: RateLimiter
+    hub: Hub
+    metrics: Metrics
+    outbox: OutboxDispatcher
+    faq: FaqIndex
+    workers: list[Worker] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        """Build the runtime (opens no connection yet)."""
+        db = Database(create_engine(settings))
+        master = settings.master_key.get_secret_value() if settings.master_key else None
+        return cls(
+            settings=settings,
+            db=db,
+            keyring=KeyRing(load_master_key(master, settings.data_dir)),
+            queue=SqlQueue(db, lease_seconds=settings.queue_lease_seconds,
+                           max_attempts=settings.queue_max_attempts,
+                           backoff_base=settings.queue_backoff_base_seconds,
+                           backoff_max=settings.queue_backoff_max_seconds),
+            tenants=TenantCache(db, settings.tenant_cache_seconds),
+            auth=ApiKeyAuthenticator(db, settings.tenant_cache_seconds),
+            limiter=RateLimiter(),
+            hub=Hub(),
+            metrics=Metrics(),
+            outbox=OutboxDispatcher(db),
+            faq=FaqIndex(settings.tenant_cache_seconds),
+        )
+
+    def wake_workers(self) -> None:
+        """Tell in-process workers that a job was just committed."""
+        for worker in self.workers:
+            worker.wake.set()
+
+    async def run_background(self, stop: asyncio.Event, workers: int) -> None:
+        """Run the worker(s) and the outbox dispatcher until ``stop`` is set."""
+        from frontdesk.handlers.registry import job_handlers
+
+        handlers = job_handlers(self)
+        self.workers = [
+            Worker(self.db, self.queue, handlers, concurrency=workers,
+                   batch=self.settings.queue_batch, poll_seconds=self.settings.queue_poll_seconds,
+                   lease_seconds=self.settings.queue_lease_seconds, metrics=self.metrics)
+        ] if workers > 0 else []
+        tasks = [asyncio.create_task(w.run(stop)) for w in self.workers]
+        tasks.append(asyncio.create_task(
+            self.outbox.run(stop, self.settings.queue_poll_seconds * 4)))
+        await asyncio.gather(*tasks)

@@ -1,0 +1,66 @@
+"""Process settings, read from ``FRONTDESK_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a Frontdesk process. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTDESK_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    db_pool_size: int = Field(default=10, ge=1)
+    master_key: SecretStr | None = None
+
+    log_level: str = "INFO"
+    log_json: bool | None = None
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_text_chars: int = Field(default=4096, ge=1)
+
+    workers: int = Field(default=4, ge=0, description="in-process worker tasks for `serve`")
+    queue_batch: int = Field(default=32, ge=1)
+    queue_lease_seconds: float = Field(default=30.0, gt=0)
+    queue_poll_seconds: float = Field(default=0.5, gt=0)
+    queue_max_attempts: int = Field(default=5, ge=1)
+    queue_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    queue_backoff_max_seconds: float = Field(default=300.0, gt=0)
+
+    public_rate_per_ip: float = Field(default=10.0, gt=0, description="requests/s per tenant+IP")
+    public_burst_per_ip: int = Field(default=30, ge=1)
+    public_rate_per_tenant: float = Field(default=500.0, gt=0, description="requests/s per tenant")
+    public_burst_per_tenant: int = Field(default=1000, ge=1)
+
+    tenant_cache_seconds: float = Field(default=5.0, ge=0)
+    default_retention_days: int = Field(default=365, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production" and self.master_key is None:
+            raise ValueError("FRONTDESK_MASTER_KEY must be set when FRONTDESK_ENV=production")
+        return self
+
+    @cached_property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, or SQLite under the data dir."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'frontdesk.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.db_url.startswith("sqlite")
