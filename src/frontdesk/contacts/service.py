@@ -80,10 +80,10 @@ async def update_contact(session: AsyncSession, tenant_id: str, contact_id: str,
 async def merge_contacts(session: AsyncSession, tenant_id: str, keep_id: str,
                          other_id: str) -> Contact:
     """Move ``other``'s identities and conversations to ``keep`` and mark ``other`` merged."""
-    if keep_id == other_id:
-        raise Conflict("A contact cannot be merged into itself")
     keep = await get_contact(session, tenant_id, keep_id)
     other = await get_contact(session, tenant_id, other_id)
+    if keep.id == other.id:
+        raise Conflict("A contact cannot be merged into itself")
     if keep.merged_into_id or other.merged_into_id:
         raise Conflict("One of the contacts was already merged")
     for table in (ContactIdentity, Conversation):

@@ -1,0 +1,105 @@
+"""Shared helpers for the benchmark scripts: servers as subprocesses, /proc readings, tables."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+HOST = "127.0.0.1"  # every request of every bench goes to this machine only
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (nearest rank) of ``values``; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+class Server:
+    """A server subprocess on 127.0.0.1: started, waited for, measured (/proc), stopped."""
+
+    def __init__(self, name: str, args: list[str], port: int, env: dict[str, str],
+                 log: Path) -> None:
+        self.name = name
+        self.url = f"http://{HOST}:{port}"
+        self._log = log.open("wb")
+        self.proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+
+    def wait_ready(self, path: str = "/healthz", timeout: float = 30.0) -> None:
+        """Poll ``path`` until it answers 200, or raise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"{self.name} did not become ready in {timeout} s")
+
+    def _status(self, field: str) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def peak_rss(self) -> int:
+        """The process's peak resident set size so far, in bytes (VmHWM)."""
+        return self._status("VmHWM")
+
+    def rss(self) -> int:
+        """The process's resident set size now, in bytes (VmRSS)."""
+        return self._status("VmRSS")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def stop(self, timeout: float = 25.0) -> None:
+        """SIGTERM, then SIGKILL if it has not exited after ``timeout`` seconds."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table with left-aligned columns."""
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    rule = "-" * max(len(line) for line in lines)
+    return "\n".join([title, rule, lines[0], rule, *lines[1:], rule])
+
+
+def verdict(ok: bool) -> str:
+    """PASS or FAIL."""
+    return "PASS" if ok else "FAIL"

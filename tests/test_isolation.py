@@ -1,0 +1,132 @@
+"""Tenant isolation on every API route: tenant B's admin key reaches nothing of tenant A."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, text, update
+
+from frontdesk.core.db import Base
+from frontdesk.queue.models import Job
+from frontdesk.runtime import Runtime
+from tests.conftest import TenantCtx
+from tests.factories import open_session, wait_for_messages
+
+PUBLIC = ("/api/v1/webchat/",)
+BODIES = {
+    ("POST", "/api/v1/faq"): {"question": "q?", "answer": "a"},
+    ("POST", "/api/v1/faq/match"): {"text": "When will my order arrive?"},
+    ("PATCH", "/api/v1/faq/{entry_id}"): {"answer": "hijacked"},
+    ("PATCH", "/api/v1/contacts/{contact_id}"): {"name": "hijacked"},
+    ("POST", "/api/v1/contacts/{contact_id}/merge"): {"other_id": "{contact_id}"},
+    ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
+    ("POST", "/api/v1/members"): {"email": "b@example.com", "role": "viewer"},
+    ("POST", "/api/v1/api-keys"): {"role": "viewer"},
+}
+
+
+async def seed_tenant_a(client: httpx.AsyncClient, runtime: Runtime,
+                        a: TenantCtx) -> dict[str, str]:
+    """Give tenant A one of everything and return the ids, by path-parameter name."""
+    sid, headers = await open_session(client, a.slug)
+    await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
+                      json={"text": "When will my order arrive?"})
+    await wait_for_messages(client, sid, headers, 2)
+    conversation = (await client.get("/api/v1/conversations", headers=a.headers)).json()[0]
+    faq = (await client.get("/api/v1/faq", headers=a.headers)).json()[0]
+    member = (await client.post("/api/v1/members", headers=a.headers,
+                                json={"email": "a@example.com", "role": "agent"})).json()
+    keys = (await client.get("/api/v1/api-keys", headers=a.headers)).json()
+    async with runtime.db.tenant_tx(a.id) as session:
+        await runtime.queue.enqueue(session, _dead_job(a.id))
+    async with runtime.db.system_tx() as session:
+        await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
+        job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
+    assert job_id
+    return {"entry_id": faq["id"], "contact_id": conversation["contact_id"],
+            "conversation_id": conversation["id"], "member_id": member["id"],
+            "key_id": keys[0]["id"], "job_id": job_id, "_tenant": a.id}
+
+
+def _dead_job(tenant_id: str):  # type: ignore[no-untyped-def]
+    from frontdesk.queue.base import NewJob
+
+    return NewJob(kind="test.dead", tenant_id=tenant_id, payload={"x": 1})
+
+
+def tenant_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every authenticated API operation, from the OpenAPI schema."""
+    return [(method.upper(), path) for path, operations in app.openapi()["paths"].items()
+            if path.startswith("/api/v1/") and not path.startswith(PUBLIC)
+            for method in operations]
+
+
+async def test_no_route_leaks_across_tenants(app: FastAPI, client: httpx.AsyncClient,
+                                             runtime: Runtime, tenant: TenantCtx,
+                                             other_tenant: TenantCtx):
+    ids = await seed_tenant_a(client, runtime, tenant)
+    secrets_of_a = [v for v in ids.values()] + [tenant.slug]
+    routes = tenant_routes(app)
+    assert len(routes) >= 20
+
+    for method, path in routes:
+        params = re.findall(r"{(\w+)}", path)
+        unknown = [p for p in params if p not in ids]
+        assert not unknown, f"add {unknown} to the isolation test's seed"
+        url = path.format(**ids)
+        body = BODIES.get((method, path))
+        if body is not None:
+            body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
+        r = await client.request(method, url, headers=other_tenant.headers, json=body)
+        if params:
+            assert r.status_code == 404, (method, path, r.status_code, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+        else:
+            assert r.status_code < 300, (method, path, r.status_code, r.text)
+            leaked = [s for s in secrets_of_a if s in r.text]
+            assert not leaked, (method, path, leaked)
+
+    # Tenant A's data is untouched.
+    faq = (await client.get(f"/api/v1/faq/{ids['entry_id']}", headers=tenant.headers)).json()
+    assert faq["answer"] != "hijacked"
+    me = (await client.get("/api/v1/tenant", headers=tenant.headers)).json()
+    assert me["name"] != "hijacked"
+    r = await client.get(f"/api/v1/queue/dead-letters/{ids['job_id']}", headers=tenant.headers)
+    assert r.status_code == 200
+
+
+async def test_every_route_requires_an_api_key(app: FastAPI, client: httpx.AsyncClient,
+                                               tenant: TenantCtx):
+    for method, path in tenant_routes(app):
+        url = re.sub(r"{\w+}", "x", path)
+        for headers in ({}, {"Authorization": "Bearer fd_nope_nope"}):
+            r = await client.request(method, url, headers=headers)
+            assert r.status_code == 401, (method, path)
+            assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_row_level_security_walls_off_other_tenants(runtime: Runtime, tenant: TenantCtx,
+                                                          other_tenant: TenantCtx,
+                                                          client: httpx.AsyncClient):
+    """On PostgreSQL, a tenant session sees only its rows even without a WHERE clause."""
+    if runtime.db.dialect != "postgresql":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    await seed_tenant_a(client, runtime, tenant)
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    async with runtime.db.tenant_session(other_tenant.id) as session:
+        for table in tables:
+            column = "id" if table == "tenants" else "tenant_id"
+            rows = (await session.execute(text(f"SELECT {column} FROM {table}"))).scalars().all()
+            assert set(map(str, rows)) <= {other_tenant.id}, table
+        # Writing a row for another tenant is refused too.
+        with pytest.raises(Exception, match="row-level security"):
+            await session.execute(text(
+                "INSERT INTO faq_entries (id, tenant_id, question, alternate_questions, answer,"
+                " tags, language, priority, enabled, hit_count, created_at, updated_at)"
+                " VALUES ('x', :t, 'q', '[]', 'a', '[]', 'en', 0, true, 0, now(), now())"),
+                {"t": tenant.id})
+    async with runtime.db.engine.connect() as conn:  # no tenant, no system flag: fails closed
+        assert (await conn.execute(text("SELECT count(*) FROM faq_entries"))).scalar() == 0
