@@ -18,7 +18,7 @@ class TenantPreferences(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     fallback_text: str = Field(default=DEFAULT_FALLBACK, min_length=1, max_length=2000)
-    faq_threshold: float = Field(default=72.0, ge=0, le=100)
+    faq_threshold: float = Field(default=68.0, ge=0, le=100)
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default="en", max_length=16)
 

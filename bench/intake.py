@@ -1,0 +1,414 @@
+"""Web chat intake on the embedded shape (SQLite): durable acks/s, ack latency, drain, end to end.
+
+Phases, all against 127.0.0.1 only:
+
+1. ``bare``: ``bench/bare_app.py`` under uvicorn (uvloop, httptools, one process), loaded by wrk.
+2. ``frontdesk``: ``frontdesk migrate`` + ``demo`` + ``serve`` in a fresh temp data dir, loaded
+   by the same wrk script: 32 connections posting messages over many web chat sessions.
+3. ``drain``: wait until ``/readyz`` shows no queued or running job; count dead letters, and check
+   in the SQLite file that every stored message was processed.
+4. ``e2e``: 32 virtual customers, each in its own session with its SSE stream open, post a FAQ
+   question and wait until the bot's reply arrives on the stream, then post the next.
+
+Run: ``.venv/bin/python bench/intake.py`` (see ``--help``); it needs ``wrk`` (``apt-get install
+wrk``). It prints a summary table with the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvloop
+
+from common import BIN, HOST, ROOT, Server, free_port, percentile, table, verdict
+from frontdesk.demo import FAQ
+
+BENCH = Path(__file__).resolve().parent
+UNMATCHED = [
+    "My parcel arrived with a scratch on the lid, what can you do?",
+    "Hi, I'd like to speak to someone about a bulk order for my company",
+    "The app keeps crashing when I open my wishlist",
+    "Do you have this jacket in dark green?",
+]
+REPLY_TIMEOUT = 10.0  # seconds a customer waits for the bot's reply
+RAISED_LIMITS = {f"FRONTDESK_PUBLIC_{k}": "1e9" for k in
+                 ("RATE_PER_IP", "BURST_PER_IP", "RATE_PER_TENANT", "BURST_PER_TENANT")}
+
+
+def faq_texts() -> list[str]:
+    """Every phrasing of every demo FAQ entry (each is answered by the FAQ handler)."""
+    return [p for question, alternates, _, _ in FAQ for p in (question, *alternates)]
+
+
+@dataclass
+class LoadResult:
+    """What one wrk run measured, plus the server's CPU use over it."""
+
+    requests: int
+    accepted: int
+    other_status: int
+    socket_errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    cpu_cores: float
+
+    @property
+    def rate(self) -> float:
+        """Acknowledged (202) messages per second."""
+        return self.accepted / self.seconds
+
+
+def run_wrk(url: str, sessions: Path, bodies: Path, seconds: int, connections: int,
+            threads: int) -> dict[str, Any]:
+    """One wrk run; return the JSON that webchat.lua's ``done()`` printed."""
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+         "-s", str(BENCH / "webchat.lua"), url, "--", str(sessions), str(bodies), str(threads)],
+        capture_output=True, text=True, timeout=seconds + 60)
+    for line in out.stdout.splitlines():
+        if line.startswith("WRK_RESULT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("WRK_RESULT "))
+            return result
+    raise RuntimeError(f"no result from wrk:\n{out.stdout}\n{out.stderr}")
+
+
+def load(server: Server, sessions: Path, bodies: Path, args: argparse.Namespace) -> LoadResult:
+    """A warm-up run, then the measured run."""
+    run_wrk(server.url, sessions, bodies, args.warmup, args.connections, args.threads)
+    cpu = server.cpu_seconds()
+    r = run_wrk(server.url, sessions, bodies, args.seconds, args.connections, args.threads)
+    seconds = r["duration_us"] / 1e6
+    return LoadResult(
+        requests=r["requests"], accepted=r["accepted"], other_status=r["other_status"],
+        socket_errors=r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"],
+        seconds=seconds, p50_ms=r["p50_us"] / 1e3, p99_ms=r["p99_us"] / 1e3,
+        max_ms=r["max_us"] / 1e3, cpu_cores=(server.cpu_seconds() - cpu) / seconds)
+
+
+def write_inputs(folder: Path, name: str, sessions: list[tuple[str, str]]) -> Path:
+    """A sessions file for webchat.lua: one ``session_id token`` per line."""
+    path = folder / f"{name}-sessions.txt"
+    path.write_text("".join(f"{sid} {token}\n" for sid, token in sessions))
+    return path
+
+
+def write_bodies(folder: Path) -> Path:
+    """Message bodies for webchat.lua: three FAQ questions for each unmatched text."""
+    texts: list[str] = []
+    for i, question in enumerate(faq_texts()):
+        texts.append(question)
+        if i % 3 == 2:
+            texts.append(UNMATCHED[i // 3 % len(UNMATCHED)])
+    path = folder / "bodies.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    return path
+
+
+def http_json(url: str, method: str = "GET") -> Any:
+    """A request with the standard library (for the few control calls)."""
+    request = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def open_sessions(base: str, count: int) -> list[tuple[str, str]]:
+    """``count`` new web chat sessions of the demo tenant."""
+    sessions = []
+    for _ in range(count):
+        body = http_json(f"{base}/api/v1/webchat/demo/sessions", "POST")
+        sessions.append((body["session_id"], body["token"]))
+    return sessions
+
+
+def queue_depth(base: str) -> dict[str, int]:
+    """The queue component of ``/readyz``."""
+    queue: dict[str, int] = http_json(f"{base}/readyz")["components"]["queue"]
+    return queue
+
+
+def drain(base: str, timeout: float) -> tuple[float, dict[str, int], dict[str, int]]:
+    """Wait until nothing is queued or running; return (seconds, depth at start, at end)."""
+    started = time.monotonic()
+    first = depth = queue_depth(base)
+    while (depth["queued"] or depth["running"]) and time.monotonic() - started < timeout:
+        time.sleep(0.2)
+        depth = queue_depth(base)
+    return time.monotonic() - started, first, depth
+
+
+def job_outcomes(base: str) -> dict[str, float]:
+    """``frontdesk_jobs_total`` by outcome, from ``/metrics``."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=30) as r:
+        text = r.read().decode()
+    outcomes: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("frontdesk_jobs_total{"):
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+            outcomes[outcome] = outcomes.get(outcome, 0) + float(line.rsplit(" ", 1)[1])
+    return outcomes
+
+
+def stored_counts(db_file: Path) -> dict[str, int]:
+    """Raw messages, inbound messages recorded, and jobs by status, read from the SQLite file."""
+    conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    try:
+        counts = {"raw_messages": conn.execute("SELECT count(*) FROM raw_messages").fetchone()[0],
+                  "inbound": conn.execute(
+                      "SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()[0]}
+        for status, n in conn.execute("SELECT status, count(*) FROM jobs GROUP BY status"):
+            counts[f"jobs_{status}"] = n
+        return counts
+    finally:
+        conn.close()
+
+
+@dataclass
+class E2EResult:
+    """Post → bot reply visible on the SSE stream."""
+
+    latencies: list[float] = field(default_factory=list)
+    timeouts: int = 0
+    seconds: float = 0.0
+
+
+class Customer:
+    """A visitor with the session's SSE stream open, as the widget has it."""
+
+    def __init__(self, post: httpx.AsyncClient, stream: httpx.AsyncClient,
+                 session: tuple[str, str]) -> None:
+        self._post, self._stream = post, stream
+        self._id, self._token = session
+        self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._listener: asyncio.Task[None] | None = None
+
+    async def _listen(self) -> None:
+        async with self._stream.stream("GET", f"/api/v1/webchat/sessions/{self._id}/stream",
+                                       params={"token": self._token}) as r:
+            async for line in r.aiter_lines():
+                if line.startswith("data: "):
+                    message = json.loads(line.removeprefix("data: "))
+                    if message["direction"] == "out":
+                        self._replies.put_nowait(message)
+
+    def open(self) -> None:
+        """Start listening on the stream."""
+        self._listener = asyncio.create_task(self._listen())
+
+    async def exchange(self, text: str) -> float | None:
+        """Post ``text``; the seconds until its reply arrived, or None after REPLY_TIMEOUT."""
+        started = time.perf_counter()
+        r = await self._post.post(f"/api/v1/webchat/sessions/{self._id}/messages",
+                                  headers={"Authorization": f"Bearer {self._token}"},
+                                  json={"text": text})
+        if r.status_code != 202:
+            raise RuntimeError(f"post answered {r.status_code}: {r.text}")
+        message_id = r.json()["message_id"]
+        try:
+            async with asyncio.timeout(REPLY_TIMEOUT):
+                while (await self._replies.get())["reply_to_id"] != message_id:
+                    pass
+        except TimeoutError:
+            return None
+        return time.perf_counter() - started
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+
+
+async def e2e(base: str, sessions: list[tuple[str, str]], seconds: float) -> E2EResult:
+    """Every customer exchanges one warm-up message, then all loop for ``seconds``."""
+    texts = faq_texts()
+    result = E2EResult()
+    limits = httpx.Limits(max_connections=len(sessions), max_keepalive_connections=len(sessions))
+    async with (httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as post,
+                httpx.AsyncClient(base_url=base, limits=limits,
+                                  timeout=httpx.Timeout(30.0, read=None)) as stream):
+        customers = [Customer(post, stream, s) for s in sessions]
+        for c in customers:
+            c.open()
+        await asyncio.gather(*(c.exchange(texts[0]) for c in customers))  # warm-up
+        deadline = time.perf_counter() + seconds
+
+        async def visit(c: Customer, offset: int) -> None:
+            for i in itertools.count(offset):
+                if time.perf_counter() >= deadline:
+                    return
+                latency = await c.exchange(texts[i % len(texts)])
+                if latency is None:
+                    result.timeouts += 1
+                else:
+                    result.latencies.append(latency)
+
+        started = time.perf_counter()
+        try:
+            await asyncio.gather(*(visit(c, i) for i, c in enumerate(customers)))
+        finally:
+            result.seconds = time.perf_counter() - started
+            await asyncio.gather(*(c.close() for c in customers))
+    return result
+
+
+def serve_bare(folder: Path, port: int) -> Server:
+    """The baseline app, served with Frontdesk's uvicorn options."""
+    args = [str(BIN / "python"), "-m", "uvicorn", "--app-dir", str(BENCH), "bare_app:app",
+            "--host", HOST, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+            "--log-level", "warning", "--workers", "1"]
+    return Server("bare", args, port, dict(os.environ), folder / "bare.log")
+
+
+def frontdesk_env(data_dir: Path) -> dict[str, str]:
+    """The process environment for the embedded shape in ``data_dir``, rate limits raised."""
+    env = {k: v for k, v in os.environ.items() if k != "FRONTDESK_DATABASE_URL"}
+    env.update(RAISED_LIMITS, FRONTDESK_DATA_DIR=str(data_dir), FRONTDESK_LOG_LEVEL="WARNING")
+    return env
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=int, default=15, help="measured load per target")
+    parser.add_argument("--warmup", type=int, default=5, help="warm-up load per target")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--sessions", type=int, default=64, help="web chat sessions for load")
+    parser.add_argument("--customers", type=int, default=32, help="end-to-end customers")
+    parser.add_argument("--e2e-seconds", type=float, default=15)
+    parser.add_argument("--drain-timeout", type=float, default=90)
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, db)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install -y wrk")
+
+    folder = Path(tempfile.mkdtemp(prefix="frontdesk-bench-"))
+    bodies = write_bodies(folder)
+    fake = [(str(uuid.uuid4()), secrets.token_urlsafe(32)) for _ in range(args.sessions)]
+    try:
+        print(f"bare FastAPI: {args.warmup:g} s warm-up + {args.seconds:g} s at "
+              f"{args.connections} connections", flush=True)
+        bare = serve_bare(folder, free_port())
+        try:
+            bare.wait_ready("/docs")
+            base_load = load(bare, write_inputs(folder, "bare", fake), bodies, args)
+        finally:
+            bare.stop()
+
+        data_dir = folder / "data"
+        env = frontdesk_env(data_dir)
+        for command in ("migrate", "demo"):
+            subprocess.run([str(BIN / "frontdesk"), command], env=env, cwd=ROOT, check=True,
+                           capture_output=True, timeout=120)
+        port = free_port()
+        fd = Server("frontdesk", [str(BIN / "frontdesk"), "serve", "--host", HOST,
+                                  "--port", str(port)], port, env, folder / "frontdesk.log")
+        try:
+            fd.wait_ready()
+            sessions = write_inputs(folder, "frontdesk", open_sessions(fd.url, args.sessions))
+            print(f"frontdesk: same load over {args.sessions} sessions", flush=True)
+            fd_load = load(fd, sessions, bodies, args)
+            peak_rss_load = fd.peak_rss()
+            print("drain: waiting for the queue to empty", flush=True)
+            drain_s, backlog, depth = drain(fd.url, args.drain_timeout)
+            stored = stored_counts(data_dir / "frontdesk.db")
+            print(f"e2e: {args.customers} customers for {args.e2e_seconds:g} s", flush=True)
+            customers = open_sessions(fd.url, args.customers)
+            cpu = fd.cpu_seconds()
+            e2e_result = uvloop.run(e2e(fd.url, customers, args.e2e_seconds))
+            e2e_cpu = (fd.cpu_seconds() - cpu) / e2e_result.seconds
+            outcomes = job_outcomes(fd.url)
+            final = queue_depth(fd.url)
+            peak_rss = fd.peak_rss()
+        finally:
+            fd.stop()
+    finally:
+        if args.keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    report(args, base_load, fd_load, peak_rss_load, peak_rss, drain_s, backlog, depth, stored,
+           e2e_result, e2e_cpu, outcomes, final)
+    return 0
+
+
+def report(args: argparse.Namespace, bare: LoadResult, fd: LoadResult, rss_load: int,
+           rss: int, drain_s: float, backlog: dict[str, int], depth: dict[str, int],
+           stored: dict[str, int], e2e_result: E2EResult, e2e_cpu: float,
+           outcomes: dict[str, float], final: dict[str, int]) -> None:
+    """Print the summary tables."""
+    ratio = fd.rate / bare.rate
+    rows: list[list[object]] = [
+        ["acked (202) messages/s", f"{fd.rate:,.0f}", f"{bare.rate:,.0f}", ">= 1,500",
+         verdict(fd.rate >= 1500)],
+        ["ratio frontdesk / bare", f"{ratio:.3f}", "1", ">= 0.3", verdict(ratio >= 0.3)],
+        ["ack latency p50 (ms)", f"{fd.p50_ms:.1f}", f"{bare.p50_ms:.1f}", "", ""],
+        ["ack latency p99 (ms)", f"{fd.p99_ms:.1f}", f"{bare.p99_ms:.1f}", "< 50",
+         verdict(fd.p99_ms < 50)],
+        ["ack latency max (ms)", f"{fd.max_ms:.1f}", f"{bare.max_ms:.1f}", "", ""],
+        ["non-202 answers / socket errors", f"{fd.other_status} / {fd.socket_errors}",
+         f"{bare.other_status} / {bare.socket_errors}", "0 / 0",
+         verdict(fd.other_status + fd.socket_errors == 0)],
+        ["server CPU during load (cores)", f"{fd.cpu_cores:.2f}", f"{bare.cpu_cores:.2f}", "", ""],
+        ["peak RSS after load / at end (MB)", f"{rss_load / 2**20:.0f} / {rss / 2**20:.0f}", "",
+         "< 600", verdict(rss < 600 * 2**20)],
+    ]
+    print()
+    print(table(f"Intake: {args.connections} connections, {args.seconds:g} s measured "
+                f"(after {args.warmup:g} s warm-up), {args.sessions} sessions, SQLite",
+                ["metric", "frontdesk", "bare", "target", ""], rows))
+    processed = stored.get("jobs_done", 0)
+    drained = depth["queued"] == 0 and depth["running"] == 0
+    rows = [
+        ["backlog when load stopped (queued+running)", backlog["queued"] + backlog["running"],
+         "", ""],
+        ["drain time (s)", f"{drain_s:.1f}", f"<= {args.drain_timeout:g}", verdict(drained)],
+        ["processing rate while draining (jobs/s)",
+         f"{(backlog['queued'] + backlog['running']) / drain_s:,.0f}" if drain_s > 0.5 else "-",
+         "", ""],
+        ["stored raw messages / jobs done / inbound recorded",
+         f"{stored['raw_messages']} / {processed} / {stored['inbound']}", "all equal",
+         verdict(stored["raw_messages"] == processed == stored["inbound"])],
+        ["dead letters", final["dead"], "0", verdict(final["dead"] == 0)],
+        ["failed attempts (retried)", f"{outcomes.get('failed', 0):.0f}", "", ""],
+    ]
+    print()
+    print(table("Processing of everything acknowledged (warm-up + measured load)",
+                ["metric", "value", "target", ""], rows))
+    lat = e2e_result.latencies
+    p50, p99 = percentile(lat, 50) * 1e3, percentile(lat, 99) * 1e3
+    rows = [
+        ["exchanges/s", f"{len(lat) / e2e_result.seconds:,.0f}", "", ""],
+        ["post -> reply visible p50 (ms)", f"{p50:.1f}", "< 100", verdict(p50 < 100)],
+        ["post -> reply visible p99 (ms)", f"{p99:.1f}", "< 300", verdict(p99 < 300)],
+        ["post -> reply visible max (ms)", f"{max(lat, default=0) * 1e3:.1f}", "", ""],
+        ["replies not seen within 10 s", e2e_result.timeouts, "0",
+         verdict(e2e_result.timeouts == 0)],
+        ["server CPU (cores)", f"{e2e_cpu:.2f}", "", ""],
+    ]
+    print()
+    print(table(f"End to end: {args.customers} customers (SSE), {e2e_result.seconds:.0f} s, "
+                f"{len(lat)} exchanges", ["metric", "value", "target", ""], rows))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
