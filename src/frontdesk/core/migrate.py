@@ -30,3 +30,13 @@ async def migrate(settings: Settings, revision: str = "head") -> None:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
     finally:
         await engine.dispose()
+
+
+async def downgrade(settings: Settings, revision: str) -> None:
+    """Downgrade the configured database to ``revision`` (``base`` drops every table)."""
+    engine = create_null_pool_engine(settings)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
+    finally:
+        await engine.dispose()
