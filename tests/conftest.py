@@ -29,8 +29,12 @@ TEST_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 def base_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "env": "test", "data_dir": data_dir, "master_key": TEST_MASTER_KEY,
-        "log_json": True, "log_level": "WARNING", "queue_poll_seconds": 0.05,
+        "env": "test",
+        "data_dir": data_dir,
+        "master_key": TEST_MASTER_KEY,
+        "log_json": True,
+        "log_level": "WARNING",
+        "queue_poll_seconds": 0.05,
         "sqlite_synchronous": "NORMAL",
     }
     values.update(overrides)
@@ -66,8 +70,12 @@ def postgres_migrated() -> str | None:
 
 
 @pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
-             postgres_migrated: str | None) -> Iterator[Settings]:
+def settings(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_migrated: str | None,
+) -> Iterator[Settings]:
     if request.param == "sqlite":
         shutil.copy(sqlite_template, tmp_path / "frontdesk.db")
         yield base_settings(tmp_path)

@@ -17,22 +17,31 @@ from frontdesk.tenants import service as tenants
 SHIPPING_ANSWER = "Standard shipping takes 3-5 business days."
 
 
-async def make_tenant(db: Database, slug: str, role: Role = Role.ADMIN,
-                      faq: bool = True) -> tuple[str, str]:
+async def make_tenant(
+    db: Database, slug: str, role: Role = Role.ADMIN, faq: bool = True
+) -> tuple[str, str]:
     """A tenant with a web chat channel, a small FAQ, and an API key of ``role``."""
     async with db.system_session() as session:
         tenant = await tenants.create_tenant(session, slug)
     async with db.tenant_session(tenant.id) as session:
         await ensure_channel(session, tenant.id, "webchat", "Web chat")
         if faq:
-            session.add_all([
-                FaqEntry(tenant_id=tenant.id, question="How long does shipping take?",
-                         alternate_questions=["When will my order arrive?"],
-                         answer=SHIPPING_ANSWER),
-                FaqEntry(tenant_id=tenant.id, question="What is your return policy?",
-                         alternate_questions=["Can I return an item?"],
-                         answer="You can return items within 30 days."),
-            ])
+            session.add_all(
+                [
+                    FaqEntry(
+                        tenant_id=tenant.id,
+                        question="How long does shipping take?",
+                        alternate_questions=["When will my order arrive?"],
+                        answer=SHIPPING_ANSWER,
+                    ),
+                    FaqEntry(
+                        tenant_id=tenant.id,
+                        question="What is your return policy?",
+                        alternate_questions=["Can I return an item?"],
+                        answer="You can return items within 30 days.",
+                    ),
+                ]
+            )
         await session.commit()
         _, key = await tenants.create_api_key(session, tenant.id, role, "test")
     return tenant.id, key
@@ -51,9 +60,13 @@ async def open_session(client: httpx.AsyncClient, slug: str) -> tuple[str, dict[
     return body["session_id"], {"Authorization": f"Bearer {body['token']}"}
 
 
-async def wait_for_messages(client: httpx.AsyncClient, session_id: str,
-                            headers: dict[str, str], count: int,
-                            timeout: float = 10.0) -> list[dict[str, Any]]:
+async def wait_for_messages(
+    client: httpx.AsyncClient,
+    session_id: str,
+    headers: dict[str, str],
+    count: int,
+    timeout: float = 10.0,
+) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
         r = await client.get(f"/api/v1/webchat/sessions/{session_id}/messages", headers=headers)

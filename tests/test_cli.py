@@ -16,11 +16,21 @@ from tests.conftest import TEST_MASTER_KEY
 
 
 def frontdesk(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FRONTDESK_DATA_DIR": str(data_dir),
-           "FRONTDESK_MASTER_KEY": TEST_MASTER_KEY, "FRONTDESK_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "FRONTDESK_DATA_DIR": str(data_dir),
+        "FRONTDESK_MASTER_KEY": TEST_MASTER_KEY,
+        "FRONTDESK_LOG_LEVEL": "WARNING",
+    }
     env.pop("FRONTDESK_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "frontdesk", *args], env=env, text=True,
-                          capture_output=True, check=check, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "frontdesk", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        check=check,
+        timeout=120,
+    )
 
 
 def last_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -41,13 +51,22 @@ def test_migrate_demo_tenant_and_apikey(tmp_path: Path):
     bad = frontdesk(tmp_path, "tenant", "create", "Bad Slug!", check=False)
     assert bad.returncode != 0
 
-    viewer = last_line(frontdesk(tmp_path, "apikey", "create", "--tenant", "shop-two",
-                                 "--role", "viewer"))
+    viewer = last_line(
+        frontdesk(tmp_path, "apikey", "create", "--tenant", "shop-two", "--role", "viewer")
+    )
     assert viewer.startswith("fd_")
-    assert frontdesk(tmp_path, "apikey", "create", "--tenant", "shop-two", "--role", "god",
-                     check=False).returncode != 0
-    assert frontdesk(tmp_path, "apikey", "create", "--tenant", "nope", "--role", "viewer",
-                     check=False).returncode != 0
+    assert (
+        frontdesk(
+            tmp_path, "apikey", "create", "--tenant", "shop-two", "--role", "god", check=False
+        ).returncode
+        != 0
+    )
+    assert (
+        frontdesk(
+            tmp_path, "apikey", "create", "--tenant", "nope", "--role", "viewer", check=False
+        ).returncode
+        != 0
+    )
 
     faq, me = asyncio.run(read_back(tmp_path, key, viewer))
     assert len(faq) >= 15
@@ -59,8 +78,10 @@ async def read_back(data_dir: Path, admin: str, viewer: str) -> tuple[list[Any],
     from tests.conftest import base_settings
 
     app = create_app(base_settings(data_dir), workers=False)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
         faq = await client.get("/api/v1/faq", headers={"Authorization": f"Bearer {admin}"})
         me = await client.get("/api/v1/tenant", headers={"Authorization": f"Bearer {viewer}"})
     return faq.json(), me.json()
@@ -75,8 +96,13 @@ def test_help_is_fast_and_lists_commands(tmp_path: Path):
 def test_production_refuses_to_start_without_master_key(tmp_path: Path):
     env = {**os.environ, "FRONTDESK_DATA_DIR": str(tmp_path), "FRONTDESK_ENV": "production"}
     env.pop("FRONTDESK_MASTER_KEY", None)
-    result = subprocess.run([sys.executable, "-m", "frontdesk", "migrate"], env=env, text=True,
-                            capture_output=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdesk", "migrate"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "FRONTDESK_MASTER_KEY" in result.stderr
 

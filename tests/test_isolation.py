@@ -28,17 +28,24 @@ BODIES = {
 }
 
 
-async def seed_tenant_a(client: httpx.AsyncClient, runtime: Runtime,
-                        a: TenantCtx) -> dict[str, str]:
+async def seed_tenant_a(
+    client: httpx.AsyncClient, runtime: Runtime, a: TenantCtx
+) -> dict[str, str]:
     """Give tenant A one of everything and return the ids, by path-parameter name."""
     sid, headers = await open_session(client, a.slug)
-    await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                      json={"text": "When will my order arrive?"})
+    await client.post(
+        f"/api/v1/webchat/sessions/{sid}/messages",
+        headers=headers,
+        json={"text": "When will my order arrive?"},
+    )
     await wait_for_messages(client, sid, headers, 2)
     conversation = (await client.get("/api/v1/conversations", headers=a.headers)).json()[0]
     faq = (await client.get("/api/v1/faq", headers=a.headers)).json()[0]
-    member = (await client.post("/api/v1/members", headers=a.headers,
-                                json={"email": "a@example.com", "role": "agent"})).json()
+    member = (
+        await client.post(
+            "/api/v1/members", headers=a.headers, json={"email": "a@example.com", "role": "agent"}
+        )
+    ).json()
     keys = (await client.get("/api/v1/api-keys", headers=a.headers)).json()
     async with runtime.db.tenant_tx(a.id) as session:
         await runtime.queue.enqueue(session, _dead_job(a.id))
@@ -46,9 +53,15 @@ async def seed_tenant_a(client: httpx.AsyncClient, runtime: Runtime,
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
     assert job_id
-    return {"entry_id": faq["id"], "contact_id": conversation["contact_id"],
-            "conversation_id": conversation["id"], "member_id": member["id"],
-            "key_id": keys[0]["id"], "job_id": job_id, "_tenant": a.id}
+    return {
+        "entry_id": faq["id"],
+        "contact_id": conversation["contact_id"],
+        "conversation_id": conversation["id"],
+        "member_id": member["id"],
+        "key_id": keys[0]["id"],
+        "job_id": job_id,
+        "_tenant": a.id,
+    }
 
 
 def _dead_job(tenant_id: str):  # type: ignore[no-untyped-def]
@@ -59,14 +72,21 @@ def _dead_job(tenant_id: str):  # type: ignore[no-untyped-def]
 
 def tenant_routes(app: FastAPI) -> list[tuple[str, str]]:
     """Every authenticated API operation, from the OpenAPI schema."""
-    return [(method.upper(), path) for path, operations in app.openapi()["paths"].items()
-            if path.startswith("/api/v1/") and not path.startswith(PUBLIC)
-            for method in operations]
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/api/v1/") and not path.startswith(PUBLIC)
+        for method in operations
+    ]
 
 
-async def test_no_route_leaks_across_tenants(app: FastAPI, client: httpx.AsyncClient,
-                                             runtime: Runtime, tenant: TenantCtx,
-                                             other_tenant: TenantCtx):
+async def test_no_route_leaks_across_tenants(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    tenant: TenantCtx,
+    other_tenant: TenantCtx,
+):
     ids = await seed_tenant_a(client, runtime, tenant)
     secrets_of_a = [v for v in ids.values()] + [tenant.slug]
     routes = tenant_routes(app)
@@ -98,8 +118,9 @@ async def test_no_route_leaks_across_tenants(app: FastAPI, client: httpx.AsyncCl
     assert r.status_code == 200
 
 
-async def test_every_route_requires_an_api_key(app: FastAPI, client: httpx.AsyncClient,
-                                               tenant: TenantCtx):
+async def test_every_route_requires_an_api_key(
+    app: FastAPI, client: httpx.AsyncClient, tenant: TenantCtx
+):
     for method, path in tenant_routes(app):
         url = re.sub(r"{\w+}", "x", path)
         for headers in ({}, {"Authorization": "Bearer fd_nope_nope"}):
@@ -108,9 +129,9 @@ async def test_every_route_requires_an_api_key(app: FastAPI, client: httpx.Async
             assert r.headers["content-type"] == "application/problem+json"
 
 
-async def test_row_level_security_walls_off_other_tenants(runtime: Runtime, tenant: TenantCtx,
-                                                          other_tenant: TenantCtx,
-                                                          client: httpx.AsyncClient):
+async def test_row_level_security_walls_off_other_tenants(
+    runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx, client: httpx.AsyncClient
+):
     """On PostgreSQL, a tenant session sees only its rows even without a WHERE clause."""
     if runtime.db.dialect != "postgresql":
         pytest.skip("row-level security is a PostgreSQL feature")
@@ -123,10 +144,13 @@ async def test_row_level_security_walls_off_other_tenants(runtime: Runtime, tena
             assert set(map(str, rows)) <= {other_tenant.id}, table
         # Writing a row for another tenant is refused too.
         with pytest.raises(Exception, match="row-level security"):
-            await session.execute(text(
-                "INSERT INTO faq_entries (id, tenant_id, question, alternate_questions, answer,"
-                " tags, language, priority, enabled, hit_count, created_at, updated_at)"
-                " VALUES ('x', :t, 'q', '[]', 'a', '[]', 'en', 0, true, 0, now(), now())"),
-                {"t": tenant.id})
+            await session.execute(
+                text(
+                    "INSERT INTO faq_entries (id, tenant_id, question, alternate_questions, answer,"
+                    " tags, language, priority, enabled, hit_count, created_at, updated_at)"
+                    " VALUES ('x', :t, 'q', '[]', 'a', '[]', 'en', 0, true, 0, now(), now())"
+                ),
+                {"t": tenant.id},
+            )
     async with runtime.db.engine.connect() as conn:  # no tenant, no system flag: fails closed
         assert (await conn.execute(text("SELECT count(*) FROM faq_entries"))).scalar() == 0

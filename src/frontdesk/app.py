@@ -36,9 +36,13 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         background = asyncio.create_task(
-            runtime.run_background(stop, settings.workers if workers else 0))
-        log.info("frontdesk_started", database=runtime.db.dialect,
-                 workers=settings.workers if workers else 0)
+            runtime.run_background(stop, settings.workers if workers else 0)
+        )
+        log.info(
+            "frontdesk_started",
+            database=runtime.db.dialect,
+            workers=settings.workers if workers else 0,
+        )
         try:
             yield
         finally:
@@ -48,16 +52,27 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             await runtime.db.dispose()
             log.info("frontdesk_stopped")
 
-    app = FastAPI(title="Frontdesk", version=__version__, lifespan=lifespan,
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
-                  generate_unique_id_function=lambda r: f"{r.tags[0]}-{r.name}" if r.tags
-                  else r.name)
+    app = FastAPI(
+        title="Frontdesk",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        generate_unique_id_function=lambda r: f"{r.tags[0]}-{r.name}" if r.tags else r.name,
+    )
     app.state.runtime = runtime
     app.state.webchat = WebchatService(runtime)
     install_error_handlers(app)
-    for router in (ops_router, webchat_router, tenants_router, faq_router, contacts_router,
-                   conversations_router, queue_router):
+    for router in (
+        ops_router,
+        webchat_router,
+        tenants_router,
+        faq_router,
+        contacts_router,
+        conversations_router,
+        queue_router,
+    ):
         app.include_router(router)
-    app.add_middleware(RequestContext, metrics=runtime.metrics,
-                       max_body=settings.max_body_bytes)
+    app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)
     return app

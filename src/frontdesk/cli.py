@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -24,7 +24,7 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
-def _run(factory: Callable[[Settings], Awaitable[T]]) -> T:
+def _run(factory: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     from frontdesk.core.logging import configure_logging
 
     settings = Settings()
@@ -55,8 +55,9 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    no_workers: Annotated[bool, typer.Option("--no-workers", help="API only (scaled shape).")]
-    = False,
+    no_workers: Annotated[
+        bool, typer.Option("--no-workers", help="API only (scaled shape).")
+    ] = False,
 ) -> None:
     """Migrate, then serve the API (and, unless --no-workers, the queue workers)."""
     import uvicorn
@@ -65,14 +66,22 @@ def serve(
     from frontdesk.core.migrate import migrate as run_migrations
 
     _run(run_migrations)
-    uvicorn.run(create_app(workers=not no_workers), host=host, port=port, log_level="warning",
-                loop="uvloop", http="httptools", timeout_graceful_shutdown=15)
+    uvicorn.run(
+        create_app(workers=not no_workers),
+        host=host,
+        port=port,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=15,
+    )
 
 
 @app.command()
 def worker(
-    concurrency: Annotated[int | None, typer.Option(help="Jobs at once (default: settings).")]
-    = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs at once (default: settings).")
+    ] = None,
 ) -> None:
     """Run queue workers without the API (scaled shape); stops gracefully on SIGTERM."""
     from frontdesk.runtime import Runtime
@@ -98,8 +107,10 @@ def demo() -> None:
 
     async def main(settings: Settings) -> str:
         tenant, key = await _with_db(settings, seed_demo)
-        err.print(f"demo tenant [bold]{tenant.slug}[/bold] is ready; its web chat: "
-                  f"POST /api/v1/webchat/{tenant.slug}/sessions")
+        err.print(
+            f"demo tenant [bold]{tenant.slug}[/bold] is ready; its web chat: "
+            f"POST /api/v1/webchat/{tenant.slug}/sessions"
+        )
         return key
 
     print(_run(main))
@@ -167,8 +178,14 @@ def dlq_list(limit: int = 50, kind: str | None = None) -> None:
     rows = _dead_letters(lambda d: d.list(limit, 0, kind))
     table = Table("id", "tenant", "kind", "attempts", "finished", "last error")
     for job in rows:
-        table.add_row(job.id, job.tenant_id or "-", job.kind, str(job.attempts),
-                      str(job.finished_at), (job.last_error or "")[:80])
+        table.add_row(
+            job.id,
+            job.tenant_id or "-",
+            job.kind,
+            str(job.attempts),
+            str(job.finished_at),
+            (job.last_error or "")[:80],
+        )
     Console().print(table)
 
 
@@ -176,9 +193,16 @@ def dlq_list(limit: int = 50, kind: str | None = None) -> None:
 def dlq_show(job_id: str) -> None:
     """Show one dead letter with its payload and last error."""
     job = _dead_letters(lambda d: d.get(job_id))
-    Console().print_json(data={"id": job.id, "tenant_id": job.tenant_id, "kind": job.kind,
-                               "attempts": job.attempts, "payload": job.payload,
-                               "last_error": job.last_error})
+    Console().print_json(
+        data={
+            "id": job.id,
+            "tenant_id": job.tenant_id,
+            "kind": job.kind,
+            "attempts": job.attempts,
+            "payload": job.payload,
+            "last_error": job.last_error,
+        }
+    )
 
 
 @dlq_app.command("replay")

@@ -14,82 +14,130 @@ from frontdesk.tenants.models import Tenant
 SLUG = "demo"
 
 FAQ: list[tuple[str, list[str], str, str]] = [
-    ("How long does shipping take?",
-     ["When will my order arrive?", "delivery time", "how many days for delivery"],
-     "Standard shipping takes 3–5 business days; express shipping takes 1–2 business days. "
-     "You'll get a tracking link by e-mail as soon as your parcel leaves our warehouse.",
-     "shipping"),
-    ("How much does shipping cost?",
-     ["shipping fee", "is shipping free", "delivery cost"],
-     "Shipping is free on orders over $50. Below that, standard shipping is $4.95 and express "
-     "shipping is $12.95.", "shipping"),
-    ("Do you ship internationally?",
-     ["international shipping", "do you deliver abroad", "ship to another country"],
-     "Yes, we ship to over 40 countries. International delivery takes 7–14 business days; "
-     "duties and taxes are shown at checkout.", "shipping"),
-    ("Where is my order?",
-     ["track my order", "order status", "tracking number", "where is my package"],
-     "You can track your order from the link in your shipping confirmation e-mail, or under "
-     "Account → Orders. Share your order number here and an agent can check it for you.",
-     "orders"),
-    ("Can I change or cancel my order?",
-     ["cancel order", "modify my order", "change shipping address"],
-     "Orders can be changed or cancelled within 1 hour of purchase from Account → Orders. "
-     "After that, it has usually left our warehouse — you can return it once it arrives.",
-     "orders"),
-    ("What is your return policy?",
-     ["can I return an item", "returns", "return window"],
-     "You can return unused items in their original packaging within 30 days of delivery "
-     "for a full refund.", "returns"),
-    ("How do I return an item?",
-     ["start a return", "return label", "send something back"],
-     "Go to Account → Orders, choose the order and click “Return items”. We'll e-mail you a "
-     "prepaid return label; drop the parcel at any post office.", "returns"),
-    ("When will I get my refund?",
-     ["refund status", "how long do refunds take", "money back"],
-     "Refunds are issued within 3 business days of your return reaching us, and show on your "
-     "statement 5–10 business days later depending on your bank.", "returns"),
-    ("Can I exchange an item for a different size?",
-     ["exchange", "wrong size", "swap size"],
-     "Yes — start a return for the item and choose “Exchange” instead of “Refund”. We ship the "
-     "new size as soon as the original is scanned by the carrier.", "returns"),
-    ("What payment methods do you accept?",
-     ["payment options", "can I pay with paypal", "do you take credit cards"],
-     "We accept Visa, Mastercard, American Express, PayPal, Apple Pay and Google Pay.",
-     "payment"),
-    ("Can I pay in installments?",
-     ["buy now pay later", "installment payment", "klarna"],
-     "Yes, orders over $100 can be split into 4 interest-free payments with Klarna at checkout.",
-     "payment"),
-    ("Why was my payment declined?",
-     ["card declined", "payment failed", "payment not going through"],
-     "Declines usually come from the bank: check the card details and billing address, or try "
-     "another method. We never charge a declined payment.", "payment"),
-    ("Do you have a discount code?",
-     ["promo code", "coupon", "voucher"],
-     "Sign up for our newsletter to get 10% off your first order. Only one code can be used per "
-     "order.", "promotions"),
-    ("How do I reset my password?",
-     ["forgot password", "can't log in", "reset login"],
-     "Click “Forgot password” on the sign-in page and follow the link we e-mail you; it is "
-     "valid for 30 minutes.", "account"),
-    ("How do I delete my account?",
-     ["close my account", "remove my data"],
-     "Go to Account → Privacy and choose “Delete account”. Your data is erased within 30 days, "
-     "except what we must keep for invoices.", "account"),
-    ("What are your opening hours?",
-     ["customer service hours", "when are you open", "support hours"],
-     "Our support team is available Monday to Friday, 9:00–18:00 CET. This chat answers "
-     "common questions around the clock.", "contact"),
-    ("Is my product under warranty?",
-     ["warranty", "guarantee", "product broken"],
-     "All products carry a 2-year warranty against manufacturing defects. Send us your order "
-     "number and a photo of the defect and we'll arrange a repair or replacement.",
-     "warranty"),
-    ("Do you offer gift wrapping?",
-     ["gift wrap", "gift message"],
-     "Yes, add gift wrapping for $3.95 at checkout and include a personal message; prices are "
-     "not shown on the packing slip.", "orders"),
+    (
+        "How long does shipping take?",
+        ["When will my order arrive?", "delivery time", "how many days for delivery"],
+        "Standard shipping takes 3–5 business days; express shipping takes 1–2 business days. "
+        "You'll get a tracking link by e-mail as soon as your parcel leaves our warehouse.",
+        "shipping",
+    ),
+    (
+        "How much does shipping cost?",
+        ["shipping fee", "is shipping free", "delivery cost"],
+        "Shipping is free on orders over $50. Below that, standard shipping is $4.95 and express "
+        "shipping is $12.95.",
+        "shipping",
+    ),
+    (
+        "Do you ship internationally?",
+        ["international shipping", "do you deliver abroad", "ship to another country"],
+        "Yes, we ship to over 40 countries. International delivery takes 7–14 business days; "
+        "duties and taxes are shown at checkout.",
+        "shipping",
+    ),
+    (
+        "Where is my order?",
+        ["track my order", "order status", "tracking number", "where is my package"],
+        "You can track your order from the link in your shipping confirmation e-mail, or under "
+        "Account → Orders. Share your order number here and an agent can check it for you.",
+        "orders",
+    ),
+    (
+        "Can I change or cancel my order?",
+        ["cancel order", "modify my order", "change shipping address"],
+        "Orders can be changed or cancelled within 1 hour of purchase from Account → Orders. "
+        "After that, it has usually left our warehouse — you can return it once it arrives.",
+        "orders",
+    ),
+    (
+        "What is your return policy?",
+        ["can I return an item", "returns", "return window"],
+        "You can return unused items in their original packaging within 30 days of delivery "
+        "for a full refund.",
+        "returns",
+    ),
+    (
+        "How do I return an item?",
+        ["start a return", "return label", "send something back"],
+        "Go to Account → Orders, choose the order and click “Return items”. We'll e-mail you a "
+        "prepaid return label; drop the parcel at any post office.",
+        "returns",
+    ),
+    (
+        "When will I get my refund?",
+        ["refund status", "how long do refunds take", "money back"],
+        "Refunds are issued within 3 business days of your return reaching us, and show on your "
+        "statement 5–10 business days later depending on your bank.",
+        "returns",
+    ),
+    (
+        "Can I exchange an item for a different size?",
+        ["exchange", "wrong size", "swap size"],
+        "Yes — start a return for the item and choose “Exchange” instead of “Refund”. We ship the "
+        "new size as soon as the original is scanned by the carrier.",
+        "returns",
+    ),
+    (
+        "What payment methods do you accept?",
+        ["payment options", "can I pay with paypal", "do you take credit cards"],
+        "We accept Visa, Mastercard, American Express, PayPal, Apple Pay and Google Pay.",
+        "payment",
+    ),
+    (
+        "Can I pay in installments?",
+        ["buy now pay later", "installment payment", "klarna"],
+        "Yes, orders over $100 can be split into 4 interest-free payments with Klarna at checkout.",
+        "payment",
+    ),
+    (
+        "Why was my payment declined?",
+        ["card declined", "payment failed", "payment not going through"],
+        "Declines usually come from the bank: check the card details and billing address, or try "
+        "another method. We never charge a declined payment.",
+        "payment",
+    ),
+    (
+        "Do you have a discount code?",
+        ["promo code", "coupon", "voucher"],
+        "Sign up for our newsletter to get 10% off your first order. Only one code can be used per "
+        "order.",
+        "promotions",
+    ),
+    (
+        "How do I reset my password?",
+        ["forgot password", "can't log in", "reset login"],
+        "Click “Forgot password” on the sign-in page and follow the link we e-mail you; it is "
+        "valid for 30 minutes.",
+        "account",
+    ),
+    (
+        "How do I delete my account?",
+        ["close my account", "remove my data"],
+        "Go to Account → Privacy and choose “Delete account”. Your data is erased within 30 days, "
+        "except what we must keep for invoices.",
+        "account",
+    ),
+    (
+        "What are your opening hours?",
+        ["customer service hours", "when are you open", "support hours"],
+        "Our support team is available Monday to Friday, 9:00–18:00 CET. This chat answers "
+        "common questions around the clock.",
+        "contact",
+    ),
+    (
+        "Is my product under warranty?",
+        ["warranty", "guarantee", "product broken"],
+        "All products carry a 2-year warranty against manufacturing defects. Send us your order "
+        "number and a photo of the defect and we'll arrange a repair or replacement.",
+        "warranty",
+    ),
+    (
+        "Do you offer gift wrapping?",
+        ["gift wrap", "gift message"],
+        "Yes, add gift wrapping for $3.95 at checkout and include a personal message; prices are "
+        "not shown on the packing slip.",
+        "orders",
+    ),
 ]
 
 
@@ -101,13 +149,26 @@ async def seed_demo(db: Database) -> tuple[Tenant, str]:
             tenant = await tenants.create_tenant(session, SLUG, "Demo Shop")
     async with db.tenant_session(tenant.id) as session:
         await ensure_channel(session, tenant.id, "webchat", "Website chat")
-        known = set((await session.scalars(
-            select(FaqEntry.question).where(FaqEntry.tenant_id == tenant.id))).all())
+        known = set(
+            (
+                await session.scalars(
+                    select(FaqEntry.question).where(FaqEntry.tenant_id == tenant.id)
+                )
+            ).all()
+        )
         for question, alternates, answer, category in FAQ:
             if question not in known:
-                session.add(FaqEntry(tenant_id=tenant.id, question=question,
-                                     alternate_questions=alternates, answer=answer,
-                                     category=category, tags=[category], language="en"))
+                session.add(
+                    FaqEntry(
+                        tenant_id=tenant.id,
+                        question=question,
+                        alternate_questions=alternates,
+                        answer=answer,
+                        category=category,
+                        tags=[category],
+                        language="en",
+                    )
+                )
         await session.commit()
         _, key = await tenants.create_api_key(session, tenant.id, Role.ADMIN, "demo admin")
     return tenant, key

@@ -45,10 +45,13 @@ class Runtime:
             settings=settings,
             db=db,
             keyring=KeyRing(load_master_key(master, settings.data_dir)),
-            queue=SqlQueue(db, lease_seconds=settings.queue_lease_seconds,
-                           max_attempts=settings.queue_max_attempts,
-                           backoff_base=settings.queue_backoff_base_seconds,
-                           backoff_max=settings.queue_backoff_max_seconds),
+            queue=SqlQueue(
+                db,
+                lease_seconds=settings.queue_lease_seconds,
+                max_attempts=settings.queue_max_attempts,
+                backoff_base=settings.queue_backoff_base_seconds,
+                backoff_max=settings.queue_backoff_max_seconds,
+            ),
             tenants=TenantCache(db, settings.tenant_cache_seconds),
             auth=ApiKeyAuthenticator(db, settings.tenant_cache_seconds),
             limiter=RateLimiter(),
@@ -68,12 +71,24 @@ class Runtime:
         from frontdesk.handlers.registry import job_handlers
 
         handlers = job_handlers(self)
-        self.workers = [
-            Worker(self.db, self.queue, handlers, concurrency=workers,
-                   batch=self.settings.queue_batch, poll_seconds=self.settings.queue_poll_seconds,
-                   lease_seconds=self.settings.queue_lease_seconds, metrics=self.metrics)
-        ] if workers > 0 else []
+        self.workers = (
+            [
+                Worker(
+                    self.db,
+                    self.queue,
+                    handlers,
+                    concurrency=workers,
+                    batch=self.settings.queue_batch,
+                    poll_seconds=self.settings.queue_poll_seconds,
+                    lease_seconds=self.settings.queue_lease_seconds,
+                    metrics=self.metrics,
+                )
+            ]
+            if workers > 0
+            else []
+        )
         tasks = [asyncio.create_task(w.run(stop)) for w in self.workers]
-        tasks.append(asyncio.create_task(
-            self.outbox.run(stop, self.settings.queue_poll_seconds * 4)))
+        tasks.append(
+            asyncio.create_task(self.outbox.run(stop, self.settings.queue_poll_seconds * 4))
+        )
         await asyncio.gather(*tasks)

@@ -24,8 +24,12 @@ pytestmark = pytest.mark.slow
 
 MESSAGES = 500
 SESSIONS = 25
-QUESTIONS = ["When will my order arrive?", "What is your return policy?",
-             "How long does shipping take?", "Can I return an item?"]
+QUESTIONS = [
+    "When will my order arrive?",
+    "What is your return policy?",
+    "How long does shipping take?",
+    "Can I return an item?",
+]
 
 
 def server_env(settings: Settings) -> dict[str, str]:
@@ -43,8 +47,9 @@ def server_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def post_all(server: ServerProcess, sessions: list[tuple[str, str]], killed_after: int,
-                   acked: list[str]) -> int:
+async def post_all(
+    server: ServerProcess, sessions: list[tuple[str, str]], killed_after: int, acked: list[str]
+) -> int:
     """Post MESSAGES messages from 16 clients; kill the server after ``killed_after`` acks,
     restart it, and go on. Return how many posts failed (never acknowledged)."""
     texts = itertools.cycle(QUESTIONS)
@@ -64,9 +69,11 @@ async def post_all(server: ServerProcess, sessions: list[tuple[str, str]], kille
                 sid, token, text = queue.get_nowait()
                 await up.wait()
                 try:
-                    r = await http.post(f"/api/v1/webchat/sessions/{sid}/messages",
-                                        json={"text": text},
-                                        headers={"Authorization": f"Bearer {token}"})
+                    r = await http.post(
+                        f"/api/v1/webchat/sessions/{sid}/messages",
+                        json={"text": text},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
                 except httpx.HTTPError:
                     failed += 1
                     continue
@@ -94,8 +101,9 @@ async def wait_drained(db: Database, timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with db.system_session() as session:
-            pending = (await session.scalars(
-                select(Job.id).where(Job.status.in_(["queued", "running"])))).all()
+            pending = (
+                await session.scalars(select(Job.id).where(Job.status.in_(["queued", "running"])))
+            ).all()
         if not pending:
             return
         assert asyncio.get_running_loop().time() < deadline, f"{len(pending)} jobs left"
@@ -121,10 +129,12 @@ async def test_kill_9_loses_nothing_and_answers_once(settings: Settings, tmp_pat
 
     async with db.system_session() as session:
         stored = set((await session.scalars(select(RawMessage.id))).all())
-        inbound = (await session.scalars(
-            select(Message.id).where(Message.direction == "in"))).all()
-        replies = Counter((await session.scalars(
-            select(Message.reply_to_id).where(Message.direction == "out"))).all())
+        inbound = (await session.scalars(select(Message.id).where(Message.direction == "in"))).all()
+        replies = Counter(
+            (
+                await session.scalars(select(Message.reply_to_id).where(Message.direction == "out"))
+            ).all()
+        )
         dead = (await session.scalars(select(Job.id).where(Job.status == "dead"))).all()
     await db.dispose()
 

@@ -9,10 +9,12 @@ from tests.conftest import TenantCtx
 from tests.factories import SHIPPING_ANSWER, make_tenant, open_session, wait_for_messages
 
 
-async def post(client: httpx.AsyncClient, sid: str, headers: dict[str, str], text: str
-               ) -> httpx.Response:
-    return await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                             json={"text": text})
+async def post(
+    client: httpx.AsyncClient, sid: str, headers: dict[str, str], text: str
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/webchat/sessions/{sid}/messages", headers=headers, json={"text": text}
+    )
 
 
 async def test_faq_question_gets_the_faq_answer(client: httpx.AsyncClient, tenant: TenantCtx):
@@ -28,21 +30,24 @@ async def test_faq_question_gets_the_faq_answer(client: httpx.AsyncClient, tenan
     assert messages[1]["reply_to_id"] == message_id
     assert messages[1]["meta"]["handler"] == "faq"
 
-    r = await client.get(f"/api/v1/webchat/sessions/{sid}/messages",
-                         params={"after": message_id}, headers=headers)
+    r = await client.get(
+        f"/api/v1/webchat/sessions/{sid}/messages", params={"after": message_id}, headers=headers
+    )
     assert [m["sender"] for m in r.json()] == ["bot"]
 
 
 async def test_unmatched_question_gets_fallback_and_flags_a_human(
-        client: httpx.AsyncClient, tenant: TenantCtx):
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
     sid, headers = await open_session(client, tenant.slug)
     await post(client, sid, headers, "My blender exploded, I need to talk to someone")
     messages = await wait_for_messages(client, sid, headers, 2)
     assert messages[1]["meta"]["handler"] == "handoff"
     assert "team" in messages[1]["text"]
 
-    r = await client.get("/api/v1/conversations", params={"needs_human": True},
-                         headers=tenant.headers)
+    r = await client.get(
+        "/api/v1/conversations", params={"needs_human": True}, headers=tenant.headers
+    )
     assert [c["status"] for c in r.json()] == ["pending_human"]
 
     # A second unmatched message is recorded but the fallback is not repeated.
@@ -54,7 +59,8 @@ async def test_unmatched_question_gets_fallback_and_flags_a_human(
 
 
 async def test_messages_of_one_session_are_answered_in_order(
-        client: httpx.AsyncClient, tenant: TenantCtx):
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
     sid, headers = await open_session(client, tenant.slug)
     texts = ["When will my order arrive?", "What is your return policy?"] * 5
     ids = [(await post(client, sid, headers, t)).json()["message_id"] for t in texts]
@@ -66,7 +72,8 @@ async def test_messages_of_one_session_are_answered_in_order(
 
 
 async def test_tenant_taken_from_session_not_from_input(
-        client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx):
+    client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx
+):
     sid, headers = await open_session(client, tenant.slug)
     other_sid, _ = await open_session(client, other_tenant.slug)
     r = await client.get(f"/api/v1/webchat/sessions/{other_sid}/messages", headers=headers)
@@ -83,45 +90,61 @@ class TestBadInput:
     async def test_wrong_token_is_401(self, client: httpx.AsyncClient, tenant: TenantCtx):
         sid, _ = await open_session(client, tenant.slug)
         for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"}):
-            r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                                  json={"text": "hi"})
+            r = await client.post(
+                f"/api/v1/webchat/sessions/{sid}/messages", headers=headers, json={"text": "hi"}
+            )
             assert r.status_code == 401
             assert r.headers["content-type"] == "application/problem+json"
 
     async def test_malformed_json_is_422(self, client: httpx.AsyncClient, tenant: TenantCtx):
         sid, headers = await open_session(client, tenant.slug)
-        r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages",
-                              headers={**headers, "content-type": "application/json"},
-                              content=b'{"text": ')
+        r = await client.post(
+            f"/api/v1/webchat/sessions/{sid}/messages",
+            headers={**headers, "content-type": "application/json"},
+            content=b'{"text": ',
+        )
         assert r.status_code == 422
         assert r.json()["code"] == "validation_error"
 
     async def test_invalid_utf8_is_400(self, client: httpx.AsyncClient, tenant: TenantCtx):
         sid, headers = await open_session(client, tenant.slug)
-        r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages",
-                              headers={**headers, "content-type": "application/json"},
-                              content=b'{"text": "\xff\xfe"}')
+        r = await client.post(
+            f"/api/v1/webchat/sessions/{sid}/messages",
+            headers={**headers, "content-type": "application/json"},
+            content=b'{"text": "\xff\xfe"}',
+        )
         assert r.status_code == 400
         assert r.headers["content-type"] == "application/problem+json"
 
-    async def test_empty_and_overlong_text_are_422(self, client: httpx.AsyncClient,
-                                                   tenant: TenantCtx, runtime: Runtime):
+    async def test_empty_and_overlong_text_are_422(
+        self, client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
+    ):
         sid, headers = await open_session(client, tenant.slug)
         limit = runtime.settings.max_text_chars
-        for body in ({"text": ""}, {"text": "   \u0000 "}, {"text": "x" * (limit + 1)}, {},
-                     {"text": 5}, {"text": "hi", "tenant_id": "other"}):
-            r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                                  json=body)
+        for body in (
+            {"text": ""},
+            {"text": "   \u0000 "},
+            {"text": "x" * (limit + 1)},
+            {},
+            {"text": 5},
+            {"text": "hi", "tenant_id": "other"},
+        ):
+            r = await client.post(
+                f"/api/v1/webchat/sessions/{sid}/messages", headers=headers, json=body
+            )
             assert r.status_code == 422, body
             assert r.headers["content-type"] == "application/problem+json"
 
-    async def test_body_over_limit_is_413(self, client: httpx.AsyncClient, tenant: TenantCtx,
-                                          runtime: Runtime):
+    async def test_body_over_limit_is_413(
+        self, client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
+    ):
         sid, headers = await open_session(client, tenant.slug)
         big = b'{"text": "' + b"x" * runtime.settings.max_body_bytes + b'"}'
-        r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages",
-                              headers={**headers, "content-type": "application/json"},
-                              content=big)
+        r = await client.post(
+            f"/api/v1/webchat/sessions/{sid}/messages",
+            headers={**headers, "content-type": "application/json"},
+            content=big,
+        )
         assert r.status_code == 413
         assert r.json()["code"] == "payload_too_large"
 
@@ -129,38 +152,48 @@ class TestBadInput:
             for _ in range(20):
                 yield b"x" * (runtime.settings.max_body_bytes // 10)
 
-        r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages",
-                              headers={**headers, "content-type": "application/json"},
-                              content=chunks())
+        r = await client.post(
+            f"/api/v1/webchat/sessions/{sid}/messages",
+            headers={**headers, "content-type": "application/json"},
+            content=chunks(),
+        )
         assert r.status_code == 413
 
     async def test_wrong_content_type_is_415(self, client: httpx.AsyncClient, tenant: TenantCtx):
         sid, headers = await open_session(client, tenant.slug)
-        r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages",
-                              headers={**headers, "content-type": "text/plain"},
-                              content=b'{"text": "hi"}')
+        r = await client.post(
+            f"/api/v1/webchat/sessions/{sid}/messages",
+            headers={**headers, "content-type": "text/plain"},
+            content=b'{"text": "hi"}',
+        )
         assert r.status_code == 415
 
     async def test_rejected_input_leaves_nothing_behind(
-            self, client: httpx.AsyncClient, tenant: TenantCtx):
+        self, client: httpx.AsyncClient, tenant: TenantCtx
+    ):
         sid, headers = await open_session(client, tenant.slug)
         for content in (b'{"text": ', b'{"text": ""}', b'{"text": "\xff"}'):
-            await client.post(f"/api/v1/webchat/sessions/{sid}/messages",
-                              headers={**headers, "content-type": "application/json"},
-                              content=content)
+            await client.post(
+                f"/api/v1/webchat/sessions/{sid}/messages",
+                headers={**headers, "content-type": "application/json"},
+                content=content,
+            )
         r = await client.get("/api/v1/queue/dead-letters", headers=tenant.headers)
         assert r.json() == []
         assert await wait_for_messages(client, sid, headers, 1, timeout=0.3) == []
 
 
 async def test_flood_from_one_ip_is_429_while_other_tenants_are_served(
-        client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx,
-        runtime: Runtime):
+    client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx, runtime: Runtime
+):
     sid, headers = await open_session(client, tenant.slug)
     statuses = []
     for _ in range(runtime.settings.public_burst_per_ip + 5):
-        r = await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                              json={"text": "When will my order arrive?"})
+        r = await client.post(
+            f"/api/v1/webchat/sessions/{sid}/messages",
+            headers=headers,
+            json={"text": "When will my order arrive?"},
+        )
         statuses.append(r.status_code)
     assert statuses[0] == 202
     assert statuses[-1] == 429
@@ -168,8 +201,9 @@ async def test_flood_from_one_ip_is_429_while_other_tenants_are_served(
     assert r.json()["code"] == "rate_limited"
 
     other_sid, other_headers = await open_session(client, other_tenant.slug)
-    r = await client.post(f"/api/v1/webchat/sessions/{other_sid}/messages",
-                          headers=other_headers, json={"text": "hi"})
+    r = await client.post(
+        f"/api/v1/webchat/sessions/{other_sid}/messages", headers=other_headers, json={"text": "hi"}
+    )
     assert r.status_code == 202
 
     accepted = statuses.count(202)
@@ -185,11 +219,15 @@ async def test_stream_delivers_replies_live(live_url: str, settings: Settings):
         sid, headers = await open_session(client, "acme")
         token = headers["Authorization"].split()[1]
         events: list[str] = []
-        async with client.stream("GET", f"/api/v1/webchat/sessions/{sid}/stream",
-                                 params={"token": token}) as r:
+        async with client.stream(
+            "GET", f"/api/v1/webchat/sessions/{sid}/stream", params={"token": token}
+        ) as r:
             assert r.headers["content-type"].startswith("text/event-stream")
-            await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                              json={"text": "When will my order arrive?"})
+            await client.post(
+                f"/api/v1/webchat/sessions/{sid}/messages",
+                headers=headers,
+                json={"text": "When will my order arrive?"},
+            )
             async for line in r.aiter_lines():
                 if line.startswith("data: "):
                     events.append(line)

@@ -32,10 +32,18 @@ PARAPHRASES = [
     ("Can I pay in installments with Klarna?", "Can I pay in installments?"),
 ]
 OFF_TOPIC = [
-    "my blender exploded and I want to talk to someone", "hello", "I want to speak to a human",
-    "your product is terrible", "can you recommend a good laptop", "what's the weather like",
-    "I was charged twice for order 12345", "the package arrived damaged", "thanks!",
-    "are you a robot?", "I need an invoice for my company", "my order is missing an item",
+    "my blender exploded and I want to talk to someone",
+    "hello",
+    "I want to speak to a human",
+    "your product is terrible",
+    "can you recommend a good laptop",
+    "what's the weather like",
+    "I was charged twice for order 12345",
+    "the package arrived damaged",
+    "thanks!",
+    "are you a robot?",
+    "I need an invoice for my company",
+    "my order is missing an item",
 ]
 
 
@@ -51,10 +59,16 @@ def best(text: str) -> tuple[str, float]:
 
 def test_paraphrases_find_their_entry_above_the_threshold():
     answered = [(text, *best(text)) for text, _ in PARAPHRASES]
-    right = [t for (t, want), (_, got, score) in zip(PARAPHRASES, answered, strict=True)
-             if got == want and score >= THRESHOLD]
-    wrong = [t for (t, want), (_, got, score) in zip(PARAPHRASES, answered, strict=True)
-             if got != want and score >= THRESHOLD]
+    right = [
+        t
+        for (t, want), (_, got, score) in zip(PARAPHRASES, answered, strict=True)
+        if got == want and score >= THRESHOLD
+    ]
+    wrong = [
+        t
+        for (t, want), (_, got, score) in zip(PARAPHRASES, answered, strict=True)
+        if got != want and score >= THRESHOLD
+    ]
     assert len(right) >= 19, set(t for t, _ in PARAPHRASES) - set(right)
     assert not wrong
 

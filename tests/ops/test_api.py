@@ -17,11 +17,14 @@ async def test_health_and_readiness(client: httpx.AsyncClient):
 
 async def test_metrics_expose_requests_and_queue(client: httpx.AsyncClient, tenant: TenantCtx):
     sid, headers = await open_session(client, tenant.slug)
-    await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                      json={"text": "hi"})
+    await client.post(
+        f"/api/v1/webchat/sessions/{sid}/messages", headers=headers, json={"text": "hi"}
+    )
     text = (await client.get("/metrics")).text
-    assert 'frontdesk_http_requests_total{method="POST",' \
-           'route="/api/v1/webchat/sessions/{session_id}/messages",status="202"}' in text
+    assert (
+        'frontdesk_http_requests_total{method="POST",'
+        'route="/api/v1/webchat/sessions/{session_id}/messages",status="202"}' in text
+    )
     assert 'frontdesk_queue_depth{status="dead"}' in text
     assert "frontdesk_http_request_duration_seconds_bucket" in text
 

@@ -35,6 +35,8 @@ class ContactIdentity(TenantMixin, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "channel_type", "external_id"),)
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     channel_type: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(200))

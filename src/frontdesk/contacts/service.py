@@ -12,36 +12,52 @@ from frontdesk.core.errors import Conflict, NotFound
 from frontdesk.core.outbox import publish
 
 
-async def contact_for_identity(session: AsyncSession, tenant_id: str, channel_type: str,
-                               external_id: str) -> Contact:
+async def contact_for_identity(
+    session: AsyncSession, tenant_id: str, channel_type: str, external_id: str
+) -> Contact:
     """The contact known by ``external_id`` on ``channel_type``, created on first sight."""
     row = await session.scalar(
-        select(Contact).join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
-        .where(ContactIdentity.tenant_id == tenant_id,
-               ContactIdentity.channel_type == channel_type,
-               ContactIdentity.external_id == external_id)
+        select(Contact)
+        .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
+        .where(
+            ContactIdentity.tenant_id == tenant_id,
+            ContactIdentity.channel_type == channel_type,
+            ContactIdentity.external_id == external_id,
+        )
     )
     if row is not None:
         return row
     contact = Contact(tenant_id=tenant_id, attributes={})
     session.add(contact)
     await session.flush()
-    session.add(ContactIdentity(tenant_id=tenant_id, contact_id=contact.id,
-                                channel_type=channel_type, external_id=external_id))
+    session.add(
+        ContactIdentity(
+            tenant_id=tenant_id,
+            contact_id=contact.id,
+            channel_type=channel_type,
+            external_id=external_id,
+        )
+    )
     await session.flush()
     return contact
 
 
-async def list_contacts(session: AsyncSession, tenant_id: str, *, q: str | None = None,
-                        vip: bool | None = None, limit: int = 50, offset: int = 0
-                        ) -> list[Contact]:
+async def list_contacts(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    q: str | None = None,
+    vip: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Contact]:
     """A tenant's contacts (merged-away ones excluded), newest first."""
-    stmt = select(Contact).where(Contact.tenant_id == tenant_id,
-                                 Contact.merged_into_id.is_(None))
+    stmt = select(Contact).where(Contact.tenant_id == tenant_id, Contact.merged_into_id.is_(None))
     if q:
         like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(Contact.name.ilike(like), Contact.email.ilike(like),
-                              Contact.phone.ilike(like)))
+        stmt = stmt.where(
+            or_(Contact.name.ilike(like), Contact.email.ilike(like), Contact.phone.ilike(like))
+        )
     if vip is not None:
         stmt = stmt.where(Contact.vip.is_(vip))
     stmt = stmt.order_by(Contact.id.desc()).limit(limit).offset(offset)
@@ -58,17 +74,24 @@ async def get_contact(session: AsyncSession, tenant_id: str, contact_id: str) ->
     return contact
 
 
-async def identities(session: AsyncSession, tenant_id: str, contact_id: str
-                     ) -> list[ContactIdentity]:
+async def identities(
+    session: AsyncSession, tenant_id: str, contact_id: str
+) -> list[ContactIdentity]:
     """A contact's channel identities."""
-    return list((await session.scalars(
-        select(ContactIdentity).where(ContactIdentity.tenant_id == tenant_id,
-                                      ContactIdentity.contact_id == contact_id)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(ContactIdentity).where(
+                    ContactIdentity.tenant_id == tenant_id, ContactIdentity.contact_id == contact_id
+                )
+            )
+        ).all()
+    )
 
 
-async def update_contact(session: AsyncSession, tenant_id: str, contact_id: str,
-                         data: ContactUpdate) -> Contact:
+async def update_contact(
+    session: AsyncSession, tenant_id: str, contact_id: str, data: ContactUpdate
+) -> Contact:
     """Apply a partial change and commit."""
     contact = await get_contact(session, tenant_id, contact_id)
     for key, value in data.model_dump(exclude_unset=True).items():
@@ -77,8 +100,9 @@ async def update_contact(session: AsyncSession, tenant_id: str, contact_id: str,
     return contact
 
 
-async def merge_contacts(session: AsyncSession, tenant_id: str, keep_id: str,
-                         other_id: str) -> Contact:
+async def merge_contacts(
+    session: AsyncSession, tenant_id: str, keep_id: str, other_id: str
+) -> Contact:
     """Move ``other``'s identities and conversations to ``keep`` and mark ``other`` merged."""
     keep = await get_contact(session, tenant_id, keep_id)
     other = await get_contact(session, tenant_id, other_id)
@@ -87,9 +111,11 @@ async def merge_contacts(session: AsyncSession, tenant_id: str, keep_id: str,
     if keep.merged_into_id or other.merged_into_id:
         raise Conflict("One of the contacts was already merged")
     for table in (ContactIdentity, Conversation):
-        await session.execute(update(table).where(table.tenant_id == tenant_id,
-                                                  table.contact_id == other.id)
-                              .values(contact_id=keep.id))
+        await session.execute(
+            update(table)
+            .where(table.tenant_id == tenant_id, table.contact_id == other.id)
+            .values(contact_id=keep.id)
+        )
     for field in ("name", "email", "phone", "language"):
         if getattr(keep, field) is None:
             setattr(keep, field, getattr(other, field))

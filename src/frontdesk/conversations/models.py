@@ -27,8 +27,9 @@ class Conversation(TenantMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
-        Index("uq_conversations_thread", "tenant_id", "channel_id", "external_thread_id",
-              unique=True),
+        Index(
+            "uq_conversations_thread", "tenant_id", "channel_id", "external_thread_id", unique=True
+        ),
     )
 
 

@@ -13,46 +13,76 @@ from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
 
 
-async def conversation_for_thread(session: AsyncSession, tenant_id: str, channel_id: str,
-                                  thread_id: str, contact_id: str) -> Conversation:
+async def conversation_for_thread(
+    session: AsyncSession, tenant_id: str, channel_id: str, thread_id: str, contact_id: str
+) -> Conversation:
     """The open conversation of a channel thread, created on its first message."""
     conversation = await find_thread(session, tenant_id, channel_id, thread_id)
     if conversation is None:
-        conversation = Conversation(tenant_id=tenant_id, channel_id=channel_id,
-                                    external_thread_id=thread_id, contact_id=contact_id)
+        conversation = Conversation(
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            external_thread_id=thread_id,
+            contact_id=contact_id,
+        )
         session.add(conversation)
         await session.flush()
     return conversation
 
 
-async def find_thread(session: AsyncSession, tenant_id: str, channel_id: str,
-                      thread_id: str) -> Conversation | None:
+async def find_thread(
+    session: AsyncSession, tenant_id: str, channel_id: str, thread_id: str
+) -> Conversation | None:
     """The conversation of a channel thread, if it has one yet."""
     return await session.scalar(
-        select(Conversation).where(Conversation.tenant_id == tenant_id,
-                                   Conversation.channel_id == channel_id,
-                                   Conversation.external_thread_id == thread_id)
+        select(Conversation).where(
+            Conversation.tenant_id == tenant_id,
+            Conversation.channel_id == channel_id,
+            Conversation.external_thread_id == thread_id,
+        )
     )
 
 
-def add_message(session: AsyncSession, conversation: Conversation, *, direction: str,
-                sender: str, text: str, message_id: str | None = None,
-                meta: dict[str, Any] | None = None, reply_to_id: str | None = None,
-                status: str = "received") -> Message:
+def add_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    direction: str,
+    sender: str,
+    text: str,
+    message_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+    reply_to_id: str | None = None,
+    status: str = "received",
+) -> Message:
     """Append a message to a conversation (flushed with the session)."""
-    message = Message(id=message_id or new_id(), tenant_id=conversation.tenant_id,
-                      conversation_id=conversation.id, direction=direction, sender=sender,
-                      text=text, content={}, meta=meta or {}, reply_to_id=reply_to_id,
-                      status=status)
+    message = Message(
+        id=message_id or new_id(),
+        tenant_id=conversation.tenant_id,
+        conversation_id=conversation.id,
+        direction=direction,
+        sender=sender,
+        text=text,
+        content={},
+        meta=meta or {},
+        reply_to_id=reply_to_id,
+        status=status,
+    )
     session.add(message)
     conversation.last_message_at = utcnow()
     return message
 
 
-async def list_conversations(session: AsyncSession, tenant_id: str, *,
-                             status: str | None = None, needs_human: bool | None = None,
-                             contact_id: str | None = None, limit: int = 50, offset: int = 0
-                             ) -> list[Conversation]:
+async def list_conversations(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    status: str | None = None,
+    needs_human: bool | None = None,
+    contact_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Conversation]:
     """A tenant's conversations, most recently active first."""
     stmt = select(Conversation).where(Conversation.tenant_id == tenant_id)
     if status:
@@ -65,23 +95,32 @@ async def list_conversations(session: AsyncSession, tenant_id: str, *,
     return list((await session.scalars(stmt)).all())
 
 
-async def get_conversation(session: AsyncSession, tenant_id: str,
-                           conversation_id: str) -> Conversation:
+async def get_conversation(
+    session: AsyncSession, tenant_id: str, conversation_id: str
+) -> Conversation:
     """One conversation of the tenant, or :class:`NotFound`."""
     conversation = await session.scalar(
-        select(Conversation).where(Conversation.tenant_id == tenant_id,
-                                   Conversation.id == conversation_id)
+        select(Conversation).where(
+            Conversation.tenant_id == tenant_id, Conversation.id == conversation_id
+        )
     )
     if conversation is None:
         raise NotFound("No such conversation")
     return conversation
 
 
-async def messages(session: AsyncSession, tenant_id: str, conversation_id: str, *,
-                   after: str | None = None, limit: int = 200) -> list[Message]:
+async def messages(
+    session: AsyncSession,
+    tenant_id: str,
+    conversation_id: str,
+    *,
+    after: str | None = None,
+    limit: int = 200,
+) -> list[Message]:
     """A conversation's messages in order, optionally only those after message ``after``."""
-    stmt = select(Message).where(Message.tenant_id == tenant_id,
-                                 Message.conversation_id == conversation_id)
+    stmt = select(Message).where(
+        Message.tenant_id == tenant_id, Message.conversation_id == conversation_id
+    )
     if after:
         stmt = stmt.where(Message.id > after)
     return list((await session.scalars(stmt.order_by(Message.id).limit(limit))).all())

@@ -28,17 +28,33 @@ class Role(StrEnum):
 
 READ = {"tenant:read", "faq:read", "contacts:read", "conversations:read", "queue:read"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.ADMIN: frozenset(READ | {
-        "tenant:write", "members:read", "members:write", "apikeys:read", "apikeys:write",
-        "faq:write", "contacts:write", "conversations:write", "queue:write",
-    }),
+    Role.ADMIN: frozenset(
+        READ
+        | {
+            "tenant:write",
+            "members:read",
+            "members:write",
+            "apikeys:read",
+            "apikeys:write",
+            "faq:write",
+            "contacts:write",
+            "conversations:write",
+            "queue:write",
+        }
+    ),
     Role.CONFIG_MANAGER: frozenset(READ | {"faq:write"}),
     Role.DEVELOPER: frozenset(READ | {"queue:write"}),
     Role.VIEWER: frozenset(READ),
-    Role.AGENT: frozenset({
-        "tenant:read", "faq:read", "contacts:read", "contacts:write",
-        "conversations:read", "conversations:write",
-    }),
+    Role.AGENT: frozenset(
+        {
+            "tenant:read",
+            "faq:read",
+            "contacts:read",
+            "contacts:write",
+            "conversations:read",
+            "conversations:write",
+        }
+    ),
 }
 
 
@@ -95,10 +111,13 @@ class ApiKeyAuthenticator:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         async with self._db.system_session() as session:
-            row = (await session.execute(
-                select(ApiKey, Tenant.slug).join(Tenant, Tenant.id == ApiKey.tenant_id)
-                .where(ApiKey.prefix == parts[1])
-            )).first()
+            row = (
+                await session.execute(
+                    select(ApiKey, Tenant.slug)
+                    .join(Tenant, Tenant.id == ApiKey.tenant_id)
+                    .where(ApiKey.prefix == parts[1])
+                )
+            ).first()
         if row is None:
             raise Unauthorized("Invalid API key")
         api_key, slug = row

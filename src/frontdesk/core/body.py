@@ -30,6 +30,8 @@ async def read_json(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        errors = [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
-                  for err in e.errors(include_url=False, include_context=False)]
+        errors = [
+            {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
+            for err in e.errors(include_url=False, include_context=False)
+        ]
         raise ValidationFailed("The request is invalid", errors=errors) from e

@@ -50,8 +50,11 @@ def load_master_key(configured: str | None, data_dir: Path) -> bytes:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(fd, "w") as f:
         f.write(base64.b64encode(key).decode())
-    log.warning("master_key_generated", path=str(path),
-                hint="set FRONTDESK_MASTER_KEY in production and keep a backup of it")
+    log.warning(
+        "master_key_generated",
+        path=str(path),
+        hint="set FRONTDESK_MASTER_KEY in production and keep a backup of it",
+    )
     return key
 
 
@@ -90,8 +93,15 @@ class KeyRing:
         )
         key_id = str(uuid.uuid4())
         key = AESGCM.generate_key(bit_length=256)
-        session.add(DataKey(id=key_id, tenant_id=tenant_id, master_key_id=self.master_id,
-                            wrapped=self._wrap(tenant_id, key_id, key), active=True))
+        session.add(
+            DataKey(
+                id=key_id,
+                tenant_id=tenant_id,
+                master_key_id=self.master_id,
+                wrapped=self._wrap(tenant_id, key_id, key),
+                active=True,
+            )
+        )
         await session.flush()
         self._keys[key_id] = AESGCM(key)
         self._active[tenant_id] = key_id
@@ -136,20 +146,21 @@ class KeyRing:
             raise DecryptionError("not a Frontdesk ciphertext")
         key_id = str(uuid.UUID(bytes=blob[1:17]))
         key = await self._key(session, tenant_id, key_id)
-        nonce, body = blob[17:17 + NONCE], blob[17 + NONCE:]
+        nonce, body = blob[17 : 17 + NONCE], blob[17 + NONCE :]
         try:
             return key.decrypt(nonce, body, tenant_id.encode() + b"|" + aad)
         except InvalidTag as e:
             raise DecryptionError("ciphertext was altered or does not belong here") from e
 
     async def rewrap_all(self, session: AsyncSession, old: KeyRing) -> int:
-        """Re-wrap every data key wrapped by ``old``'s master key under this one (master rotation)."""
-        rows = (await session.scalars(
-            select(DataKey).where(DataKey.master_key_id == old.master_id)
-        )).all()
+        """Re-wrap the data keys that ``old``'s master key wrapped under this one (rotation)."""
+        rows = (
+            await session.scalars(select(DataKey).where(DataKey.master_key_id == old.master_id))
+        ).all()
         for row in rows:
-            plain = old._master.decrypt(row.wrapped[:NONCE], row.wrapped[NONCE:],
-                                        f"{row.tenant_id}:{row.id}".encode())
+            plain = old._master.decrypt(
+                row.wrapped[:NONCE], row.wrapped[NONCE:], f"{row.tenant_id}:{row.id}".encode()
+            )
             row.wrapped = self._wrap(row.tenant_id, row.id, plain)
             row.master_key_id = self.master_id
             self._keys[row.id] = AESGCM(plain)

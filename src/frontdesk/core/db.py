@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, event
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -38,6 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC: naive on SQLite, aware elsewhere; refuse naive input."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -46,6 +52,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -87,8 +94,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine for the configured database."""
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(settings.db_url, pool_size=settings.db_pool_size,
-                                     max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            settings.db_url, pool_size=settings.db_pool_size, max_overflow=0, pool_timeout=60
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
         return engine
     return create_async_engine(
@@ -107,15 +115,13 @@ def create_null_pool_engine(settings: Settings) -> AsyncEngine:
 
 @event.listens_for(Session, "after_begin")
 def _set_rls_context(session: Session, _tx: SessionTransaction, conn: Connection) -> None:
-    """On PostgreSQL, tell the RLS policies which tenant (or the system) this transaction acts for."""
+    """On PostgreSQL, tell the RLS policies which tenant (or the system) the transaction is for."""
     if conn.dialect.name != "postgresql":
         return
     if session.info.get(SYSTEM_KEY):
         conn.exec_driver_sql("SELECT set_config('frontdesk.system', 'on', true)")
     elif tenant := session.info.get(TENANT_KEY):
-        conn.exec_driver_sql(
-            "SELECT set_config('frontdesk.tenant_id', $1, true)" , (str(tenant),)
-        )
+        conn.exec_driver_sql("SELECT set_config('frontdesk.tenant_id', $1, true)", (str(tenant),))
 
 
 class Database:

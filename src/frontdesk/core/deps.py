@@ -50,7 +50,9 @@ def require(permission: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return check
 
 
-async def tenant_session(principal: PrincipalDep, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def tenant_session(
+    principal: PrincipalDep, runtime: RuntimeDep
+) -> AsyncIterator[AsyncSession]:
     """A session scoped (and, on PostgreSQL, walled by RLS) to the principal's tenant."""
     async with runtime.db.tenant_session(principal.tenant_id) as session:
         yield session

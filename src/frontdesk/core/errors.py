@@ -141,8 +141,12 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return problem(
-            422, "validation_error", "Validation failed", "The request is invalid",
-            request.url.path, errors=errors,
+            422,
+            "validation_error",
+            "Validation failed",
+            "The request is invalid",
+            request.url.path,
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -153,5 +157,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
-        return problem(500, "internal_error", "Internal error", "An unexpected error occurred",
-                       request.url.path)
+        return problem(
+            500,
+            "internal_error",
+            "Internal error",
+            "An unexpected error occurred",
+            request.url.path,
+        )

@@ -18,10 +18,10 @@ class Hub:
         if event is not None:
             event.set()
 
-    async def wait(self, key: str, timeout: float) -> bool:
-        """Wait for ``key`` to be notified; False after ``timeout`` seconds."""
+    async def wait(self, key: str, seconds: float) -> bool:
+        """Wait for ``key`` to be notified; False after ``seconds``."""
         event = self._events.setdefault(key, asyncio.Event())
         with suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+            await asyncio.wait_for(event.wait(), seconds)
             return True
         return False

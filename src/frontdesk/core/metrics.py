@@ -10,15 +10,31 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("frontdesk_http_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
+        self.requests = Counter(
+            "frontdesk_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "frontdesk_http_request_duration_seconds", "HTTP request latency", ["route"],
+            "frontdesk_http_request_duration_seconds",
+            "HTTP request latency",
+            ["route"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-            registry=self.registry)
-        self.jobs = Counter("frontdesk_jobs_total", "Jobs finished, by outcome",
-                            ["kind", "outcome"], registry=self.registry)
-        self.queue_depth = Gauge("frontdesk_queue_depth", "Jobs by status", ["status"],
-                                 registry=self.registry)
-        self.messages = Counter("frontdesk_messages_total", "Messages handled",
-                                ["channel", "direction"], registry=self.registry)
+            registry=self.registry,
+        )
+        self.jobs = Counter(
+            "frontdesk_jobs_total",
+            "Jobs finished, by outcome",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "frontdesk_queue_depth", "Jobs by status", ["status"], registry=self.registry
+        )
+        self.messages = Counter(
+            "frontdesk_messages_total",
+            "Messages handled",
+            ["channel", "direction"],
+            registry=self.registry,
+        )

@@ -25,6 +25,7 @@ class RequestContext:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -39,16 +40,19 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", cid.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", cid.encode())]
             await send(message)
 
         try:
             length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > self.max_body:
-                response = problem(413, "payload_too_large", "Payload too large",
-                                   f"The body is over the limit of {self.max_body} bytes",
-                                   scope["path"])
+                response = problem(
+                    413,
+                    "payload_too_large",
+                    "Payload too large",
+                    f"The body is over the limit of {self.max_body} bytes",
+                    scope["path"],
+                )
                 await response(scope, receive, send_with_id)
                 return
             await self.app(scope, self._limited(receive), send_with_id)
@@ -73,7 +77,7 @@ class RequestContext:
         return receive_limited
 
 
-def _route_of(scope: dict[str, Any]) -> str:
+def _route_of(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return str(path) if path else "unmatched"

@@ -4,20 +4,42 @@ from frontdesk.channels.models import Channel
 from frontdesk.contacts.models import Contact, ContactIdentity
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.crypto_models import DataKey
+from frontdesk.core.outbox import OutboxEvent
 from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import FaqEntry
-from frontdesk.core.outbox import OutboxEvent
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, Tenant
 
 __all__ = [
-    "ApiKey", "Channel", "Contact", "ContactIdentity", "Conversation", "DataKey", "FaqEntry",
-    "Job", "Member", "Message", "OutboxEvent", "RawMessage", "Tenant", "WebchatSession",
+    "ApiKey",
+    "Channel",
+    "Contact",
+    "ContactIdentity",
+    "Conversation",
+    "DataKey",
+    "FaqEntry",
+    "Job",
+    "Member",
+    "Message",
+    "OutboxEvent",
+    "RawMessage",
+    "Tenant",
+    "WebchatSession",
 ]
 
 # Tables whose rows belong to one tenant: PostgreSQL row-level security applies to each.
 TENANT_TABLES = [
-    "members", "api_keys", "data_keys", "channels", "contacts", "contact_identities",
-    "conversations", "messages", "raw_messages", "webchat_sessions", "faq_entries",
-    "jobs", "outbox_events",
+    "members",
+    "api_keys",
+    "data_keys",
+    "channels",
+    "contacts",
+    "contact_identities",
+    "conversations",
+    "messages",
+    "raw_messages",
+    "webchat_sessions",
+    "faq_entries",
+    "jobs",
+    "outbox_events",
 ]

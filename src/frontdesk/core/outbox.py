@@ -60,8 +60,15 @@ async def publish(
 ) -> str:
     """Add a domain event to the session's transaction and return its id."""
     event_id = new_id()
-    session.add(OutboxEvent(id=event_id, tenant_id=tenant_id, type=type, payload=payload,
-                            correlation_id=correlation_id.get()))
+    session.add(
+        OutboxEvent(
+            id=event_id,
+            tenant_id=tenant_id,
+            type=type,
+            payload=payload,
+            correlation_id=correlation_id.get(),
+        )
+    )
     return event_id
 
 
@@ -82,20 +89,30 @@ class OutboxDispatcher:
     async def _claim(self) -> list[OutboxEvent]:
         now = utcnow()
         async with self._db.system_tx() as session:
-            ids = (await session.scalars(
-                select(OutboxEvent.id)
-                .where(OutboxEvent.delivered_at.is_(None))
-                .where((OutboxEvent.claimed_until.is_(None)) | (OutboxEvent.claimed_until < now))
-                .order_by(OutboxEvent.id).limit(self._batch)
-                .with_for_update(skip_locked=True)
-            )).all()
+            ids = (
+                await session.scalars(
+                    select(OutboxEvent.id)
+                    .where(OutboxEvent.delivered_at.is_(None))
+                    .where(
+                        (OutboxEvent.claimed_until.is_(None)) | (OutboxEvent.claimed_until < now)
+                    )
+                    .order_by(OutboxEvent.id)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
             if not ids:
                 return []
-            await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids))
-                                  .values(claimed_until=now + self._lease))
-            rows = (await session.scalars(
-                select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)
-            )).all()
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(ids))
+                .values(claimed_until=now + self._lease)
+            )
+            rows = (
+                await session.scalars(
+                    select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)
+                )
+            ).all()
         return list(rows)
 
     async def dispatch_once(self) -> int:
@@ -103,8 +120,9 @@ class OutboxDispatcher:
         rows = await self._claim()
         delivered: list[str] = []
         for row in rows:
-            event = Event(row.id, row.tenant_id, row.type, row.payload, row.correlation_id,
-                          row.created_at)
+            event = Event(
+                row.id, row.tenant_id, row.type, row.payload, row.correlation_id, row.created_at
+            )
             try:
                 for prefix, subscriber in self._subscribers:
                     if event.type.startswith(prefix):
@@ -115,8 +133,11 @@ class OutboxDispatcher:
             delivered.append(row.id)
         if delivered:
             async with self._db.system_tx() as session:
-                await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(delivered))
-                                      .values(delivered_at=utcnow()))
+                await session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_(delivered))
+                    .values(delivered_at=utcnow())
+                )
         return len(delivered)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:

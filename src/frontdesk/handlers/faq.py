@@ -10,14 +10,20 @@ from frontdesk.knowledge.faq_index import FaqIndex
 from frontdesk.knowledge.models import FaqEntry
 
 
-async def answer(session: AsyncSession, index: FaqIndex, tenant_id: str, text: str,
-                 threshold: float) -> Reply | None:
+async def answer(
+    session: AsyncSession, index: FaqIndex, tenant_id: str, text: str, threshold: float
+) -> Reply | None:
     """The FAQ reply for ``text``, or None when no entry scores at least ``threshold``."""
     match = await index.match(session, tenant_id, text)
     if match is None or match.score < threshold:
         return None
-    await session.execute(update(FaqEntry).where(FaqEntry.id == match.entry_id)
-                          .values(hit_count=FaqEntry.hit_count + 1))
-    return Reply(match.answer, "faq", {"faq_entry_id": match.entry_id,
-                                       "score": round(match.score, 1),
-                                       "matched": match.matched})
+    await session.execute(
+        update(FaqEntry)
+        .where(FaqEntry.id == match.entry_id)
+        .values(hit_count=FaqEntry.hit_count + 1)
+    )
+    return Reply(
+        match.answer,
+        "faq",
+        {"faq_entry_id": match.entry_id, "score": round(match.score, 1), "matched": match.matched},
+    )

@@ -9,13 +9,18 @@ from frontdesk.core.outbox import publish
 from frontdesk.handlers.base import Reply
 
 
-async def hand_over(session: AsyncSession, conversation: Conversation, fallback_text: str,
-                    reason: str) -> Reply | None:
+async def hand_over(
+    session: AsyncSession, conversation: Conversation, fallback_text: str, reason: str
+) -> Reply | None:
     """Flag the conversation for a human; reply with the fallback the first time only."""
     if conversation.needs_human:
         return None  # already waiting for an agent: don't repeat the fallback at every message
     conversation.needs_human = True
     conversation.status = "pending_human"
-    await publish(session, conversation.tenant_id, "conversation.escalated",
-                  {"conversation_id": conversation.id, "reason": reason})
+    await publish(
+        session,
+        conversation.tenant_id,
+        "conversation.escalated",
+        {"conversation_id": conversation.id, "reason": reason},
+    )
     return Reply(fallback_text, "handoff", {"reason": reason})

@@ -30,31 +30,49 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     if channel is None:
         raise PermanentJobError("channel not found")
     payload = raw.payload
-    contact = await contact_for_identity(session, raw.tenant_id, channel.type,
-                                         str(payload["sender_id"]))
+    contact = await contact_for_identity(
+        session, raw.tenant_id, channel.type, str(payload["sender_id"])
+    )
     conversation = await conversations.conversation_for_thread(
-        session, raw.tenant_id, channel.id, str(payload["thread_id"]), contact.id)
+        session, raw.tenant_id, channel.id, str(payload["thread_id"]), contact.id
+    )
     text = str(payload.get("text", ""))
-    inbound = conversations.add_message(session, conversation, message_id=raw.id,
-                                        direction="in", sender="customer", text=text)
-    await publish(session, raw.tenant_id, "message.received",
-                  {"message_id": inbound.id, "conversation_id": conversation.id,
-                   "channel": channel.type})
+    inbound = conversations.add_message(
+        session, conversation, message_id=raw.id, direction="in", sender="customer", text=text
+    )
+    await publish(
+        session,
+        raw.tenant_id,
+        "message.received",
+        {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel.type},
+    )
 
     tenant = await runtime.tenants.by_id(raw.tenant_id)
     prefs = tenant_preferences(tenant)
     reply = await faq.answer(session, runtime.faq, raw.tenant_id, text, prefs.faq_threshold)
     if reply is None:
-        reply = await handoff.hand_over(session, conversation, prefs.fallback_text,
-                                        "no_faq_match")
+        reply = await handoff.hand_over(session, conversation, prefs.fallback_text, "no_faq_match")
     if reply is not None:
         outbound = conversations.add_message(
-            session, conversation, direction="out", sender="bot", text=reply.text,
-            meta={"handler": reply.handler, **reply.meta}, reply_to_id=inbound.id,
-            status="sent")
-        await publish(session, raw.tenant_id, "message.sent",
-                      {"message_id": outbound.id, "conversation_id": conversation.id,
-                       "handler": reply.handler})
+            session,
+            conversation,
+            direction="out",
+            sender="bot",
+            text=reply.text,
+            meta={"handler": reply.handler, **reply.meta},
+            reply_to_id=inbound.id,
+            status="sent",
+        )
+        await publish(
+            session,
+            raw.tenant_id,
+            "message.sent",
+            {
+                "message_id": outbound.id,
+                "conversation_id": conversation.id,
+                "handler": reply.handler,
+            },
+        )
     await session.flush()
     key = thread_key(channel.id, conversation.external_thread_id)
     after_commit(session, lambda: runtime.hub.notify(key))

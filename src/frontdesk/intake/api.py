@@ -72,8 +72,9 @@ SessionDep = Annotated[SessionRef, Depends(_session)]
 
 
 @router.post("/{tenant}/sessions", response_model=SessionCreated, status_code=201)
-async def create_session(tenant: str, request: Request, runtime: RuntimeDep,
-                         service: WebchatDep) -> SessionCreated:
+async def create_session(
+    tenant: str, request: Request, runtime: RuntimeDep, service: WebchatDep
+) -> SessionCreated:
     """Open a web chat session for a visitor of ``tenant``."""
     info = await runtime.tenants.by_slug(tenant)
     service.limit(info, _client_ip(request))
@@ -81,10 +82,10 @@ async def create_session(tenant: str, request: Request, runtime: RuntimeDep,
     return SessionCreated(session_id=session_id, token=token)
 
 
-@router.post("/sessions/{session_id}/messages", response_model=MessageAccepted,
-             status_code=202)
-async def post_message(request: Request, ref: SessionDep, runtime: RuntimeDep,
-                       service: WebchatDep) -> MessageAccepted:
+@router.post("/sessions/{session_id}/messages", response_model=MessageAccepted, status_code=202)
+async def post_message(
+    request: Request, ref: SessionDep, runtime: RuntimeDep, service: WebchatDep
+) -> MessageAccepted:
     """Accept a message: answered 202 only once it is durably stored with its job."""
     tenant = await runtime.tenants.by_id(ref.tenant_id)
     service.limit(tenant, _client_ip(request))
@@ -95,17 +96,20 @@ async def post_message(request: Request, ref: SessionDep, runtime: RuntimeDep,
 
 
 @router.get("/sessions/{session_id}/messages", response_model=list[MessagePublic])
-async def list_messages(ref: SessionDep, service: WebchatDep,
-                        after: Annotated[str | None, Query(max_length=36)] = None
-                        ) -> list[object]:
+async def list_messages(
+    ref: SessionDep, service: WebchatDep, after: Annotated[str | None, Query(max_length=36)] = None
+) -> list[object]:
     """The conversation so far, or only what came after message ``after``."""
     return list(await service.messages(ref, after))
 
 
 @router.get("/sessions/{session_id}/stream")
-async def stream(ref: SessionDep, runtime: RuntimeDep, service: WebchatDep,
-                 after: Annotated[str | None, Query(max_length=36)] = None
-                 ) -> StreamingResponse:
+async def stream(
+    ref: SessionDep,
+    runtime: RuntimeDep,
+    service: WebchatDep,
+    after: Annotated[str | None, Query(max_length=36)] = None,
+) -> StreamingResponse:
     """Server-sent events: one ``message`` event per new message, live.
 
     EventSource cannot send headers, so this route also takes the token as ``?token=``.
@@ -119,12 +123,20 @@ async def stream(ref: SessionDep, runtime: RuntimeDep, service: WebchatDep,
             for message in await service.messages(ref, last):
                 last, idle = message.id, 0
                 data = MessagePublic.model_validate(message).model_dump(mode="json")
-                yield (b"id: " + message.id.encode() + b"\nevent: message\ndata: "
-                       + orjson.dumps(data) + b"\n\n")
+                yield (
+                    b"id: "
+                    + message.id.encode()
+                    + b"\nevent: message\ndata: "
+                    + orjson.dumps(data)
+                    + b"\n\n"
+                )
             if not await runtime.hub.wait(key, STREAM_RECHECK):
                 idle += 1
                 if idle % STREAM_HEARTBEAT == 0:
                     yield b": keep-alive\n\n"
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -7,6 +7,9 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
+
+from sqlalchemy import Table
 
 from frontdesk.channels.service import channel_of_type
 from frontdesk.conversations import service as conversations
@@ -23,7 +26,7 @@ from frontdesk.tenants.cache import TenantInfo
 
 CHANNEL = "webchat"
 PROCESS_MESSAGE = "message.process"
-raw_messages = RawMessage.__table__
+raw_messages = cast(Table, RawMessage.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +54,21 @@ class WebchatService:
     def limit(self, tenant: TenantInfo, client_ip: str) -> None:
         """Apply the public rate limits: per tenant and client IP, and per tenant."""
         s = self._rt.settings
-        self._rt.limiter.hit(f"ip:{tenant.id}:{client_ip}", s.public_rate_per_ip,
-                             s.public_burst_per_ip)
-        self._rt.limiter.hit(f"tenant:{tenant.id}", s.public_rate_per_tenant,
-                             s.public_burst_per_tenant)
+        self._rt.limiter.hit(
+            f"ip:{tenant.id}:{client_ip}", s.public_rate_per_ip, s.public_burst_per_ip
+        )
+        self._rt.limiter.hit(
+            f"tenant:{tenant.id}", s.public_rate_per_tenant, s.public_burst_per_tenant
+        )
 
     async def create_session(self, tenant: TenantInfo) -> tuple[str, str]:
         """Open a session on the tenant's web chat channel; return ``(session_id, token)``."""
         token = secrets.token_urlsafe(32)
         async with self._rt.db.tenant_tx(tenant.id) as session:
             channel = await channel_of_type(session, tenant.id, CHANNEL)
-            row = WebchatSession(tenant_id=tenant.id, channel_id=channel.id,
-                                 token_hash=hash_secret(token))
+            row = WebchatSession(
+                tenant_id=tenant.id, channel_id=channel.id, token_hash=hash_secret(token)
+            )
             session.add(row)
         self._remember(row.token_hash, SessionRef(row.id, tenant.id, channel.id))
         return row.id, token
@@ -96,16 +102,33 @@ class WebchatService:
         message_id = new_id()
         now = utcnow()
         async with self._rt.db.tenant_tx(tenant.id) as session:
-            await session.execute(raw_messages.insert().values(
-                id=message_id, created_at=now, tenant_id=tenant.id, channel_id=ref.channel_id,
-                external_id=message_id, correlation_id=correlation_id.get(),
-                payload={"type": "text", "text": text, "thread_id": ref.id, "sender_id": ref.id},
-                retention_expiry=now + timedelta(days=tenant.retention_days),
-            ))
-            await self._rt.queue.enqueue(session, NewJob(
-                kind=PROCESS_MESSAGE, tenant_id=tenant.id, ordering_key=f"{CHANNEL}:{ref.id}",
-                payload={"raw_message_id": message_id}, priority=10,
-            ))
+            await session.execute(
+                raw_messages.insert().values(
+                    id=message_id,
+                    created_at=now,
+                    tenant_id=tenant.id,
+                    channel_id=ref.channel_id,
+                    external_id=message_id,
+                    correlation_id=correlation_id.get(),
+                    payload={
+                        "type": "text",
+                        "text": text,
+                        "thread_id": ref.id,
+                        "sender_id": ref.id,
+                    },
+                    retention_expiry=now + timedelta(days=tenant.retention_days),
+                )
+            )
+            await self._rt.queue.enqueue(
+                session,
+                NewJob(
+                    kind=PROCESS_MESSAGE,
+                    tenant_id=tenant.id,
+                    ordering_key=f"{CHANNEL}:{ref.id}",
+                    payload={"raw_message_id": message_id},
+                    priority=10,
+                ),
+            )
         self._rt.wake_workers()
         self._rt.metrics.messages.labels(CHANNEL, "in").inc()
         return message_id
@@ -113,10 +136,11 @@ class WebchatService:
     async def messages(self, ref: SessionRef, after: str | None) -> list[Message]:
         """The session's conversation so far (or after message ``after``)."""
         async with self._rt.db.tenant_session(ref.tenant_id) as session:
-            conversation = await conversations.find_thread(session, ref.tenant_id,
-                                                           ref.channel_id, ref.id)
+            conversation = await conversations.find_thread(
+                session, ref.tenant_id, ref.channel_id, ref.id
+            )
             if conversation is None:
                 return []
-            return await conversations.messages(session, ref.tenant_id, conversation.id,
-                                                after=after)
-
+            return await conversations.messages(
+                session, ref.tenant_id, conversation.id, after=after
+            )

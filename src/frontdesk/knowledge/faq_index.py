@@ -12,13 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.knowledge.models import FaqEntry
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an the i me my we our you your it its is are was were be been am do does did can could would
 should will shall may might to of in on at for from with by about as and or but if so that this
 these those there here what when where which who whom how please hi hello hey thanks thank
 cant dont im whats ive id want need get got like know tell much many any some anyone
 someone
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -63,11 +65,15 @@ class FaqIndex:
         hit = self._indexes.get(tenant_id)
         if hit and hit[0] > time.monotonic():
             return hit[1], hit[2]
-        rows = (await session.execute(
-            select(FaqEntry.id, FaqEntry.question, FaqEntry.alternate_questions, FaqEntry.answer)
-            .where(FaqEntry.tenant_id == tenant_id, FaqEntry.enabled.is_(True))
-            .order_by(FaqEntry.priority.desc(), FaqEntry.id)
-        )).all()
+        rows = (
+            await session.execute(
+                select(
+                    FaqEntry.id, FaqEntry.question, FaqEntry.alternate_questions, FaqEntry.answer
+                )
+                .where(FaqEntry.tenant_id == tenant_id, FaqEntry.enabled.is_(True))
+                .order_by(FaqEntry.priority.desc(), FaqEntry.id)
+            )
+        ).all()
         choices: list[str] = []
         entries: list[tuple[str, str, str]] = []
         for entry_id, question, alternates, answer in rows:

@@ -11,8 +11,14 @@ from frontdesk.knowledge.models import FaqEntry
 from frontdesk.knowledge.schemas import FaqCreate, FaqUpdate
 
 
-async def list_entries(session: AsyncSession, tenant_id: str, *, category: str | None = None,
-                       limit: int = 100, offset: int = 0) -> list[FaqEntry]:
+async def list_entries(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    category: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[FaqEntry]:
     """A tenant's FAQ entries, highest priority first."""
     stmt = select(FaqEntry).where(FaqEntry.tenant_id == tenant_id)
     if category:
@@ -31,8 +37,9 @@ async def get_entry(session: AsyncSession, tenant_id: str, entry_id: str) -> Faq
     return entry
 
 
-async def create_entry(session: AsyncSession, index: FaqIndex, tenant_id: str,
-                       data: FaqCreate) -> FaqEntry:
+async def create_entry(
+    session: AsyncSession, index: FaqIndex, tenant_id: str, data: FaqCreate
+) -> FaqEntry:
     """Add an entry and commit."""
     entry = FaqEntry(tenant_id=tenant_id, **data.model_dump())
     session.add(entry)
@@ -41,8 +48,9 @@ async def create_entry(session: AsyncSession, index: FaqIndex, tenant_id: str,
     return entry
 
 
-async def update_entry(session: AsyncSession, index: FaqIndex, tenant_id: str, entry_id: str,
-                       data: FaqUpdate) -> FaqEntry:
+async def update_entry(
+    session: AsyncSession, index: FaqIndex, tenant_id: str, entry_id: str, data: FaqUpdate
+) -> FaqEntry:
     """Apply the given fields and commit."""
     entry = await get_entry(session, tenant_id, entry_id)
     for key, value in data.model_dump(exclude_unset=True).items():
@@ -52,8 +60,9 @@ async def update_entry(session: AsyncSession, index: FaqIndex, tenant_id: str, e
     return entry
 
 
-async def delete_entry(session: AsyncSession, index: FaqIndex, tenant_id: str,
-                       entry_id: str) -> None:
+async def delete_entry(
+    session: AsyncSession, index: FaqIndex, tenant_id: str, entry_id: str
+) -> None:
     """Remove an entry and commit."""
     entry = await get_entry(session, tenant_id, entry_id)
     await session.delete(entry)

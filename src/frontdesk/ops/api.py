@@ -29,8 +29,11 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     try:
         async with runtime.db.system_session() as session:
             await session.execute(text("SELECT 1"))
-        components["database"] = {"status": "ok", "dialect": runtime.db.dialect,
-                                  "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        components["database"] = {
+            "status": "ok",
+            "dialect": runtime.db.dialect,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
     except Exception as e:
         components["database"] = {"status": "down", "error": type(e).__name__}
     try:
@@ -39,8 +42,10 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         components["queue"] = {"status": "down", "error": type(e).__name__}
     components["workers"] = {"status": "ok", "in_process": len(runtime.workers)}
     ready = all(c["status"] == "ok" for c in components.values())
-    return JSONResponse({"status": "ok" if ready else "down", "components": components},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "down", "components": components},
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get("/metrics")

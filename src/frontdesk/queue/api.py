@@ -38,9 +38,13 @@ class JobPublic(BaseModel):
 
 
 @router.get("/dead-letters", response_model=list[JobPublic])
-async def list_dead_letters(session: SessionDep, principal: Reader, kind: str | None = None,
-                            limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                            offset: Annotated[int, Query(ge=0)] = 0) -> list[object]:
+async def list_dead_letters(
+    session: SessionDep,
+    principal: Reader,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[object]:
     """Jobs that failed every attempt, newest first."""
     return list(await DeadLetters(session, principal.tenant_id).list(limit, offset, kind))
 
@@ -52,8 +56,9 @@ async def get_dead_letter(job_id: str, session: SessionDep, principal: Reader) -
 
 
 @router.post("/dead-letters/{job_id}/replay", response_model=JobPublic)
-async def replay_dead_letter(job_id: str, session: SessionDep, principal: Writer,
-                             runtime: RuntimeDep) -> object:
+async def replay_dead_letter(
+    job_id: str, session: SessionDep, principal: Writer, runtime: RuntimeDep
+) -> object:
     """Queue a dead letter again with a fresh attempt budget."""
     job = await DeadLetters(session, principal.tenant_id).replay(job_id)
     await session.commit()

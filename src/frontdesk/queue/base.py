@@ -52,10 +52,13 @@ class LeaseLost(FrontdeskError):
     code, title = "lease_lost", "Job lease lost"
 
 
-def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+def backoff_seconds(
+    attempt: int, base: float, cap: float, rng: random.Random | None = None
+) -> float:
     """Exponential backoff with equal jitter: half fixed, half random, never above ``cap``."""
-    delay = min(cap, base * 2 ** max(0, attempt - 1))
-    return delay / 2 + (rng or random).uniform(0, delay / 2)
+    delay = min(cap, base * 2.0 ** max(0, attempt - 1))
+    jitter: float = (rng or random).uniform(0, delay / 2)
+    return delay / 2 + jitter
 
 
 class Queue(Protocol):
@@ -74,7 +77,7 @@ class Queue(Protocol):
         ...
 
     async def fail(self, job: ClaimedJob, error: BaseException) -> str:
-        """Record a failed attempt: back to the queue after a backoff, or dead. Return the status."""
+        """Record a failed attempt (retry after a backoff, or dead); return the new status."""
         ...
 
     async def extend(self, job: ClaimedJob) -> bool:

@@ -35,4 +35,3 @@ class Job(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     correlation_id: Mapped[str | None] = mapped_column(String(64), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
-

@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 import traceback
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,14 +25,21 @@ from frontdesk.core.logging import correlation_id
 from frontdesk.queue.base import ClaimedJob, LeaseLost, NewJob, PermanentJobError, backoff_seconds
 from frontdesk.queue.models import Job
 
-jobs = Job.__table__
+jobs = cast(Table, Job.__table__)
 
 
 class SqlQueue:
     """:class:`~frontdesk.queue.base.Queue` on SQLite or PostgreSQL."""
 
-    def __init__(self, db: Database, *, lease_seconds: float = 30.0, max_attempts: int = 5,
-                 backoff_base: float = 1.0, backoff_max: float = 300.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lease_seconds: float = 30.0,
+        max_attempts: int = 5,
+        backoff_base: float = 1.0,
+        backoff_max: float = 300.0,
+    ) -> None:
         self._db = db
         self._lease = timedelta(seconds=lease_seconds)
         self._max_attempts = max_attempts
@@ -42,11 +49,18 @@ class SqlQueue:
         """The column values for inserting ``job`` (used by batch writers too)."""
         now = utcnow()
         return {
-            "id": new_id(), "created_at": now, "tenant_id": job.tenant_id, "kind": job.kind,
-            "payload": job.payload, "priority": job.priority, "ordering_key": job.ordering_key,
-            "status": "queued", "attempts": 0,
+            "id": new_id(),
+            "created_at": now,
+            "tenant_id": job.tenant_id,
+            "kind": job.kind,
+            "payload": job.payload,
+            "priority": job.priority,
+            "ordering_key": job.ordering_key,
+            "status": "queued",
+            "attempts": 0,
             "max_attempts": job.max_attempts or self._max_attempts,
-            "run_at": job.run_at or now, "correlation_id": correlation_id.get(),
+            "run_at": job.run_at or now,
+            "correlation_id": correlation_id.get(),
         }
 
     async def enqueue(self, session: AsyncSession, job: NewJob) -> str:
@@ -63,30 +77,60 @@ class SqlQueue:
         blocked = exists().where(
             ahead.ordering_key == Job.ordering_key,
             ahead.id != Job.id,
-            or_(and_(ahead.status == "running", ahead.lease_until >= now),
-                and_(ahead.status == "queued", ahead.id < Job.id)),
+            or_(
+                and_(ahead.status == "running", ahead.lease_until >= now),
+                and_(ahead.status == "queued", ahead.id < Job.id),
+            ),
         )
         candidates = (
             select(Job.id)
-            .where(or_(and_(Job.status == "queued", Job.run_at <= now),
-                       and_(Job.status == "running", Job.lease_until < now)))
+            .where(
+                or_(
+                    and_(Job.status == "queued", Job.run_at <= now),
+                    and_(Job.status == "running", Job.lease_until < now),
+                )
+            )
             .where(or_(Job.ordering_key.is_(None), ~blocked))
             .order_by(Job.priority.desc(), Job.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         stmt = (
-            update(jobs).where(jobs.c.id.in_(candidates.scalar_subquery()))
-            .values(status="running", attempts=jobs.c.attempts + 1,
-                    lease_until=now + self._lease, lease_token=token)
-            .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.tenant_id,
-                       jobs.c.ordering_key, jobs.c.attempts, jobs.c.max_attempts,
-                       jobs.c.correlation_id)
+            update(jobs)
+            .where(jobs.c.id.in_(candidates.scalar_subquery()))
+            .values(
+                status="running",
+                attempts=jobs.c.attempts + 1,
+                lease_until=now + self._lease,
+                lease_token=token,
+            )
+            .returning(
+                jobs.c.id,
+                jobs.c.kind,
+                jobs.c.payload,
+                jobs.c.tenant_id,
+                jobs.c.ordering_key,
+                jobs.c.attempts,
+                jobs.c.max_attempts,
+                jobs.c.correlation_id,
+            )
         )
         async with self._db.system_tx() as session:
             rows = (await session.execute(stmt)).all()
-        claimed = [ClaimedJob(r.id, r.kind, r.payload, r.tenant_id, r.ordering_key, r.attempts,
-                              r.max_attempts, token, r.correlation_id) for r in rows]
+        claimed = [
+            ClaimedJob(
+                r.id,
+                r.kind,
+                r.payload,
+                r.tenant_id,
+                r.ordering_key,
+                r.attempts,
+                r.max_attempts,
+                token,
+                r.correlation_id,
+            )
+            for r in rows
+        ]
         runnable = []
         for job in claimed:
             if job.attempts > job.max_attempts:
@@ -99,15 +143,19 @@ class SqlQueue:
     async def complete(self, session: AsyncSession, job: ClaimedJob) -> None:
         """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`."""
         result = await session.execute(
-            update(jobs).where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token,
-                               jobs.c.status == "running")
+            update(jobs)
+            .where(
+                jobs.c.id == job.id,
+                jobs.c.lease_token == job.lease_token,
+                jobs.c.status == "running",
+            )
             .values(status="done", finished_at=utcnow(), lease_until=None)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"job {job.id} is no longer leased to this worker")
 
     async def fail(self, job: ClaimedJob, error: BaseException) -> str:
-        """Back to the queue after a jittered exponential backoff, or dead after the last attempt."""
+        """Back to the queue after a jittered exponential backoff, or dead after the last try."""
         message = "".join(traceback.format_exception_only(error)).strip()[:4000]
         dead = isinstance(error, PermanentJobError) or job.attempts >= job.max_attempts
         now = utcnow()
@@ -118,16 +166,19 @@ class SqlQueue:
             delay = backoff_seconds(job.attempts, *self._backoff)
             values.update(status="queued", run_at=now + timedelta(seconds=delay))
         async with self._db.system_tx() as session:
-            await session.execute(update(jobs).where(jobs.c.id == job.id,
-                                                     jobs.c.lease_token == job.lease_token)
-                                  .values(values))
+            await session.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
+                .values(values)
+            )
         return "dead" if dead else "queued"
 
     async def extend(self, job: ClaimedJob) -> bool:
         """Push the lease of a job still running further out; False if it was lost."""
         async with self._db.system_tx() as session:
             result = await session.execute(
-                update(jobs).where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
+                update(jobs)
+                .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
                 .values(lease_until=utcnow() + self._lease)
             )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -137,17 +188,27 @@ class SqlQueue:
         async with self._db.system_tx() as session:
             for job in jobs_:
                 await session.execute(
-                    update(jobs).where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
-                    .values(status="queued", attempts=jobs.c.attempts - 1, lease_until=None,
-                            lease_token=None, run_at=utcnow())
+                    update(jobs)
+                    .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
+                    .values(
+                        status="queued",
+                        attempts=jobs.c.attempts - 1,
+                        lease_until=None,
+                        lease_token=None,
+                        run_at=utcnow(),
+                    )
                 )
 
     async def depth(self) -> dict[str, int]:
         """Number of jobs per status (done jobs excluded)."""
         async with self._db.system_session() as session:
-            rows = (await session.execute(
-                select(Job.status, func.count()).where(Job.status != "done").group_by(Job.status)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(Job.status, func.count())
+                    .where(Job.status != "done")
+                    .group_by(Job.status)
+                )
+            ).all()
         counts = {"queued": 0, "running": 0, "dead": 0}
         counts.update({status: n for status, n in rows})
         return counts
@@ -173,7 +234,9 @@ class DeadLetters:
 
     async def get(self, job_id: str) -> Job:
         """One dead job, or :class:`NotFound`."""
-        job = await self._session.scalar(self._scope(select(Job)).where(Job.id == job_id))
+        job: Job | None = await self._session.scalar(
+            self._scope(select(Job)).where(Job.id == job_id)
+        )
         if job is None:
             raise NotFound("No such dead letter")
         return job
@@ -182,7 +245,8 @@ class DeadLetters:
         """Queue a dead job again with a fresh attempt budget."""
         job = await self.get(job_id)
         result = await self._session.execute(
-            update(jobs).where(jobs.c.id == job.id, jobs.c.status == "dead")
+            update(jobs)
+            .where(jobs.c.id == job.id, jobs.c.status == "dead")
             .values(status="queued", attempts=0, run_at=utcnow(), finished_at=None)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -193,5 +257,6 @@ class DeadLetters:
     async def discard(self, job_id: str) -> None:
         """Delete a dead job for good."""
         job = await self.get(job_id)
-        await self._session.execute(delete(jobs).where(jobs.c.id == job.id,
-                                                       jobs.c.status == "dead"))
+        await self._session.execute(
+            delete(jobs).where(jobs.c.id == job.id, jobs.c.status == "dead")
+        )

@@ -29,9 +29,19 @@ class Worker:
     after a crash never repeats what its first attempt committed.
     """
 
-    def __init__(self, db: Database, queue: SqlQueue, handlers: dict[str, Handler], *,
-                 concurrency: int, batch: int, poll_seconds: float, lease_seconds: float,
-                 metrics: Metrics, shutdown_grace: float = 10.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        queue: SqlQueue,
+        handlers: dict[str, Handler],
+        *,
+        concurrency: int,
+        batch: int,
+        poll_seconds: float,
+        lease_seconds: float,
+        metrics: Metrics,
+        shutdown_grace: float = 10.0,
+    ) -> None:
         self._db = db
         self._queue = queue
         self._handlers = handlers
@@ -93,8 +103,11 @@ class Worker:
             handler = self._handlers.get(job.kind)
             if handler is None:
                 raise PermanentJobError(f"no handler for job kind {job.kind!r}")
-            session = (self._db.tenant_session(job.tenant_id) if job.tenant_id
-                       else self._db.system_session())
+            session = (
+                self._db.tenant_session(job.tenant_id)
+                if job.tenant_id
+                else self._db.system_session()
+            )
             async with session, session.begin():
                 await handler(session, job)
                 await self._queue.complete(session, job)
@@ -104,8 +117,14 @@ class Worker:
         except Exception as e:
             status = await self._queue.fail(job, e)
             self._metrics.jobs.labels(job.kind, "dead" if status == "dead" else "failed").inc()
-            log.warning("job_failed", job_id=job.id, kind=job.kind, attempt=job.attempts,
-                        status=status, error=str(e)[:500])
+            log.warning(
+                "job_failed",
+                job_id=job.id,
+                kind=job.kind,
+                attempt=job.attempts,
+                status=status,
+                error=str(e)[:500],
+            )
         finally:
             heartbeat.cancel()
             with suppress(asyncio.CancelledError):

@@ -25,16 +25,20 @@ router = APIRouter(prefix="/api/v1", tags=["tenant"])
 
 
 @router.get("/tenant", response_model=TenantPublic)
-async def get_tenant(session: SessionDep,
-                     principal: Annotated[Principal, Depends(require("tenant:read"))]) -> object:
+async def get_tenant(
+    session: SessionDep, principal: Annotated[Principal, Depends(require("tenant:read"))]
+) -> object:
     """The caller's tenant."""
     return await service.get_tenant(session, principal.tenant_id)
 
 
 @router.patch("/tenant", response_model=TenantPublic)
-async def update_tenant(data: TenantUpdate, session: SessionDep, runtime: RuntimeDep,
-                        principal: Annotated[Principal, Depends(require("tenant:write"))]
-                        ) -> object:
+async def update_tenant(
+    data: TenantUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(require("tenant:write"))],
+) -> object:
     """Change the caller's tenant name, retention or settings."""
     tenant = await service.update_tenant(session, principal.tenant_id, data)
     runtime.tenants.invalidate(TenantInfo.of(tenant))
@@ -42,54 +46,64 @@ async def update_tenant(data: TenantUpdate, session: SessionDep, runtime: Runtim
 
 
 @router.get("/members", response_model=list[MemberPublic])
-async def list_members(session: SessionDep,
-                       principal: Annotated[Principal, Depends(require("members:read"))]
-                       ) -> list[object]:
+async def list_members(
+    session: SessionDep, principal: Annotated[Principal, Depends(require("members:read"))]
+) -> list[object]:
     """The tenant's members."""
     return list(await service.list_members(session, principal.tenant_id))
 
 
 @router.post("/members", response_model=MemberPublic, status_code=201)
-async def create_member(data: MemberCreate, session: SessionDep,
-                        principal: Annotated[Principal, Depends(require("members:write"))]
-                        ) -> object:
+async def create_member(
+    data: MemberCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("members:write"))],
+) -> object:
     """Add a member."""
     return await service.create_member(session, principal.tenant_id, data)
 
 
 @router.delete("/members/{member_id}", status_code=204)
-async def delete_member(member_id: str, session: SessionDep,
-                        principal: Annotated[Principal, Depends(require("members:write"))]
-                        ) -> Response:
+async def delete_member(
+    member_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("members:write"))],
+) -> Response:
     """Remove a member."""
     await service.delete_member(session, principal.tenant_id, member_id)
     return Response(status_code=204)
 
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic])
-async def list_api_keys(session: SessionDep,
-                        principal: Annotated[Principal, Depends(require("apikeys:read"))]
-                        ) -> list[object]:
+async def list_api_keys(
+    session: SessionDep, principal: Annotated[Principal, Depends(require("apikeys:read"))]
+) -> list[object]:
     """The tenant's API keys, without the keys themselves."""
     return list(await service.list_api_keys(session, principal.tenant_id))
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=201)
-async def create_api_key(data: ApiKeyCreate, session: SessionDep,
-                         principal: Annotated[Principal, Depends(require("apikeys:write"))]
-                         ) -> ApiKeyCreated:
+async def create_api_key(
+    data: ApiKeyCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("apikeys:write"))],
+) -> ApiKeyCreated:
     """Create an API key; the response is the only time the key is shown."""
     if data.role == Role.ADMIN and principal.role != Role.ADMIN:
         raise Forbidden("Only an admin can create admin keys")
     row, key = await service.create_api_key(session, principal.tenant_id, data.role, data.name)
-    return ApiKeyCreated.model_validate({**ApiKeyPublic.model_validate(row).model_dump(),
-                                         "key": key})
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyPublic.model_validate(row).model_dump(), "key": key}
+    )
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyPublic)
-async def revoke_api_key(key_id: str, session: SessionDep, runtime: RuntimeDep,
-                         principal: Annotated[Principal, Depends(require("apikeys:write"))]
-                         ) -> object:
+async def revoke_api_key(
+    key_id: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(require("apikeys:write"))],
+) -> object:
     """Revoke an API key (it stops working at once in this process)."""
     row = await service.revoke_api_key(session, principal.tenant_id, key_id)
     runtime.auth.forget(row.id)

@@ -26,8 +26,9 @@ class TenantInfo:
     @classmethod
     def of(cls, tenant: Tenant) -> TenantInfo:
         """Snapshot a tenant row."""
-        return cls(tenant.id, tenant.slug, tenant.name, tenant.retention_days,
-                   dict(tenant.settings))
+        return cls(
+            tenant.id, tenant.slug, tenant.name, tenant.retention_days, dict(tenant.settings)
+        )
 
 
 class TenantCache:

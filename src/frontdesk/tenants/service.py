@@ -16,8 +16,9 @@ from frontdesk.tenants.models import ApiKey, Member, Tenant
 from frontdesk.tenants.schemas import SLUG, MemberCreate, TenantUpdate
 
 
-async def create_tenant(session: AsyncSession, slug: str, name: str | None = None,
-                        retention_days: int = 365) -> Tenant:
+async def create_tenant(
+    session: AsyncSession, slug: str, name: str | None = None, retention_days: int = 365
+) -> Tenant:
     """Create a tenant (in a system session) and commit."""
     if not re.match(SLUG, slug):
         raise ValidationFailed("A slug is 1–63 lower-case letters, digits and inner hyphens")
@@ -57,14 +58,19 @@ async def update_tenant(session: AsyncSession, tenant_id: str, data: TenantUpdat
         tenant.retention_days = data.retention_days
     if data.settings is not None:
         tenant.settings = data.settings.model_dump()
-    await publish(session, tenant_id, "config.tenant_updated",
-                  {"fields": sorted(data.model_dump(exclude_unset=True))})
+    await publish(
+        session,
+        tenant_id,
+        "config.tenant_updated",
+        {"fields": sorted(data.model_dump(exclude_unset=True))},
+    )
     await session.commit()
     return tenant
 
 
-async def create_api_key(session: AsyncSession, tenant_id: str, role: Role,
-                         name: str = "") -> tuple[ApiKey, str]:
+async def create_api_key(
+    session: AsyncSession, tenant_id: str, role: Role, name: str = ""
+) -> tuple[ApiKey, str]:
     """Create an API key and commit; return the row and the key (shown only this once)."""
     key, prefix, digest = new_api_key()
     row = ApiKey(tenant_id=tenant_id, name=name, role=role.value, prefix=prefix, key_hash=digest)
@@ -75,9 +81,13 @@ async def create_api_key(session: AsyncSession, tenant_id: str, role: Role,
 
 async def list_api_keys(session: AsyncSession, tenant_id: str) -> list[ApiKey]:
     """A tenant's API keys (revoked ones included)."""
-    return list((await session.scalars(
-        select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id)
+            )
+        ).all()
+    )
 
 
 async def revoke_api_key(session: AsyncSession, tenant_id: str, key_id: str) -> ApiKey:
@@ -94,15 +104,20 @@ async def revoke_api_key(session: AsyncSession, tenant_id: str, key_id: str) -> 
 
 async def list_members(session: AsyncSession, tenant_id: str) -> list[Member]:
     """A tenant's members."""
-    return list((await session.scalars(
-        select(Member).where(Member.tenant_id == tenant_id).order_by(Member.email)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(Member).where(Member.tenant_id == tenant_id).order_by(Member.email)
+            )
+        ).all()
+    )
 
 
 async def create_member(session: AsyncSession, tenant_id: str, data: MemberCreate) -> Member:
     """Add a member and commit."""
-    member = Member(tenant_id=tenant_id, email=str(data.email).lower(), name=data.name,
-                    role=data.role.value)
+    member = Member(
+        tenant_id=tenant_id, email=str(data.email).lower(), name=data.name, role=data.role.value
+    )
     session.add(member)
     try:
         await session.commit()
