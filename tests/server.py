@@ -21,7 +21,8 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m frontdesk serve`` on a free port with the given environment."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+        self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
@@ -31,7 +32,7 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "frontdesk", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "frontdesk", "serve", "--port", str(self.port), *self.args],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -57,3 +58,22 @@ class ServerProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class WorkerProcess:
+    """``python -m frontdesk worker`` with the given environment."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "frontdesk", "worker"],
+                                         env=self.env, stdout=out, stderr=subprocess.STDOUT)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        assert self.proc
+        self.proc.terminate()
+        return self.proc.wait(timeout=timeout)

@@ -63,7 +63,10 @@ async def test_api_keys_are_hashed_shown_once_and_revocable(
     assert row is not None and key not in (row.key_hash, row.prefix)
 
     viewer = {"Authorization": f"Bearer {key}"}
+    assert created["last_used_at"] is None
     assert (await client.get("/api/v1/faq", headers=viewer)).status_code == 200
+    listed = (await client.get("/api/v1/api-keys", headers=tenant.headers)).json()
+    assert next(k for k in listed if k["id"] == created["id"])["last_used_at"] is not None
     r = await client.delete(f"/api/v1/api-keys/{created['id']}", headers=tenant.headers)
     assert r.json()["revoked_at"] is not None
     assert (await client.get("/api/v1/faq", headers=viewer)).status_code == 401

@@ -9,8 +9,9 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
 from frontdesk.core.errors import Unauthorized
 from frontdesk.tenants.models import ApiKey, Tenant
@@ -124,5 +125,10 @@ class ApiKeyAuthenticator:
         if not hmac.compare_digest(api_key.key_hash, digest) or api_key.revoked_at is not None:
             raise Unauthorized("Invalid API key")
         principal = Principal(api_key.tenant_id, slug, Role(api_key.role), api_key.id)
+        # Recorded on cache misses only: precise to the cache TTL, and no write per request.
+        async with self._db.system_tx() as session:
+            await session.execute(
+                update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=utcnow())
+            )
         self._cache[digest] = (time.monotonic() + self._ttl, principal)
         return principal
