@@ -48,7 +48,7 @@ UNMATCHED = [
     "Do you have this jacket in dark green?",
 ]
 REPLY_TIMEOUT = 10.0  # seconds a customer waits for the bot's reply
-RAISED_LIMITS = {f"FRONTDESK_PUBLIC_{k}": "1e9" for k in
+RAISED_LIMITS = {f"FRONTDESK_PUBLIC_{k}": "1000000000" for k in
                  ("RATE_PER_IP", "BURST_PER_IP", "RATE_PER_TENANT", "BURST_PER_TENANT")}
 
 
@@ -316,8 +316,10 @@ def main() -> int:
         data_dir = folder / "data"
         env = frontdesk_env(data_dir)
         for command in ("migrate", "demo"):
-            subprocess.run([str(BIN / "frontdesk"), command], env=env, cwd=ROOT, check=True,
-                           capture_output=True, timeout=120)
+            done = subprocess.run([str(BIN / "frontdesk"), command], env=env, cwd=ROOT,
+                                  capture_output=True, text=True, timeout=120)
+            if done.returncode:
+                raise RuntimeError(f"frontdesk {command} failed:\n{done.stderr}")
         port = free_port()
         fd = Server("frontdesk", [str(BIN / "frontdesk"), "serve", "--host", HOST,
                                   "--port", str(port)], port, env, folder / "frontdesk.log")

