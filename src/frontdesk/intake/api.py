@@ -77,7 +77,7 @@ async def create_session(
 ) -> SessionCreated:
     """Open a web chat session for a visitor of ``tenant``."""
     info = await runtime.tenants.by_slug(tenant)
-    service.limit(info, _client_ip(request))
+    service.limit(info.id, _client_ip(request))
     session_id, token = await service.create_session(info)
     return SessionCreated(session_id=session_id, token=token)
 
@@ -88,7 +88,7 @@ async def post_message(
 ) -> MessageAccepted:
     """Accept a message: answered 202 only once it is durably stored with its job."""
     tenant = await runtime.tenants.by_id(ref.tenant_id)
-    service.limit(tenant, _client_ip(request))
+    service.limit(tenant.id, _client_ip(request))
     body = await read_json(request, MessageIn)
     if len(body.text) > runtime.settings.max_text_chars:
         raise ValidationFailed(f"text is over {runtime.settings.max_text_chars} characters")
@@ -97,14 +97,19 @@ async def post_message(
 
 @router.get("/sessions/{session_id}/messages", response_model=list[MessagePublic])
 async def list_messages(
-    ref: SessionDep, service: WebchatDep, after: Annotated[str | None, Query(max_length=36)] = None
+    request: Request,
+    ref: SessionDep,
+    service: WebchatDep,
+    after: Annotated[str | None, Query(max_length=36)] = None,
 ) -> list[object]:
     """The conversation so far, or only what came after message ``after``."""
+    service.limit(ref.tenant_id, _client_ip(request), write=False)
     return list(await service.messages(ref, after))
 
 
 @router.get("/sessions/{session_id}/stream")
 async def stream(
+    request: Request,
     ref: SessionDep,
     runtime: RuntimeDep,
     service: WebchatDep,
@@ -114,6 +119,7 @@ async def stream(
 
     EventSource cannot send headers, so this route also takes the token as ``?token=``.
     """
+    service.limit(ref.tenant_id, _client_ip(request), write=False)
 
     async def events() -> AsyncIterator[bytes]:
         last = after

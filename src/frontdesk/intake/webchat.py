@@ -51,15 +51,16 @@ class WebchatService:
         self._sessions: OrderedDict[str, tuple[str, SessionRef]] = OrderedDict()
         self._cache_size = cache_size
 
-    def limit(self, tenant: TenantInfo, client_ip: str) -> None:
-        """Apply the public rate limits: per tenant and client IP, and per tenant."""
+    def limit(self, tenant_id: str, client_ip: str, *, write: bool = True) -> None:
+        """Apply the public rate limits: per tenant and client IP, and (writes) per tenant."""
         s = self._rt.settings
         self._rt.limiter.hit(
-            f"ip:{tenant.id}:{client_ip}", s.public_rate_per_ip, s.public_burst_per_ip
+            f"ip:{tenant_id}:{client_ip}", s.public_rate_per_ip, s.public_burst_per_ip
         )
-        self._rt.limiter.hit(
-            f"tenant:{tenant.id}", s.public_rate_per_tenant, s.public_burst_per_tenant
-        )
+        if write:
+            self._rt.limiter.hit(
+                f"tenant:{tenant_id}", s.public_rate_per_tenant, s.public_burst_per_tenant
+            )
 
     async def create_session(self, tenant: TenantInfo) -> tuple[str, str]:
         """Open a session on the tenant's web chat channel; return ``(session_id, token)``."""
