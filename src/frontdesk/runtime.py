@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from frontdesk.core.auth import ApiKeyAuthenticator
 from frontdesk.core.crypto import KeyRing, load_master_key
 from frontdesk.core.db import Database, create_engine
 from frontdesk.core.live import Hub
+from frontdesk.core.logging import get_logger
 from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
@@ -17,6 +20,8 @@ from frontdesk.queue.sql import SqlQueue
 from frontdesk.queue.worker import Worker
 from frontdesk.settings import Settings
 from frontdesk.tenants.cache import TenantCache
+
+log = get_logger("frontdesk.runtime")
 
 
 @dataclass
@@ -91,4 +96,20 @@ class Runtime:
         tasks.append(
             asyncio.create_task(self.outbox.run(stop, self.settings.queue_poll_seconds * 4))
         )
+        if self.workers:
+            tasks.append(asyncio.create_task(self._prune_loop(stop)))
         await asyncio.gather(*tasks)
+
+    async def _prune_loop(self, stop: asyncio.Event, every: float = 600.0) -> None:
+        """Drop finished jobs and delivered events once they are older than the keep window."""
+        keep = timedelta(hours=self.settings.queue_keep_done_hours)
+        while not stop.is_set():
+            try:
+                jobs = await self.queue.prune(keep)
+                events = await self.outbox.prune(keep)
+                if jobs or events:
+                    log.info("pruned", jobs=jobs, events=events)
+            except Exception:
+                log.exception("prune_failed")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)

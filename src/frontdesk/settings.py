@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     queue_max_attempts: int = Field(default=5, ge=1)
     queue_backoff_base_seconds: float = Field(default=1.0, gt=0)
     queue_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    queue_keep_done_hours: float = Field(default=24.0, ge=0)
 
     public_rate_per_ip: float = Field(default=10.0, gt=0, description="requests/s per tenant+IP")
     public_burst_per_ip: int = Field(default=30, ge=1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, select, update
+from sqlalchemy import JSON, Index, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -139,6 +139,14 @@ class OutboxDispatcher:
                     .values(delivered_at=utcnow())
                 )
         return len(delivered)
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete events delivered more than ``older_than`` ago."""
+        async with self._db.system_tx() as session:
+            result = await session.execute(
+                delete(OutboxEvent).where(OutboxEvent.delivered_at < utcnow() - older_than)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
         """Dispatch until ``stop`` is set, waking on :attr:`wake` or every ``poll_seconds``."""

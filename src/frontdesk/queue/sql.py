@@ -199,6 +199,16 @@ class SqlQueue:
                     )
                 )
 
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete jobs that finished successfully more than ``older_than`` ago."""
+        async with self._db.system_tx() as session:
+            result = await session.execute(
+                delete(jobs).where(
+                    jobs.c.status == "done", jobs.c.finished_at < utcnow() - older_than
+                )
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def depth(self) -> dict[str, int]:
         """Number of jobs per status (done jobs excluded)."""
         async with self._db.system_session() as session:
