@@ -21,15 +21,12 @@ async def test_prune_drops_old_finished_work_only(runtime: Runtime, tenant: Tena
         await publish(session, tenant.id, "prune.event", {})
     old = utcnow() - timedelta(days=2)
     async with runtime.db.system_tx() as session:
-        await session.execute(
-            update(Job)
-            .where(Job.kind.like("prune.%"))
-            .values(
-                status=Job.kind.replace("prune.", ""),
-                finished_at=old,
-                run_at=utcnow() + timedelta(days=1),
+        for status in ("done", "dead", "queued"):
+            await session.execute(
+                update(Job)
+                .where(Job.kind == f"prune.{status}")
+                .values(status=status, finished_at=old, run_at=utcnow() + timedelta(days=1))
             )
-        )
         await session.execute(
             update(OutboxEvent).where(OutboxEvent.type == "prune.event").values(delivered_at=old)
         )
