@@ -25,11 +25,17 @@ T = TypeVar("T")
 
 
 def _run(factory: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's coroutine; a domain error becomes a one-line message and exit code 1."""
+    from frontdesk.core.errors import FrontdeskError
     from frontdesk.core.logging import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
-    return asyncio.run(factory(settings))
+    try:
+        return asyncio.run(factory(settings))
+    except FrontdeskError as e:
+        err.print(f"[red]error:[/red] {e.detail}")
+        raise typer.Exit(1) from None
 
 
 async def _with_db(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:

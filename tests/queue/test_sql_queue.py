@@ -125,9 +125,9 @@ class TestClaim:
         queue = make_queue(db)
         [later] = await enqueue(queue, db, NewJob("k", run_at=utcnow() + timedelta(hours=1)))
         [soon] = await enqueue(queue, db,
-                               NewJob("k", run_at=utcnow() + timedelta(seconds=0.15)))
+                               NewJob("k", run_at=utcnow() + timedelta(seconds=0.3)))
         assert await claim_ids(queue) == []
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.35)
         assert await claim_ids(queue) == [soon]
         assert (await job_row(db, later)).status == "queued"
 
@@ -257,13 +257,13 @@ class TestLeases:
         assert await queue.claim("w2", 10) == []
 
     async def test_extend_keeps_the_lease(self, db: Database):
-        queue = make_queue(db, lease_seconds=0.15)
+        queue = make_queue(db, lease_seconds=0.3)
         [job_id] = await enqueue(queue, db, NewJob("k"))
         [job] = await queue.claim("w1", 10)
         for _ in range(3):
-            await asyncio.sleep(0.08)
+            await asyncio.sleep(0.12)
             assert await queue.extend(job) is True
-        # 0.24 s have passed, longer than one lease: still ours.
+        # 0.36 s have passed, longer than one lease: still ours.
         assert await queue.claim("w2", 10) == []
         await complete(queue, db, job)
         assert (await job_row(db, job_id)).status == "done"

@@ -9,9 +9,11 @@ credential id) that binds a ciphertext to its place: moved elsewhere, it no long
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
-import stat
+import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.crypto_models import DataKey
+from frontdesk.core.db import after_commit
 from frontdesk.core.errors import FrontdeskError
 from frontdesk.core.logging import get_logger
 
@@ -35,21 +38,38 @@ class DecryptionError(FrontdeskError):
     status, code, title = 500, "decryption_failed", "Decryption failed"
 
 
+def _decode_key(text: str, source: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error as e:
+        raise ValueError(f"{source} is not base64") from e
+    if len(key) != 32:
+        raise ValueError(f"{source} must hold 32 bytes, base64-encoded (found {len(key)})")
+    return key
+
+
 def load_master_key(configured: str | None, data_dir: Path) -> bytes:
     """Return the 32-byte master key from settings, or from (or generated into) the data dir."""
     if configured:
-        key = base64.b64decode(configured)
-        if len(key) != 32:
-            raise ValueError("FRONTDESK_MASTER_KEY must be 32 bytes, base64-encoded")
-        return key
+        return _decode_key(configured, "FRONTDESK_MASTER_KEY")
     path = data_dir / "master.key"
     if path.exists():
-        return base64.b64decode(path.read_text().strip())
+        return _decode_key(path.read_text(), str(path))
     data_dir.mkdir(parents=True, exist_ok=True)
     key = AESGCM.generate_key(bit_length=256)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w") as f:
-        f.write(base64.b64encode(key).decode())
+    # Written whole to a private temporary file, then linked into place: a process starting at
+    # the same moment sees either no key file or a complete one, never a half-written one.
+    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".master.key.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.b64encode(key).decode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        return _decode_key(path.read_text(), str(path))
+    finally:
+        os.unlink(tmp)
     log.warning(
         "master_key_generated",
         path=str(path),
@@ -66,11 +86,14 @@ def master_key_id(master: bytes) -> str:
 class KeyRing:
     """Encrypts and decrypts tenant data with the tenant's data keys, caching unwrapped keys."""
 
-    def __init__(self, master: bytes) -> None:
+    def __init__(self, master: bytes, active_ttl: float = 60.0) -> None:
         self._master = AESGCM(master)
         self.master_id = master_key_id(master)
         self._keys: dict[str, AESGCM] = {}
-        self._active: dict[str, str] = {}
+        # Which key encrypts new data, per tenant; re-read after the TTL so that a rotation
+        # made by another process is picked up.
+        self._active: dict[str, tuple[float, str]] = {}
+        self._active_ttl = active_ttl
 
     def _wrap(self, tenant_id: str, key_id: str, key: bytes) -> bytes:
         nonce = os.urandom(NONCE)
@@ -104,21 +127,30 @@ class KeyRing:
         )
         await session.flush()
         self._keys[key_id] = AESGCM(key)
-        self._active[tenant_id] = key_id
+        # Only once committed: a rolled-back key must never encrypt data of a later transaction.
+        after_commit(session, lambda: self._remember_active(tenant_id, key_id))
         return key_id
 
+    def _remember_active(self, tenant_id: str, key_id: str) -> None:
+        self._active[tenant_id] = (time.monotonic() + self._active_ttl, key_id)
+
     async def _active_key(self, session: AsyncSession, tenant_id: str) -> tuple[str, AESGCM]:
-        key_id = self._active.get(tenant_id)
-        if key_id is None:
-            row = await session.scalar(
-                select(DataKey).where(DataKey.tenant_id == tenant_id, DataKey.active.is_(True))
-            )
-            if row is None:
-                key_id = await self.rotate_data_key(session, tenant_id)
-            else:
-                key_id = row.id
-                self._keys.setdefault(key_id, self._unwrap(row))
-                self._active[tenant_id] = key_id
+        cached = self._active.get(tenant_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1], self._keys[cached[1]]
+        row = await session.scalar(
+            select(DataKey)
+            .where(DataKey.tenant_id == tenant_id, DataKey.active.is_(True))
+            .order_by(DataKey.created_at.desc())
+            .limit(1)
+        )
+        if row is None:
+            key_id = await self.rotate_data_key(session, tenant_id)
+        else:
+            key_id = row.id
+            if key_id not in self._keys:
+                self._keys[key_id] = self._unwrap(row)
+            self._remember_active(tenant_id, key_id)
         return key_id, self._keys[key_id]
 
     async def _key(self, session: AsyncSession, tenant_id: str, key_id: str) -> AESGCM:

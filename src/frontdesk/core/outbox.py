@@ -88,14 +88,15 @@ class OutboxDispatcher:
 
     async def _claim(self) -> list[OutboxEvent]:
         now = utcnow()
+        pending = (
+            OutboxEvent.delivered_at.is_(None),
+            OutboxEvent.claimed_until.is_(None) | (OutboxEvent.claimed_until < now),
+        )
         async with self._db.system_tx() as session:
             ids = (
                 await session.scalars(
                     select(OutboxEvent.id)
-                    .where(OutboxEvent.delivered_at.is_(None))
-                    .where(
-                        (OutboxEvent.claimed_until.is_(None)) | (OutboxEvent.claimed_until < now)
-                    )
+                    .where(*pending)
                     .order_by(OutboxEvent.id)
                     .limit(self._batch)
                     .with_for_update(skip_locked=True)
@@ -103,11 +104,16 @@ class OutboxDispatcher:
             ).all()
             if not ids:
                 return []
-            await session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id.in_(ids))
-                .values(claimed_until=now + self._lease)
-            )
+            # The conditions are checked again by the UPDATE: on SQLite the SELECT above runs
+            # outside the write transaction, so another dispatcher may have claimed them since.
+            ids = (
+                await session.scalars(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_(ids), *pending)
+                    .values(claimed_until=now + self._lease)
+                    .returning(OutboxEvent.id)
+                )
+            ).all()
             rows = (
                 await session.scalars(
                     select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)

@@ -56,7 +56,7 @@ def backoff_seconds(
     attempt: int, base: float, cap: float, rng: random.Random | None = None
 ) -> float:
     """Exponential backoff with equal jitter: half fixed, half random, never above ``cap``."""
-    delay = min(cap, base * 2.0 ** max(0, attempt - 1))
+    delay = min(cap, base * 2.0 ** min(max(0, attempt - 1), 64))  # no float overflow
     jitter: float = (rng or random).uniform(0, delay / 2)
     return delay / 2 + jitter
 
@@ -77,7 +77,10 @@ class Queue(Protocol):
         ...
 
     async def fail(self, job: ClaimedJob, error: BaseException) -> str:
-        """Record a failed attempt (retry after a backoff, or dead); return the new status."""
+        """Record a failed attempt: retry after a backoff, or dead.
+
+        Returns the new status, or ``lost`` if the lease had passed to another worker.
+        """
         ...
 
     async def extend(self, job: ClaimedJob) -> bool:

@@ -78,8 +78,11 @@ class SqlQueue:
             ahead.ordering_key == Job.ordering_key,
             ahead.id != Job.id,
             or_(
+                # Anything earlier that is not finished, even a running job whose worker died:
+                # the expired head is re-claimed alone, its successors wait for it.
+                and_(ahead.status.in_(("queued", "running")), ahead.id < Job.id),
+                # A live job of the key, whatever its id (a later id can commit first).
                 and_(ahead.status == "running", ahead.lease_until >= now),
-                and_(ahead.status == "queued", ahead.id < Job.id),
             ),
         )
         candidates = (
@@ -94,10 +97,14 @@ class SqlQueue:
             .order_by(Job.priority.desc(), Job.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            # Materialised: PostgreSQL would otherwise re-run the LIMIT subquery for every row
+            # of a semi-join, and SKIP LOCKED makes each run return different rows.
+            .cte("candidates")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         stmt = (
             update(jobs)
-            .where(jobs.c.id.in_(candidates.scalar_subquery()))
+            .where(jobs.c.id.in_(select(candidates.c.id)))
             .values(
                 status="running",
                 attempts=jobs.c.attempts + 1,
@@ -144,18 +151,17 @@ class SqlQueue:
         """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`."""
         result = await session.execute(
             update(jobs)
-            .where(
-                jobs.c.id == job.id,
-                jobs.c.lease_token == job.lease_token,
-                jobs.c.status == "running",
-            )
-            .values(status="done", finished_at=utcnow(), lease_until=None)
+            .where(*_leased(job))
+            .values(status="done", finished_at=utcnow(), lease_until=None, lease_token=None)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"job {job.id} is no longer leased to this worker")
 
     async def fail(self, job: ClaimedJob, error: BaseException) -> str:
-        """Back to the queue after a jittered exponential backoff, or dead after the last try."""
+        """Back to the queue after a jittered exponential backoff, or dead after the last try.
+
+        Returns the new status, or ``lost`` when the lease had passed to another worker.
+        """
         message = "".join(traceback.format_exception_only(error)).strip()[:4000]
         dead = isinstance(error, PermanentJobError) or job.attempts >= job.max_attempts
         now = utcnow()
@@ -166,20 +172,16 @@ class SqlQueue:
             delay = backoff_seconds(job.attempts, *self._backoff)
             values.update(status="queued", run_at=now + timedelta(seconds=delay))
         async with self._db.system_tx() as session:
-            await session.execute(
-                update(jobs)
-                .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
-                .values(values)
-            )
+            result = await session.execute(update(jobs).where(*_leased(job)).values(values))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return "lost"
         return "dead" if dead else "queued"
 
     async def extend(self, job: ClaimedJob) -> bool:
         """Push the lease of a job still running further out; False if it was lost."""
         async with self._db.system_tx() as session:
             result = await session.execute(
-                update(jobs)
-                .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
-                .values(lease_until=utcnow() + self._lease)
+                update(jobs).where(*_leased(job)).values(lease_until=utcnow() + self._lease)
             )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -189,7 +191,7 @@ class SqlQueue:
             for job in jobs_:
                 await session.execute(
                     update(jobs)
-                    .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token)
+                    .where(*_leased(job))
                     .values(
                         status="queued",
                         attempts=jobs.c.attempts - 1,
@@ -222,6 +224,15 @@ class SqlQueue:
         counts = {"queued": 0, "running": 0, "dead": 0}
         counts.update({status: n for status, n in rows})
         return counts
+
+
+def _leased(job: ClaimedJob) -> tuple[Any, ...]:
+    """The row of ``job`` while it still runs under this claim's lease token."""
+    return (
+        jobs.c.id == job.id,
+        jobs.c.lease_token == job.lease_token,
+        jobs.c.status == "running",
+    )
 
 
 class DeadLetters:

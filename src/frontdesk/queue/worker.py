@@ -89,9 +89,11 @@ class Worker:
         if self._running:
             await asyncio.wait(list(self._running), timeout=self._grace)
         leftover = list(self._running.values())
-        for task in list(self._running):
+        tasks = list(self._running)
+        for task in tasks:
             task.cancel()
-        if leftover:
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if leftover:  # release() only touches jobs still running under our lease
             await self._queue.release(leftover)
             log.info("leases_released", count=len(leftover))
         log.info("worker_stopped", worker=self.id)
@@ -116,7 +118,8 @@ class Worker:
             raise
         except Exception as e:
             status = await self._queue.fail(job, e)
-            self._metrics.jobs.labels(job.kind, "dead" if status == "dead" else "failed").inc()
+            outcome = {"dead": "dead", "queued": "failed"}.get(status, "lost")
+            self._metrics.jobs.labels(job.kind, outcome).inc()
             log.warning(
                 "job_failed",
                 job_id=job.id,
