@@ -23,7 +23,7 @@ run: setup  ## the product with the demo tenant, on embedded defaults
 	$(BIN)/frontdesk demo
 	$(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
 
-test: setup  ## the whole suite (PostgreSQL tests run when FRONTDESK_TEST_POSTGRES_URL is set)
+test: setup lint  ## lint, then the whole suite (PostgreSQL too when FRONTDESK_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest
 
 test-fast: $(STAMP)

@@ -1,13 +1,26 @@
 """Baseline for bench/intake.py: the least a FastAPI endpoint accepting a chat message can do.
 
-Same route shape, same JSON body parsed into a Pydantic model, same 202 answer; no auth, no
-rate limit, no database. Served like Frontdesk serves itself (uvloop, httptools, one process).
+Same route shape, same JSON body parsed into a Pydantic model, same 202 answer; no auth, no rate
+limit, no database. ``python bench/bare_app.py --port P`` serves it the way ``frontdesk serve``
+serves Frontdesk: ``uvicorn.run`` in one process with uvloop, httptools and the same options.
 """
+
+# ruff: noqa: E402
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# bench/queue.py has the name of the standard library's ``queue`` module: run as a script from
+# bench/, keep bench/ behind the standard library on the import path.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.append(sys.path.pop(0))
+
+import argparse
 import uuid
 
+import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
@@ -30,3 +43,16 @@ class MessageAccepted(BaseModel):
 async def post_message(session_id: str, body: MessageIn) -> MessageAccepted:
     """Accept the message and do nothing with it."""
     return MessageAccepted(message_id=str(uuid.uuid4()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the bare baseline app.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop="uvloop",
+                http="httptools", timeout_graceful_shutdown=15)
+
+
+if __name__ == "__main__":
+    main()
