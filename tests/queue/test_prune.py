@@ -5,22 +5,22 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from frontdesk.core.clock import utcnow
-from frontdesk.core.outbox import OutboxEvent, publish
+from frontdesk.core.db import Database
+from frontdesk.core.outbox import OutboxDispatcher, OutboxEvent, publish
 from frontdesk.queue.base import NewJob
 from frontdesk.queue.models import Job
-from frontdesk.runtime import Runtime
-from tests.conftest import TenantCtx
+from tests.queue.helpers import make_queue
 
 
-async def test_prune_drops_old_finished_work_only(runtime: Runtime, tenant: TenantCtx):
-    async with runtime.db.tenant_tx(tenant.id) as session:
-        for status in ("done", "done", "dead", "queued"):
-            await runtime.queue.enqueue(
-                session, NewJob(kind=f"prune.{status}", tenant_id=tenant.id)
-            )
-        await publish(session, tenant.id, "prune.event", {})
+async def test_prune_drops_old_finished_work_only(db: Database):
+    queue = make_queue(db)
+    async with db.system_tx() as session:
+        for status in ("done", "dead", "queued"):
+            await queue.enqueue(session, NewJob(kind=f"prune.{status}"))
+        await publish(session, None, "prune.old", {})
+        await publish(session, None, "prune.new", {})
     old = utcnow() - timedelta(days=2)
-    async with runtime.db.system_tx() as session:
+    async with db.system_tx() as session:
         for status in ("done", "dead", "queued"):
             await session.execute(
                 update(Job)
@@ -28,17 +28,18 @@ async def test_prune_drops_old_finished_work_only(runtime: Runtime, tenant: Tena
                 .values(status=status, finished_at=old, run_at=utcnow() + timedelta(days=1))
             )
         await session.execute(
-            update(OutboxEvent).where(OutboxEvent.type == "prune.event").values(delivered_at=old)
+            update(OutboxEvent).where(OutboxEvent.type == "prune.old").values(delivered_at=old)
+        )
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.type == "prune.new")
+            .values(delivered_at=utcnow())
         )
 
-    assert await runtime.queue.prune(timedelta(hours=24)) == 2
-    assert await runtime.outbox.prune(timedelta(hours=24)) >= 1
-    async with runtime.db.system_session() as session:
-        left = sorted(
-            (await session.scalars(select(Job.status).where(Job.kind.like("prune.%")))).all()
-        )
-        events = (
-            await session.scalars(select(OutboxEvent.id).where(OutboxEvent.type == "prune.event"))
-        ).all()
+    assert await queue.prune(timedelta(hours=24)) == 1
+    assert await OutboxDispatcher(db).prune(timedelta(hours=24)) == 1
+    async with db.system_session() as session:
+        left = sorted((await session.scalars(select(Job.status))).all())
+        events = (await session.scalars(select(OutboxEvent.type))).all()
     assert left == ["dead", "queued"]
-    assert events == []
+    assert events == ["prune.new"]

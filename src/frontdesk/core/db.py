@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ NAMING = {
 # Session.info keys that decide what the PostgreSQL row-level-security policies let through.
 TENANT_KEY = "tenant_id"
 SYSTEM_KEY = "system"
+_GATED = "holds_write_lock"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -125,11 +127,18 @@ def _set_rls_context(session: Session, _tx: SessionTransaction, conn: Connection
 
 
 class Database:
-    """The engine plus session factories scoped to a tenant or to the system."""
+    """The engine plus session factories scoped to a tenant or to the system.
+
+    SQLite has one writer at a time. Rather than let pooled connections poll for its lock
+    (the busy handler sleeps between tries, which wrecks latency under load), write
+    transactions opened here take an in-process lock first and hand over in FIFO order.
+    A write transaction must never open another one: the lock is not re-entrant.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._factory = async_sessionmaker(engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -149,15 +158,43 @@ class Database:
         return session
 
     @asynccontextmanager
+    async def transaction(
+        self, session: AsyncSession, *, write: bool = True
+    ) -> AsyncIterator[AsyncSession]:
+        """Run ``session`` as one transaction (closed after), committed on success.
+
+        With ``write=False`` the SQLite write lock is taken later, by :meth:`begin_write`, so
+        the reads and computation before the first write run alongside other transactions.
+        """
+        try:
+            if write:
+                await self.begin_write(session)
+            async with session, session.begin():
+                yield session
+        finally:
+            if session.info.pop(_GATED, False):
+                assert self._write_lock is not None
+                self._write_lock.release()
+
+    async def begin_write(self, session: AsyncSession) -> None:
+        """Take the SQLite write lock for ``session``'s transaction (once; no-op elsewhere).
+
+        Call it before a transaction's first write; :meth:`transaction` releases it.
+        """
+        if self._write_lock is not None and not session.info.get(_GATED):
+            await self._write_lock.acquire()
+            session.info[_GATED] = True
+
+    @asynccontextmanager
     async def tenant_tx(self, tenant_id: str) -> AsyncIterator[AsyncSession]:
-        """Open a tenant session inside one transaction, committed on success."""
-        async with self.tenant_session(tenant_id) as session, session.begin():
+        """Open a tenant session inside one write transaction, committed on success."""
+        async with self.transaction(self.tenant_session(tenant_id)) as session:
             yield session
 
     @asynccontextmanager
     async def system_tx(self) -> AsyncIterator[AsyncSession]:
-        """Open a system session inside one transaction, committed on success."""
-        async with self.system_session() as session, session.begin():
+        """Open a system session inside one write transaction, committed on success."""
+        async with self.transaction(self.system_session()) as session:
             yield session
 
     async def dispose(self) -> None:

@@ -13,7 +13,7 @@ from frontdesk.core.errors import Forbidden, Unauthorized
 from frontdesk.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The process runtime attached to the app."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -22,7 +22,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     """The token of an ``Authorization: Bearer …`` header, or :class:`Unauthorized`."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -33,7 +33,7 @@ def bearer_token(request: Request) -> str:
 
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """Authenticate the API key in the ``Authorization`` header."""
-    return await runtime.auth.authenticate(bearer_token(request))
+    return await runtime.auth.authenticate(await bearer_token(request))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

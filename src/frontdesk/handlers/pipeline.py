@@ -23,6 +23,10 @@ from frontdesk.tenants.settings import tenant_preferences
 
 async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
     """Handle a ``message.process`` job."""
+    # Every lookup that may need its own connection happens before the first write: inside
+    # the write transaction a second connection could wait on the lock this one holds.
+    tenant = await runtime.tenants.by_id(str(job.tenant_id))
+    prefs = tenant_preferences(tenant)
     raw = await session.get(RawMessage, job.payload.get("raw_message_id"))
     if raw is None or raw.tenant_id != job.tenant_id:
         raise PermanentJobError("raw message not found")
@@ -30,6 +34,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     if channel is None:
         raise PermanentJobError("channel not found")
     payload = raw.payload
+    await runtime.db.begin_write(session)
     contact = await contact_for_identity(
         session, raw.tenant_id, channel.type, str(payload["sender_id"])
     )
@@ -47,8 +52,6 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
         {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel.type},
     )
 
-    tenant = await runtime.tenants.by_id(raw.tenant_id)
-    prefs = tenant_preferences(tenant)
     reply = await faq.answer(session, runtime.faq, raw.tenant_id, text, prefs.faq_threshold)
     if reply is None:
         reply = await handoff.hand_over(session, conversation, prefs.fallback_text, "no_faq_match")

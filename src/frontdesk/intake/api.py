@@ -50,7 +50,7 @@ class MessageAccepted(BaseModel):
     message_id: str
 
 
-def webchat(request: Request) -> WebchatService:
+async def webchat(request: Request) -> WebchatService:
     """The process's web chat service."""
     service: WebchatService = request.app.state.webchat
     return service
@@ -65,7 +65,7 @@ def _client_ip(request: Request) -> str:
 
 async def _session(session_id: str, request: Request, service: WebchatDep) -> SessionRef:
     token = request.query_params.get("token") if request.url.path.endswith("/stream") else None
-    return await service.verify(session_id, token or bearer_token(request))
+    return await service.verify(session_id, token or await bearer_token(request))
 
 
 SessionDep = Annotated[SessionRef, Depends(_session)]

@@ -62,7 +62,11 @@ def backoff_seconds(
 
 
 class Queue(Protocol):
-    """A durable job queue with leases, retries, ordering keys and dead letters."""
+    """A durable job queue with leases, retries, ordering keys and dead letters.
+
+    Handlers run inside a transaction that the worker opens; they must not call out of the
+    process (HTTP, LLM) after their first write, and call ``Database.begin_write`` before it.
+    """
 
     async def enqueue(self, session: AsyncSession, job: NewJob) -> str:
         """Add ``job`` inside the caller's transaction; return its id."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.clock import utcnow
@@ -17,8 +17,10 @@ class Job(IdMixin, Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_jobs_claim", "status", "run_at"),
-        Index("ix_jobs_ordering", "ordering_key", "status"),
+        # The claim reads queued jobs in (priority desc, id) order and stops at its LIMIT.
+        Index("ix_jobs_claim", "status", text("priority DESC"), "id"),
+        # "Is anything ahead of this job in its conversation?" is one short index probe.
+        Index("ix_jobs_ordering", "ordering_key", "status", "id"),
     )
 
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)

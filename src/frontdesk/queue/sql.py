@@ -9,6 +9,7 @@ workers never take the same job and never wait on each other's rows.
 from __future__ import annotations
 
 import secrets
+import time
 import traceback
 from datetime import timedelta
 from typing import Any, cast
@@ -44,6 +45,8 @@ class SqlQueue:
         self._lease = timedelta(seconds=lease_seconds)
         self._max_attempts = max_attempts
         self._backoff = (backoff_base, backoff_max)
+        self._reap_every = min(1.0, lease_seconds / 4)
+        self._last_reap = 0.0
 
     def row(self, job: NewJob) -> dict[str, Any]:
         """The column values for inserting ``job`` (used by batch writers too)."""
@@ -69,30 +72,39 @@ class SqlQueue:
         await session.execute(jobs.insert().values(values))
         return str(values["id"])
 
+    async def reap(self) -> int:
+        """Put jobs whose lease expired (their worker died) back in the queue, right away.
+
+        The attempt they used stays counted, so a job that kills its worker every time ends
+        as a dead letter instead of looping.
+        """
+        now = utcnow()
+        async with self._db.system_tx() as session:
+            result = await session.execute(
+                update(jobs)
+                .where(jobs.c.status == "running", jobs.c.lease_until < now)
+                .values(status="queued", lease_until=None, lease_token=None, run_at=now)
+            )
+        self._last_reap = time.monotonic()
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def claim(self, worker_id: str, limit: int) -> list[ClaimedJob]:
         """Lease up to ``limit`` runnable jobs: due, and first in line for their ordering key."""
+        if time.monotonic() - self._last_reap > self._reap_every:
+            await self.reap()
         now = utcnow()
         token = f"{worker_id}:{secrets.token_hex(8)}"
         ahead = aliased(Job)
         blocked = exists().where(
             ahead.ordering_key == Job.ordering_key,
             ahead.id != Job.id,
-            or_(
-                # Anything earlier that is not finished, even a running job whose worker died:
-                # the expired head is re-claimed alone, its successors wait for it.
-                and_(ahead.status.in_(("queued", "running")), ahead.id < Job.id),
-                # A live job of the key, whatever its id (a later id can commit first).
-                and_(ahead.status == "running", ahead.lease_until >= now),
-            ),
+            # A running job of the key (whatever its id: a later id can commit first), or an
+            # earlier one still waiting. Expired leases were reaped back to "queued" above.
+            or_(ahead.status == "running", and_(ahead.status == "queued", ahead.id < Job.id)),
         )
         candidates = (
             select(Job.id)
-            .where(
-                or_(
-                    and_(Job.status == "queued", Job.run_at <= now),
-                    and_(Job.status == "running", Job.lease_until < now),
-                )
-            )
+            .where(Job.status == "queued", Job.run_at <= now)
             .where(or_(Job.ordering_key.is_(None), ~blocked))
             .order_by(Job.priority.desc(), Job.id)
             .limit(limit)
@@ -149,6 +161,7 @@ class SqlQueue:
 
     async def complete(self, session: AsyncSession, job: ClaimedJob) -> None:
         """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`."""
+        await self._db.begin_write(session)
         result = await session.execute(
             update(jobs)
             .where(*_leased(job))

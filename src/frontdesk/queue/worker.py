@@ -60,24 +60,31 @@ class Worker:
         log.info("worker_started", worker=self.id, concurrency=self._concurrency)
         while not stop.is_set():
             free = self._concurrency - len(self._running)
+            if free <= 0:
+                await self._wait_for_slot(stop)
+                continue
             claimed: list[ClaimedJob] = []
-            if free > 0:
-                try:
-                    self.wake.clear()
-                    claimed = await self._queue.claim(self.id, min(free, self._batch))
-                except Exception:
-                    log.exception("claim_failed")
+            try:
+                self.wake.clear()
+                claimed = await self._queue.claim(self.id, min(free, self._batch))
+            except Exception:
+                log.exception("claim_failed")
             for job in claimed:
                 task = asyncio.create_task(self._run_one(job))
                 self._running[task] = job
                 task.add_done_callback(self._finished)
-            if not claimed or len(self._running) >= self._concurrency:
+            if not claimed:
                 await self._idle(stop)
         await self._drain()
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.pop(task, None)
         self.wake.set()
+
+    async def _wait_for_slot(self, stop: asyncio.Event) -> None:
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([*self._running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
 
     async def _idle(self, stop: asyncio.Event) -> None:
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
@@ -110,7 +117,7 @@ class Worker:
                 if job.tenant_id
                 else self._db.system_session()
             )
-            async with session, session.begin():
+            async with self._db.transaction(session, write=False):
                 await handler(session, job)
                 await self._queue.complete(session, job)
             self._metrics.jobs.labels(job.kind, "done").inc()
