@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/queue_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -5,17 +5,7 @@ limit, no database. ``python bench/bare_app.py --port P`` serves it the way ``fr
 serves Frontdesk: ``uvicorn.run`` in one process with uvloop, httptools and the same options.
 """
 
-# ruff: noqa: E402
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# bench/queue.py has the name of the standard library's ``queue`` module: run as a script from
-# bench/, keep bench/ behind the standard library on the import path.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.append(sys.path.pop(0))
 
 import argparse
 import uuid

@@ -69,10 +69,6 @@ class Server:
         """The process's peak resident set size so far, in bytes (VmHWM)."""
         return self._status("VmHWM")
 
-    def rss(self) -> int:
-        """The process's resident set size now, in bytes (VmRSS)."""
-        return self._status("VmRSS")
-
     def cpu_seconds(self) -> float:
         """User + system CPU time the process has used so far."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()

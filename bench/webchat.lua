@@ -25,11 +25,11 @@ function init(args)
   local nthreads = tonumber(args[3])
   local sessions = lines(args[1])
   bodies = lines(args[2])
-  requests_ = {}
+  targets = {}
   for i, line in ipairs(sessions) do
     if (i - 1) % nthreads == tid then
       local id, token = line:match("^(%S+)%s+(%S+)$")
-      table.insert(requests_, {
+      table.insert(targets, {
         path = "/api/v1/webchat/sessions/" .. id .. "/messages",
         headers = {["Authorization"] = "Bearer " .. token,
                    ["Content-Type"] = "application/json"},
@@ -40,9 +40,9 @@ function init(args)
 end
 
 function request()
-  n = n % #requests_ + 1
+  n = n % #targets + 1
   b = b % #bodies + 1
-  local r = requests_[n]
+  local r = targets[n]
   return wrk.format("POST", r.path, r.headers, bodies[b])
 end
 

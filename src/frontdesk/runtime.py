@@ -7,9 +7,15 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.channels.models import Channel
 from frontdesk.core.auth import ApiKeyAuthenticator
 from frontdesk.core.crypto import KeyRing, load_master_key
 from frontdesk.core.db import Database, create_engine
+from frontdesk.core.errors import NotFound
+from frontdesk.core.group_commit import GroupCommit
 from frontdesk.core.live import Hub
 from frontdesk.core.logging import get_logger
 from frontdesk.core.metrics import Metrics
@@ -39,7 +45,9 @@ class Runtime:
     metrics: Metrics
     outbox: OutboxDispatcher
     faq: FaqIndex
+    intake: GroupCommit
     workers: list[Worker] = field(default_factory=list)
+    _channel_types: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -64,7 +72,18 @@ class Runtime:
             metrics=Metrics(),
             outbox=OutboxDispatcher(db),
             faq=FaqIndex(settings.tenant_cache_seconds),
+            intake=GroupCommit(db),
         )
+
+    async def channel_type(self, session: AsyncSession, channel_id: str) -> str:
+        """The type of a channel (cached: a channel never changes type)."""
+        kind = self._channel_types.get(channel_id)
+        if kind is None:
+            kind = await session.scalar(select(Channel.type).where(Channel.id == channel_id))
+            if kind is None:
+                raise NotFound("Unknown channel")
+            self._channel_types[channel_id] = kind
+        return kind
 
     def wake_workers(self) -> None:
         """Tell in-process workers that a job was just committed."""

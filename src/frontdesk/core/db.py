@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    mapped_column,
+)
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
@@ -36,6 +43,7 @@ NAMING = {
 TENANT_KEY = "tenant_id"
 SYSTEM_KEY = "system"
 _GATED = "holds_write_lock"
+_WROTE = "has_written"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -126,6 +134,23 @@ def _set_rls_context(session: Session, _tx: SessionTransaction, conn: Connection
         conn.exec_driver_sql("SELECT set_config('frontdesk.tenant_id', $1, true)", (str(tenant),))
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _note_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
 class Database:
     """The engine plus session factories scoped to a tenant or to the system.
 
@@ -167,9 +192,12 @@ class Database:
         the reads and computation before the first write run alongside other transactions.
         """
         try:
-            if write:
-                await self.begin_write(session)
             async with session, session.begin():
+                if write:
+                    # Connection first, then the lock, everywhere: a holder of the lock never
+                    # waits for the pool, so the two can't deadlock.
+                    await session.connection()
+                    await self.begin_write(session)
                 yield session
         finally:
             if session.info.pop(_GATED, False):
@@ -179,11 +207,17 @@ class Database:
     async def begin_write(self, session: AsyncSession) -> None:
         """Take the SQLite write lock for ``session``'s transaction (once; no-op elsewhere).
 
-        Call it before a transaction's first write; :meth:`transaction` releases it.
+        Call it before a transaction's first write, after its first statement (so the
+        connection is held before the lock); :meth:`transaction` releases it after commit.
         """
-        if self._write_lock is not None and not session.info.get(_GATED):
-            await self._write_lock.acquire()
-            session.info[_GATED] = True
+        if self._write_lock is None or session.info.get(_GATED):
+            return
+        if session.info.get(_WROTE):
+            # This transaction already holds SQLite's lock (it wrote without asking): waiting
+            # for the in-process lock now could wait on a writer that waits on us.
+            return
+        await self._write_lock.acquire()
+        session.info[_GATED] = True
 
     @asynccontextmanager
     async def tenant_tx(self, tenant_id: str) -> AsyncIterator[AsyncSession]:

@@ -6,15 +6,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.handlers.base import Reply
-from frontdesk.knowledge.faq_index import FaqIndex
+from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.knowledge.models import FaqEntry
 
 
-async def answer(
-    session: AsyncSession, index: FaqIndex, tenant_id: str, text: str, threshold: float
-) -> Reply | None:
-    """The FAQ reply for ``text``, or None when no entry scores at least ``threshold``."""
-    match = await index.match(session, tenant_id, text)
+async def answer(session: AsyncSession, match: FaqMatch | None, threshold: float) -> Reply | None:
+    """The FAQ reply for a match, or None when it scores below ``threshold``."""
     if match is None or match.score < threshold:
         return None
     await session.execute(

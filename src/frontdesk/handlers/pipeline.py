@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.models import Channel
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import service as conversations
+from frontdesk.conversations.models import Conversation
 from frontdesk.core.db import after_commit
 from frontdesk.core.outbox import publish
 from frontdesk.handlers import faq, handoff
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
+from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import tenant_preferences
@@ -30,18 +31,52 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     raw = await session.get(RawMessage, job.payload.get("raw_message_id"))
     if raw is None or raw.tenant_id != job.tenant_id:
         raise PermanentJobError("raw message not found")
-    channel = await session.get(Channel, raw.channel_id)
-    if channel is None:
-        raise PermanentJobError("channel not found")
+    channel_type = await runtime.channel_type(session, raw.channel_id)
     payload = raw.payload
-    await runtime.db.begin_write(session)
-    contact = await contact_for_identity(
-        session, raw.tenant_id, channel.type, str(payload["sender_id"])
-    )
-    conversation = await conversations.conversation_for_thread(
-        session, raw.tenant_id, channel.id, str(payload["thread_id"]), contact.id
-    )
     text = str(payload.get("text", ""))
+    thread_id = str(payload["thread_id"])
+    match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
+
+    await runtime.db.begin_write(session)
+    with session.no_autoflush:  # one flush at the end, not one per query
+        conversation = await conversations.find_thread(
+            session, raw.tenant_id, raw.channel_id, thread_id
+        )
+        if conversation is None:
+            contact = await contact_for_identity(
+                session, raw.tenant_id, channel_type, str(payload["sender_id"])
+            )
+            conversation = await conversations.conversation_for_thread(
+                session, raw.tenant_id, raw.channel_id, thread_id, contact.id
+            )
+        await _record_and_reply(
+            session,
+            runtime,
+            raw,
+            channel_type,
+            conversation,
+            text,
+            match,
+            prefs.faq_threshold,
+            prefs.fallback_text,
+        )
+    await session.flush()
+    key = thread_key(raw.channel_id, thread_id)
+    after_commit(session, lambda: runtime.hub.notify(key))
+    after_commit(session, runtime.outbox.wake.set)
+
+
+async def _record_and_reply(
+    session: AsyncSession,
+    runtime: Runtime,
+    raw: RawMessage,
+    channel_type: str,
+    conversation: Conversation,
+    text: str,
+    match: FaqMatch | None,
+    threshold: float,
+    fallback: str,
+) -> None:
     inbound = conversations.add_message(
         session, conversation, message_id=raw.id, direction="in", sender="customer", text=text
     )
@@ -49,12 +84,12 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
         session,
         raw.tenant_id,
         "message.received",
-        {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel.type},
+        {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel_type},
     )
 
-    reply = await faq.answer(session, runtime.faq, raw.tenant_id, text, prefs.faq_threshold)
+    reply = await faq.answer(session, match, threshold)
     if reply is None:
-        reply = await handoff.hand_over(session, conversation, prefs.fallback_text, "no_faq_match")
+        reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
     if reply is not None:
         outbound = conversations.add_message(
             session,
@@ -76,7 +111,3 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
                 "handler": reply.handler,
             },
         )
-    await session.flush()
-    key = thread_key(channel.id, conversation.external_thread_id)
-    after_commit(session, lambda: runtime.hub.notify(key))
-    after_commit(session, runtime.outbox.wake.set)

@@ -21,6 +21,7 @@ from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id
 from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.queue.base import NewJob
+from frontdesk.queue.sql import jobs
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.cache import TenantInfo
 
@@ -102,34 +103,25 @@ class WebchatService:
         """
         message_id = new_id()
         now = utcnow()
-        async with self._rt.db.tenant_tx(tenant.id) as session:
-            await session.execute(
-                raw_messages.insert().values(
-                    id=message_id,
-                    created_at=now,
-                    tenant_id=tenant.id,
-                    channel_id=ref.channel_id,
-                    external_id=message_id,
-                    correlation_id=correlation_id.get(),
-                    payload={
-                        "type": "text",
-                        "text": text,
-                        "thread_id": ref.id,
-                        "sender_id": ref.id,
-                    },
-                    retention_expiry=now + timedelta(days=tenant.retention_days),
-                )
-            )
-            await self._rt.queue.enqueue(
-                session,
-                NewJob(
-                    kind=PROCESS_MESSAGE,
-                    tenant_id=tenant.id,
-                    ordering_key=f"{CHANNEL}:{ref.id}",
-                    payload={"raw_message_id": message_id},
-                    priority=10,
-                ),
-            )
+        raw = {
+            "id": message_id,
+            "created_at": now,
+            "tenant_id": tenant.id,
+            "channel_id": ref.channel_id,
+            "external_id": message_id,
+            "correlation_id": correlation_id.get(),
+            "payload": {"type": "text", "text": text, "thread_id": ref.id, "sender_id": ref.id},
+            "retention_expiry": now + timedelta(days=tenant.retention_days),
+        }
+        job = NewJob(
+            kind=PROCESS_MESSAGE,
+            tenant_id=tenant.id,
+            ordering_key=f"{CHANNEL}:{ref.id}",
+            payload={"raw_message_id": message_id},
+            priority=10,
+        )
+        # Shared with concurrent requests: one transaction, committed before we return.
+        await self._rt.intake.insert([(raw_messages, raw), (jobs, self._rt.queue.row(job))])
         self._rt.wake_workers()
         self._rt.metrics.messages.labels(CHANNEL, "in").inc()
         return message_id

@@ -1,0 +1,69 @@
+"""Group commit: many small independent inserts share one transaction.
+
+Each caller waits until the transaction holding its rows has committed, so an acknowledgement
+still means "on disk" — but concurrent requests pay for one commit (and one round trip per
+table) between them instead of one each. Batches form naturally: while one commits, the next
+requests queue up; no caller waits for a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import Table
+
+from frontdesk.core.db import Database
+from frontdesk.core.logging import get_logger
+
+Rows = list[tuple[Table, dict[str, Any]]]
+log = get_logger("frontdesk.group_commit")
+
+
+class GroupCommit:
+    """Inserts rows for many callers in shared transactions (system scope)."""
+
+    def __init__(self, db: Database, max_batch: int = 256) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._pending: list[tuple[Rows, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def insert(self, rows: Rows) -> None:
+        """Insert ``rows`` (all or none) and return once they are committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((rows, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            try:
+                await self._commit([rows for rows, _ in batch])
+            except Exception as e:
+                if len(batch) == 1:
+                    batch[0][1].set_exception(e)
+                    continue
+                # One bad entry must not fail its neighbours: retry each on its own.
+                for rows, done in batch:
+                    try:
+                        await self._commit([rows])
+                    except Exception as single:
+                        done.set_exception(single)
+                    else:
+                        done.set_result(None)
+                continue
+            for _, done in batch:
+                done.set_result(None)
+
+    async def _commit(self, entries: list[Rows]) -> None:
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for rows in entries:
+            for table, values in rows:
+                by_table.setdefault(table, []).append(values)
+        async with self._db.system_tx() as session:
+            for table, table_rows in by_table.items():
+                await session.execute(table.insert(), table_rows)
