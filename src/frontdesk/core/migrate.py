@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -22,21 +23,20 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def migrate(settings: Settings, revision: str = "head") -> None:
-    """Upgrade the configured database to ``revision``."""
+async def _alembic(settings: Settings, action: Callable[[Config], None]) -> None:
     engine = create_null_pool_engine(settings)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+            await conn.run_sync(lambda c: action(alembic_config(c)))
     finally:
         await engine.dispose()
+
+
+async def migrate(settings: Settings, revision: str = "head") -> None:
+    """Upgrade the configured database to ``revision``."""
+    await _alembic(settings, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(settings: Settings, revision: str) -> None:
     """Downgrade the configured database to ``revision`` (``base`` drops every table)."""
-    engine = create_null_pool_engine(settings)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
-    finally:
-        await engine.dispose()
+    await _alembic(settings, lambda config: command.downgrade(config, revision))
