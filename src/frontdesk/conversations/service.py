@@ -13,20 +13,18 @@ from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
 
 
-async def conversation_for_thread(
+async def start_conversation(
     session: AsyncSession, tenant_id: str, channel_id: str, thread_id: str, contact_id: str
 ) -> Conversation:
-    """The open conversation of a channel thread, created on its first message."""
-    conversation = await find_thread(session, tenant_id, channel_id, thread_id)
-    if conversation is None:
-        conversation = Conversation(
-            tenant_id=tenant_id,
-            channel_id=channel_id,
-            external_thread_id=thread_id,
-            contact_id=contact_id,
-        )
-        session.add(conversation)
-        await session.flush()
+    """Create the conversation of a channel thread (on its first message; flushed)."""
+    conversation = Conversation(
+        tenant_id=tenant_id,
+        channel_id=channel_id,
+        external_thread_id=thread_id,
+        contact_id=contact_id,
+    )
+    session.add(conversation)
+    await session.flush()
     return conversation
 
 

@@ -106,20 +106,15 @@ class OutboxDispatcher:
                 return []
             # The conditions are checked again by the UPDATE: on SQLite the SELECT above runs
             # outside the write transaction, so another dispatcher may have claimed them since.
-            ids = (
+            rows = (
                 await session.scalars(
                     update(OutboxEvent)
                     .where(OutboxEvent.id.in_(ids), *pending)
                     .values(claimed_until=now + self._lease)
-                    .returning(OutboxEvent.id)
+                    .returning(OutboxEvent)
                 )
             ).all()
-            rows = (
-                await session.scalars(
-                    select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)
-                )
-            ).all()
-        return list(rows)
+        return sorted(rows, key=lambda row: row.id)
 
     async def dispatch_once(self) -> int:
         """Deliver one batch of pending events; return how many were delivered."""

@@ -46,12 +46,11 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
             contact = await contact_for_identity(
                 session, raw.tenant_id, channel_type, str(payload["sender_id"])
             )
-            conversation = await conversations.conversation_for_thread(
+            conversation = await conversations.start_conversation(
                 session, raw.tenant_id, raw.channel_id, thread_id, contact.id
             )
         await _record_and_reply(
             session,
-            runtime,
             raw,
             channel_type,
             conversation,
@@ -68,7 +67,6 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
 
 async def _record_and_reply(
     session: AsyncSession,
-    runtime: Runtime,
     raw: RawMessage,
     channel_type: str,
     conversation: Conversation,
