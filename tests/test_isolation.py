@@ -154,3 +154,20 @@ async def test_row_level_security_walls_off_other_tenants(
             )
     async with runtime.db.engine.connect() as conn:  # no tenant, no system flag: fails closed
         assert (await conn.execute(text("SELECT count(*) FROM faq_entries"))).scalar() == 0
+
+
+async def test_every_tenant_table_has_row_level_security(runtime: Runtime):
+    """A migration that adds a tenant table without ``rls.enable`` fails here."""
+    if runtime.db.dialect != "postgresql":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    async with runtime.db.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity FROM pg_class c"
+                " JOIN information_schema.columns k ON k.table_name = c.relname"
+                " AND k.table_schema = 'public' AND k.column_name = 'tenant_id'"
+                " WHERE c.relkind = 'r'"
+            )
+        )
+        walls = {name: bool(on) for name, on in rows.all()}
+    assert walls and all(walls.values()), {t for t, on in walls.items() if not on}

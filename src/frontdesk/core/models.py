@@ -26,20 +26,3 @@ __all__ = [
     "Tenant",
     "WebchatSession",
 ]
-
-# Tables whose rows belong to one tenant: PostgreSQL row-level security applies to each.
-TENANT_TABLES = [
-    "members",
-    "api_keys",
-    "data_keys",
-    "channels",
-    "contacts",
-    "contact_identities",
-    "conversations",
-    "messages",
-    "raw_messages",
-    "webchat_sessions",
-    "faq_entries",
-    "jobs",
-    "outbox_events",
-]

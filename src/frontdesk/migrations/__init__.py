@@ -1,0 +1,1 @@
+"""Alembic migrations and their helpers."""
