@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
     default_retention_days: int = Field(default=365, ge=1)
 
+    http_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host or host:port exempt from the SSRF guard (local model server, fakes)",
+    )
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production" and self.master_key is None:
