@@ -26,6 +26,7 @@ export class LiveStream {
     private readonly urlFor: () => string,
     private readonly onMessage: (message: ChatMessage) => void,
     private readonly onDrop: (failures: number) => Promise<DropDecision>,
+    private readonly onOpen: () => void,
     private readonly factory: EventSourceFactory = (url) => new EventSource(url),
   ) {}
 
@@ -51,7 +52,9 @@ export class LiveStream {
     const source = this.factory(this.urlFor());
     this.source = source;
     source.addEventListener("open", () => {
-      if (this.source === source) this.failures = 0;
+      if (this.source !== source) return;
+      this.failures = 0;
+      this.onOpen();
     });
     source.addEventListener("message", (event) => {
       if (this.source !== source) return;

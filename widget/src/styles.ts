@@ -15,6 +15,11 @@ export const STYLES = `
 }
 :host([data-position="left"]) { right: auto; left: 20px; }
 *, *::before, *::after { box-sizing: border-box; }
+.fd-panel, .fd-launcher {
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: var(--fd-fg); letter-spacing: normal; text-align: left; text-transform: none;
+}
+.fd-launcher { color: var(--fd-accent-text); }
 button, textarea { font: inherit; color: inherit; }
 .fd-visually-hidden {
   position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;

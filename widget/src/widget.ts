@@ -39,7 +39,8 @@ export class ChatWidget {
     private readonly store: SessionStore,
     eventSource?: EventSourceFactory,
   ) {
-    this.host = doc.createElement("div");
+    // A custom element name: page rules aimed at div, section, etc. do not match the host.
+    this.host = doc.createElement("frontdesk-chat");
     this.host.dataset.frontdeskWidget = options.tenant;
     this.host.dataset.position = options.position;
     if (options.accent) this.host.style.setProperty("--fd-accent", options.accent);
@@ -105,6 +106,7 @@ export class ChatWidget {
       () => this.api.streamUrl(this.requireSession(), this.lastId),
       (message) => this.receive(message),
       (failures) => this.streamDropped(failures),
+      () => this.clearError(),
       eventSource,
     );
 
@@ -244,7 +246,8 @@ export class ChatWidget {
   }
 
   private async streamDropped(failures: number): Promise<DropDecision> {
-    const backoff = Math.min(15_000, 500 * 2 ** Math.min(failures - 1, 5));
+    // Exponential, capped, with jitter so visitors do not all come back in the same instant.
+    const backoff = Math.min(10_000, 500 * 2 ** Math.min(failures - 1, 5)) * (0.8 + 0.4 * Math.random());
     try {
       await this.catchUp();
       this.clearError();
