@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -12,8 +14,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import text
 
+from frontdesk.conversations import service as conversations
 from frontdesk.core.db import Database, create_null_pool_engine
 from frontdesk.core.migrate import migrate
 from frontdesk.knowledge.models import FaqEntry
@@ -65,6 +70,43 @@ async def _seed(settings: Settings) -> None:
     await db.dispose()
 
 
+def _png(width: int, height: int) -> bytes:
+    """A small solid PNG, for the image-rendering check."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"\x25\x63\xeb" * width for _ in range(height))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + (
+        chunk(b"IEND", b"")
+    )
+
+
+def _in_thread(coro: Any) -> Any:
+    # Playwright's sync API runs an event loop in this thread once the browser is up.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _agent_reply(data_dir: Path, session_id: str, content: dict[str, Any]) -> None:
+    """What another process (an agent, a workflow) does: append a rich reply to the thread."""
+    db = Database(create_null_pool_engine(base_settings(data_dir)))
+    async with db.system_session() as session:
+        tenant_id = (await session.execute(text("SELECT id FROM tenants"))).scalar_one()
+    async with db.tenant_session(tenant_id) as session:
+        channel_id = (await session.execute(text("SELECT id FROM channels"))).scalar_one()
+        conversation = await conversations.find_thread(session, tenant_id, channel_id, session_id)
+        assert conversation is not None
+        message = conversations.add_message(
+            session, conversation, direction="out", sender="agent", text="Here are your options:"
+        )
+        message.content = content
+        await session.commit()
+    await db.dispose()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A real ``frontdesk serve`` process with a tenant and its FAQ."""
@@ -72,9 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     settings = base_settings(data)
     if not (settings.widget_dir / "widget.js").exists():
         pytest.fail(f"{settings.widget_dir}/widget.js is not built: run `make widget`")
-    # Playwright's sync API runs an event loop in this thread once the browser is up.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _seed(settings)).result()
+    _in_thread(_seed(settings))
     env = {
         "FRONTDESK_DATA_DIR": str(data),
         "FRONTDESK_MASTER_KEY": TEST_MASTER_KEY,
@@ -114,6 +154,7 @@ def site(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("site")
     (root / "index.html").write_text(PAGE.format(api=api, tenant=TENANT))
     (root / "hostile.css").write_text(HOSTILE_CSS)
+    (root / "parcel.png").write_bytes(_png(160, 90))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_PageHandler, directory=str(root)))
     httpd.api = api  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -135,17 +176,22 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
+def console_errors() -> list[str]:
+    """Errors the page logged; a test removes the ones it provokes on purpose."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, site: str, console_errors: list[str]) -> Iterator[Page]:
     """A fresh visitor (empty storage) on the site; fails the test on any console error."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = context.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: console_errors.append(str(e)))
     pg.goto(site)
     yield pg
     context.close()
-    assert errors == []
+    assert console_errors == []
 
 
 def shot(page: Page, name: str) -> None:
@@ -311,3 +357,61 @@ def test_stream_reconnects_after_a_server_restart(
     assert len(ids) == 4 and len(set(ids)) == 4
     shot(page, "reconnected")
     context.close()
+
+
+def test_rich_reply_renders_buttons_list_and_image(
+    page: Page, server: ServerProcess, site: str
+) -> None:
+    open_chat(page)
+    say(page, "My blender exploded")
+    expect(bot_texts(page)).to_have_count(1)
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('frontdesk-widget:{TENANT}'))")
+    content = {
+        "buttons": [{"label": "Shipping times", "payload": "When will my order arrive?"}],
+        "list": {"title": "Popular", "items": [{"title": XSS, "description": "not a link"}]},
+        "images": [{"url": site.replace("index.html", "parcel.png"), "alt": "Parcel"}],
+    }
+    data_dir = Path(server.env["FRONTDESK_DATA_DIR"])
+    _in_thread(_agent_reply(data_dir, stored["sessionId"], content))
+    agent = page.locator(".fd-theirs[data-sender=agent]")
+    expect(agent.locator(".fd-list-title")).to_have_text("Popular")
+    expect(agent.locator(".fd-list-item-title")).to_have_text(XSS)
+    image = agent.get_by_role("img", name="Parcel")
+    expect(image).to_have_count(1)
+    page.wait_for_function(
+        "() => document.querySelector('frontdesk-chat').shadowRoot"
+        ".querySelector('img.fd-image').naturalWidth === 160"
+    )
+    shot(page, "rich")
+    agent.get_by_role("group", name="Suggested replies").get_by_role(
+        "button", name="Shipping times"
+    ).click()
+    expect(bot_texts(page).last).to_have_text(SHIPPING_ANSWER)
+    expect(page.locator(".fd-mine .fd-text").last).to_have_text("When will my order arrive?")
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_an_invalid_stored_session_is_replaced(page: Page, console_errors: list[str]) -> None:
+    page.evaluate(
+        f"localStorage.setItem('frontdesk-widget:{TENANT}', "
+        "JSON.stringify({sessionId: 'gone', token: 'stale'}))"
+    )
+    page.reload()
+    open_chat(page)
+    say(page, "What is your return policy?")
+    expect(bot_texts(page)).to_have_text(["You can return items within 30 days."])
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('frontdesk-widget:{TENANT}'))")
+    assert stored["sessionId"] != "gone"
+    # Chromium itself logs the refused history request; the widget logs nothing.
+    assert console_errors == [
+        "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
+    ]
+    console_errors.clear()
+
+
+def test_widget_js_size(api: str) -> None:
+    r = httpx.get(f"{api}/widget.js", headers={"Accept-Encoding": "gzip"})
+    size = int(r.headers["content-length"])
+    print(f"\nwidget.js: {len(r.content)} bytes, {size} bytes gzipped")
+    assert r.headers["content-encoding"] == "gzip"
+    assert size < 30 * 1024

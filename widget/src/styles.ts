@@ -62,7 +62,9 @@ button, textarea { font: inherit; color: inherit; }
 .fd-note { font-size: 12px; color: var(--fd-muted); }
 .fd-failed .fd-note { color: var(--fd-error); }
 .fd-greeting .fd-text { background: var(--fd-bubble); }
-.fd-image { max-width: 100%; border-radius: 10px; }
+.fd-image {
+  align-self: flex-start; max-width: 100%; max-height: 240px; object-fit: contain; border-radius: 10px;
+}
 .fd-list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
 .fd-list-item { display: flex; flex-direction: column; }
 .fd-list-title { margin: 0; font-weight: 600; }

@@ -276,6 +276,9 @@ export class ChatWidget {
     const node = renderMessage(this.doc, message, (payload, label) => this.send(payload, label));
     if (pending) pending.replaceWith(node);
     else this.log.append(node);
+    node.querySelectorAll("img").forEach((img) =>
+      img.addEventListener("load", () => this.scrollToEnd(), { once: true }),
+    );
     this.scrollToEnd();
   }
 
