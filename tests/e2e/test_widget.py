@@ -371,8 +371,15 @@ def test_rich_reply_renders_buttons_list_and_image(
         "list": {"title": "Popular", "items": [{"title": XSS, "description": "not a link"}]},
         "images": [{"url": site.replace("index.html", "parcel.png"), "alt": "Parcel"}],
     }
+    page.reload()  # the panel is closed now; the remembered session reconnects anyway
+    expect(page.locator(".fd-msg[data-id]")).to_have_count(2)  # history in: the stream is next
     data_dir = Path(server.env["FRONTDESK_DATA_DIR"])
     _in_thread(_agent_reply(data_dir, stored["sessionId"], content))
+    expect(page.locator(".fd-badge")).to_have_text("1")
+    launcher = page.get_by_role("button", name="Open chat: Shop help, 1 new message")
+    shot(page, "unread")
+    launcher.click()
+    expect(page.locator(".fd-badge")).to_be_hidden()
     agent = page.locator(".fd-theirs[data-sender=agent]")
     expect(agent.locator(".fd-list-title")).to_have_text("Popular")
     expect(agent.locator(".fd-list-item-title")).to_have_text(XSS)

@@ -17,6 +17,7 @@ function mount(script: HTMLScriptElement): void {
     new SessionStore(options.tenant, defaultStorage()),
   );
   doc.body.append(widget.host);
+  widget.resumeRemembered();
 }
 
 /** Open the chat panel (for the host page's own "Chat with us" links). */

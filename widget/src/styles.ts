@@ -30,7 +30,14 @@ button, textarea { font: inherit; color: inherit; }
   background: var(--fd-accent); color: var(--fd-accent-text);
   box-shadow: 0 6px 20px rgba(0,0,0,.2); display: grid; place-items: center;
 }
+.fd-launcher { position: relative; }
 .fd-launcher svg { width: 26px; height: 26px; fill: currentColor; }
+.fd-badge {
+  position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; padding: 0 5px;
+  border-radius: 10px; background: var(--fd-error); color: #fff; font-size: 12px; font-weight: 700;
+  line-height: 20px; text-align: center;
+}
+.fd-badge[hidden] { display: none; }
 :focus-visible { outline: 3px solid var(--fd-accent); outline-offset: 2px; }
 .fd-panel {
   position: absolute; bottom: 72px; right: 0; width: 360px; height: min(560px, calc(100vh - 110px));

@@ -31,6 +31,8 @@ export class ChatWidget {
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
   private blockedUntil = 0;
   private retry: (() => void) | null = null;
+  private unread = 0;
+  private readonly badge: HTMLElement;
 
   constructor(
     private readonly doc: Document,
@@ -52,7 +54,10 @@ export class ChatWidget {
     this.launcher.setAttribute("aria-label", `Open chat: ${options.title}`);
     this.launcher.setAttribute("aria-expanded", "false");
     this.launcher.setAttribute("aria-controls", "fd-panel");
-    this.launcher.append(icon(doc));
+    this.badge = this.make("span", "fd-badge");
+    this.badge.setAttribute("aria-hidden", "true");
+    this.badge.hidden = true;
+    this.launcher.append(icon(doc), this.badge);
 
     this.panel = this.make("section", "fd-panel");
     this.panel.id = "fd-panel";
@@ -138,18 +143,35 @@ export class ChatWidget {
   /** Show the panel, focus the message box, and start (or resume) the session. */
   open(): void {
     this.panel.hidden = false;
-    this.launcher.setAttribute("aria-expanded", "true");
-    this.launcher.setAttribute("aria-label", `Close chat: ${this.options.title}`);
+    this.unread = 0;
+    this.updateLauncher();
     this.input.focus();
-    void this.start().catch(() => undefined);
+    this.scrollToEnd();
+    void this.start(true).catch(() => undefined);
   }
 
   /** Hide the panel and give focus back to the launcher; the session stays live. */
   close(): void {
     this.panel.hidden = true;
-    this.launcher.setAttribute("aria-expanded", "false");
-    this.launcher.setAttribute("aria-label", `Open chat: ${this.options.title}`);
+    this.updateLauncher();
     this.launcher.focus();
+  }
+
+  /**
+   * Reconnect to a remembered session at page load, panel closed, so that a reply arriving later
+   * (an agent's, say) shows on the launcher. Never creates a session: that waits for the first open.
+   */
+  resumeRemembered(): void {
+    if (this.store.load()) void this.start(false).catch(() => undefined);
+  }
+
+  private updateLauncher(): void {
+    const open = this.isOpen;
+    const news = this.unread ? `, ${this.unread} new message${this.unread > 1 ? "s" : ""}` : "";
+    this.launcher.setAttribute("aria-expanded", String(open));
+    this.launcher.setAttribute("aria-label", `${open ? "Close" : "Open"} chat: ${this.options.title}${news}`);
+    this.badge.textContent = String(this.unread);
+    this.badge.hidden = this.unread === 0;
   }
 
   /** Constructable stylesheets pass strict Content-Security-Policies; a style tag otherwise. */
@@ -181,17 +203,19 @@ export class ChatWidget {
     return this.session;
   }
 
-  /** The session, opened once: the remembered one with its history, or a new one. */
-  private start(): Promise<StoredSession> {
+  /** The session, opened once: the remembered one with its history, or (``create``) a new one. */
+  private start(create: boolean): Promise<StoredSession> {
     if (this.session && this.stream.running) return Promise.resolve(this.session);
-    this.starting ??= this.resume()
+    this.starting ??= this.resume(create)
       .then((session) => {
         this.clearError();
         this.stream.start();
         return session;
       })
       .catch((error: unknown) => {
-        this.showError(describe(error, "The chat could not be opened."), () => this.open());
+        if (create) {
+          this.showError(describe(error, "The chat could not be opened."), () => this.open());
+        }
         throw error;
       })
       .finally(() => {
@@ -200,16 +224,18 @@ export class ChatWidget {
     return this.starting;
   }
 
-  private async resume(): Promise<StoredSession> {
+  private async resume(create: boolean): Promise<StoredSession> {
     const stored = this.session ?? this.store.load();
     if (stored) {
       try {
         this.session = stored;
+        this.showGreeting();
         await this.catchUp();
         return stored;
       } catch (error) {
         if (!(error instanceof ApiError) || error.status !== 401) throw error;
         this.forgetSession();
+        if (!create) throw error;
       }
     }
     const session = await this.api.createSession();
@@ -271,7 +297,13 @@ export class ChatWidget {
     if (this.lastId === null || message.id > this.lastId) this.lastId = message.id;
     if (this.seen.has(message.id)) return;
     this.seen.add(message.id);
-    if (message.direction !== "in") this.setTyping(false);
+    if (message.direction !== "in") {
+      this.setTyping(false);
+      if (!this.isOpen && this.stream.running) {
+        this.unread += 1;
+        this.updateLauncher();
+      }
+    }
     const pending = this.log.querySelector<HTMLElement>(`[data-pending-id="${cssId(message.id)}"]`);
     const node = renderMessage(this.doc, message, (payload, label) => this.send(payload, label));
     if (pending) pending.replaceWith(node);
@@ -299,7 +331,7 @@ export class ChatWidget {
     const bubble = this.pendingBubble(label);
     this.status.textContent = "Sending…";
     try {
-      const session = await this.start();
+      const session = await this.start(true);
       const id = await this.api.send(session, payload);
       this.status.textContent = "";
       if (this.seen.has(id)) {

@@ -139,6 +139,41 @@ describe("ChatWidget", () => {
     expect(FakeSource.all[0].params.get("after")).toBe(history[1].id);
   });
 
+  it("at load, resumes a remembered session closed and counts replies on the launcher", async () => {
+    const storage = new MemoryStorage();
+    new SessionStore("acme", storage).save({ sessionId: "s1", token: "t1" });
+    const server = new FakeServer();
+    server.on("GET sessions/s1/messages", json([message({ text: "old" })]));
+    const { widget, root, $ } = mount(server, storage);
+    widget.resumeRemembered();
+    await settle();
+    expect(widget.isOpen).toBe(false);
+    expect($(".fd-badge").hidden).toBe(true);
+    FakeSource.all[0].emit("message", message({ sender: "agent", text: "An agent here" }));
+    expect($(".fd-badge").hidden).toBe(false);
+    expect($(".fd-badge").textContent).toBe("1");
+    expect($(".fd-launcher").getAttribute("aria-label")).toBe("Open chat: Acme, 1 new message");
+    widget.open();
+    expect($(".fd-badge").hidden).toBe(true);
+    expect(texts(root)).toEqual(["old", "An agent here"]);
+  });
+
+  it("at load, never creates a session: not for a new visitor, not for an expired one", async () => {
+    const server = new FakeServer();
+    mount(server).widget.resumeRemembered();
+    await settle();
+    expect(server.calls).toHaveLength(0);
+    const storage = new MemoryStorage();
+    new SessionStore("acme", storage).save({ sessionId: "old", token: "stale" });
+    server.on("GET sessions/old/messages", json({ detail: "Invalid session or token" }, 401));
+    const { widget, $ } = mount(server, storage);
+    widget.resumeRemembered();
+    await settle();
+    expect(server.calls.map((c) => c.path)).toEqual(["sessions/old/messages"]);
+    expect(storage.getItem("frontdesk-widget:acme")).toBeNull();
+    expect($("[role=alert]").hidden).toBe(true);
+  });
+
   it("reconnects after a drop from the last message seen, without duplicates", async () => {
     vi.useFakeTimers();
     const server = new FakeServer();
