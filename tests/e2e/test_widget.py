@@ -422,3 +422,17 @@ def test_widget_js_size(api: str) -> None:
     print(f"\nwidget.js: {len(r.content)} bytes, {size} bytes gzipped")
     assert r.headers["content-encoding"] == "gzip"
     assert size < 30 * 1024
+
+
+def test_demo_page_serves_a_working_widget(browser: Browser, api: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{api}/widget-demo?tenant={TENANT}")
+    page.get_by_role("button", name="Open chat: Chat with us").click()
+    say(page, "When will my order arrive?")
+    expect(bot_texts(page)).to_have_text([SHIPPING_ANSWER])
+    shot(page, "demo-page")
+    context.close()
+    assert errors == []

@@ -85,6 +85,7 @@ DEMO_PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>Frontdesk widget demo</title>
 </head>
 <body>
