@@ -434,5 +434,9 @@ def test_demo_page_serves_a_working_widget(browser: Browser, api: str) -> None:
     say(page, "When will my order arrive?")
     expect(bot_texts(page)).to_have_text([SHIPPING_ANSWER])
     shot(page, "demo-page")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    page.evaluate("FrontdeskWidget.open()")  # the page's own "Contact us" links can do this
+    expect(page.get_by_role("dialog")).to_be_visible()
     context.close()
     assert errors == []
