@@ -107,10 +107,8 @@ async def _agent_reply(data_dir: Path, session_id: str, content: dict[str, Any])
     await db.dispose()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A real ``frontdesk serve`` process with a tenant and its FAQ."""
-    data = tmp_path_factory.mktemp("e2e")
+def _serve(data: Path, **env: str) -> ServerProcess:
+    """Seed a database under ``data`` and start ``frontdesk serve`` on it."""
     settings = base_settings(data)
     if not (settings.widget_dir / "widget.js").exists():
         pytest.fail(f"{settings.widget_dir}/widget.js is not built: run `make widget`")
@@ -120,10 +118,29 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         "FRONTDESK_MASTER_KEY": TEST_MASTER_KEY,
         "FRONTDESK_LOG_LEVEL": "WARNING",
         "FRONTDESK_QUEUE_POLL_SECONDS": "0.1",
-        "FRONTDESK_PUBLIC_BURST_PER_IP": "1000",
+        **env,
     }
     process = ServerProcess(env, data / "server.log")
     process.start()
+    return process
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real ``frontdesk serve`` process with a tenant and its FAQ."""
+    process = _serve(tmp_path_factory.mktemp("e2e"), FRONTDESK_PUBLIC_BURST_PER_IP="1000")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The same, with a public rate limit that a visitor reaches in a few requests."""
+    process = _serve(
+        tmp_path_factory.mktemp("e2e-strict"),
+        FRONTDESK_PUBLIC_RATE_PER_IP="0.05",
+        FRONTDESK_PUBLIC_BURST_PER_IP="4",
+    )
     yield process
     process.stop()
 
@@ -149,14 +166,20 @@ class _PageHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The customer's own site, on another origin, with a strict CSP and hostile CSS."""
+def site(
+    api: str, strict_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The customer's own site, on another origin, with a strict CSP and hostile CSS.
+
+    ``index.html`` embeds the widget from ``api``; ``strict.html`` from the rate-limited server.
+    """
     root = tmp_path_factory.mktemp("site")
     (root / "index.html").write_text(PAGE.format(api=api, tenant=TENANT))
+    (root / "strict.html").write_text(PAGE.format(api=strict_server.url, tenant=TENANT))
     (root / "hostile.css").write_text(HOSTILE_CSS)
     (root / "parcel.png").write_bytes(_png(160, 90))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_PageHandler, directory=str(root)))
-    httpd.api = api  # type: ignore[attr-defined]
+    httpd.api = f"{api} {strict_server.url}"  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://localhost:{httpd.server_address[1]}/index.html"
@@ -440,3 +463,26 @@ def test_demo_page_serves_a_working_widget(browser: Browser, api: str) -> None:
     expect(page.get_by_role("dialog")).to_be_visible()
     context.close()
     assert errors == []
+
+
+def test_rate_limited_visitor_is_told_when_to_retry(
+    browser: Browser, site: str, console_errors: list[str]
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(site.replace("index.html", "strict.html"))
+    open_chat(page)  # session + stream: 2 of the 4 requests allowed
+    say(page, "What is your return policy?")  # 3
+    expect(bot_texts(page)).to_have_count(1)
+    say(page, "When will my order arrive?")  # 4
+    say(page, "And do you ship abroad?")  # 5: refused, Retry-After read across origins
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Too many messages. Try again in")
+    expect(page.locator(".fd-failed .fd-note")).to_have_text("Not sent")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    expect(page.get_by_role("textbox", name="Message")).to_have_value("And do you ship abroad?")
+    shot(page, "rate-limited")
+    context.close()
+    assert console_errors and all("429" in e for e in console_errors)
+    console_errors.clear()
