@@ -55,8 +55,19 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     }
     _cli(env, "migrate")
     _cli(env, "demo")
-    _cli(env, "member", "set-password", "--tenant", "demo", "--email", VIEWER[0],
-         "--role", "viewer", "--password", VIEWER[1])
+    _cli(
+        env,
+        "member",
+        "set-password",
+        "--tenant",
+        "demo",
+        "--email",
+        VIEWER[0],
+        "--role",
+        "viewer",
+        "--password",
+        VIEWER[1],
+    )
     server = ServerProcess(env, data / "server.log")
     server.start()
     ARTIFACTS.mkdir(exist_ok=True)

@@ -167,8 +167,6 @@ def test_viewer_cannot_reach_admin_pages(console: Console, browser: Any) -> None
     page.get_by_role("heading", name="Inbox").wait_for()
     assert page.get_by_role("button", name="Claim").count() == 0
     # The API refuses too, whatever the UI shows.
-    status = page.evaluate(
-        "fetch('/api/v1/members').then(r => r.status)"
-    )
+    status = page.evaluate("fetch('/api/v1/members').then(r => r.status)")
     assert status == 403
     context.close()
