@@ -185,6 +185,7 @@ def member_set_password(
     from sqlalchemy import select
 
     from frontdesk.core.auth import Role
+    from frontdesk.login.passwords import check_strength
     from frontdesk.login.service import set_password
     from frontdesk.tenants.models import Member
     from frontdesk.tenants.schemas import MemberCreate
@@ -196,6 +197,7 @@ def member_set_password(
         raise typer.BadParameter(f"unknown role {role!r}") from None
 
     async def work(db: Any) -> str:
+        check_strength(password)  # before a member is created for it
         async with db.system_session() as session:
             row = await tenant_by_slug(session, tenant)
             member = await session.scalar(

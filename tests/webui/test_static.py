@@ -32,6 +32,8 @@ async def test_index_fallback_and_cached_assets(built: httpx.AsyncClient):
         r = await built.get(path)
         assert r.status_code == 200 and "id=root" in r.text, path
         assert r.headers["cache-control"] == "no-cache"
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
     r = await built.get("/assets/index-abc123.js")
     assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
     assert (await built.get("/favicon.svg")).text == "<svg/>"

@@ -18,6 +18,17 @@ from frontdesk.settings import Settings
 PACKAGED = Path(__file__).resolve().parent.parent / "console_dist"
 RESERVED = ("api/", "api", "webhooks/", "healthz", "readyz", "metrics", "widget.js")
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The console loads nothing from elsewhere; a script injected into a page could not run.
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Frontdesk</title>
 </head><body style="font-family:system-ui;margin:3rem;max-width:40rem">
 <h1>Frontdesk is running</h1><p>The web console has not been built. Run <code>make setup</code>
@@ -59,7 +70,7 @@ def console_router(settings: Settings) -> APIRouter:
         found = _inside(root, path) if path else None
         if found is not None:
             return FileResponse(found, headers={"Cache-Control": "public, max-age=3600"})
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return FileResponse(index, headers=PAGE_HEADERS)
 
     return router
 
