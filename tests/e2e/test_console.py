@@ -132,14 +132,14 @@ def test_operator_journey(console: Console, browser: Any) -> None:
     )
     assert max(delays) < 5
 
-    for name, heading in (
-        ("faq", "FAQ"),
-        ("channels", "Channels"),
-        ("members", "Members, roles and API keys"),
-        ("settings", "Tenant settings"),
+    for name, ready in (
+        ("faq", page.get_by_text("How long does shipping take?")),
+        ("channels", page.get_by_role("heading", name="Connect web chat")),
+        ("members", page.get_by_role("cell", name=ADMIN_EMAIL)),
+        ("settings", page.get_by_label("Fallback text", exact=False)),
     ):
         page.goto(f"{console.url}/{name}")
-        page.get_by_role("heading", name=heading).wait_for()
+        ready.wait_for()
         _shot(page, name)
     assert not errors, errors
 
@@ -148,6 +148,7 @@ def test_operator_journey(console: Console, browser: Any) -> None:
         db.execute("UPDATE member_sessions SET expires_at = '2000-01-01 00:00:00.000000'")
     page.goto(f"{console.url}/inbox")
     page.wait_for_url("**/login**")
+    page.get_by_text("Your session ended").wait_for()
     page.get_by_role("button", name="Log in").wait_for()
     context.close()
 

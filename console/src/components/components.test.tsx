@@ -7,6 +7,7 @@ import { MeContext } from "../auth";
 import { staleKeys } from "../live";
 import { Faq } from "../routes/Faq";
 import { MessageItem } from "./ConversationView";
+import { ErrorBoundary } from "./ErrorBoundary";
 import { ErrorBox } from "./Status";
 import { volumeSeries } from "./VolumeChart";
 
@@ -15,6 +16,7 @@ const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 function me(role: Me["role"], permissions: string[]): Me {
@@ -147,5 +149,20 @@ describe("staleKeys", () => {
   it("refreshes the conversation a message belongs to", () => {
     const keys = staleKeys({ id: "e", type: "message.received", payload: { conversation_id: "c1" }, created_at: "" });
     expect(keys).toEqual([["stats"], ["conversations"], ["conversation", "c1"]]);
+  });
+});
+
+describe("ErrorBoundary", () => {
+  it("shows a message instead of a blank page when a page throws", () => {
+    const Broken = () => {
+      throw new Error("boom");
+    };
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    render(
+      <ErrorBoundary>
+        <Broken />
+      </ErrorBoundary>,
+    );
+    expect(screen.getByRole("alert").textContent).toContain("boom");
   });
 });
