@@ -75,6 +75,9 @@ async def test_claim_reply_hand_back_close(
 
         mine = await agent.get("/api/v1/conversations", params={"assignee_id": me})
         assert [c["id"] for c in mine.json()] == [cid]
+        listed = mine.json()[0]
+        assert listed["preview"] == "Hi, Ana here." and listed["last_sender"] == "agent"
+        assert "contact_name" in listed
 
         r = await agent.post(f"/api/v1/conversations/{cid}/hand-back", headers=csrf)
         assert r.json()["status"] == "bot" and r.json()["assignee_id"] is None

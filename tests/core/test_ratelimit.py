@@ -57,7 +57,7 @@ def test_tokens_refill_at_the_rate():
     for _ in range(3):
         limiter.hit("k", rate=8.0, burst=3, now=T0)
     assert not allowed(limiter, "k", 8.0, 3, T0 + 1 / 16)  # half a token
-    assert allowed(limiter, "k", 8.0, 3, T0 + 1 / 8)  # a whole one
+    assert allowed(limiter, "k", 8.0, 3, T0 + 1 / 8)       # a whole one
     assert not allowed(limiter, "k", 8.0, 3, T0 + 1 / 8)
     # Over one more second a client hammering every 1/64 s gets `rate` requests through.
     start = T0 + 1 / 8
@@ -70,13 +70,7 @@ def test_refill_never_exceeds_the_burst():
     limiter.hit("k", rate=100.0, burst=4, now=T0)
     later = T0 + 3600
     assert [allowed(limiter, "k", 100.0, 4, later) for _ in range(6)] == [
-        True,
-        True,
-        True,
-        True,
-        False,
-        False,
-    ]
+        True, True, True, True, False, False]
 
 
 def test_keys_are_independent():
@@ -102,6 +96,6 @@ def test_least_recently_used_keys_are_forgotten():
     limiter.hit("old", rate=1.0, burst=1, now=T0)
     limiter.hit("busy", rate=1.0, burst=1, now=T0)
     assert not allowed(limiter, "old", 1.0, 1, T0)  # "old" is now the most recent
-    limiter.hit("new", rate=1.0, burst=1, now=T0)  # evicts "busy", the least recent
+    limiter.hit("new", rate=1.0, burst=1, now=T0)   # evicts "busy", the least recent
     assert not allowed(limiter, "old", 1.0, 1, T0)
-    assert allowed(limiter, "busy", 1.0, 1, T0)  # forgotten: a full bucket again
+    assert allowed(limiter, "busy", 1.0, 1, T0)     # forgotten: a full bucket again

@@ -82,7 +82,7 @@ def test_operator_journey(console: Console, browser: Any) -> None:
     # The payload is shown as text and never runs.
     assert page.get_by_test_id("message").first.inner_text().find("<img src=x") >= 0
     assert page.evaluate("window.__xss") is None
-    assert page.locator(".messages img, .messages script").count() == 0
+    assert page.locator("main img, main script").count() == 0
 
     # Claim and reply: the customer reads the reply through the web chat API.
     page.get_by_role("button", name="Claim").click()

@@ -217,12 +217,8 @@ async def test_flood_from_one_ip_is_429_while_other_tenants_are_served(
     for _ in range(200):
         conversations = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()
         if conversations:
-            messages = (
-                await client.get(
-                    f"/api/v1/conversations/{conversations[0]['id']}/messages",
-                    headers=tenant.headers,
-                )
-            ).json()
+            messages = (await client.get(f"/api/v1/conversations/{conversations[0]['id']}"
+                                         "/messages", headers=tenant.headers)).json()
             if len(messages) == accepted * 2:
                 break
         await asyncio.sleep(0.02)

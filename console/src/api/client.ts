@@ -5,6 +5,7 @@ import type { components } from "./schema";
 export type Schemas = components["schemas"];
 export type Me = Schemas["Me"];
 export type Conversation = Schemas["ConversationPublic"];
+export type ConversationSummary = Schemas["ConversationSummary"];
 export type ConversationDetail = Schemas["ConversationDetail"];
 export type Message = Schemas["MessagePublic"];
 export type Faq = Schemas["FaqPublic"];

@@ -181,7 +181,9 @@ export interface paths {
         };
         /**
          * List Conversations
-         * @description List conversations, filtered by status, hand-over flag, contact or owner.
+         * @description List conversations, latest first, with the contact's name and the latest message.
+         *
+         *     Filters: status, hand-over flag, contact, owner.
          */
         get: operations["conversations-list_conversations"];
         put?: never;
@@ -927,6 +929,40 @@ export interface components {
             last_message_at: string;
             /** Needs Human */
             needs_human: boolean;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ConversationSummary
+         * @description A conversation as the inbox lists it: who, and the latest message.
+         */
+        ConversationSummary: {
+            /** Assignee Id */
+            assignee_id: string | null;
+            /** Channel Id */
+            channel_id: string;
+            /** Contact Id */
+            contact_id: string;
+            /** Contact Name */
+            contact_name?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Last Message At
+             * Format: date-time
+             */
+            last_message_at: string;
+            /** Last Sender */
+            last_sender?: string | null;
+            /** Needs Human */
+            needs_human: boolean;
+            /** Preview */
+            preview?: string | null;
             /** Status */
             status: string;
         };
@@ -1706,7 +1742,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConversationPublic"][];
+                    "application/json": components["schemas"]["ConversationSummary"][];
                 };
             };
             /** @description Validation Error */

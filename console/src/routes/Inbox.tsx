@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { get, type Conversation } from "../api/client";
+import { get, type ConversationSummary } from "../api/client";
 import { useMe } from "../auth";
 import { ConversationView } from "../components/ConversationView";
 import { Empty, ErrorBox, Loading } from "../components/Status";
@@ -27,7 +27,7 @@ export function Inbox() {
   const list = useQuery({
     queryKey: ["conversations", status, mine],
     queryFn: () =>
-      get<Conversation[]>("/conversations", {
+      get<ConversationSummary[]>("/conversations", {
         status,
         assignee_id: mine ? me.member?.id : undefined,
         limit: 100,
@@ -57,9 +57,15 @@ export function Inbox() {
             <li key={c.id} className={c.id === conversationId ? "active" : undefined}>
               <Link to={`/inbox/${c.id}`} data-testid="conversation-link">
                 <span className="row between">
-                  <span className="mono">#{c.id.slice(-6)}</span>
+                  <strong className="name">{c.contact_name || `Visitor #${c.contact_id.slice(-6)}`}</strong>
                   <StatusBadge status={c.status} />
                 </span>
+                {c.preview && (
+                  <span className="preview">
+                    {c.last_sender === "customer" ? "" : `${c.last_sender}: `}
+                    {c.preview}
+                  </span>
+                )}
                 <span className="muted small">{new Date(c.last_message_at).toLocaleString()}</span>
               </Link>
             </li>

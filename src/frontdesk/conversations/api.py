@@ -9,12 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.contacts import service as contacts
 from frontdesk.conversations import ownership, service
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.schemas import (
     AgentReply,
     ConversationDetail,
     ConversationPublic,
+    ConversationSummary,
     MessagePublic,
 )
 from frontdesk.core.auth import Principal
@@ -27,6 +29,7 @@ from frontdesk.runtime import Runtime
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 Reader = Annotated[Principal, Depends(require("conversations:read"))]
 Writer = Annotated[Principal, Depends(require("conversations:write"))]
+PREVIEW_CHARS = 160
 
 
 def _member(principal: Principal) -> str:
@@ -50,7 +53,7 @@ async def _owned(
         after_commit(session, runtime.outbox.wake.set)
 
 
-@router.get("", response_model=list[ConversationPublic])
+@router.get("", response_model=list[ConversationSummary])
 async def list_conversations(
     session: SessionDep,
     principal: Reader,
@@ -60,20 +63,32 @@ async def list_conversations(
     assignee_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[object]:
-    """List conversations, filtered by status, hand-over flag, contact or owner."""
-    return list(
-        await service.list_conversations(
-            session,
-            principal.tenant_id,
-            status=status,
-            needs_human=needs_human,
-            contact_id=contact_id,
-            assignee_id=assignee_id,
-            limit=limit,
-            offset=offset,
-        )
+) -> list[ConversationSummary]:
+    """List conversations, latest first, with the contact's name and the latest message.
+
+    Filters: status, hand-over flag, contact, owner.
+    """
+    rows = await service.list_conversations(
+        session,
+        principal.tenant_id,
+        status=status,
+        needs_human=needs_human,
+        contact_id=contact_id,
+        assignee_id=assignee_id,
+        limit=limit,
+        offset=offset,
     )
+    names = await contacts.names(session, principal.tenant_id, [c.contact_id for c in rows])
+    last = await service.last_messages(session, principal.tenant_id, [c.id for c in rows])
+    return [
+        ConversationSummary(
+            **ConversationPublic.model_validate(c).model_dump(),
+            contact_name=names.get(c.contact_id),
+            last_sender=last[c.id].sender if c.id in last else None,
+            preview=last[c.id].text[:PREVIEW_CHARS] if c.id in last else None,
+        )
+        for c in rows
+    ]
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)

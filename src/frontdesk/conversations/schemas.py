@@ -40,6 +40,14 @@ class ConversationPublic(BaseModel):
     created_at: datetime
 
 
+class ConversationSummary(ConversationPublic):
+    """A conversation as the inbox lists it: who, and the latest message."""
+
+    contact_name: str | None = None
+    last_sender: str | None = None
+    preview: str | None = None
+
+
 class AgentReply(BaseModel):
     """A member's reply to the customer."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
@@ -124,3 +124,18 @@ async def messages(
     if after:
         stmt = stmt.where(Message.id > after)
     return list((await session.scalars(stmt.order_by(Message.id).limit(limit))).all())
+
+
+async def last_messages(
+    session: AsyncSession, tenant_id: str, conversation_ids: list[str]
+) -> dict[str, Message]:
+    """The latest message of each of the given conversations (ids are time-ordered)."""
+    if not conversation_ids:
+        return {}
+    latest = (
+        select(func.max(Message.id))
+        .where(Message.tenant_id == tenant_id, Message.conversation_id.in_(conversation_ids))
+        .group_by(Message.conversation_id)
+    )
+    rows = await session.scalars(select(Message).where(Message.id.in_(latest)))
+    return {m.conversation_id: m for m in rows}
