@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         description="where `make widget` builds widget.js",
     )
 
+    session_hours: float = Field(default=12.0, gt=0, description="console login lifetime")
+    cookie_secure: bool = Field(default=False, description="send console cookies over HTTPS only")
+    login_max_failures: int = Field(default=5, ge=1, description="per account, then a lockout")
+    login_max_failures_per_ip: int = Field(default=20, ge=1, description="per client IP")
+    login_lockout_minutes: float = Field(default=15.0, gt=0)
+    console_dir: Path | None = Field(default=None, description="built console (default: packaged)")
+
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
     default_retention_days: int = Field(default=365, ge=1)
 
