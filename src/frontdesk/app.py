@@ -28,6 +28,7 @@ from frontdesk.queue.api import router as queue_router
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tenants.api import router as tenants_router
+from frontdesk.understanding.api import router as understanding_router
 from frontdesk.webui.static import install_console
 
 log = get_logger("frontdesk.app")
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         widget_router,
         login_router,
         dashboard_router,
+        understanding_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above

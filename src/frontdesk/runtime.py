@@ -28,6 +28,8 @@ from frontdesk.queue.sql import SqlQueue
 from frontdesk.queue.worker import Worker
 from frontdesk.settings import Settings
 from frontdesk.tenants.cache import TenantCache
+from frontdesk.understanding.language import LanguageDetector
+from frontdesk.understanding.service import IntentModels
 
 log = get_logger("frontdesk.runtime")
 
@@ -49,6 +51,8 @@ class Runtime:
     outbox: OutboxDispatcher
     faq: FaqIndex
     intake: GroupCommit
+    intents: IntentModels
+    languages: LanguageDetector
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +81,8 @@ class Runtime:
             outbox=OutboxDispatcher(db),
             faq=FaqIndex(settings.tenant_cache_seconds),
             intake=GroupCommit(db),
+            intents=IntentModels(settings.tenant_cache_seconds),
+            languages=LanguageDetector(settings.languages),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     )
     http_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    languages: list[str] = Field(
+        default=["en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "da"],
+        description="ISO 639-1 codes the language detector weighs (JSON list)",
+    )
+
     embedding_backend: Literal["local", "api"] = "local"
     embedding_batch_size: int = Field(default=64, ge=1)
     embedding_threads: int = Field(default=2, ge=1, description="torch threads for local encoding")

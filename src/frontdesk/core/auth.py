@@ -27,7 +27,14 @@ class Role(StrEnum):
     AGENT = "agent"
 
 
-READ = {"tenant:read", "faq:read", "contacts:read", "conversations:read", "queue:read"}
+READ = {
+    "tenant:read",
+    "faq:read",
+    "contacts:read",
+    "conversations:read",
+    "queue:read",
+    "nlu:read",
+}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
         READ
@@ -38,12 +45,13 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "apikeys:read",
             "apikeys:write",
             "faq:write",
+            "nlu:write",
             "contacts:write",
             "conversations:write",
             "queue:write",
         }
     ),
-    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write"}),
+    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "nlu:write"}),
     Role.DEVELOPER: frozenset(READ | {"queue:write"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(
@@ -54,6 +62,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "contacts:write",
             "conversations:read",
             "conversations:write",
+            "nlu:read",
         }
     ),
 }

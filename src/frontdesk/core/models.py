@@ -9,6 +9,7 @@ from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import FaqEntry
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
+from frontdesk.understanding.models import IntentExample, IntentModel
 
 __all__ = [
     "ApiKey",
@@ -18,6 +19,8 @@ __all__ = [
     "Conversation",
     "DataKey",
     "FaqEntry",
+    "IntentExample",
+    "IntentModel",
     "Job",
     "Member",
     "MemberSession",

@@ -96,7 +96,13 @@ class IntentClassifier:
         self._words, self._chars = _vectorizers()
         self._restore(self._words, meta["word_vocab"], arrays["word_idf"])
         self._restore(self._chars, meta["char_vocab"], arrays["char_idf"])
-        self._groups = [np.flatnonzero(arrays["ref_labels"] == i) for i in range(len(self.labels))]
+        # Prediction-time layouts: weights transposed for sparse @ dense, training examples
+        # sorted by intent so the nearest one of each is a single reduceat.
+        self._svm = np.ascontiguousarray(arrays["svm_coef"].T)
+        self._lr = np.ascontiguousarray(arrays["lr_coef"].T)
+        order = np.argsort(arrays["ref_labels"], kind="stable")
+        self._refs = np.ascontiguousarray(arrays["refs"][order].T)
+        self._starts = np.searchsorted(arrays["ref_labels"][order], np.arange(len(self.labels)))
 
     @staticmethod
     def _restore(vectorizer: Any, vocab: list[str], idf: Any) -> None:
@@ -210,11 +216,11 @@ class IntentClassifier:
                 sparse.csr_matrix(vectors * self.meta["embedding_weight"]),
             ]
         ).tocsr()
-        svm = features @ a["svm_coef"].T + a["svm_bias"]
-        logits = features @ a["lr_coef"].T + a["lr_bias"]
+        svm = features @ self._svm + a["svm_bias"]
+        logits = features @ self._lr + a["lr_bias"]
         log_proba = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
-        similarity = np.asarray(vectors, dtype=np.float32) @ a["refs"].T
-        nearest = np.stack([similarity[:, members].max(axis=1) for members in self._groups], 1)
+        similarity = np.asarray(vectors, dtype=np.float32) @ self._refs
+        nearest = np.maximum.reduceat(similarity, self._starts, axis=1)
         total = _standardise(np.asarray(svm)) + _standardise(np.asarray(log_proba))
         return total + _standardise(nearest), nearest.max(axis=1)
 
