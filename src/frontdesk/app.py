@@ -22,6 +22,8 @@ from frontdesk.queue.api import router as queue_router
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tenants.api import router as tenants_router
+from frontdesk.vault.api import router as vault_router
+from frontdesk.vault.service import Vault
 
 log = get_logger("frontdesk.app")
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     )
     app.state.runtime = runtime
     app.state.webchat = WebchatService(runtime)
+    app.state.vault = Vault.of(runtime)
     install_error_handlers(app)
     for router in (
         ops_router,
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         contacts_router,
         conversations_router,
         queue_router,
+        vault_router,
     ):
         app.include_router(router)
     app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)

@@ -116,7 +116,11 @@ class Runtime:
             asyncio.create_task(self.outbox.run(stop, self.settings.queue_poll_seconds * 4))
         )
         if self.workers:
+            from frontdesk.vault.lifecycle import run_forever
+            from frontdesk.vault.service import Vault
+
             tasks.append(asyncio.create_task(self._prune_loop(stop)))
+            tasks.append(asyncio.create_task(run_forever(Vault.of(self), stop)))
         await asyncio.gather(*tasks)
 
     async def _prune_loop(self, stop: asyncio.Event, every: float = 600.0) -> None:

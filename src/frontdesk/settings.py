@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     db_pool_size: int = Field(default=10, ge=1)
     master_key: SecretStr | None = None
+    master_key_previous: SecretStr | None = Field(
+        default=None, description="the master key being rotated away from (still readable)"
+    )
 
     log_level: str = "INFO"
     log_json: bool | None = None
@@ -44,6 +47,15 @@ class Settings(BaseSettings):
 
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
     default_retention_days: int = Field(default=365, ge=1)
+
+    vault_token_seconds: int = Field(default=300, ge=1, description="decrypt token lifetime")
+    vault_max_value_bytes: int = Field(default=65536, ge=1024, description="per credential value")
+    vault_expiry_warning_days: int = Field(default=7, ge=1)
+    vault_purge_days: int = Field(default=90, ge=1, description="archived credentials kept")
+    vault_anomaly_per_minute: int = Field(default=30, ge=1, description="decrypts/min alert")
+    vault_rate_per_tenant: float = Field(default=20.0, gt=0, description="vault requests/s")
+    vault_burst_per_tenant: int = Field(default=100, ge=1)
+    vault_check_seconds: float = Field(default=3600.0, gt=0, description="lifecycle check period")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

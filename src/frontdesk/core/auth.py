@@ -27,7 +27,14 @@ class Role(StrEnum):
     AGENT = "agent"
 
 
-READ = {"tenant:read", "faq:read", "contacts:read", "conversations:read", "queue:read"}
+READ = {
+    "tenant:read",
+    "faq:read",
+    "contacts:read",
+    "conversations:read",
+    "queue:read",
+    "vault:read",
+}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
         READ
@@ -41,9 +48,12 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "contacts:write",
             "conversations:write",
             "queue:write",
+            "vault:write",
+            "vault:decrypt",
+            "vault:audit",
         }
     ),
-    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write"}),
+    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "vault:write"}),
     Role.DEVELOPER: frozenset(READ | {"queue:write"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(

@@ -9,6 +9,13 @@ from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import FaqEntry
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, Tenant
+from frontdesk.vault.models import (
+    Credential,
+    CredentialReference,
+    CredentialVersion,
+    DecryptToken,
+    VaultAudit,
+)
 
 __all__ = [
     "ApiKey",
@@ -16,7 +23,11 @@ __all__ = [
     "Contact",
     "ContactIdentity",
     "Conversation",
+    "Credential",
+    "CredentialReference",
+    "CredentialVersion",
     "DataKey",
+    "DecryptToken",
     "FaqEntry",
     "Job",
     "Member",
@@ -24,5 +35,6 @@ __all__ = [
     "OutboxEvent",
     "RawMessage",
     "Tenant",
+    "VaultAudit",
     "WebchatSession",
 ]
