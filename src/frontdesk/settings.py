@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
     default_retention_days: int = Field(default=365, ge=1)
 
+    http_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host or host:port exempt from the SSRF guard (local model server, fakes)",
+    )
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    embedding_backend: Literal["local", "api"] = "local"
+    embedding_batch_size: int = Field(default=64, ge=1)
+    embedding_threads: int = Field(default=2, ge=1, description="torch threads for local encoding")
+    embedding_api_base_url: str = "https://api.openai.com/v1"
+    embedding_api_key: SecretStr | None = None
+    embedding_api_model: str = "text-embedding-3-small"
+
     vault_token_seconds: int = Field(default=300, ge=1, description="decrypt token lifetime")
     vault_max_value_bytes: int = Field(default=65536, ge=1024, description="per credential value")
     vault_expiry_warning_days: int = Field(default=7, ge=1)
