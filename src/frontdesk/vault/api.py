@@ -39,8 +39,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 def _limited(permission: str):  # type: ignore[no-untyped-def]
     """``require(permission)``, then the tenant's vault rate limit."""
 
+    # A default, not an annotation: annotations are strings here, resolved without ``permission``.
     async def check(
-        runtime: RuntimeDep, principal: Annotated[Principal, Depends(require(permission))]
+        runtime: RuntimeDep, principal: Principal = Depends(require(permission))
     ) -> Principal:
         s = runtime.settings
         runtime.limiter.hit(

@@ -272,8 +272,11 @@ def parse_value(
     try:
         return model.model_validate(raw)
     except ValidationError as e:
+        errors = _field_errors(e)
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "value"
         raise InvalidCredentialValue(
-            "The value is invalid for type " + repr(type_name), errors=_field_errors(e)
+            f"The value is invalid for type {type_name!r}: {where}: {first['msg']}", errors=errors
         ) from None
     except ValueError as e:
         raise InvalidCredentialValue(f"The value is invalid: {e}") from None
