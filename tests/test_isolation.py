@@ -25,7 +25,25 @@ BODIES = {
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
     ("POST", "/api/v1/members"): {"email": "b@example.com", "role": "viewer"},
     ("POST", "/api/v1/api-keys"): {"role": "viewer"},
+    ("POST", "/api/v1/vault/credentials"): {
+        "name": "b-key",
+        "type": "api_key",
+        "value": {"key": "sk_tenant_b_000000000000"},
+    },
+    ("PATCH", "/api/v1/vault/credentials/{credential_id}"): {"description": "hijacked"},
+    ("POST", "/api/v1/vault/credentials/{credential_id}/rotate"): {
+        "value": {"key": "sk_hijacked_000000000000"},
+        "reason": "hijack",
+    },
+    ("POST", "/api/v1/vault/credentials/{credential_id}/revoke"): {"reason": "hijack"},
+    ("POST", "/api/v1/vault/credentials/{credential_id}/tokens"): {
+        "service": "isolation",
+        "reason": "hijack",
+    },
+    ("POST", "/api/v1/vault/decrypt"): {"token": "{_vault_token}", "service": "isolation"},
 }
+# Routes without path parameters whose body names tenant A's data: refused, not served.
+REFUSED = {("POST", "/api/v1/vault/decrypt")}
 
 
 async def seed_tenant_a(
@@ -53,6 +71,20 @@ async def seed_tenant_a(
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
     assert job_id
+    credential = (
+        await client.post(
+            "/api/v1/vault/credentials",
+            headers=a.headers,
+            json={"name": "crm", "type": "api_key", "value": {"key": "sk_tenant_a_00000000000"}},
+        )
+    ).json()
+    vault_token = (
+        await client.post(
+            f"/api/v1/vault/credentials/{credential['id']}/tokens",
+            headers=a.headers,
+            json={"service": "isolation", "reason": "isolation test"},
+        )
+    ).json()["token"]
     return {
         "entry_id": faq["id"],
         "contact_id": conversation["contact_id"],
@@ -60,6 +92,8 @@ async def seed_tenant_a(
         "member_id": member["id"],
         "key_id": keys[0]["id"],
         "job_id": job_id,
+        "credential_id": credential["id"],
+        "_vault_token": vault_token,
         "_tenant": a.id,
     }
 
@@ -101,8 +135,8 @@ async def test_no_route_leaks_across_tenants(
         if body is not None:
             body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
         r = await client.request(method, url, headers=other_tenant.headers, json=body)
-        if params:
-            assert r.status_code == 404, (method, path, r.status_code, r.text)
+        if params or (method, path) in REFUSED:
+            assert r.status_code in (403, 404), (method, path, r.status_code, r.text)
             assert r.headers["content-type"] == "application/problem+json"
         else:
             assert r.status_code < 300, (method, path, r.status_code, r.text)
@@ -116,6 +150,18 @@ async def test_no_route_leaks_across_tenants(
     assert me["name"] != "hijacked"
     r = await client.get(f"/api/v1/queue/dead-letters/{ids['job_id']}", headers=tenant.headers)
     assert r.status_code == 200
+    cred = (
+        await client.get(
+            f"/api/v1/vault/credentials/{ids['credential_id']}", headers=tenant.headers
+        )
+    ).json()
+    assert (cred["status"], cred["version"], cred["description"]) == ("active", 1, "")
+    r = await client.post(
+        "/api/v1/vault/decrypt",
+        headers=tenant.headers,
+        json={"token": ids["_vault_token"], "service": "isolation"},
+    )
+    assert r.json()["value"]["key"] == "sk_tenant_a_00000000000"
 
 
 async def test_every_route_requires_an_api_key(

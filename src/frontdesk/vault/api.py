@@ -279,11 +279,11 @@ async def decrypt(
 
 
 def _filter(
-    credential_id: str | None,
-    action: str | None,
-    actor: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    credential_id: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> AuditFilter:
     return AuditFilter(credential_id, action, actor, since, until)
 
