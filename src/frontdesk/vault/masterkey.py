@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+import frontdesk.core.models  # noqa: F401 (every mapper: data keys reference tenants)
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import Database
 
