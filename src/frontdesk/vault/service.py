@@ -108,10 +108,36 @@ class Vault:
         )
         if blob is None:
             raise CredentialNotFound("The credential has no stored value")
+        return await self.unseal(session, cred, blob)
+
+    async def unseal(self, session: AsyncSession, cred: Credential, blob: bytes) -> CredentialValue:
+        """Decrypt ``blob`` as the current version of ``cred``."""
         plaintext = await self.keyring.decrypt(
             session, cred.tenant_id, blob, aad(cred.id, cred.version)
         )
         return parse_value(cred.type, json.loads(plaintext), cred.custom_schema)
+
+    async def usable_with_value(
+        self, session: AsyncSession, tenant_id: str, credential_id: str
+    ) -> tuple[Credential, bytes]:
+        """An active credential and its current ciphertext, in one query."""
+        row = (
+            await session.execute(
+                select(Credential, CredentialVersion.ciphertext)
+                .join(
+                    CredentialVersion,
+                    (CredentialVersion.credential_id == Credential.id)
+                    & (CredentialVersion.version == Credential.version),
+                )
+                .where(Credential.tenant_id == tenant_id, Credential.id == credential_id)
+            )
+        ).first()
+        if row is None:
+            raise CredentialNotFound("No such credential")
+        cred, blob = row
+        if cred.status != ACTIVE:
+            raise CredentialUnavailable(f"The credential is {cred.status}")
+        return cred, blob
 
     # -- reads -----------------------------------------------------------------------------
 
