@@ -8,10 +8,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.core.ids import new_id
 from frontdesk.vault.models import VaultAudit
 
 COLUMNS = (
@@ -51,8 +53,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def record(
-    session: AsyncSession,
+def entry(
     tenant_id: str,
     actor: Actor,
     action: str,
@@ -62,22 +63,46 @@ def record(
     service: str | None = None,
     reason: str | None = None,
     outcome: str = "ok",
+) -> dict[str, Any]:
+    """The column values of one audit row."""
+    return {
+        "id": new_id(),
+        "created_at": at,
+        "tenant_id": tenant_id,
+        "credential_id": credential_id,
+        "actor": actor.id,
+        "service": service,
+        "action": action,
+        "outcome": outcome,
+        "reason": reason[:500] if reason else None,
+        "ip": actor.ip[:64] if actor.ip else None,
+        "user_agent": actor.user_agent[:300] if actor.user_agent else None,
+        "at": at,
+    }
+
+
+def record(
+    session: AsyncSession,
+    tenant_id: str,
+    actor: Actor,
+    action: str,
+    at: datetime,
+    **details: Any,
 ) -> None:
-    """Add one audit row to the session's transaction."""
-    session.add(
-        VaultAudit(
-            tenant_id=tenant_id,
-            credential_id=credential_id,
-            actor=actor.id,
-            service=service,
-            action=action,
-            outcome=outcome,
-            reason=reason[:500] if reason else None,
-            ip=actor.ip[:64] if actor.ip else None,
-            user_agent=actor.user_agent[:300] if actor.user_agent else None,
-            at=at,
-        )
-    )
+    """Add one audit row to the session's transaction (see :func:`entry` for ``details``)."""
+    session.add(VaultAudit(**entry(tenant_id, actor, action, at, **details)))
+
+
+async def write(
+    session: AsyncSession,
+    tenant_id: str,
+    actor: Actor,
+    action: str,
+    at: datetime,
+    **details: Any,
+) -> None:
+    """Insert one audit row now, without the ORM's unit of work (the decrypt hot path)."""
+    await session.execute(insert(VaultAudit).values(entry(tenant_id, actor, action, at, **details)))
 
 
 async def query(

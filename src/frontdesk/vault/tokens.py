@@ -184,17 +184,22 @@ async def _consume(
             .where(*match)
             .values(used_at=now)
             .returning(DecryptToken.credential_id, DecryptToken.reason)
+            .execution_options(synchronize_session=False)
         )
     ).first()
     if row is None:
         return None
     cred, blob = await vault.usable_with_value(session, tenant_id, row.credential_id)
     value = await vault.unseal(session, cred, blob)
-    cred.use_count += 1
-    cred.last_used_at = now
+    await session.execute(
+        update(Credential)
+        .where(Credential.id == cred.id)
+        .values(use_count=Credential.use_count + 1, last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if ref is not None:
         await _count_reference(session, cred, ref, now)
-    audit.record(
+    await audit.write(
         session,
         tenant_id,
         actor,
