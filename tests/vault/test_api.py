@@ -173,3 +173,31 @@ async def test_vault_endpoints_are_rate_limited(
     assert codes == [200, 200, 200, 429, 429]
     r = await client.get("/api/v1/vault/credentials", headers=tenant.headers)
     assert r.headers["Retry-After"] and r.json()["code"] == "rate_limited"
+
+
+async def test_times_must_carry_a_timezone_and_required_fields_stay_set(
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
+    body = {"name": "k", "type": "api_key", "value": {"key": API_KEY}}
+    r = await client.post(
+        "/api/v1/vault/credentials",
+        headers=tenant.headers,
+        json={**body, "expires_at": "2030-01-01T00:00:00"},
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"][-1] == "expires_at"
+    cred = await create(client, tenant, expires_at="2030-01-01T00:00:00+02:00")
+    assert cred["expires_at"].startswith("2029-12-31T22:00:00")
+    url = f"/api/v1/vault/credentials/{cred['id']}"
+    for field in ("name", "description", "metadata"):
+        r = await client.patch(url, headers=tenant.headers, json={field: None})
+        assert r.status_code == 422, (field, r.text)
+    r = await client.patch(url, headers=tenant.headers, json={"expires_at": None})
+    assert r.status_code == 200 and r.json()["expires_at"] is None
+    r = await client.get(
+        "/api/v1/vault/audit", params={"since": "2030-01-01T00:00:00"}, headers=tenant.headers
+    )
+    assert r.status_code == 422
+    r = await client.get(
+        "/api/v1/vault/audit", params={"since": "2020-01-01T00:00:00Z"}, headers=tenant.headers
+    )
+    assert r.status_code == 200 and r.json()

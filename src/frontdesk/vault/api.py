@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
 
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, require
@@ -282,8 +282,8 @@ def _filter(
     credential_id: str | None = None,
     action: str | None = None,
     actor: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
 ) -> AuditFilter:
     return AuditFilter(credential_id, action, actor, since, until)
 

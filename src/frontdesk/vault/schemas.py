@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
 NAME_PATTERN = r"^[^\x00-\x1f]+$"
 Name = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
 Service = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/-]+$")
@@ -28,7 +29,7 @@ class CredentialCreate(Strict):
     description: str = Field(default="", max_length=2000)
     metadata: dict[str, Any] = Field(default_factory=dict)
     custom_schema: dict[str, Any] | None = None
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = None
     rotation_days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -38,7 +39,7 @@ class CredentialUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     description: str | None = Field(default=None, max_length=2000)
     metadata: dict[str, Any] | None = None
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = None
     rotation_days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -47,7 +48,7 @@ class CredentialRotate(Strict):
 
     value: dict[str, Any]
     reason: str = Reason
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = None
 
 
 class ReasonBody(Strict):

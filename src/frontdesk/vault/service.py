@@ -287,9 +287,12 @@ class Vault:
     ) -> Credential:
         """Change the non-secret details of a credential."""
         changes = data.model_dump(exclude_unset=True)
+        for required in ("name", "description", "metadata"):
+            if required in changes and changes[required] is None:
+                raise ValidationFailed(f"{required} cannot be null")
         if "metadata" in changes:
-            _check_metadata(changes["metadata"] or {})
-            changes["meta"] = changes.pop("metadata") or {}
+            _check_metadata(changes["metadata"])
+            changes["meta"] = changes.pop("metadata")
         async with self.db.tenant_tx(tenant_id) as s:
             cred = await self.get(s, tenant_id, credential_id)
             if cred.status == ARCHIVED:

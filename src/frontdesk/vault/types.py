@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import (
     AnyHttpUrl,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -96,7 +97,7 @@ class OAuth2(CredentialValue):
     token_url: AnyHttpUrl
     access_token: str | None = Field(default=None, max_length=MAX_SECRET)
     refresh_token: str | None = Field(default=None, max_length=MAX_SECRET)
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     scopes: list[str] = Field(default_factory=list, max_length=50)
 
 
