@@ -32,7 +32,9 @@ async def test_every_access_is_audited(
     t = await token(client, tenant, cred["id"])
     await decrypt(client, tenant, t)
     await decrypt(client, tenant, t)  # replay: denied, audited
+    t2 = await token(client, tenant, cred["id"])
     await client.delete(url, headers=headers)
+    assert (await decrypt(client, tenant, t2)).status_code == 409  # archived: denied, audited
 
     r = await client.get(
         "/api/v1/vault/audit", params={"credential_id": cred["id"]}, headers=tenant.headers
@@ -48,7 +50,9 @@ async def test_every_access_is_audited(
         ("token", "ok"),
         ("decrypt", "ok"),
         ("decrypt", "denied"),
+        ("token", "ok"),
         ("delete", "ok"),
+        ("decrypt", "denied"),
     ]
     decrypted = next(row for row in rows if row["action"] == "decrypt" and row["outcome"] == "ok")
     assert decrypted["service"] == "crm-sync" and decrypted["reason"] == "nightly CRM sync"

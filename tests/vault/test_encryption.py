@@ -59,6 +59,13 @@ async def test_a_tampered_ciphertext_is_rejected(
     r = await decrypt(client, tenant, await token(client, tenant, cred["id"]))
     assert r.status_code == 500 and r.json()["code"] == "decryption_failed"
     assert API_KEY not in r.text
+    trail = await client.get(
+        "/api/v1/vault/audit",
+        params={"credential_id": cred["id"], "action": "decrypt"},
+        headers=tenant.headers,
+    )
+    [denied] = trail.json()
+    assert denied["outcome"] == "denied" and "altered" in denied["reason"]
 
 
 async def test_a_ciphertext_moved_to_another_credential_or_tenant_fails(

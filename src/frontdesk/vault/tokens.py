@@ -18,11 +18,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import hash_secret
+from frontdesk.core.crypto import DecryptionError
 from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import publish
 from frontdesk.vault import audit
 from frontdesk.vault.audit import SYSTEM, Actor
-from frontdesk.vault.errors import TokenRejected
+from frontdesk.vault.errors import CredentialUnavailable, TokenRejected
 from frontdesk.vault.models import Credential, CredentialReference, DecryptToken, VaultAudit
 from frontdesk.vault.service import Vault
 from frontdesk.vault.types import CredentialValue
@@ -130,11 +131,15 @@ async def redeem(
 
     A rejection consumes nothing and is audited; its message says why, never what.
     """
-    async with vault.db.tenant_tx(tenant_id) as s:
-        secret = await _consume(vault, s, tenant_id, actor, token, service, credential_id, ref)
+    try:
+        async with vault.db.tenant_tx(tenant_id) as s:
+            secret = await _consume(vault, s, tenant_id, actor, token, service, credential_id, ref)
+    except (CredentialUnavailable, DecryptionError) as e:
+        # Rolled back, so the token stays unused; the failed access is still on record.
+        await _reject(vault, tenant_id, actor, token, service, credential_id, e.detail)
+        raise
     if secret is None:
-        await _reject(vault, tenant_id, actor, token, service, credential_id)
-    assert secret is not None
+        raise await _reject(vault, tenant_id, actor, token, service, credential_id)
     return secret
 
 
@@ -259,7 +264,9 @@ async def _reject(
     token: str,
     service: str,
     credential_id: str | None,
-) -> None:
+    failure: str | None = None,
+) -> TokenRejected:
+    """Audit a refused decrypt (``failure``: why, when the caller already has an error)."""
     now = vault.clock.now()
     async with vault.db.tenant_tx(tenant_id) as s:
         row = await s.scalar(
@@ -268,7 +275,7 @@ async def _reject(
                 DecryptToken.token_hash == hash_secret(token),
             )
         )
-        why = _why(row, now, service, credential_id)
+        why = failure or _why(row, now, service, credential_id)
         audit.record(
             s,
             tenant_id,
@@ -280,7 +287,7 @@ async def _reject(
             reason=why,
             outcome="denied",
         )
-    raise TokenRejected(f"The decrypt token was refused: {why}")
+    return TokenRejected(f"The decrypt token was refused: {why}")
 
 
 def _why(row: DecryptToken | None, now: datetime, service: str, credential_id: str | None) -> str:
