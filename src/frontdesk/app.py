@@ -29,6 +29,8 @@ from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tenants.api import router as tenants_router
 from frontdesk.understanding.api import router as understanding_router
+from frontdesk.vault.api import router as vault_router
+from frontdesk.vault.service import Vault
 from frontdesk.webui.static import install_console
 
 log = get_logger("frontdesk.app")
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         settings.login_max_failures_per_ip, settings.login_lockout_minutes * 60
     )
     runtime.outbox.subscribe("", relay(runtime.hub))
+    app.state.vault = Vault.of(runtime)
     install_error_handlers(app)
     for router in (
         ops_router,
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         login_router,
         dashboard_router,
         understanding_router,
+        vault_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above

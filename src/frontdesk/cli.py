@@ -20,8 +20,10 @@ dlq_app = typer.Typer(help="Inspect, replay and discard dead letters.", no_args_
 member_app = typer.Typer(help="Manage console members.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
+vault_app = typer.Typer(help="Credential vault administration.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(member_app, name="member")
+app.add_typer(vault_app, name="vault")
 err = Console(stderr=True)
 T = TypeVar("T")
 
@@ -274,3 +276,45 @@ def dlq_discard(job_id: str) -> None:
     """Delete a dead letter."""
     _dead_letters(lambda d: d.discard(job_id))
     err.print(f"discarded {job_id}")
+
+
+@vault_app.command("rotate-master-key")
+def vault_rotate_master_key(
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate",
+            help="Embedded shape: move master.key to master.key.previous and write a new key.",
+        ),
+    ] = False,
+) -> None:
+    """Re-wrap every tenant data key under the current master key (no downtime).
+
+    Run it once every process holds the new key as FRONTDESK_MASTER_KEY and the old one as
+    FRONTDESK_MASTER_KEY_PREVIOUS (or, with --generate, in the data dir); then drop the old key.
+    """
+    from frontdesk.core.crypto import KeyRing, load_master_key, load_previous_master_key
+    from frontdesk.vault.masterkey import generate_into, rewrap
+
+    async def main(settings: Settings) -> int:
+        if generate:
+            if settings.master_key is not None:
+                raise typer.BadParameter(
+                    "--generate is for a key file; FRONTDESK_MASTER_KEY is set"
+                )
+            load_master_key(None, settings.data_dir)
+            generate_into(settings.data_dir)
+        master = settings.master_key.get_secret_value() if settings.master_key else None
+        old_text = settings.master_key_previous
+        previous = load_previous_master_key(
+            old_text.get_secret_value() if old_text else None, settings.data_dir
+        )
+        if previous is None:
+            raise typer.BadParameter(
+                "set FRONTDESK_MASTER_KEY_PREVIOUS to the old key (or use --generate)"
+            )
+        current = KeyRing(load_master_key(master, settings.data_dir))
+        return await _with_db(settings, lambda db: rewrap(db, current, [KeyRing(previous)]))
+
+    count = _run(main)
+    err.print(f"re-wrapped {count} data keys under the current master key")

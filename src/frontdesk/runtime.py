@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.models import Channel
 from frontdesk.core.auth import ApiKeyAuthenticator
-from frontdesk.core.crypto import KeyRing, load_master_key
+from frontdesk.core.crypto import KeyRing, load_master_key, load_previous_master_key
 from frontdesk.core.db import Database, create_engine
 from frontdesk.core.errors import NotFound
 from frontdesk.core.group_commit import GroupCommit
@@ -61,10 +61,18 @@ class Runtime:
         """Build the runtime (opens no connection yet)."""
         db = Database(create_engine(settings))
         master = settings.master_key.get_secret_value() if settings.master_key else None
+        previous = load_previous_master_key(
+            settings.master_key_previous.get_secret_value()
+            if settings.master_key_previous
+            else None,
+            settings.data_dir,
+        )
         return cls(
             settings=settings,
             db=db,
-            keyring=KeyRing(load_master_key(master, settings.data_dir)),
+            keyring=KeyRing(
+                load_master_key(master, settings.data_dir), previous=[previous] if previous else []
+            ),
             queue=SqlQueue(
                 db,
                 lease_seconds=settings.queue_lease_seconds,
@@ -126,7 +134,11 @@ class Runtime:
             asyncio.create_task(self.outbox.run(stop, self.settings.queue_poll_seconds * 4))
         )
         if self.workers:
+            from frontdesk.vault.lifecycle import run_forever
+            from frontdesk.vault.service import Vault
+
             tasks.append(asyncio.create_task(self._prune_loop(stop)))
+            tasks.append(asyncio.create_task(run_forever(Vault.of(self), stop)))
         await asyncio.gather(*tasks)
 
     async def _prune_loop(self, stop: asyncio.Event, every: float = 600.0) -> None:

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     db_pool_size: int = Field(default=10, ge=1)
     master_key: SecretStr | None = None
+    master_key_previous: SecretStr | None = Field(
+        default=None, description="the master key being rotated away from (still readable)"
+    )
 
     log_level: str = "INFO"
     log_json: bool | None = None
@@ -77,6 +80,15 @@ class Settings(BaseSettings):
     embedding_api_base_url: str = "https://api.openai.com/v1"
     embedding_api_key: SecretStr | None = None
     embedding_api_model: str = "text-embedding-3-small"
+
+    vault_token_seconds: int = Field(default=300, ge=1, description="decrypt token lifetime")
+    vault_max_value_bytes: int = Field(default=65536, ge=1024, description="per credential value")
+    vault_expiry_warning_days: int = Field(default=7, ge=1)
+    vault_purge_days: int = Field(default=90, ge=1, description="archived credentials kept")
+    vault_anomaly_per_minute: int = Field(default=30, ge=1, description="decrypts/min alert")
+    vault_rate_per_tenant: float = Field(default=20.0, gt=0, description="vault requests/s")
+    vault_burst_per_tenant: int = Field(default=100, ge=1)
+    vault_check_seconds: float = Field(default=3600.0, gt=0, description="lifecycle check period")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -34,6 +34,7 @@ READ = {
     "conversations:read",
     "queue:read",
     "nlu:read",
+    "vault:read",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -49,9 +50,12 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "contacts:write",
             "conversations:write",
             "queue:write",
+            "vault:write",
+            "vault:decrypt",
+            "vault:audit",
         }
     ),
-    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "nlu:write"}),
+    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "nlu:write", "vault:write"}),
     Role.DEVELOPER: frozenset(READ | {"queue:write"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(

@@ -10,6 +10,13 @@ from frontdesk.knowledge.models import FaqEntry
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
 from frontdesk.understanding.models import IntentExample, IntentModel
+from frontdesk.vault.models import (
+    Credential,
+    CredentialReference,
+    CredentialVersion,
+    DecryptToken,
+    VaultAudit,
+)
 
 __all__ = [
     "ApiKey",
@@ -17,7 +24,11 @@ __all__ = [
     "Contact",
     "ContactIdentity",
     "Conversation",
+    "Credential",
+    "CredentialReference",
+    "CredentialVersion",
     "DataKey",
+    "DecryptToken",
     "FaqEntry",
     "IntentExample",
     "IntentModel",
@@ -28,5 +39,6 @@ __all__ = [
     "OutboxEvent",
     "RawMessage",
     "Tenant",
+    "VaultAudit",
     "WebchatSession",
 ]
