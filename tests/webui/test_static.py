@@ -46,10 +46,12 @@ async def test_index_fallback_and_cached_assets(built: httpx.AsyncClient):
 async def test_console_never_shadows_backend_routes(built: httpx.AsyncClient):
     assert (await built.get("/healthz")).json() == {"status": "ok"}
     assert (await built.get("/metrics")).status_code == 200
-    for path in ("/api/v1/nope", "/api", "/webhooks/acme/x", "/widget.js"):
+    for path in ("/api/v1/nope", "/api", "/webhooks/acme/x"):
         r = await built.get(path)
         assert r.status_code in (401, 404), path
         assert r.headers["content-type"] == "application/problem+json", path
+    widget = await built.get("/widget.js")  # the widget's own route (503 when not built)
+    assert widget.headers["content-type"].startswith("text/javascript")
     assert (await built.get("/api/v1/conversations")).status_code == 401
 
 
