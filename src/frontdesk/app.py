@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from frontdesk import __version__
+from frontdesk.channels.api import router as channels_router
 from frontdesk.contacts.api import router as contacts_router
 from frontdesk.conversations.api import router as conversations_router
 from frontdesk.core.errors import install_error_handlers
@@ -16,6 +17,7 @@ from frontdesk.core.logging import configure_logging, get_logger
 from frontdesk.core.middleware import RequestContext
 from frontdesk.intake.api import router as webchat_router
 from frontdesk.intake.webchat import WebchatService
+from frontdesk.intake.webhooks import router as webhooks_router
 from frontdesk.knowledge.api import router as faq_router
 from frontdesk.ops.api import router as ops_router
 from frontdesk.queue.api import router as queue_router
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         contacts_router,
         conversations_router,
         queue_router,
+        channels_router,
+        webhooks_router,
     ):
         app.include_router(router)
     app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)

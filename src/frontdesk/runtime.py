@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.channels.directory import ChannelDirectory
 from frontdesk.channels.models import Channel
 from frontdesk.core.auth import ApiKeyAuthenticator
 from frontdesk.core.crypto import KeyRing, load_master_key
@@ -46,6 +47,7 @@ class Runtime:
     outbox: OutboxDispatcher
     faq: FaqIndex
     intake: GroupCommit
+    channels: ChannelDirectory
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
 
@@ -54,10 +56,11 @@ class Runtime:
         """Build the runtime (opens no connection yet)."""
         db = Database(create_engine(settings))
         master = settings.master_key.get_secret_value() if settings.master_key else None
+        keyring = KeyRing(load_master_key(master, settings.data_dir))
         return cls(
             settings=settings,
             db=db,
-            keyring=KeyRing(load_master_key(master, settings.data_dir)),
+            keyring=keyring,
             queue=SqlQueue(
                 db,
                 lease_seconds=settings.queue_lease_seconds,
@@ -73,6 +76,7 @@ class Runtime:
             outbox=OutboxDispatcher(db),
             faq=FaqIndex(settings.tenant_cache_seconds),
             intake=GroupCommit(db),
+            channels=ChannelDirectory(db, keyring, settings.tenant_cache_seconds),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:

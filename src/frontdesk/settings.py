@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     )
     http_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    public_base_url: str | None = Field(
+        default=None,
+        description="external URL of this server (webhook URLs, Twilio signatures behind a proxy)",
+    )
+    webhook_rate_per_tenant: float = Field(default=500.0, gt=0, description="webhooks/s")
+    webhook_burst_per_tenant: int = Field(default=1000, ge=1)
+    webhook_rate_per_channel: float = Field(default=200.0, gt=0, description="webhooks/s")
+    webhook_burst_per_channel: int = Field(default=400, ge=1)
+    channel_api_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="per channel type, the provider API base URL (defaults: the providers')",
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production" and self.master_key is None:

@@ -27,7 +27,14 @@ class Role(StrEnum):
     AGENT = "agent"
 
 
-READ = {"tenant:read", "faq:read", "contacts:read", "conversations:read", "queue:read"}
+READ = {
+    "tenant:read",
+    "faq:read",
+    "contacts:read",
+    "conversations:read",
+    "queue:read",
+    "channels:read",
+}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
         READ
@@ -41,6 +48,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "contacts:write",
             "conversations:write",
             "queue:write",
+            "channels:write",
         }
     ),
     Role.CONFIG_MANAGER: frozenset(READ | {"faq:write"}),

@@ -1,6 +1,6 @@
 """Imports every table so Alembic and ``Base.metadata`` see the whole schema."""
 
-from frontdesk.channels.models import Channel
+from frontdesk.channels.models import Channel, ChannelDelivery
 from frontdesk.contacts.models import Contact, ContactIdentity
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.crypto_models import DataKey
@@ -13,6 +13,7 @@ from frontdesk.tenants.models import ApiKey, Member, Tenant
 __all__ = [
     "ApiKey",
     "Channel",
+    "ChannelDelivery",
     "Contact",
     "ContactIdentity",
     "Conversation",

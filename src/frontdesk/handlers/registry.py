@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from frontdesk.channels.outbound import SEND, STATUS, apply_status, send_message
 from frontdesk.handlers.pipeline import process_message
 from frontdesk.intake.webchat import PROCESS_MESSAGE
 from frontdesk.queue.worker import Handler
@@ -12,4 +13,8 @@ from frontdesk.runtime import Runtime
 
 def job_handlers(runtime: Runtime) -> dict[str, Handler]:
     """Every job kind this process can run."""
-    return {PROCESS_MESSAGE: partial(process_message, runtime)}
+    return {
+        PROCESS_MESSAGE: partial(process_message, runtime),
+        SEND: partial(send_message, runtime),
+        STATUS: partial(apply_status, runtime),
+    }

@@ -1,0 +1,202 @@
+"""Outbound delivery: replies become ``channel.send`` jobs; receipts become ``channel.status``.
+
+A send job renders the reply for its channel (degrading it to the channel's capabilities, each
+step logged), calls the provider through the SSRF-guarded client before its first write, then
+records the provider's message id. It sends only a message still ``queued``, so a job retried
+after a committed send never sends twice; 429 and 5xx answers are retried after the provider's
+``Retry-After``; a refusal, or the last failed attempt, leaves the job in dead letters with the
+provider's reason and the message ``failed``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.channels.canonical import Reply
+from frontdesk.channels.degrade import degrade
+from frontdesk.channels.directory import DEFAULT_API_URLS, ChannelInfo
+from frontdesk.channels.models import ChannelDelivery
+from frontdesk.channels.protocol import ProviderError, Target
+from frontdesk.channels.registry import adapter_for
+from frontdesk.conversations.models import Conversation, Message
+from frontdesk.core.http import UnsafeURL, safe_client
+from frontdesk.core.logging import get_logger
+from frontdesk.intake.models import RawMessage
+from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError, RetryLater
+from frontdesk.runtime import Runtime
+
+SEND = "channel.send"
+STATUS = "channel.status"
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+log = get_logger("frontdesk.channels.outbound")
+
+
+def api_url(runtime: Runtime, type_: str) -> str:
+    """The provider API base URL of a channel type (configurable for tests and proxies)."""
+    return runtime.settings.channel_api_urls.get(type_, DEFAULT_API_URLS.get(type_, "")).rstrip("/")
+
+
+def send_job(tenant_id: str, conversation_id: str, message_id: str) -> NewJob:
+    """The job that delivers one outbound message (in order within its conversation)."""
+    return NewJob(
+        kind=SEND,
+        tenant_id=tenant_id,
+        ordering_key=f"send:{conversation_id}",
+        payload={"message_id": message_id, "idempotency_key": message_id},
+        priority=5,
+    )
+
+
+async def send_now(
+    runtime: Runtime,
+    channel: ChannelInfo,
+    reply: Reply,
+    thread_id: str,
+    recipient_id: str,
+    context: dict[str, Any],
+) -> tuple[list[str], list[str]]:
+    """Render and send ``reply``; return the provider message ids and the degradations."""
+    adapter = adapter_for(channel.type)
+    fitted, steps = degrade(reply, adapter.capabilities)
+    if steps:
+        log.info("reply_degraded", channel=channel.type, channel_id=channel.id, steps=steps)
+    payloads = adapter.render(fitted, Target(thread_id, recipient_id, context))
+    ids: list[str] = []
+    async with safe_client(runtime.settings) as client:
+        for payload in payloads:
+            ids.append(
+                await adapter.send(
+                    client,
+                    api_url(runtime, channel.type),
+                    channel.credentials,
+                    channel.config,
+                    payload,
+                )
+            )
+    return ids, steps
+
+
+async def _target(session: AsyncSession, message: Message) -> tuple[Conversation, Target]:
+    conversation = await session.get(Conversation, message.conversation_id)
+    if conversation is None:
+        raise PermanentJobError("conversation not found")
+    inbound_id = message.reply_to_id or await session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation.id, Message.direction == "in")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    raw = await session.get(RawMessage, inbound_id) if inbound_id else None
+    if raw is None:
+        thread = conversation.external_thread_id
+        return conversation, Target(thread, thread, {})
+    payload = raw.payload
+    return conversation, Target(
+        str(payload.get("thread_id", conversation.external_thread_id)),
+        str(payload.get("sender_id", conversation.external_thread_id)),
+        dict(payload.get("context") or {}) if message.reply_to_id == raw.id else {},
+    )
+
+
+async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
+    """Handle a ``channel.send`` job."""
+    message = await session.get(Message, job.payload.get("message_id"))
+    if message is None or message.tenant_id != job.tenant_id:
+        raise PermanentJobError("message not found")
+    if message.status not in ("queued", "failed"):
+        return  # already sent by an earlier attempt: never twice
+    conversation, target = await _target(session, message)
+    channel = await runtime.channels.get(message.tenant_id, conversation.channel_id)
+    if not channel.enabled:
+        await _fail(runtime, message, "channel is disabled")
+        raise PermanentJobError("channel is disabled")
+    reply = Reply.model_validate({"text": message.text, **(message.content or {})})
+    try:
+        ids, steps = await send_now(
+            runtime, channel, reply, target.thread_id, target.recipient_id, target.context
+        )
+    except ProviderError as e:
+        await _retry_or_give_up(runtime, message, job, e.detail, e.retry_after)
+    except UnsafeURL as e:
+        await _retry_or_give_up(runtime, message, job, f"{channel.type}: {e.detail}", None)
+    except httpx.TimeoutException as e:
+        reason = f"{channel.type} did not answer within {runtime.settings.http_timeout_seconds} s"
+        await _retry_or_give_up(runtime, message, job, reason, 0.0, e)
+    except httpx.HTTPError as e:
+        await _retry_or_give_up(runtime, message, job, f"{channel.type} unreachable: {e}", 0.0, e)
+    await runtime.db.begin_write(session)
+    message.status = "sent"
+    message.meta = {**message.meta, "provider_message_ids": ids, "degradations": steps}
+    for provider_id in filter(None, ids):
+        session.add(
+            ChannelDelivery(
+                tenant_id=message.tenant_id,
+                channel_id=channel.id,
+                provider_message_id=provider_id[:200],
+                message_id=message.id,
+            )
+        )
+    runtime.metrics.messages.labels(channel.type, "out").inc()
+
+
+async def _retry_or_give_up(
+    runtime: Runtime,
+    message: Message,
+    job: ClaimedJob,
+    reason: str,
+    retry_after: float | None,
+    cause: BaseException | None = None,
+) -> NoReturn:
+    """Retry (after ``retry_after`` s, or the queue's backoff when 0), or fail for good.
+
+    ``retry_after`` None means retrying cannot help (the provider refused the message).
+    """
+    if retry_after is None or job.attempts >= job.max_attempts:
+        if retry_after is not None:
+            reason = f"{reason} (gave up after {job.attempts} attempts)"
+        await _fail(runtime, message, reason)
+        raise PermanentJobError(reason) from cause
+    if retry_after > 0:
+        raise RetryLater(reason, retry_after) from cause
+    raise ProviderError(reason) from cause
+
+
+async def _fail(runtime: Runtime, message: Message, reason: str) -> None:
+    """Mark the message failed, in a transaction of its own (the job's one rolls back)."""
+    log.warning("send_failed", message_id=message.id, reason=reason)
+    async with runtime.db.tenant_tx(message.tenant_id) as own:
+        row = await own.get(Message, message.id)
+        if row is not None:
+            row.status = "failed"
+            row.meta = {**row.meta, "error": reason[:500]}
+
+
+async def apply_status(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
+    """Handle a ``channel.status`` job: move the message's status forward."""
+    raw = await session.get(RawMessage, job.payload.get("raw_message_id"))
+    if raw is None or raw.tenant_id != job.tenant_id:
+        raise PermanentJobError("raw receipt not found")
+    status = str(raw.payload.get("status"))
+    message_id = await session.scalar(
+        select(ChannelDelivery.message_id).where(
+            ChannelDelivery.tenant_id == raw.tenant_id,
+            ChannelDelivery.channel_id == raw.channel_id,
+            ChannelDelivery.provider_message_id == raw.payload.get("provider_message_id"),
+        )
+    )
+    if message_id is None:
+        if job.attempts < 3:  # the receipt can overtake our own commit of the send
+            raise RetryLater("receipt for a message not recorded yet", 1.0)
+        return
+    message = await session.get(Message, message_id)
+    if message is None:
+        return
+    if status == "failed" or STATUS_RANK.get(status, 0) > STATUS_RANK.get(message.status, 0):
+        await runtime.db.begin_write(session)
+        message.status = status
+        if raw.payload.get("reason"):
+            message.meta = {**message.meta, "error": str(raw.payload["reason"])[:500]}
