@@ -25,6 +25,16 @@ BODIES = {
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
     ("POST", "/api/v1/members"): {"email": "b@example.com", "role": "viewer"},
     ("POST", "/api/v1/api-keys"): {"role": "viewer"},
+    ("POST", "/api/v1/channels"): {
+        "type": "telegram",
+        "name": "b's bot",
+        "credentials": {"bot_token": "123:abc"},
+    },
+    ("PATCH", "/api/v1/channels/{channel_id}"): {"name": "hijacked"},
+    ("POST", "/api/v1/channels/{channel_id}/test-send"): {
+        "to": "12345",
+        "reply": {"text": "hijacked"},
+    },
 }
 
 
@@ -47,6 +57,13 @@ async def seed_tenant_a(
         )
     ).json()
     keys = (await client.get("/api/v1/api-keys", headers=a.headers)).json()
+    channel = (
+        await client.post(
+            "/api/v1/channels",
+            headers=a.headers,
+            json={"type": "telegram", "name": "A's bot", "credentials": {"bot_token": "1:a"}},
+        )
+    ).json()
     async with runtime.db.tenant_tx(a.id) as session:
         await runtime.queue.enqueue(session, _dead_job(a.id))
     async with runtime.db.system_tx() as session:
@@ -60,6 +77,7 @@ async def seed_tenant_a(
         "member_id": member["id"],
         "key_id": keys[0]["id"],
         "job_id": job_id,
+        "channel_id": channel["id"],
         "_tenant": a.id,
     }
 
@@ -116,6 +134,8 @@ async def test_no_route_leaks_across_tenants(
     assert me["name"] != "hijacked"
     r = await client.get(f"/api/v1/queue/dead-letters/{ids['job_id']}", headers=tenant.headers)
     assert r.status_code == 200
+    r = await client.get(f"/api/v1/channels/{ids['channel_id']}", headers=tenant.headers)
+    assert r.json()["name"] == "A's bot" and r.json()["enabled"]
 
 
 async def test_every_route_requires_an_api_key(

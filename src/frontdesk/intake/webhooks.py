@@ -71,47 +71,57 @@ def _limit(runtime: Runtime, tenant_id: str, channel_id: str) -> None:
     )
 
 
-def _verify(adapter: ChannelAdapter, channel: ChannelInfo, request: WebhookRequest) -> None:
-    try:
-        adapter.verify(request, channel.credentials)
-    except Unauthorized as e:
-        log.warning(
-            "webhook_rejected", channel=channel.type, channel_id=channel.id, reason=e.detail
-        )
-        raise
-
-
-@router.api_route("/{tenant}/{channel_id}", methods=["GET", "POST"], include_in_schema=True)
-async def webhook(tenant: str, channel_id: str, request: Request, runtime: RuntimeDep) -> Response:
-    """Receive a provider's webhook (POST) or subscription handshake (GET)."""
+async def _call(
+    runtime: Runtime, tenant: str, channel_id: str, request: Request
+) -> tuple[TenantInfo, ChannelInfo, ChannelAdapter, WebhookRequest]:
     info, channel = await _channel(runtime, tenant, channel_id)
     _limit(runtime, info.id, channel.id)
-    adapter = ADAPTERS[channel.type]
-    body = await request.body() if request.method == "POST" else b""
     call = WebhookRequest(
         method=request.method,
         url=public_url(runtime, request),
         headers={k.lower(): v for k, v in request.headers.items()},
         query=dict(request.query_params),
-        body=body,
+        body=await request.body() if request.method == "POST" else b"",
         now=time.time(),
     )
-    if request.method == "GET":
-        try:
-            answer = adapter.handshake(call, channel.credentials)
-        except Unauthorized as e:
-            log.warning(
-                "webhook_rejected", channel=channel.type, channel_id=channel.id, reason=e.detail
-            )
-            raise
-        if answer is None:
-            raise NotFound("This channel has no GET handshake")
-        return answer
+    return info, channel, ADAPTERS[channel.type], call
+
+
+def _rejected(channel: ChannelInfo, error: Unauthorized) -> None:
+    log.warning(
+        "webhook_rejected", channel=channel.type, channel_id=channel.id, reason=error.detail
+    )
+
+
+@router.get("/{tenant}/{channel_id}")
+async def webhook_handshake(
+    tenant: str, channel_id: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    """Answer a provider's subscription handshake (Meta's ``hub.challenge``)."""
+    _, channel, adapter, call = await _call(runtime, tenant, channel_id, request)
+    try:
+        answer = adapter.handshake(call, channel.credentials)
+    except Unauthorized as e:
+        _rejected(channel, e)
+        raise
+    if answer is None:
+        raise NotFound("This channel has no GET handshake")
+    return answer
+
+
+@router.post("/{tenant}/{channel_id}")
+async def webhook(tenant: str, channel_id: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Receive a provider's webhook: verify, then store each message with its job."""
+    info, channel, adapter, call = await _call(runtime, tenant, channel_id, request)
     if call.content_type not in adapter.content_types:
         raise UnsupportedMediaType(
             f"A {channel.type} webhook is sent as {' or '.join(adapter.content_types)}"
         )
-    _verify(adapter, channel, call)
+    try:
+        adapter.verify(call, channel.credentials)
+    except Unauthorized as e:
+        _rejected(channel, e)
+        raise
     answer = adapter.handshake(call, channel.credentials)
     if answer is not None:
         return answer
