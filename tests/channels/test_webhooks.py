@@ -481,3 +481,67 @@ async def test_send_is_not_repeated_when_already_sent(
     assert await wait_until(done)
     assert len(fake.requests) == 1
     assert Reply  # the canonical reply model is what the job renders
+
+
+async def test_free_text_outside_the_24h_window_is_refused_with_reason(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from frontdesk.channels.outbound import send_job
+    from frontdesk.conversations.models import Message
+    from frontdesk.core.clock import utcnow
+
+    channel = await create_channel(client, tenant, "whatsapp")
+    await post_whatsapp(client, channel, payloads.whatsapp_text())
+    (reply,) = await sent_replies(runtime, tenant.id, 1)
+    async with runtime.db.tenant_tx(tenant.id) as session:
+        await session.execute(
+            update(Message)
+            .where(Message.direction == "in")
+            .values(created_at=utcnow() - timedelta(hours=25))
+        )
+        late = Message(
+            tenant_id=tenant.id,
+            conversation_id=reply.conversation_id,
+            direction="out",
+            sender="agent",
+            text="Following up",
+            status="queued",
+        )
+        session.add(late)
+        await session.flush()
+        await runtime.queue.enqueue(session, send_job(tenant.id, reply.conversation_id, late.id))
+    runtime.wake_workers()
+
+    async def dead() -> list[Any]:
+        return [j for j in await jobs_of(runtime, "channel.send") if j.status == "dead"]
+
+    (job,) = await wait_until(dead)
+    assert "24-hour window" in (job.last_error or "")
+    assert len(fake.requests) == 1
+    failed = [m for m in await messages(runtime, tenant.id) if m.id == late.id][0]
+    assert failed.status == "failed" and "template" in failed.meta["error"]
+
+
+async def test_telegram_sends_are_paced_per_chat(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    channel = await create_channel(client, tenant, "telegram")
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
+    }
+    started = time.monotonic()
+    for i in range(5):
+        body = payloads.dumps(payloads.telegram_text(20000 + i, "When will my order arrive?"))
+        assert (
+            await client.post(path_of(channel), content=body, headers=headers)
+        ).status_code == 200
+    sent = await fake.await_for(5, timeout=20)
+    assert len(sent) == 5
+    # A burst of 3, then about one a second: the last two wait for the bucket.
+    assert time.monotonic() - started >= 1.0
+    assert all(j.status == "done" for j in await jobs_of(runtime, "channel.send"))

@@ -10,10 +10,11 @@ provider's reason and the message ``failed``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, NoReturn
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.canonical import Reply
@@ -23,6 +24,8 @@ from frontdesk.channels.models import ChannelDelivery
 from frontdesk.channels.protocol import ProviderError, Target
 from frontdesk.channels.registry import adapter_for
 from frontdesk.conversations.models import Conversation, Message
+from frontdesk.core.clock import utcnow
+from frontdesk.core.errors import RateLimited
 from frontdesk.core.http import UnsafeURL, safe_client
 from frontdesk.core.logging import get_logger
 from frontdesk.intake.models import RawMessage
@@ -33,6 +36,14 @@ SEND = "channel.send"
 STATUS = "channel.status"
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 log = get_logger("frontdesk.channels.outbound")
+# Free-form replies are only delivered this long after the customer's last message.
+WINDOWS = {t: timedelta(hours=24) for t in ("whatsapp", "messenger", "instagram")}
+# Provider send limits: (messages/s, burst, per "channel" or per "chat").
+PACING = {
+    "whatsapp": (80.0, 80, "channel"),
+    "telegram": (1.0, 3, "chat"),
+    "slack": (1.0, 3, "chat"),
+}
 
 
 def api_url(runtime: Runtime, type_: str) -> str:
@@ -114,6 +125,14 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
     if not channel.enabled:
         await _fail(runtime, message, "channel is disabled")
         raise PermanentJobError("channel is disabled")
+    if await _outside_window(session, channel.type, conversation.id):
+        reason = (
+            f"outside {channel.type}'s 24-hour window after the customer's last message:"
+            " free text would not be delivered (send an approved template instead)"
+        )
+        await _fail(runtime, message, reason)
+        raise PermanentJobError(reason)
+    _pace(runtime, channel, target)
     reply = Reply.model_validate({"text": message.text, **(message.content or {})})
     try:
         ids, steps = await send_now(
@@ -141,6 +160,31 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
             )
         )
     runtime.metrics.messages.labels(channel.type, "out").inc()
+
+
+async def _outside_window(session: AsyncSession, type_: str, conversation_id: str) -> bool:
+    window = WINDOWS.get(type_)
+    if window is None:
+        return False
+    last_in = await session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id, Message.direction == "in"
+        )
+    )
+    return last_in is None or utcnow() - last_in > window
+
+
+def _pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:
+    """Hold a send back (retry later) when it would exceed the provider's send rate."""
+    pacing = PACING.get(channel.type)
+    if pacing is None:
+        return
+    rate, burst, scope = pacing
+    key = f"pace:{channel.id}" + (f":{target.thread_id}" if scope == "chat" else "")
+    try:
+        runtime.limiter.hit(key, rate, burst)
+    except RateLimited as e:
+        raise RetryLater(f"{channel.type} send pacing", e.retry_after) from e
 
 
 async def _retry_or_give_up(
