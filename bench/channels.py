@@ -21,6 +21,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -245,9 +246,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--keep", action="store_true", help="keep the data dir and logs")
     args = parser.parse_args()
     fake = FakeProvider().start()
-    with tempfile.TemporaryDirectory(prefix="fd-bench-channels-") as tmp:
+    tmp = tempfile.mkdtemp(prefix="fd-bench-channels-")
+    try:
         server, key = start_server(Path(tmp), fake)
         try:
             channels = create_channels(server.url, key, fake)
@@ -260,6 +263,11 @@ def main() -> None:
         finally:
             server.stop()
             fake.stop()
+    finally:
+        if args.keep:
+            print(f"data dir and logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     rows = []
     for mode, r in results.items():
         lat = r["latencies"]

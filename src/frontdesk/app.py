@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             stop.set()
             with suppress(asyncio.CancelledError):
                 await background
+            await runtime.channels.aclose()
             await runtime.db.dispose()
             log.info("frontdesk_stopped")
 

@@ -76,7 +76,7 @@ class Runtime:
             outbox=OutboxDispatcher(db),
             faq=FaqIndex(settings.tenant_cache_seconds),
             intake=GroupCommit(db),
-            channels=ChannelDirectory(db, keyring, settings.tenant_cache_seconds),
+            channels=ChannelDirectory(db, keyring, settings),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +15,8 @@ from frontdesk.channels.models import Channel
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import Database
 from frontdesk.core.errors import NotFound
+from frontdesk.core.http import safe_client
+from frontdesk.settings import Settings
 
 DEFAULT_API_URLS = {
     "whatsapp": "https://graph.facebook.com/v21.0",
@@ -56,13 +60,32 @@ async def decrypt_credentials(
 
 
 class ChannelDirectory:
-    """Finds a tenant's channel by id, with credentials, for ``ttl`` seconds at a time."""
+    """Finds a tenant's channel by id, with credentials, for ``ttl`` seconds at a time.
 
-    def __init__(self, db: Database, keyring: KeyRing, ttl: float) -> None:
+    It also holds the process's outbound client to the providers (SSRF-guarded), so sends
+    reuse connections instead of paying for a new client and TLS setup each time.
+    """
+
+    def __init__(self, db: Database, keyring: KeyRing, settings: Settings) -> None:
         self._db = db
         self._keyring = keyring
-        self._ttl = ttl
+        self._settings = settings
+        self._ttl = settings.tenant_cache_seconds
         self._cache: dict[str, tuple[float, ChannelInfo]] = {}
+        self._client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        """The shared provider client of the running event loop."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            self._client = (loop, safe_client(self._settings))
+        return self._client[1]
+
+    async def aclose(self) -> None:
+        """Close the provider client (at shutdown)."""
+        if self._client is not None:
+            await self._client[1].aclose()
+            self._client = None
 
     async def get(self, tenant_id: str, channel_id: str) -> ChannelInfo:
         """The tenant's channel, enabled or not, or :class:`NotFound`."""

@@ -26,7 +26,7 @@ from frontdesk.channels.registry import adapter_for
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
 from frontdesk.core.errors import RateLimited
-from frontdesk.core.http import UnsafeURL, safe_client
+from frontdesk.core.http import UnsafeURL
 from frontdesk.core.logging import get_logger
 from frontdesk.intake.models import RawMessage
 from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError, RetryLater
@@ -58,7 +58,7 @@ def send_job(tenant_id: str, conversation_id: str, message_id: str) -> NewJob:
         tenant_id=tenant_id,
         ordering_key=f"send:{conversation_id}",
         payload={"message_id": message_id, "idempotency_key": message_id},
-        priority=5,
+        priority=10,  # as high as intake processing: a started exchange finishes first
     )
 
 
@@ -76,18 +76,12 @@ async def send_now(
     if steps:
         log.info("reply_degraded", channel=channel.type, channel_id=channel.id, steps=steps)
     payloads = adapter.render(fitted, Target(thread_id, recipient_id, context))
-    ids: list[str] = []
-    async with safe_client(runtime.settings) as client:
-        for payload in payloads:
-            ids.append(
-                await adapter.send(
-                    client,
-                    api_url(runtime, channel.type),
-                    channel.credentials,
-                    channel.config,
-                    payload,
-                )
-            )
+    client = runtime.channels.client()
+    base_url = api_url(runtime, channel.type)
+    ids = [
+        await adapter.send(client, base_url, channel.credentials, channel.config, payload)
+        for payload in payloads
+    ]
     return ids, steps
 
 
