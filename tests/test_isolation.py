@@ -9,6 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
+from frontdesk.channels.media import media_aad
+from frontdesk.channels.models import ChannelMedia
 from frontdesk.core.db import Base
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
@@ -66,6 +68,16 @@ async def seed_tenant_a(
     ).json()
     async with runtime.db.tenant_tx(a.id) as session:
         await runtime.queue.enqueue(session, _dead_job(a.id))
+        media = ChannelMedia(
+            tenant_id=a.id,
+            channel_id=channel["id"],
+            raw_message_id=conversation["id"],
+            kind="image",
+            status="stored",
+            mime_type="image/png",
+            data=await runtime.keyring.encrypt(session, a.id, b"png", media_aad("m")),
+        )
+        session.add(media)
     async with runtime.db.system_tx() as session:
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
@@ -78,6 +90,7 @@ async def seed_tenant_a(
         "key_id": keys[0]["id"],
         "job_id": job_id,
         "channel_id": channel["id"],
+        "media_id": media.id,
         "_tenant": a.id,
     }
 

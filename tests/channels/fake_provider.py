@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+
 
 @dataclass
 class Recorded:
@@ -124,7 +126,21 @@ class FakeProvider:
                 status_code=scripted.status,
                 headers=scripted.headers,
             )
+        if request.method == "GET":
+            return self._file(recorded)
         return JSONResponse(*self._success(recorded))
+
+    def _file(self, r: Recorded) -> Response:
+        """GETs: a media URL lookup (WhatsApp id, Telegram getFile) or the file itself."""
+        if r.path.startswith("/files/"):
+            size = int(r.query.get("size", "100"))
+            return Response(JPEG + b"\0" * size, media_type="application/octet-stream")
+        if r.path.endswith("/getFile"):
+            return JSONResponse({"ok": True, "result": {"file_path": "photos/file_1.jpg"}})
+        if r.path.startswith("/file/bot"):
+            return Response(JPEG + b"\0" * 100)
+        size = "100000" if "BIG" in r.path else "100"
+        return JSONResponse({"url": f"{self.url}/files/{r.path.strip('/')}.jpg?size={size}"})
 
     def _success(self, r: Recorded) -> tuple[Any, int]:
         n = next(self._ids)

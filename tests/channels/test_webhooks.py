@@ -544,4 +544,9 @@ async def test_telegram_sends_are_paced_per_chat(
     assert len(sent) == 5
     # A burst of 3, then about one a second: the last two wait for the bucket.
     assert time.monotonic() - started >= 1.0
-    assert all(j.status == "done" for j in await jobs_of(runtime, "channel.send"))
+
+    async def all_done() -> bool:
+        sends = await jobs_of(runtime, "channel.send")
+        return len(sends) == 5 and all(j.status == "done" for j in sends)
+
+    assert await wait_until(all_done)

@@ -8,23 +8,26 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from frontdesk.channels import service
 from frontdesk.channels.directory import decrypt_credentials
+from frontdesk.channels.media import media_aad
 from frontdesk.channels.outbound import send_now
 from frontdesk.channels.schemas import (
     ChannelCreate,
     ChannelCreated,
     ChannelPublic,
     ChannelUpdate,
+    MediaPublic,
     TestSend,
     TestSendResult,
 )
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, SessionDep, require
-from frontdesk.core.errors import ValidationFailed
+from frontdesk.core.errors import Conflict, ValidationFailed
 from frontdesk.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 Reader = Annotated[Principal, Depends(require("channels:read"))]
 Writer = Annotated[Principal, Depends(require("channels:write"))]
+MediaReader = Annotated[Principal, Depends(require("conversations:read"))]
 
 
 def base_url(runtime: Runtime, request: Request) -> str:
@@ -102,6 +105,32 @@ async def delete_channel(channel_id: str, principal: Writer, runtime: RuntimeDep
         await service.delete_channel(session, channel)
     runtime.channels.forget(channel_id)
     return Response(status_code=204)
+
+
+@router.get("/media/{media_id}", response_model=MediaPublic)
+async def get_media(media_id: str, session: SessionDep, principal: MediaReader) -> object:
+    """What is known of a file a customer sent: its sniffed type, size, and fetch status."""
+    return await service.get_media(session, principal.tenant_id, media_id)
+
+
+@router.get("/media/{media_id}/content")
+async def get_media_content(
+    media_id: str, session: SessionDep, principal: MediaReader, runtime: RuntimeDep
+) -> Response:
+    """The file itself (decrypted), for members of the tenant only."""
+    row = await service.get_media(session, principal.tenant_id, media_id, with_data=True)
+    if row.status != "stored" or row.data is None:
+        raise Conflict(f"This file is {row.status}" + (f": {row.error}" if row.error else ""))
+    data = await runtime.keyring.decrypt(session, row.tenant_id, row.data, media_aad(row.id))
+    return Response(
+        data,
+        media_type=row.mime_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": "attachment",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post("/{channel_id}/test-send", response_model=TestSendResult)

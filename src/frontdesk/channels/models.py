@@ -23,6 +23,23 @@ class Channel(TenantMixin, Base):
     enabled: Mapped[bool] = mapped_column(default=True)
 
 
+class ChannelMedia(TenantMixin, Base):
+    """A file a customer sent, fetched from the provider and stored encrypted."""
+
+    __tablename__ = "channel_media"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    raw_message_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    mime_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    size: Mapped[int | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+
+
 class ChannelDelivery(TenantMixin, Base):
     """Which of our messages a provider message id stands for (receipts update its status)."""
 

@@ -56,6 +56,23 @@ class ChannelCreated(ChannelPublic):
     verify_token: str | None = None
 
 
+class MediaPublic(BaseModel):
+    """A customer's file: fetched and stored encrypted, or why not."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    channel_id: str
+    raw_message_id: str
+    kind: str
+    status: str
+    mime_type: str | None
+    filename: str | None
+    size: int | None
+    error: str | None
+    created_at: datetime
+
+
 class TestSend(BaseModel):
     """A message to send now, to check a channel's outbound setup."""
 

@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from frontdesk.channels.directory import ChannelInfo, credentials_aad, decrypt_credentials
-from frontdesk.channels.models import Channel
+from frontdesk.channels.models import Channel, ChannelMedia
 from frontdesk.channels.registry import adapter_for
 from frontdesk.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate
 from frontdesk.conversations.models import Conversation
@@ -128,6 +129,17 @@ async def delete_channel(session: AsyncSession, channel: Channel) -> None:
         raise Conflict("This channel has conversations; disable it instead of deleting it")
     await session.delete(channel)
     await session.flush()
+
+
+async def get_media(
+    session: AsyncSession, tenant_id: str, media_id: str, *, with_data: bool = False
+) -> ChannelMedia:
+    """The tenant's media row, or :class:`NotFound`."""
+    options = [undefer(ChannelMedia.data)] if with_data else []
+    row = await session.get(ChannelMedia, media_id, options=options)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound("Unknown media")
+    return row
 
 
 def mask(credentials: dict[str, str]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Imports every table so Alembic and ``Base.metadata`` see the whole schema."""
 
-from frontdesk.channels.models import Channel, ChannelDelivery
+from frontdesk.channels.models import Channel, ChannelDelivery, ChannelMedia
 from frontdesk.contacts.models import Contact, ContactIdentity
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.crypto_models import DataKey
@@ -14,6 +14,7 @@ __all__ = [
     "ApiKey",
     "Channel",
     "ChannelDelivery",
+    "ChannelMedia",
     "Contact",
     "ContactIdentity",
     "Conversation",

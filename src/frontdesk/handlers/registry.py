@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from frontdesk.channels.media import FETCH, fetch_media
 from frontdesk.channels.outbound import SEND, STATUS, apply_status, send_message
 from frontdesk.handlers.pipeline import process_message
 from frontdesk.intake.webchat import PROCESS_MESSAGE
@@ -17,4 +18,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         PROCESS_MESSAGE: partial(process_message, runtime),
         SEND: partial(send_message, runtime),
         STATUS: partial(apply_status, runtime),
+        FETCH: partial(fetch_media, runtime),
     }

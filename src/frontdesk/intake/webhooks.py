@@ -22,6 +22,8 @@ from starlette.responses import JSONResponse, Response
 
 from frontdesk.channels.canonical import Inbound, StatusUpdate
 from frontdesk.channels.directory import ChannelInfo
+from frontdesk.channels.media import media_job
+from frontdesk.channels.models import ChannelMedia
 from frontdesk.channels.outbound import STATUS
 from frontdesk.channels.protocol import ChannelAdapter, WebhookRequest
 from frontdesk.channels.registry import ADAPTERS
@@ -39,6 +41,7 @@ from frontdesk.tenants.cache import TenantInfo
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 raw_messages = cast(Table, RawMessage.__table__)
+channel_media = cast(Table, ChannelMedia.__table__)
 log = get_logger("frontdesk.intake.webhooks")
 
 
@@ -169,6 +172,25 @@ def _entry(
     expiry: Any,
 ) -> list[tuple[Table, dict[str, Any]]]:
     raw_id = new_id()
+    extra: list[tuple[Table, dict[str, Any]]] = []
+    if isinstance(item, Inbound) and item.media is not None and channel.type != "email":
+        media_id = new_id()
+        extra = [
+            (
+                channel_media,
+                {
+                    "id": media_id,
+                    "created_at": now,
+                    "tenant_id": tenant.id,
+                    "channel_id": channel.id,
+                    "raw_message_id": raw_id,
+                    "kind": item.kind,
+                    "status": "pending",
+                    "filename": (item.media.filename or "")[:255] or None,
+                },
+            ),
+            (jobs, runtime.queue.row(media_job(tenant.id, media_id))),
+        ]
     if isinstance(item, Inbound):
         payload = item.model_dump(mode="json")
         job = NewJob(
@@ -193,4 +215,4 @@ def _entry(
         "payload": payload,
         "retention_expiry": expiry,
     }
-    return [(raw_messages, raw), (jobs, runtime.queue.row(job))]
+    return [(raw_messages, raw), (jobs, runtime.queue.row(job)), *extra]

@@ -1,4 +1,4 @@
-"""Channel deliveries: provider message ids of our outbound messages, for receipts.
+"""Channel deliveries (provider ids of our outbound messages) and inbound media files.
 
 Revision ID: 0006
 Revises: 0003
@@ -57,7 +57,42 @@ def upgrade() -> None:
         )
     rls.enable("channel_deliveries")
 
+    op.create_table(
+        "channel_media",
+        sa.Column("tenant_id", sa.String(length=36), nullable=False),
+        sa.Column("channel_id", sa.String(length=36), nullable=False),
+        sa.Column("raw_message_id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=True),
+        sa.Column("filename", sa.String(length=255), nullable=True),
+        sa.Column("size", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", frontdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name=op.f("fk_channel_media_channel_id_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_channel_media_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_channel_media")),
+    )
+    with op.batch_alter_table("channel_media") as batch:
+        batch.create_index(batch.f("ix_channel_media_tenant_id"), ["tenant_id"])
+        batch.create_index(batch.f("ix_channel_media_raw_message_id"), ["raw_message_id"])
+    rls.enable("channel_media")
+
 
 def downgrade() -> None:
+    rls.disable("channel_media")
+    op.drop_table("channel_media")
     rls.disable("channel_deliveries")
     op.drop_table("channel_deliveries")
