@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 import httpx
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,7 +128,12 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
         await _fail(runtime, message, reason)
         raise PermanentJobError(reason)
     _pace(runtime, channel, target)
-    reply = Reply.model_validate({"text": message.text, **(message.content or {})})
+    rich = {k: v for k, v in (message.content or {}).items() if k in Reply.model_fields}
+    try:
+        reply = Reply.model_validate({**rich, "text": message.text})
+    except ValidationError as e:
+        await _fail(runtime, message, f"the reply cannot be rendered: {e.errors()[0]['msg']}")
+        raise PermanentJobError("the reply cannot be rendered") from e
     try:
         ids, steps = await send_now(
             runtime, channel, reply, target.thread_id, target.recipient_id, target.context
