@@ -17,9 +17,11 @@ app = typer.Typer(help="Frontdesk: self-hosted AI customer service.", no_args_is
 tenant_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Inspect, replay and discard dead letters.", no_args_is_help=True)
+member_app = typer.Typer(help="Manage console members.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(member_app, name="member")
 err = Console(stderr=True)
 T = TypeVar("T")
 
@@ -110,13 +112,17 @@ def worker(
 @app.command()
 def demo() -> None:
     """Create (idempotently) the demo tenant and print a new admin API key, last."""
-    from frontdesk.demo import seed_demo
+    from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD, seed_demo
 
     async def main(settings: Settings) -> str:
         tenant, key = await _with_db(settings, seed_demo)
         err.print(
             f"demo tenant [bold]{tenant.slug}[/bold] is ready; its web chat: "
             f"POST /api/v1/webchat/{tenant.slug}/sessions"
+        )
+        err.print(
+            f"console login at /: tenant [bold]{tenant.slug}[/bold], e-mail "
+            f"[bold]{ADMIN_EMAIL}[/bold], password [bold]{ADMIN_PASSWORD}[/bold]"
         )
         return key
 
@@ -163,6 +169,51 @@ def apikey_create(
             row = await tenant_by_slug(session, tenant)
             _, key = await create_api_key(session, row.id, parsed, name)
         return key
+
+    print(_run(lambda s: _with_db(s, work)))
+
+
+@member_app.command("set-password")
+def member_set_password(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    email: Annotated[str, typer.Option(help="The member's e-mail.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[
+        str | None, typer.Option(help="Create the member with this role if it is missing.")
+    ] = None,
+) -> None:
+    """Set a member's console password (ends their open sessions)."""
+    from sqlalchemy import select
+
+    from frontdesk.core.auth import Role
+    from frontdesk.login.passwords import check_strength
+    from frontdesk.login.service import set_password
+    from frontdesk.tenants.models import Member
+    from frontdesk.tenants.schemas import MemberCreate
+    from frontdesk.tenants.service import create_member, tenant_by_slug
+
+    try:
+        parsed = Role(role) if role else None
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}") from None
+
+    async def work(db: Any) -> str:
+        check_strength(password)  # before a member is created for it
+        async with db.system_session() as session:
+            row = await tenant_by_slug(session, tenant)
+            member = await session.scalar(
+                select(Member).where(Member.tenant_id == row.id, Member.email == email.lower())
+            )
+            if member is None and parsed is None:
+                err.print(f"[red]error:[/red] no member {email!r}; pass --role to create one")
+                raise typer.Exit(1)
+            if member is None:
+                assert parsed is not None
+                member = await create_member(
+                    session, row.id, MemberCreate(email=email, role=parsed)
+                )
+        await set_password(db, row.id, member.id, password)
+        return str(member.id)
 
     print(_run(lambda s: _with_db(s, work)))
 

@@ -22,7 +22,9 @@ from frontdesk.core.logging import get_logger
 from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
+from frontdesk.core.sessions import SessionAuthenticator
 from frontdesk.knowledge.faq_index import FaqIndex
+from frontdesk.login.service import prune_sessions
 from frontdesk.queue.sql import SqlQueue
 from frontdesk.queue.worker import Worker
 from frontdesk.settings import Settings
@@ -41,6 +43,7 @@ class Runtime:
     queue: SqlQueue
     tenants: TenantCache
     auth: ApiKeyAuthenticator
+    sessions: SessionAuthenticator
     limiter: RateLimiter
     hub: Hub
     metrics: Metrics
@@ -70,6 +73,7 @@ class Runtime:
             ),
             tenants=TenantCache(db, settings.tenant_cache_seconds),
             auth=ApiKeyAuthenticator(db, settings.tenant_cache_seconds),
+            sessions=SessionAuthenticator(db),
             limiter=RateLimiter(),
             hub=Hub(),
             metrics=Metrics(),
@@ -130,8 +134,9 @@ class Runtime:
             try:
                 jobs = await self.queue.prune(keep)
                 events = await self.outbox.prune(keep)
-                if jobs or events:
-                    log.info("pruned", jobs=jobs, events=events)
+                sessions = await prune_sessions(self.db)
+                if jobs or events or sessions:
+                    log.info("pruned", jobs=jobs, events=events, sessions=sessions)
             except Exception:
                 log.exception("prune_failed")
             with suppress(TimeoutError):

@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     public_rate_per_tenant: float = Field(default=500.0, gt=0, description="requests/s per tenant")
     public_burst_per_tenant: int = Field(default=1000, ge=1)
 
+    webchat_cors_origins: list[str] = Field(
+        default=["*"], description="origins whose pages may embed the widget (JSON list)"
+    )
+    widget_dir: Path = Field(
+        default=Path(__file__).parent / "widget_dist",
+        description="where `make widget` builds widget.js",
+    )
+
+    session_hours: float = Field(default=12.0, gt=0, description="console login lifetime")
+    cookie_secure: bool = Field(default=False, description="send console cookies over HTTPS only")
+    login_max_failures: int = Field(default=5, ge=1, description="per account, then a lockout")
+    login_max_failures_per_ip: int = Field(default=20, ge=1, description="per client IP")
+    login_lockout_minutes: float = Field(default=15.0, gt=0)
+    console_dir: Path | None = Field(default=None, description="built console (default: packaged)")
+
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
     default_retention_days: int = Field(default=365, ge=1)
 
@@ -64,6 +79,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="per channel type, the provider API base URL (defaults: the providers')",
     )
+    embedding_backend: Literal["local", "api"] = "local"
+    embedding_batch_size: int = Field(default=64, ge=1)
+    embedding_threads: int = Field(default=2, ge=1, description="torch threads for local encoding")
+    embedding_api_base_url: str = "https://api.openai.com/v1"
+    embedding_api_key: SecretStr | None = None
+    embedding_api_model: str = "text-embedding-3-small"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

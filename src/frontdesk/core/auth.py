@@ -75,6 +75,8 @@ class Principal:
     tenant_slug: str
     role: Role
     key_id: str
+    member_id: str | None = None
+    """Set when a member logged in to the console (then ``key_id`` is the session id)."""
 
     def can(self, permission: str) -> bool:
         """True when this principal's role grants ``permission``."""

@@ -8,7 +8,7 @@ from frontdesk.core.outbox import OutboxEvent
 from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import FaqEntry
 from frontdesk.queue.models import Job
-from frontdesk.tenants.models import ApiKey, Member, Tenant
+from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
 
 __all__ = [
     "ApiKey",
@@ -22,6 +22,7 @@ __all__ = [
     "FaqEntry",
     "Job",
     "Member",
+    "MemberSession",
     "Message",
     "OutboxEvent",
     "RawMessage",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.channels.outbound import send_job
 from frontdesk.channels.registry import in_app
 from frontdesk.contacts.service import contact_for_identity
+from frontdesk.conversations import ownership
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.db import after_commit
@@ -98,6 +99,10 @@ async def _record_and_reply(
         "message.received",
         {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel_type},
     )
+    if conversation.status == ownership.CLOSED:
+        await ownership.set_status(session, conversation, ownership.BOT, None)
+    if conversation.status == ownership.HUMAN:
+        return  # a member owns the conversation: the message waits for them, the bot is silent
 
     kind = content.get("kind", "text")
     reply: Reply | None = None

@@ -1,7 +1,7 @@
 """Channel deliveries (provider ids of our outbound messages) and inbound media files.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import frontdesk.core.db
 from frontdesk.migrations import rls
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
