@@ -35,6 +35,7 @@ READ = {
     "queue:read",
     "nlu:read",
     "vault:read",
+    "channels:read",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -53,6 +54,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "vault:write",
             "vault:decrypt",
             "vault:audit",
+            "channels:write",
         }
     ),
     Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "nlu:write", "vault:write"}),

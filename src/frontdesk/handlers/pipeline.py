@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.channels.outbound import send_job
+from frontdesk.channels.registry import in_app
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import ownership
 from frontdesk.conversations import service as conversations
@@ -15,12 +17,16 @@ from frontdesk.conversations.models import Conversation
 from frontdesk.core.db import after_commit
 from frontdesk.core.outbox import publish
 from frontdesk.handlers import faq, handoff
+from frontdesk.handlers.base import Reply
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
 from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import tenant_preferences
+
+UNSUPPORTED_TEXT = "Sorry, I can't read this kind of message yet. Could you write it as text?"
+CONTENT_FIELDS = ("kind", "media", "location", "contacts", "choice_id", "reaction")
 
 
 async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
@@ -36,7 +42,10 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     payload = raw.payload
     text = str(payload.get("text", ""))
     thread_id = str(payload["thread_id"])
-    match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
+    kind = str(payload.get("kind", "text"))
+    match = None
+    if kind not in ("unknown", "reaction"):
+        match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
 
     await runtime.db.begin_write(session)
     with session.no_autoflush:  # one flush at the end, not one per query
@@ -51,6 +60,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
                 session, raw.tenant_id, raw.channel_id, thread_id, contact.id
             )
         await _record_and_reply(
+            runtime,
             session,
             raw,
             channel_type,
@@ -67,6 +77,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
 
 
 async def _record_and_reply(
+    runtime: Runtime,
     session: AsyncSession,
     raw: RawMessage,
     channel_type: str,
@@ -79,6 +90,9 @@ async def _record_and_reply(
     inbound = conversations.add_message(
         session, conversation, message_id=raw.id, direction="in", sender="customer", text=text
     )
+    content = {k: raw.payload[k] for k in CONTENT_FIELDS if raw.payload.get(k)}
+    if content.get("kind", "text") != "text":
+        inbound.content = content
     await publish(
         session,
         raw.tenant_id,
@@ -90,10 +104,16 @@ async def _record_and_reply(
     if conversation.status == ownership.HUMAN:
         return  # a member owns the conversation: the message waits for them, the bot is silent
 
-    reply = await faq.answer(session, match, threshold)
-    if reply is None:
-        reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
+    kind = content.get("kind", "text")
+    reply: Reply | None = None
+    if kind == "unknown":
+        reply = Reply(UNSUPPORTED_TEXT, "unsupported", {"kind": kind})
+    elif kind != "reaction":  # a reaction is feedback, not a question
+        reply = await faq.answer(session, match, threshold)
+        if reply is None:
+            reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
     if reply is not None:
+        delivered_in_app = in_app(channel_type)
         outbound = conversations.add_message(
             session,
             conversation,
@@ -102,8 +122,13 @@ async def _record_and_reply(
             text=reply.text,
             meta={"handler": reply.handler, **reply.meta},
             reply_to_id=inbound.id,
-            status="sent",
+            status="sent" if delivered_in_app else "queued",
         )
+        if not delivered_in_app:  # the channel's provider delivers it: a send job, same commit
+            await runtime.queue.enqueue(
+                session, send_job(raw.tenant_id, conversation.id, outbound.id)
+            )
+            after_commit(session, runtime.wake_workers)
         await publish(
             session,
             raw.tenant_id,
