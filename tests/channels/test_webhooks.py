@@ -550,3 +550,32 @@ async def test_telegram_sends_are_paced_per_chat(
         return len(sends) == 5 and all(j.status == "done" for j in sends)
 
     assert await wait_until(all_done)
+
+
+async def test_an_agents_reply_goes_out_through_the_provider(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
+):
+    """Telegram: the customer writes, an agent claims and replies, the provider gets it."""
+    from frontdesk.core.auth import Role
+    from tests.factories import login, make_member
+
+    channel = await create_channel(client, tenant, "telegram")
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
+    }
+    body = payloads.dumps(payloads.telegram_button())
+    assert (await client.post(path_of(channel), content=body, headers=headers)).status_code == 200
+    await fake.await_for(2)  # the callback answer and the bot's reply
+    [conversation] = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()
+
+    await make_member(runtime.db, tenant.id, "agent@shop.example", Role.AGENT)
+    csrf = await login(client, tenant.slug, "agent@shop.example")
+    url = f"/api/v1/conversations/{conversation['id']}"
+    assert (await client.post(f"{url}/claim", headers=csrf)).status_code == 200
+    r = await client.post(f"{url}/reply", headers=csrf, json={"text": "Hi, Sam from support"})
+    assert r.status_code == 201 and r.json()["status"] == "queued"
+
+    *_, sent = await fake.await_for(3)
+    assert sent.path == "/bot123456:ABC-DEF/sendMessage"
+    assert sent.json == {"chat_id": "1111111", "text": "Hi, Sam from support"}
