@@ -171,9 +171,8 @@ def _train_and_evaluate(
     settings = TrainingSettings()
     report = evaluate(texts, labels, vectors, settings)
     model = IntentClassifier.train(texts, labels, vectors, settings)
-    report.update(
-        threshold=model.meta["threshold"], similarity_floor=model.meta["similarity_floor"]
-    )
+    gate = ("gate", "threshold", "similarity_floor", "familiarity_floor")
+    report["out_of_scope_gate"] = {key: model.meta[key] for key in gate if key in model.meta}
     return model.to_bytes(), report
 
 
