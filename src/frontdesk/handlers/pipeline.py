@@ -6,6 +6,8 @@ and the job's completion commit together or not at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.outbound import send_job
@@ -20,10 +22,12 @@ from frontdesk.handlers import faq, handoff
 from frontdesk.handlers.base import Reply
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
+from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
 from frontdesk.runtime import Runtime
-from frontdesk.tenants.settings import tenant_preferences
+from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
+from frontdesk.understanding.service import analyze
 
 UNSUPPORTED_TEXT = "Sorry, I can't read this kind of message yet. Could you write it as text?"
 CONTENT_FIELDS = ("kind", "media", "location", "contacts", "choice_id", "reaction")
@@ -43,9 +47,10 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     text = str(payload.get("text", ""))
     thread_id = str(payload["thread_id"])
     kind = str(payload.get("kind", "text"))
-    match = None
+    match, analysis = None, None
     if kind not in ("unknown", "reaction"):
         match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
+        analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
 
     await runtime.db.begin_write(session)
     with session.no_autoflush:  # one flush at the end, not one per query
@@ -69,11 +74,31 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
             match,
             prefs.faq_threshold,
             prefs.fallback_text,
+            analysis,
         )
     await session.flush()
     key = thread_key(raw.channel_id, thread_id)
     after_commit(session, lambda: runtime.hub.notify(key))
     after_commit(session, runtime.outbox.wake.set)
+
+
+async def _understand(
+    runtime: Runtime, session: AsyncSession, tenant_id: str, prefs: TenantPreferences, text: str
+) -> dict[str, Any] | None:
+    """Language, intent (when the tenant has an active model), entities and sentiment."""
+    if not text.strip():
+        return None
+    result = await analyze(
+        text,
+        classifier=await runtime.intents.active(session, tenant_id),
+        embedder=get_embedder(runtime.settings),
+        detector=runtime.languages if prefs.languages else None,
+        default_language=prefs.language,
+        timezone=prefs.timezone,
+        region=prefs.region,
+        patterns=prefs.patterns(),
+    )
+    return result.as_dict()
 
 
 async def _record_and_reply(
@@ -86,9 +111,16 @@ async def _record_and_reply(
     match: FaqMatch | None,
     threshold: float,
     fallback: str,
+    analysis: dict[str, Any] | None,
 ) -> None:
     inbound = conversations.add_message(
-        session, conversation, message_id=raw.id, direction="in", sender="customer", text=text
+        session,
+        conversation,
+        message_id=raw.id,
+        direction="in",
+        sender="customer",
+        text=text,
+        meta={"analysis": analysis} if analysis else None,
     )
     content = {k: raw.payload[k] for k in CONTENT_FIELDS if raw.payload.get(k)}
     if content.get("kind", "text") != "text":
@@ -97,7 +129,13 @@ async def _record_and_reply(
         session,
         raw.tenant_id,
         "message.received",
-        {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel_type},
+        {
+            "message_id": inbound.id,
+            "conversation_id": conversation.id,
+            "channel": channel_type,
+            "intent": ((analysis or {}).get("intent") or {}).get("name"),
+            "sentiment": (analysis or {}).get("sentiment", {}).get("label"),
+        },
     )
     if conversation.status == ownership.CLOSED:
         await ownership.set_status(session, conversation, ownership.BOT, None)
