@@ -22,6 +22,7 @@ from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
 from frontdesk.knowledge.faq_index import FaqIndex
+from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.queue.sql import SqlQueue
 from frontdesk.queue.worker import Worker
 from frontdesk.settings import Settings
@@ -46,6 +47,7 @@ class Runtime:
     outbox: OutboxDispatcher
     faq: FaqIndex
     intake: GroupCommit
+    kb: KnowledgeBase
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
 
@@ -73,6 +75,7 @@ class Runtime:
             outbox=OutboxDispatcher(db),
             faq=FaqIndex(settings.tenant_cache_seconds),
             intake=GroupCommit(db),
+            kb=KnowledgeBase(settings),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:

@@ -27,7 +27,14 @@ class Role(StrEnum):
     AGENT = "agent"
 
 
-READ = {"tenant:read", "faq:read", "contacts:read", "conversations:read", "queue:read"}
+READ = {
+    "tenant:read",
+    "faq:read",
+    "knowledge:read",
+    "contacts:read",
+    "conversations:read",
+    "queue:read",
+}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
         READ
@@ -38,18 +45,20 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "apikeys:read",
             "apikeys:write",
             "faq:write",
+            "knowledge:write",
             "contacts:write",
             "conversations:write",
             "queue:write",
         }
     ),
-    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write"}),
+    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "knowledge:write"}),
     Role.DEVELOPER: frozenset(READ | {"queue:write"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(
         {
             "tenant:read",
             "faq:read",
+            "knowledge:read",
             "contacts:read",
             "contacts:write",
             "conversations:read",

@@ -6,7 +6,14 @@ from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.crypto_models import DataKey
 from frontdesk.core.outbox import OutboxEvent
 from frontdesk.intake.models import RawMessage, WebchatSession
-from frontdesk.knowledge.models import FaqEntry
+from frontdesk.knowledge.models import (
+    FaqEntry,
+    KbChunk,
+    KbDocument,
+    KbIngestJob,
+    KbNamespace,
+    KbVector,
+)
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, Tenant
 
@@ -19,6 +26,11 @@ __all__ = [
     "DataKey",
     "FaqEntry",
     "Job",
+    "KbChunk",
+    "KbDocument",
+    "KbIngestJob",
+    "KbNamespace",
+    "KbVector",
     "Member",
     "Message",
     "OutboxEvent",

@@ -1,8 +1,9 @@
-"""FAQ request and response bodies."""
+"""Request and response bodies of the FAQ and the knowledge base."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,3 +57,68 @@ class FaqMatchPublic(BaseModel):
     score: float
     matched: str | None
     above_threshold: bool
+
+
+class DateRange(BaseModel):
+    """An inclusive range of document dates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+MetaValue = str | int | float | bool
+
+
+class QueryFilters(BaseModel):
+    """Restrict a search; every given filter must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_type: list[str] | None = Field(default=None, max_length=50)
+    source: list[str] | None = Field(default=None, max_length=50)
+    document_id: list[str] | None = Field(default=None, max_length=200)
+    entity: str | None = Field(default=None, max_length=200)
+    date_range: DateRange | None = None
+    metadata: dict[str, MetaValue | list[MetaValue]] = Field(default_factory=dict, max_length=20)
+
+
+class QueryRequest(BaseModel):
+    """A knowledge search, shaped like the seed's ``/rag/query``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=4096)
+    namespace: str = Field(default="default", min_length=1, max_length=100)
+    top_k: int = Field(default=5, ge=1, le=100)
+    mode: Literal["hybrid", "vector", "keyword"] = "hybrid"
+    filters: QueryFilters = Field(default_factory=QueryFilters)
+    context: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="earlier turns of the conversation, oldest first (for entity tracking)",
+    )
+    track_entity: bool = Field(
+        default=True, description="filter by the entity the conversation is about, when known"
+    )
+    min_score: float | None = Field(default=None, ge=0, le=1)
+
+
+class QueryHit(BaseModel):
+    """One retrieved chunk."""
+
+    chunk_id: str
+    document_id: str
+    content: str
+    score: float
+    scores: dict[str, float]
+    metadata: dict[str, Any]
+
+
+class QueryResponse(BaseModel):
+    """Results best first, the entity used as a filter, and the time taken."""
+
+    results: list[QueryHit]
+    entity: str | None
+    latency_ms: float
