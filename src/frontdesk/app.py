@@ -17,6 +17,8 @@ from frontdesk.core.middleware import RequestContext
 from frontdesk.intake.api import router as webchat_router
 from frontdesk.intake.webchat import WebchatService
 from frontdesk.knowledge.api import router as faq_router
+from frontdesk.knowledge.kb_api import UPLOAD_PATH
+from frontdesk.knowledge.kb_api import router as knowledge_router
 from frontdesk.ops.api import router as ops_router
 from frontdesk.queue.api import router as queue_router
 from frontdesk.runtime import Runtime
@@ -69,10 +71,16 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         webchat_router,
         tenants_router,
         faq_router,
+        knowledge_router,
         contacts_router,
         conversations_router,
         queue_router,
     ):
         app.include_router(router)
-    app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContext,
+        metrics=runtime.metrics,
+        max_body=settings.max_body_bytes,
+        uploads=(UPLOAD_PATH, settings.kb_max_upload_bytes),
+    )
     return app

@@ -21,6 +21,7 @@ from frontdesk.core.logging import get_logger
 from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
+from frontdesk.knowledge.answers import Generator
 from frontdesk.knowledge.faq_index import FaqIndex
 from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.queue.sql import SqlQueue
@@ -48,6 +49,7 @@ class Runtime:
     faq: FaqIndex
     intake: GroupCommit
     kb: KnowledgeBase
+    generator: Generator | None = None  # the LLM gateway, when configured
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
 

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         default=200 * 1024 * 1024, ge=1024, description="uncompressed cap for DOCX/XLSX/PPTX"
     )
     kb_ocr: bool = Field(default=True, description="OCR scanned PDF pages with tesseract")
+    kb_folder_roots: list[str] = Field(
+        default_factory=list, description="server folders the API may ingest from"
+    )
     kb_crawl_max_pages: int = Field(default=50, ge=1)
     kb_crawl_max_depth: int = Field(default=2, ge=0)
     kb_hybrid_alpha: float = Field(

@@ -9,6 +9,7 @@ one, never a mixture or a half.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,10 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.core.db import Database
 from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.core.ids import new_id
-from frontdesk.knowledge.chunking import ChunkingConfig, Extracted, chunk_document, indexed_text
+from frontdesk.knowledge.chunking import (
+    ChunkDraft,
+    ChunkingConfig,
+    Extracted,
+    chunk_document,
+    indexed_text,
+)
+from frontdesk.knowledge.embeddings import Vectors
 from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.knowledge.models import KbChunk, KbDocument, KbNamespace
 from frontdesk.knowledge.vectors import NamespaceRef
+
+AlsoWrite = Callable[[AsyncSession, list[KbDocument]], Awaitable[None]]
 
 
 class EmptyDocument(ValidationFailed):
@@ -196,82 +206,128 @@ async def _drop_document(
     return chunk_ids
 
 
-async def store_document(
-    db: Database, kb: KnowledgeBase, namespace: KbNamespace, doc: DocumentInput
-) -> KbDocument:
-    """Chunk, embed and index ``doc``, replacing the namespace's document of the same source."""
-    config = ChunkingConfig.model_validate(namespace.chunking or {})
+@dataclass
+class _Prepared:
+    doc: DocumentInput
+    title: str
+    drafts: list[ChunkDraft]
+    ids: list[str]
+    digest: str
+
+
+async def _prepare(doc: DocumentInput, config: ChunkingConfig, kb: KnowledgeBase) -> _Prepared:
     title = doc.title or doc.extracted.title or doc.source
     drafts = await chunk_document(doc.extracted, config, kb.embedder.embed)
     if not drafts:
         raise EmptyDocument(f"No text found in {doc.source}")
-    vectors = await kb.embedder.embed([indexed_text(title, d.text, d.meta) for d in drafts])
-    ids = [new_id() for _ in drafts]
+    digest = hashlib.sha256("\n".join(d.text for d in drafts).encode()).hexdigest()
+    return _Prepared(doc, title, drafts, [new_id() for _ in drafts], digest)
+
+
+async def store_document(
+    db: Database,
+    kb: KnowledgeBase,
+    namespace: KbNamespace,
+    doc: DocumentInput,
+    also: AlsoWrite | None = None,
+) -> KbDocument:
+    """Chunk, embed and index ``doc``, replacing the namespace's document of the same source."""
+    return (await store_documents(db, kb, namespace, [doc], also))[0]
+
+
+async def store_documents(
+    db: Database,
+    kb: KnowledgeBase,
+    namespace: KbNamespace,
+    docs: list[DocumentInput],
+    also: AlsoWrite | None = None,
+) -> list[KbDocument]:
+    """Store several documents in one transaction (all or none); one embedding batch.
+
+    ``also`` runs inside that transaction, after the documents are written (e.g. to record
+    an ingestion job's progress atomically with them).
+    """
+    config = ChunkingConfig.model_validate(namespace.chunking or {})
+    unique = list({doc.source: doc for doc in docs}.values())  # the last of a source wins
+    prepared = [await _prepare(doc, config, kb) for doc in unique]
+    texts = [indexed_text(p.title, d.text, d.meta) for p in prepared for d in p.drafts]
+    vectors = await kb.embedder.embed(texts)
+    ids = [chunk_id for p in prepared for chunk_id in p.ids]
     target = ref(namespace)
     await kb.store.stage(target, ids, vectors)
-    digest = hashlib.sha256("\n".join(d.text for d in drafts).encode()).hexdigest()
     try:
-        document, replaced = await _swap(
-            db, kb, namespace, doc, title, digest, drafts, ids, vectors
-        )
+        stored, replaced = await _swap(db, kb, namespace, prepared, vectors, also)
     except BaseException:
         await kb.store.purge(target, ids)
         raise
     await kb.store.purge(target, replaced)
-    return document
+    return stored
 
 
 async def _swap(
     db: Database,
     kb: KnowledgeBase,
     namespace: KbNamespace,
-    doc: DocumentInput,
-    title: str,
-    digest: str,
-    drafts: list[Any],
-    ids: list[str],
-    vectors: Any,
-) -> tuple[KbDocument, list[str]]:
+    prepared: list[_Prepared],
+    vectors: Vectors,
+    also: AlsoWrite | None,
+) -> tuple[list[KbDocument], list[str]]:
     target = ref(namespace)
+    stored: list[KbDocument] = []
+    replaced: list[str] = []
+    rows: list[dict[str, Any]] = []
     async with db.tenant_tx(namespace.tenant_id) as session:
-        old = await session.scalar(
-            select(KbDocument).where(
-                KbDocument.namespace_id == namespace.id, KbDocument.source == doc.source
+        sources = [p.doc.source[:2000] for p in prepared]
+        old = (
+            await session.scalars(
+                select(KbDocument).where(
+                    KbDocument.namespace_id == namespace.id, KbDocument.source.in_(sources)
+                )
             )
-        )
-        replaced = await _drop_document(session, kb, target, old) if old is not None else []
-        document = KbDocument(
-            tenant_id=namespace.tenant_id,
-            namespace_id=namespace.id,
-            source=doc.source[:2000],
-            title=title[:500],
-            doc_type=doc.doc_type,
-            url=doc.url,
-            entity=doc.entity,
-            doc_date=doc.doc_date,
-            meta={**doc.extracted.meta, **doc.meta},
-            content_hash=digest,
-            chunk_count=len(drafts),
-        )
-        session.add(document)
+        ).all()
+        for document in old:
+            replaced.extend(await _drop_document(session, kb, target, document))
+        for p in prepared:
+            document = _document_row(namespace, p)
+            session.add(document)
+            stored.append(document)
         await session.flush()
-        rows = [
-            {
-                "id": chunk_id,
-                "created_at": document.created_at,
-                "tenant_id": namespace.tenant_id,
-                "namespace_id": namespace.id,
-                "document_id": document.id,
-                "position": position,
-                "text": draft.text,
-                "meta": draft.meta,
-            }
-            for position, (chunk_id, draft) in enumerate(zip(ids, drafts, strict=True))
-        ]
+        for p, document in zip(prepared, stored, strict=True):
+            rows.extend(
+                {
+                    "id": chunk_id,
+                    "created_at": document.created_at,
+                    "tenant_id": namespace.tenant_id,
+                    "namespace_id": namespace.id,
+                    "document_id": document.id,
+                    "position": position,
+                    "text": draft.text,
+                    "meta": draft.meta,
+                }
+                for position, (chunk_id, draft) in enumerate(zip(p.ids, p.drafts, strict=True))
+            )
         await session.execute(insert(KbChunk), rows)
-        await kb.store.write(session, target, ids, vectors)
+        await kb.store.write(session, target, [r["id"] for r in rows], vectors)
         await _bump(session, namespace.id)
-    return document, replaced
+        if also is not None:
+            await also(session, stored)
+    return stored, replaced
+
+
+def _document_row(namespace: KbNamespace, p: _Prepared) -> KbDocument:
+    return KbDocument(
+        tenant_id=namespace.tenant_id,
+        namespace_id=namespace.id,
+        source=p.doc.source[:2000],
+        title=p.title[:500],
+        doc_type=p.doc.doc_type,
+        url=p.doc.url,
+        entity=p.doc.entity,
+        doc_date=p.doc.doc_date,
+        meta={**p.doc.extracted.meta, **p.doc.meta},
+        content_hash=p.digest,
+        chunk_count=len(p.drafts),
+    )
 
 
 async def delete_document(

@@ -116,6 +116,7 @@ class KbIngestJob(TenantMixin, Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     chunks: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    processed: Mapped[list[str]] = mapped_column(JSON, default=list)
     document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

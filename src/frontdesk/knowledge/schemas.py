@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from frontdesk.knowledge.chunking import ChunkingConfig
+
 
 class FaqBase(BaseModel):
     """Fields shared by FAQ create and read."""
@@ -122,3 +124,101 @@ class QueryResponse(BaseModel):
     results: list[QueryHit]
     entity: str | None
     latency_ms: float
+
+
+class NamespaceCreate(BaseModel):
+    """A new knowledge namespace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = Field(default="", max_length=2000)
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+
+
+class NamespaceUpdate(BaseModel):
+    """A change to a namespace (chunking applies to documents ingested later)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(default=None, max_length=2000)
+    chunking: ChunkingConfig | None = None
+
+
+class NamespacePublic(BaseModel):
+    """A namespace as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    description: str
+    chunking: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentCreate(BaseModel):
+    """A document given as text in the request (plain text, Markdown or HTML)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(min_length=1, max_length=2000, description="unique key; same key replaces")
+    text: str = Field(min_length=1, max_length=1_000_000)
+    format: Literal["txt", "md", "html"] = "txt"
+    title: str = Field(default="", max_length=500)
+    url: str | None = Field(default=None, max_length=2000)
+    entity: str | None = Field(default=None, max_length=200)
+    date: datetime | None = None
+    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=20)
+
+
+class DocumentPublic(BaseModel):
+    """A document as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    namespace_id: str
+    source: str
+    title: str
+    doc_type: str
+    url: str | None
+    entity: str | None
+    doc_date: datetime | None
+    meta: dict[str, Any]
+    chunk_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChunkPublic(BaseModel):
+    """A chunk of a document."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    position: int
+    text: str
+    meta: dict[str, Any]
+
+
+class IngestJobPublic(BaseModel):
+    """An ingestion job: status, progress and per-source errors."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    namespace_id: str
+    kind: str
+    status: str
+    total: int
+    done: int
+    failed: int
+    chunks: int
+    errors: list[dict[str, str]]
+    document_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.knowledge import documents
+from frontdesk.knowledge.embeddings import Vectors
 from frontdesk.knowledge.entities import detect_entity, normalise
 from frontdesk.knowledge.index import ChunkInfo, KnowledgeBase, Snapshot
 from frontdesk.knowledge.models import KbChunk, KbDocument
@@ -131,9 +132,13 @@ async def resolve_entity(snapshot: Snapshot, request: QueryRequest) -> str | Non
 
 
 async def search(
-    session: AsyncSession, kb: KnowledgeBase, tenant_id: str, request: QueryRequest
+    session: AsyncSession,
+    kb: KnowledgeBase,
+    tenant_id: str,
+    request: QueryRequest,
+    query_vector: Vectors | None = None,
 ) -> QueryResponse:
-    """Run one query against a namespace."""
+    """Run one query against a namespace (``query_vector``: the query already encoded)."""
     started = time.perf_counter()
     namespace = await documents.get_namespace(session, tenant_id, request.namespace)
     target = documents.ref(namespace)
@@ -144,7 +149,8 @@ async def search(
         return QueryResponse(results=[], entity=entity, latency_ms=_ms(started))
     vector_hits: list[tuple[int, float]] = []
     if request.mode != "keyword":
-        query_vector = (await kb.embedder.embed([request.query]))[0]
+        if query_vector is None:
+            query_vector = (await kb.embedder.embed([request.query]))[0]
         candidates = None if mask is None else [snapshot.chunks[i].id for i in np.flatnonzero(mask)]
         hits = await kb.store.search(session, target, query_vector, POOL, candidates)
         vector_hits = [(snapshot.position[c], s) for c, s in hits if c in snapshot.position]

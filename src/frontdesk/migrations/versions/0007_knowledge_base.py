@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("chunks", sa.Integer(), nullable=False),
         sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("processed", sa.JSON(), nullable=False),
         sa.Column("document_ids", sa.JSON(), nullable=False),
         sa.Column("finished_at", UTC, nullable=True),
         sa.Column("updated_at", UTC, nullable=False),
