@@ -209,7 +209,7 @@ async def dstc(bench: Bench, dataset: Path, limit: int | None) -> None:
     last_vectors = bench.encoder.encode_sync([q["text"] for q in queries])
     print(f"encoded {2 * len(queries)} query texts in {time.perf_counter() - started:.1f} s")
 
-    alphas = [0.5, 0.75, 0.9]
+    alphas = [0.5, 0.7, 0.9]
     base = await evaluate(
         bench,
         "dstc",
@@ -219,7 +219,7 @@ async def dstc(bench: Bench, dataset: Path, limit: int | None) -> None:
         ],
         alphas,
     )
-    bench.set_alpha(0.75)
+    bench.set_alpha(0.7)
     tracked: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     hits = 0
     for q, t, cvec, lvec, ctext in zip(
@@ -265,7 +265,7 @@ async def faq_sets(bench: Bench, dataset: Path, limit: int | None) -> None:
     texts = [p for p, _ in DEMO_PARAPHRASES]
     vectors = bench.encoder.encode_sync(texts)
     queries = [(t, v, {want}) for (t, want), v in zip(DEMO_PARAPHRASES, vectors, strict=True)]
-    alphas = [0.5, 0.75, 0.9]
+    alphas = [0.5, 0.7, 0.9]
     print_results(
         "demo shop FAQ: 18 entries, 20 paraphrased questions",
         await evaluate(bench, "demo_faq", queries, alphas),

@@ -8,7 +8,9 @@ well under a millisecond.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,7 +44,14 @@ def tokens(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """BM25 over a fixed list of texts (rebuilt when the namespace changes)."""
+    """BM25 over a fixed list of texts (rebuilt when the namespace changes).
+
+    Scores are divided by the query's *self score*: the BM25 score of an average-length text
+    holding each query word once, i.e. the sum of the words' IDF (unknown words count with the
+    highest IDF). The result, clipped to 0..1, is how much of the query's information a text
+    matches: an absolute scale, unlike division by the best score, so a weak match stays weak
+    and the fused score can carry thresholds.
+    """
 
     def __init__(self, texts: Sequence[str]) -> None:
         import bm25s
@@ -53,10 +62,24 @@ class KeywordIndex:
         if corpus:
             self._retriever.index(corpus, show_progress=False)
         self._vocab: dict[str, int] = dict(getattr(self._retriever, "vocab_dict", {}) or {})
+        self._df = Counter(t for words in corpus for t in set(words))
 
-    def scores(self, query: str) -> npt.NDArray[np.float32]:
-        """The BM25 score of every text for ``query`` (zeros when no query word is known)."""
+    def idf(self, term: str) -> float:
+        """Lucene's BM25 IDF of ``term`` in this corpus."""
+        df = self._df.get(term, 0)
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+
+    def bm25(self, query: str) -> npt.NDArray[np.float32]:
+        """The raw BM25 score of every text for ``query`` (zeros when no query word is known)."""
         known = [t for t in dict.fromkeys(tokens(query)) if t in self._vocab]
         if not known or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def scores(self, query: str) -> npt.NDArray[np.float32]:
+        """BM25 over the query's self score, clipped to 0..1."""
+        raw = self.bm25(query)
+        self_score = sum(self.idf(t) for t in dict.fromkeys(tokens(query)))
+        if self_score <= 0:
+            return raw
+        return np.minimum(raw / np.float32(self_score), np.float32(1.0))

@@ -1,11 +1,12 @@
 """Hybrid search: vector and BM25 scores fused by a weighted sum, after the filters.
 
 Fusion: the vector score is the cosine similarity (clipped to 0..1); the keyword score is BM25
-divided by the best BM25 score among the candidates, so 1.0 is the best keyword match; the fused
-score is ``alpha * vector + (1 - alpha) * keyword`` (alpha 0.75 by default). Unlike equal-weight
-reciprocal rank fusion, a weak keyword list cannot pull a clear vector winner down (measured in
-``bench/retrieval.py``), and the fused score stays an absolute similarity, so the thresholds
-(``min_score`` and the answer floor) apply to it directly.
+over the query's self score (the share of the query's IDF mass a chunk matches, 0..1, see
+:mod:`frontdesk.knowledge.keyword`); the fused score is ``alpha * vector + (1 - alpha) *
+keyword`` (alpha 0.7 by default). Both parts are absolute, so a weak keyword match adds little
+(it gates itself) where equal-weight reciprocal rank fusion would let a weak keyword list pull a
+clear vector winner down (measured in ``bench/retrieval.py``), and the thresholds (``min_score``
+and the answer floor) apply to the fused score directly.
 """
 
 from __future__ import annotations
@@ -102,11 +103,9 @@ def fuse(
     k: int,
 ) -> list[Scored]:
     """Combine both lists into the ``k`` best chunks, best first."""
-    keyword = keyword_scores.copy()
+    norm = keyword_scores.copy()
     if mask is not None:
-        keyword[~mask] = 0.0
-    best_keyword = float(keyword.max()) if keyword.size else 0.0
-    norm = keyword / best_keyword if best_keyword > 0 else keyword
+        norm[~mask] = 0.0
     vector = {pos: max(0.0, min(1.0, score)) for pos, score in vector_hits}
     floor = min(vector.values()) if vector else 0.0
     positions = set(vector)
