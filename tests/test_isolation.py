@@ -25,6 +25,17 @@ BODIES = {
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
     ("POST", "/api/v1/members"): {"email": "b@example.com", "role": "viewer"},
     ("POST", "/api/v1/api-keys"): {"role": "viewer"},
+    ("POST", "/api/v1/knowledge/namespaces"): {"name": "b-only"},
+    ("PATCH", "/api/v1/knowledge/namespaces/{namespace}"): {"description": "hijacked"},
+    ("POST", "/api/v1/knowledge/namespaces/{namespace}/documents"): {
+        "source": "hijack",
+        "text": "hijacked",
+    },
+    ("POST", "/api/v1/knowledge/namespaces/{namespace}/sources"): {
+        "source": {"type": "url", "url": "https://example.com/"}
+    },
+    ("POST", "/api/v1/knowledge/query"): {"query": "returns", "namespace": "{namespace}"},
+    ("POST", "/api/v1/knowledge/answer"): {"query": "returns", "namespace": "{namespace}"},
 }
 
 
@@ -53,7 +64,9 @@ async def seed_tenant_a(
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
     assert job_id
+    kb = await _seed_knowledge(client, a)
     return {
+        **kb,
         "entry_id": faq["id"],
         "contact_id": conversation["contact_id"],
         "conversation_id": conversation["id"],
@@ -61,6 +74,31 @@ async def seed_tenant_a(
         "key_id": keys[0]["id"],
         "job_id": job_id,
         "_tenant": a.id,
+    }
+
+
+async def _seed_knowledge(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, str]:
+    k = "/api/v1/knowledge"
+    r = await client.post(f"{k}/namespaces", headers=a.headers, json={"name": "acme-kb-secret"})
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        f"{k}/namespaces/acme-kb-secret/documents",
+        headers=a.headers,
+        json={"source": "acme-returns", "text": "Acme returns take 30 days.", "entity": "acme"},
+    )
+    assert r.status_code == 201, r.text
+    document_id = r.json()["id"]
+    r = await client.post(
+        f"{k}/namespaces/acme-kb-secret/files",
+        params={"filename": "acme.txt"},
+        headers=a.headers,
+        content=b"Acme secret warranty terms.",
+    )
+    assert r.status_code == 202, r.text
+    return {
+        "namespace": "acme-kb-secret",
+        "document_id": document_id,
+        "ingest_job_id": r.json()["id"],
     }
 
 
@@ -116,6 +154,12 @@ async def test_no_route_leaks_across_tenants(
     assert me["name"] != "hijacked"
     r = await client.get(f"/api/v1/queue/dead-letters/{ids['job_id']}", headers=tenant.headers)
     assert r.status_code == 200
+    r = await client.get(
+        f"/api/v1/knowledge/documents/{ids['document_id']}", headers=tenant.headers
+    )
+    assert r.status_code == 200
+    r = await client.get("/api/v1/knowledge/namespaces/acme-kb-secret", headers=tenant.headers)
+    assert r.json()["description"] != "hijacked"
 
 
 async def test_every_route_requires_an_api_key(

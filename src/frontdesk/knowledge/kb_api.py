@@ -138,14 +138,19 @@ async def upload_file(
     session: SessionDep,
     principal: Writer,
     runtime: RuntimeDep,
-    filename: Annotated[str, Query(min_length=1, max_length=255)],
+    filename: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
     entity: Annotated[str | None, Query(max_length=200)] = None,
 ) -> object:
-    """Upload one file as the raw body (streamed; refused past the limit) and ingest it."""
+    """Upload one file as the raw body (streamed; refused past the limit) and ingest it.
+
+    The format comes from ``filename``'s extension, else from the ``Content-Type`` header.
+    """
     ns = await documents.get_namespace(session, principal.tenant_id, namespace)
     await session.close()
-    name = _SAFE_NAME.sub("_", filename.rsplit("/", 1)[-1]).lstrip(".") or "upload"
-    parser_for(name, request.headers.get("content-type"))  # unsupported types: 422 now
+    name = _SAFE_NAME.sub("_", (filename or "upload").rsplit("/", 1)[-1]).lstrip(".") or "upload"
+    doc_type, _ = parser_for(name, request.headers.get("content-type"))  # unsupported: 422 now
+    if "." not in name:
+        name = f"{name}.{doc_type}"
     root = runtime.settings.data_dir / "kb_uploads" / principal.tenant_id / new_id()
     await _receive(request, root / name, runtime.settings.kb_max_upload_bytes)
     spec = jobs.UploadSpec(paths=[name], root=str(root), entity=entity)
@@ -219,10 +224,10 @@ async def list_jobs(
     return list(await jobs.list_jobs(session, principal.tenant_id, status, limit))
 
 
-@router.get("/jobs/{job_id}", response_model=IngestJobPublic)
-async def get_job(job_id: str, session: SessionDep, principal: Reader) -> object:
+@router.get("/jobs/{ingest_job_id}", response_model=IngestJobPublic)
+async def get_job(ingest_job_id: str, session: SessionDep, principal: Reader) -> object:
     """One ingestion job's status and progress."""
-    return await jobs.get_job(session, principal.tenant_id, job_id)
+    return await jobs.get_job(session, principal.tenant_id, ingest_job_id)
 
 
 @router.post("/query", response_model=QueryResponse)

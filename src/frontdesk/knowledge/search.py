@@ -21,6 +21,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.core.errors import NotFound
 from frontdesk.knowledge import documents
 from frontdesk.knowledge.embeddings import Vectors
 from frontdesk.knowledge.entities import detect_entity, normalise
@@ -139,7 +140,10 @@ async def search(
 ) -> QueryResponse:
     """Run one query against a namespace (``query_vector``: the query already encoded)."""
     started = time.perf_counter()
-    namespace = await documents.get_namespace(session, tenant_id, request.namespace)
+    try:
+        namespace = await documents.get_namespace(session, tenant_id, request.namespace)
+    except NotFound:  # nothing loaded yet is not an error for a bot asking
+        return QueryResponse(results=[], entity=None, latency_ms=_ms(started))
     target = documents.ref(namespace)
     snapshot = await kb.snapshot(session, target)
     entity = await resolve_entity(snapshot, request)
