@@ -1,4 +1,4 @@
-"""Both vector stores behind one contract: the SQL one on SQLite/PostgreSQL, Qdrant in local mode."""
+"""Both vector stores behind one contract: SQL (SQLite, PostgreSQL) and Qdrant (local mode)."""
 
 from __future__ import annotations
 

@@ -82,4 +82,5 @@ class KeywordIndex:
         self_score = sum(self.idf(t) for t in dict.fromkeys(tokens(query)))
         if self_score <= 0:
             return raw
-        return np.minimum(raw / np.float32(self_score), np.float32(1.0))
+        share: npt.NDArray[np.float32] = np.minimum(raw / np.float32(self_score), 1.0)
+        return share.astype(np.float32)
