@@ -129,3 +129,24 @@ async def test_migrations_round_trip(tmp_path: Path):
     assert await tables() == set()
     await migrate(settings)
     assert "outbox_events" in await tables()
+
+
+@pytest.mark.slow
+def test_kb_ingest_and_query(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "returns.md").write_text("# Returns\n\nItems can be returned within 30 days.")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 nope")
+    frontdesk(tmp_path, "migrate")
+    frontdesk(tmp_path, "tenant", "create", "kbco")
+    result = frontdesk(tmp_path, "kb", "ingest", str(docs), "--tenant", "kbco", "-n", "help")
+    assert "1 documents ingested" in result.stdout and "1 failed" in result.stdout
+    assert "corrupt PDF" in result.stderr
+    result = frontdesk(
+        tmp_path, "kb", "query", "how long to return", "--tenant", "kbco", "-n", "help"
+    )
+    assert "30 days" in result.stdout
+    missing = frontdesk(
+        tmp_path, "kb", "ingest", str(tmp_path / "nope"), "--tenant", "kbco", check=False
+    )
+    assert missing.returncode != 0

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from frontdesk.knowledge.cli import kb_app
 from frontdesk.settings import Settings
 
 app = typer.Typer(help="Frontdesk: self-hosted AI customer service.", no_args_is_help=True)
@@ -20,6 +21,7 @@ dlq_app = typer.Typer(help="Inspect, replay and discard dead letters.", no_args_
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(kb_app, name="kb")
 err = Console(stderr=True)
 T = TypeVar("T")
 
