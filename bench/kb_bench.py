@@ -121,7 +121,8 @@ async def main() -> None:
         ["part", "p50", "p95", "p99"],
         [("search end to end", *(f"{percentile(latencies, p):.1f}" for p in (50, 95, 99))),
          ("query encoding alone", *(f"{percentile(encode, p):.1f}" for p in (50, 95, 99))),
-         (f"vector scoring {len(rows)} x 384", *(f"{percentile(scoring, p):.2f}" for p in (50, 95, 99))),
+         (f"vector scoring {len(rows)} x 384",
+          *(f"{percentile(scoring, p):.2f}" for p in (50, 95, 99))),
          ("BM25 scoring", *(f"{percentile(keyword, p):.2f}" for p in (50, 95, 99)))],
     ))  # fmt: skip
     print(f"CPU load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
