@@ -25,6 +25,7 @@ BODIES = {
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
     ("POST", "/api/v1/members"): {"email": "b@example.com", "role": "viewer"},
     ("POST", "/api/v1/api-keys"): {"role": "viewer"},
+    ("POST", "/api/v1/faq/import"): {"entries": []},
     ("POST", "/api/v1/knowledge/namespaces"): {"name": "b-only"},
     ("PATCH", "/api/v1/knowledge/namespaces/{namespace}"): {"description": "hijacked"},
     ("POST", "/api/v1/knowledge/namespaces/{namespace}/documents"): {

@@ -22,6 +22,7 @@ from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
 from frontdesk.knowledge.answers import Generator
+from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqIndex
 from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.queue.sql import SqlQueue
@@ -75,7 +76,10 @@ class Runtime:
             hub=Hub(),
             metrics=Metrics(),
             outbox=OutboxDispatcher(db),
-            faq=FaqIndex(settings.tenant_cache_seconds),
+            faq=FaqIndex(
+                settings.tenant_cache_seconds,
+                (lambda: get_embedder(settings)) if settings.faq_semantic else None,
+            ),
             intake=GroupCommit(db),
             kb=KnowledgeBase(settings),
         )

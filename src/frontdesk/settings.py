@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     embedding_api_key: SecretStr | None = None
     embedding_api_model: str = "text-embedding-3-small"
 
+    faq_semantic: bool = Field(
+        default=True, description="match FAQ questions by meaning too (loads the MiniLM model)"
+    )
     kb_vector_store: Literal["sql", "qdrant"] = "sql"
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None

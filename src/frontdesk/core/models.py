@@ -8,6 +8,7 @@ from frontdesk.core.outbox import OutboxEvent
 from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import (
     FaqEntry,
+    FaqQuery,
     KbChunk,
     KbDocument,
     KbIngestJob,
@@ -25,6 +26,7 @@ __all__ = [
     "Conversation",
     "DataKey",
     "FaqEntry",
+    "FaqQuery",
     "Job",
     "KbChunk",
     "KbDocument",

@@ -17,6 +17,7 @@ from frontdesk.handlers import faq, handoff
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
 from frontdesk.knowledge.faq_index import FaqMatch
+from frontdesk.knowledge.service import log_query
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import tenant_preferences
@@ -86,6 +87,7 @@ async def _record_and_reply(
     )
 
     reply = await faq.answer(session, match, threshold)
+    log_query(session, raw.tenant_id, text, match, answered=reply is not None)
     if reply is None:
         reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
     if reply is not None:

@@ -26,8 +26,22 @@ class FaqEntry(TenantMixin, Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(default=True)
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    version: Mapped[int] = mapped_column(Integer, default=1)
     hit_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FaqQuery(TenantMixin, Base):
+    """A customer question the FAQ was asked, its best match and whether it answered."""
+
+    __tablename__ = "faq_queries"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    score: Mapped[float] = mapped_column(default=0.0)
+    answered: Mapped[bool] = mapped_column(default=False)
 
 
 class KbNamespace(TenantMixin, Base):

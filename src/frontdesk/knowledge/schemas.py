@@ -21,6 +21,7 @@ class FaqBase(BaseModel):
     language: str = Field(default="en", max_length=16)
     priority: int = 0
     enabled: bool = True
+    visibility: Literal["public", "internal"] = "public"
 
 
 class FaqCreate(FaqBase):
@@ -38,6 +39,7 @@ class FaqUpdate(BaseModel):
     language: str | None = Field(default=None, max_length=16)
     priority: int | None = None
     enabled: bool | None = None
+    visibility: Literal["public", "internal"] | None = None
 
 
 class FaqPublic(FaqBase):
@@ -46,6 +48,7 @@ class FaqPublic(FaqBase):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    version: int
     hit_count: int
     created_at: datetime
     updated_at: datetime
@@ -59,6 +62,31 @@ class FaqMatchPublic(BaseModel):
     score: float
     matched: str | None
     above_threshold: bool
+
+
+class FaqHitRate(BaseModel):
+    """How often the FAQ answered customers' questions over a period."""
+
+    days: int
+    asked: int
+    answered: int
+    hit_rate: float
+
+
+class UnansweredQuestion(BaseModel):
+    """A question the FAQ could not answer, with how often it was asked."""
+
+    text: str
+    count: int
+    best_score: float
+    last_asked: datetime
+
+
+class FaqImportResult(BaseModel):
+    """What a bulk import did."""
+
+    created: int
+    updated: int
 
 
 class DateRange(BaseModel):

@@ -1,4 +1,4 @@
-"""knowledge base: namespaces, documents, chunks, vectors, ingest jobs
+"""knowledge base: namespaces, documents, chunks, vectors, ingest jobs; FAQ visibility, versions, query log
 
 Revision ID: 0007
 Revises: 0003
@@ -123,8 +123,29 @@ def upgrade() -> None:
     _index("kb_documents", "entity")
     _index("kb_chunks", "document_id")
 
+    with op.batch_alter_table("faq_entries") as batch:
+        batch.add_column(
+            sa.Column("visibility", sa.String(length=16), nullable=False, server_default="public")
+        )
+        batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    op.create_table(
+        "faq_queries",
+        *_base("faq_queries"),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("entry_id", sa.String(length=36), nullable=True),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("answered", sa.Boolean(), nullable=False),
+    )
+    _index("faq_queries", "tenant_id")
+    rls.enable("faq_queries")
+
 
 def downgrade() -> None:
+    rls.disable("faq_queries")
+    op.drop_table("faq_queries")
+    with op.batch_alter_table("faq_entries") as batch:
+        batch.drop_column("version")
+        batch.drop_column("visibility")
     for table in reversed(TABLES):
         rls.disable(table)
         op.drop_table(table)
