@@ -36,7 +36,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     payload = raw.payload
     text = str(payload.get("text", ""))
     thread_id = str(payload["thread_id"])
-    match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
+    match = await runtime.faq.match(session, raw.tenant_id, text, prefs.faq_threshold)
 
     await runtime.db.begin_write(session)
     with session.no_autoflush:  # one flush at the end, not one per query

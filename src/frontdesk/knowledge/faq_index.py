@@ -118,15 +118,22 @@ class FaqIndex:
         self._indexes[tenant_id] = index
         return index
 
-    async def match(self, session: AsyncSession, tenant_id: str, text: str) -> FaqMatch | None:
-        """The best-scoring entry for ``text``, or None when the tenant has no FAQ."""
+    async def match(
+        self, session: AsyncSession, tenant_id: str, text: str, threshold: float | None = None
+    ) -> FaqMatch | None:
+        """The best-scoring entry for ``text``, or None when the tenant has no FAQ.
+
+        With ``threshold``, a fuzzy match that clears it is taken without encoding the text
+        (the message pipeline's hot path pays for the model only when spelling is not enough).
+        """
         index = await self._index(session, tenant_id)
         if not index.choices:
             return None
         scores = np.asarray(
             process.cdist([keywords(text)], index.choices, scorer=_score)[0], dtype=np.float32
         )
-        if index.vectors is not None and self._embedder is not None:
+        confident = threshold is not None and float(scores.max()) >= threshold
+        if index.vectors is not None and self._embedder is not None and not confident:
             query = (await self._embedder().embed([text]))[0]
             scores = np.maximum(scores, semantic_score(index.vectors @ query))
         position = int(np.argmax(scores))  # ties: the first, i.e. the highest priority

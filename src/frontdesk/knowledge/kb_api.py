@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Annotated
@@ -112,7 +113,9 @@ async def create_document(
     ns = await documents.get_namespace(session, principal.tenant_id, namespace)
     await session.close()
     if data.format == "html":
-        extracted = parse_html(data.text.encode(), data.source, limits_of(runtime.settings))
+        extracted = await asyncio.to_thread(
+            parse_html, data.text.encode(), data.source, limits_of(runtime.settings)
+        )
     elif data.format == "md":
         heading, sections = markdown_sections(data.text)
         extracted = Extracted(title=heading, sections=sections)
