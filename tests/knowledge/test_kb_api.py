@@ -172,7 +172,7 @@ async def test_bad_queries(client: httpx.AsyncClient, tenant: TenantCtx):
     r = await client.post(
         f"{K}/query", headers=tenant.headers, json={"query": "x", "namespace": "nope"}
     )
-    assert r.status_code == 404
+    assert r.status_code == 200 and r.json()["results"] == []  # nothing loaded yet
     for body in (
         {"query": ""},
         {"query": "x", "top_k": 0},
