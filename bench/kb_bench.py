@@ -5,8 +5,8 @@ Ingests the first N snippets of the DSTC11 corpus (default 10,000) through the r
 SQLite database, in batches of 256 documents, and compares the rate with the bare encoder on the
 first 2,000 of the same texts in the same run. Then times 300 hybrid queries end to end through
 the search service (namespace lookup, query encoding, brute-force vector scoring, BM25, fusion,
-hydration), after one warm-up query that loads the snapshot, and the parts alone: query encoding, scoring 10,000 x 384
-vectors, BM25 over 10,000 chunks.
+hydration), after one warm-up query that loads the snapshot, and the parts alone: query
+encoding, scoring 10,000 x 384 vectors, BM25 over 10,000 chunks.
 
     .venv/bin/python bench/kb_bench.py [--chunks N] [--queries N]
 """
