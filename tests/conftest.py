@@ -36,6 +36,7 @@ def base_settings(data_dir: Path, **overrides: object) -> Settings:
         "log_level": "WARNING",
         "queue_poll_seconds": 0.05,
         "sqlite_synchronous": "NORMAL",
+        "faq_semantic": False,  # tests that need the model turn it on
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

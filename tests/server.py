@@ -11,6 +11,10 @@ from pathlib import Path
 
 import httpx
 
+# Like every in-process test (conftest): the FAQ matches by spelling only, so a server started
+# here does not load the embedding model (tests that need it turn it on).
+NO_MODEL = {"FRONTDESK_FAQ_SEMANTIC": "false"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -25,7 +29,7 @@ class ServerProcess:
         self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
+        self.env = {**os.environ, **NO_MODEL, **env}
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -64,7 +68,7 @@ class WorkerProcess:
     """``python -m frontdesk worker`` with the given environment."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = {**os.environ, **env}
+        self.env = {**os.environ, **NO_MODEL, **env}
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 

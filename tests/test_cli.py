@@ -178,3 +178,21 @@ def test_member_set_password_and_demo_login(tmp_path: Path) -> None:
         "long-enough-1",
     )
     assert made.stdout.strip()
+def test_kb_ingest_and_query(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "returns.md").write_text("# Returns\n\nItems can be returned within 30 days.")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 nope")
+    frontdesk(tmp_path, "migrate")
+    frontdesk(tmp_path, "tenant", "create", "kbco")
+    result = frontdesk(tmp_path, "kb", "ingest", str(docs), "--tenant", "kbco", "-n", "help")
+    assert "1 documents ingested" in result.stdout and "1 failed" in result.stdout
+    assert "corrupt PDF" in result.stderr
+    result = frontdesk(
+        tmp_path, "kb", "query", "how long to return", "--tenant", "kbco", "-n", "help"
+    )
+    assert "30 days" in result.stdout
+    missing = frontdesk(
+        tmp_path, "kb", "ingest", str(tmp_path / "nope"), "--tenant", "kbco", check=False
+    )
+    assert missing.returncode != 0

@@ -58,6 +58,18 @@ BODIES = {
     ("POST", "/api/v1/vault/decrypt"): {"token": "{_vault_token}", "service": "isolation"},
     ("POST", "/api/v1/understanding/examples"): {"examples": [{"intent": "b", "text": "b"}]},
     ("POST", "/api/v1/understanding/analyze"): {"text": "Where is my order?"},
+    ("POST", "/api/v1/faq/import"): {"entries": []},
+    ("POST", "/api/v1/knowledge/namespaces"): {"name": "b-only"},
+    ("PATCH", "/api/v1/knowledge/namespaces/{namespace}"): {"description": "hijacked"},
+    ("POST", "/api/v1/knowledge/namespaces/{namespace}/documents"): {
+        "source": "hijack",
+        "text": "hijacked",
+    },
+    ("POST", "/api/v1/knowledge/namespaces/{namespace}/sources"): {
+        "source": {"type": "url", "url": "https://example.com/"}
+    },
+    ("POST", "/api/v1/knowledge/query"): {"query": "returns", "namespace": "{namespace}"},
+    ("POST", "/api/v1/knowledge/answer"): {"query": "returns", "namespace": "{namespace}"},
 }
 # Routes without path parameters whose body names tenant A's data: refused, not served.
 REFUSED = {("POST", "/api/v1/vault/decrypt")}
@@ -129,7 +141,9 @@ async def seed_tenant_a(
     )
     example = (await client.get("/api/v1/understanding/examples", headers=a.headers)).json()[0]
     model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
+    kb = await _seed_knowledge(client, a)
     return {
+        **kb,
         "example_id": example["id"],
         "model_id": model["id"],
         "entry_id": faq["id"],
@@ -143,6 +157,31 @@ async def seed_tenant_a(
         "channel_id": channel["id"],
         "media_id": media.id,
         "_tenant": a.id,
+    }
+
+
+async def _seed_knowledge(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, str]:
+    k = "/api/v1/knowledge"
+    r = await client.post(f"{k}/namespaces", headers=a.headers, json={"name": "acme-kb-secret"})
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        f"{k}/namespaces/acme-kb-secret/documents",
+        headers=a.headers,
+        json={"source": "acme-returns", "text": "Acme returns take 30 days.", "entity": "acme"},
+    )
+    assert r.status_code == 201, r.text
+    document_id = r.json()["id"]
+    r = await client.post(
+        f"{k}/namespaces/acme-kb-secret/files",
+        params={"filename": "acme.txt"},
+        headers=a.headers,
+        content=b"Acme secret warranty terms.",
+    )
+    assert r.status_code == 202, r.text
+    return {
+        "namespace": "acme-kb-secret",
+        "document_id": document_id,
+        "ingest_job_id": r.json()["id"],
     }
 
 
@@ -222,6 +261,12 @@ async def test_no_route_leaks_across_tenants(
     assert r.json()["value"]["key"] == "sk_tenant_a_00000000000"
     r = await client.get(f"/api/v1/channels/{ids['channel_id']}", headers=tenant.headers)
     assert r.json()["name"] == "A's bot" and r.json()["enabled"]
+    r = await client.get(
+        f"/api/v1/knowledge/documents/{ids['document_id']}", headers=tenant.headers
+    )
+    assert r.status_code == 200
+    r = await client.get("/api/v1/knowledge/namespaces/acme-kb-secret", headers=tenant.headers)
+    assert r.json()["description"] != "hijacked"
 
 
 async def test_every_route_requires_an_api_key(

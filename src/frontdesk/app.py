@@ -23,6 +23,8 @@ from frontdesk.intake.webchat import WebchatService
 from frontdesk.intake.webhooks import router as webhooks_router
 from frontdesk.intake.widget import router as widget_router
 from frontdesk.knowledge.api import router as faq_router
+from frontdesk.knowledge.kb_api import UPLOAD_PATH
+from frontdesk.knowledge.kb_api import router as knowledge_router
 from frontdesk.login.api import router as login_router
 from frontdesk.login.service import IpGuard
 from frontdesk.ops.api import router as ops_router
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         webchat_router,
         tenants_router,
         faq_router,
+        knowledge_router,
         contacts_router,
         conversations_router,
         queue_router,
@@ -100,6 +103,11 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above
-    app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContext,
+        metrics=runtime.metrics,
+        max_body=settings.max_body_bytes,
+        uploads=(UPLOAD_PATH, settings.kb_max_upload_bytes),
+    )
     app.add_middleware(WebchatCORS, origins=settings.webchat_cors_origins)
     return app

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from frontdesk.knowledge.cli import kb_app
 from frontdesk.settings import Settings
 
 app = typer.Typer(help="Frontdesk: self-hosted AI customer service.", no_args_is_help=True)
@@ -24,6 +25,7 @@ vault_app = typer.Typer(help="Credential vault administration.", no_args_is_help
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(member_app, name="member")
 app.add_typer(vault_app, name="vault")
+app.add_typer(kb_app, name="kb")
 err = Console(stderr=True)
 T = TypeVar("T")
 

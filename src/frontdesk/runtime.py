@@ -23,7 +23,10 @@ from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
 from frontdesk.core.sessions import SessionAuthenticator
+from frontdesk.knowledge.answers import Generator
+from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqIndex
+from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.login.service import prune_sessions
 from frontdesk.queue.sql import SqlQueue
 from frontdesk.queue.worker import Worker
@@ -55,6 +58,8 @@ class Runtime:
     intents: IntentModels
     languages: LanguageDetector
     channels: ChannelDirectory
+    kb: KnowledgeBase
+    generator: Generator | None = None  # the LLM gateway, when configured
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
 
@@ -90,11 +95,15 @@ class Runtime:
             hub=Hub(),
             metrics=Metrics(),
             outbox=OutboxDispatcher(db),
-            faq=FaqIndex(settings.tenant_cache_seconds),
+            faq=FaqIndex(
+                settings.tenant_cache_seconds,
+                (lambda: get_embedder(settings)) if settings.faq_semantic else None,
+            ),
             intake=GroupCommit(db),
             intents=IntentModels(settings.tenant_cache_seconds),
             languages=LanguageDetector(settings.languages),
             channels=ChannelDirectory(db, keyring, settings),
+            kb=KnowledgeBase(settings),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:

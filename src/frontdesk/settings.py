@@ -102,6 +102,29 @@ class Settings(BaseSettings):
     vault_rate_per_tenant: float = Field(default=20.0, gt=0, description="vault requests/s")
     vault_burst_per_tenant: int = Field(default=100, ge=1)
     vault_check_seconds: float = Field(default=3600.0, gt=0, description="lifecycle check period")
+    faq_semantic: bool = Field(
+        default=True, description="match FAQ questions by meaning too (loads the MiniLM model)"
+    )
+    kb_vector_store: Literal["sql", "qdrant"] = "sql"
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "frontdesk_kb"
+    kb_max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    kb_max_unzipped_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="uncompressed cap for DOCX/XLSX/PPTX"
+    )
+    kb_ocr: bool = Field(default=True, description="OCR scanned PDF pages with tesseract")
+    kb_folder_roots: list[str] = Field(
+        default_factory=list, description="server folders the API may ingest from"
+    )
+    kb_crawl_max_pages: int = Field(default=50, ge=1)
+    kb_crawl_max_depth: int = Field(default=2, ge=0)
+    kb_hybrid_alpha: float = Field(
+        default=0.7, ge=0, le=1, description="weight of the vector score in hybrid fusion"
+    )
+    kb_answer_floor: float = Field(
+        default=0.35, ge=0, le=1, description="below this fused score the bot says it doesn't know"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

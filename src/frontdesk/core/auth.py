@@ -36,6 +36,7 @@ READ = {
     "nlu:read",
     "vault:read",
     "channels:read",
+    "knowledge:read",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -48,6 +49,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "apikeys:write",
             "faq:write",
             "nlu:write",
+            "knowledge:write",
             "contacts:write",
             "conversations:write",
             "queue:write",
@@ -57,13 +59,16 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "channels:write",
         }
     ),
-    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "nlu:write", "vault:write"}),
+    Role.CONFIG_MANAGER: frozenset(
+        READ | {"faq:write", "nlu:write", "vault:write", "knowledge:write"}
+    ),
     Role.DEVELOPER: frozenset(READ | {"queue:write"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(
         {
             "tenant:read",
             "faq:read",
+            "knowledge:read",
             "contacts:read",
             "contacts:write",
             "conversations:read",

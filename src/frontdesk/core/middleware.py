@@ -18,10 +18,22 @@ _VALID_CID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 class RequestContext:
     """Tags each request with a correlation id, enforces the body limit, records metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body: int,
+        uploads: tuple[re.Pattern[str], int] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body
+        self.uploads = uploads  # paths that take file uploads, and their larger limit
+
+    def _limit(self, path: str) -> int:
+        if self.uploads is not None and self.uploads[0].match(path):
+            return self.uploads[1]
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
@@ -42,26 +54,27 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", cid.encode())]
             await send(message)
 
+        limit = self._limit(scope["path"])
         try:
             length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body:
+            if length is not None and length.isdigit() and int(length) > limit:
                 response = problem(
                     413,
                     "payload_too_large",
                     "Payload too large",
-                    f"The body is over the limit of {self.max_body} bytes",
+                    f"The body is over the limit of {limit} bytes",
                     scope["path"],
                 )
                 await response(scope, receive, send_with_id)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, self._limited(receive, limit), send_with_id)
         finally:
             route = _route_of(scope)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
             correlation_id.reset(token)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def receive_limited() -> Message:
@@ -69,8 +82,8 @@ class RequestContext:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise PayloadTooLarge(f"The body is over the limit of {self.max_body} bytes")
+                if seen > limit:
+                    raise PayloadTooLarge(f"The body is over the limit of {limit} bytes")
             return message
 
         return receive_limited

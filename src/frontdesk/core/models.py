@@ -6,7 +6,15 @@ from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.crypto_models import DataKey
 from frontdesk.core.outbox import OutboxEvent
 from frontdesk.intake.models import RawMessage, WebchatSession
-from frontdesk.knowledge.models import FaqEntry
+from frontdesk.knowledge.models import (
+    FaqEntry,
+    FaqQuery,
+    KbChunk,
+    KbDocument,
+    KbIngestJob,
+    KbNamespace,
+    KbVector,
+)
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
 from frontdesk.understanding.models import IntentExample, IntentModel
@@ -34,7 +42,13 @@ __all__ = [
     "FaqEntry",
     "IntentExample",
     "IntentModel",
+    "FaqQuery",
     "Job",
+    "KbChunk",
+    "KbDocument",
+    "KbIngestJob",
+    "KbNamespace",
+    "KbVector",
     "Member",
     "MemberSession",
     "Message",

@@ -24,6 +24,7 @@ from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
 from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqMatch
+from frontdesk.knowledge.service import log_query
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
@@ -49,7 +50,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     kind = str(payload.get("kind", "text"))
     match, analysis = None, None
     if kind not in ("unknown", "reaction"):
-        match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
+        match = await runtime.faq.match(session, raw.tenant_id, text, prefs.faq_threshold)
         analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
 
     await runtime.db.begin_write(session)
@@ -148,6 +149,7 @@ async def _record_and_reply(
         reply = Reply(UNSUPPORTED_TEXT, "unsupported", {"kind": kind})
     elif kind != "reaction":  # a reaction is feedback, not a question
         reply = await faq.answer(session, match, threshold)
+        log_query(session, raw.tenant_id, text, match, answered=reply is not None)
         if reply is None:
             reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
     if reply is not None:

@@ -9,6 +9,7 @@ from frontdesk.channels.outbound import SEND, STATUS, apply_status, send_message
 from frontdesk.handlers.pipeline import process_message
 from frontdesk.intake.webchat import PROCESS_MESSAGE
 from frontdesk.knowledge.embeddings import get_embedder
+from frontdesk.knowledge.jobs import INGEST, run_ingest
 from frontdesk.queue.worker import Handler
 from frontdesk.runtime import Runtime
 from frontdesk.understanding.service import TRAIN_INTENTS, run_training
@@ -22,4 +23,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         SEND: partial(send_message, runtime),
         STATUS: partial(apply_status, runtime),
         FETCH: partial(fetch_media, runtime),
+        INGEST: partial(run_ingest, runtime),
     }

@@ -1,16 +1,25 @@
-"""FAQ routes."""
+"""FAQ routes: CRUD, matching, bulk import/export and reports."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from frontdesk.core.auth import Principal
+from frontdesk.core.clock import utcnow
 from frontdesk.core.deps import RuntimeDep, SessionDep, require
-from frontdesk.knowledge import service
-from frontdesk.knowledge.schemas import FaqCreate, FaqMatchPublic, FaqPublic, FaqUpdate
+from frontdesk.knowledge import faq_io, service
+from frontdesk.knowledge.schemas import (
+    FaqCreate,
+    FaqHitRate,
+    FaqImportResult,
+    FaqMatchPublic,
+    FaqPublic,
+    FaqUpdate,
+    UnansweredQuestion,
+)
 from frontdesk.tenants.settings import tenant_preferences
 
 router = APIRouter(prefix="/api/v1/faq", tags=["faq"])
@@ -67,6 +76,58 @@ async def match_faq(
         matched=match.matched,
         above_threshold=match.score >= threshold,
     )
+
+
+@router.get("/export", response_class=Response)
+async def export_faq(
+    session: SessionDep, principal: Reader, format: faq_io.Format = "json"
+) -> Response:
+    """Every entry as CSV, JSON or XLSX."""
+    entries = await service.list_entries(session, principal.tenant_id, limit=faq_io.MAX_ROWS)
+    media = {
+        "json": "application/json",
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[format]
+    return Response(
+        faq_io.export(entries, format),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="faq.{format}"'},
+    )
+
+
+@router.post("/import", response_model=FaqImportResult)
+async def import_faq(
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    runtime: RuntimeDep,
+    format: faq_io.Format = "json",
+) -> FaqImportResult:
+    """Create or update entries (by question) from a CSV, JSON or XLSX body."""
+    entries = faq_io.parse(await request.body(), format)
+    return await faq_io.import_entries(session, runtime.faq, principal.tenant_id, entries)
+
+
+@router.get("/reports/hit-rate", response_model=FaqHitRate)
+async def report_hit_rate(
+    session: SessionDep, principal: Reader, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> FaqHitRate:
+    """The share of customer questions the FAQ answered over the last ``days``."""
+    since = service.since_days(utcnow(), days)
+    return await service.hit_rate(session, principal.tenant_id, since, days)
+
+
+@router.get("/reports/unanswered", response_model=list[UnansweredQuestion])
+async def report_unanswered(
+    session: SessionDep,
+    principal: Reader,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[UnansweredQuestion]:
+    """The questions the FAQ could not answer, most frequent first: candidates for new entries."""
+    since = service.since_days(utcnow(), days)
+    return await service.unanswered(session, principal.tenant_id, since, limit)
 
 
 @router.get("/{entry_id}", response_model=FaqPublic)

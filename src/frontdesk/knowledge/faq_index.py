@@ -1,15 +1,25 @@
-"""Fuzzy FAQ matching (rapidfuzz) over an in-memory index per tenant."""
+"""FAQ matching over an in-memory index per tenant: fuzzy (rapidfuzz) and semantic (MiniLM).
+
+Each phrasing (question or alternate) gets a fuzzy score and, when semantic matching is on, a
+semantic score: the cosine similarity mapped so that 0.665 (the calibrated boundary between the
+demo FAQ's paraphrases and off-topic messages) lands on the default threshold of 68. A phrasing's
+score is the higher of the two, so a rephrasing with no shared words is still recognised.
+"""
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.knowledge.embeddings import Embedder, Vectors
 from frontdesk.knowledge.models import FaqEntry
 
 STOPWORDS = frozenset(
@@ -48,29 +58,51 @@ def _score(query: str, choice: str, **_: object) -> float:
     return (fuzz.token_set_ratio(query, choice) + 2 * fuzz.token_sort_ratio(query, choice)) / 3
 
 
+def semantic_score(cosine: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Cosine similarity on the fuzzy scale (0–100), calibrated on the demo FAQ."""
+    scaled: npt.NDArray[np.float32] = np.clip(100 * (cosine - 0.1) / 0.83, 0, 100)
+    return scaled
+
+
+@dataclass
+class _Index:
+    expires: float
+    choices: list[str]
+    entries: list[tuple[str, str, str]]
+    vectors: Vectors | None = field(default=None)
+
+
 class FaqIndex:
     """Per-tenant lists of (entry, phrasing) pairs, rebuilt when stale or invalidated."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, embedder: Callable[[], Embedder] | None = None) -> None:
         self._ttl = ttl
-        self._indexes: dict[str, tuple[float, list[str], list[tuple[str, str, str]]]] = {}
+        self._embedder = embedder
+        self._indexes: dict[str, _Index] = {}
+
+    @property
+    def semantic(self) -> bool:
+        """True when questions are also matched by meaning."""
+        return self._embedder is not None
 
     def invalidate(self, tenant_id: str) -> None:
         """Forget a tenant's index after its FAQ changed."""
         self._indexes.pop(tenant_id, None)
 
-    async def _index(
-        self, session: AsyncSession, tenant_id: str
-    ) -> tuple[list[str], list[tuple[str, str, str]]]:
+    async def _index(self, session: AsyncSession, tenant_id: str) -> _Index:
         hit = self._indexes.get(tenant_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1], hit[2]
+        if hit and hit.expires > time.monotonic():
+            return hit
         rows = (
             await session.execute(
                 select(
                     FaqEntry.id, FaqEntry.question, FaqEntry.alternate_questions, FaqEntry.answer
                 )
-                .where(FaqEntry.tenant_id == tenant_id, FaqEntry.enabled.is_(True))
+                .where(
+                    FaqEntry.tenant_id == tenant_id,
+                    FaqEntry.enabled.is_(True),
+                    FaqEntry.visibility == "public",
+                )
                 .order_by(FaqEntry.priority.desc(), FaqEntry.id)
             )
         ).all()
@@ -80,17 +112,30 @@ class FaqIndex:
             for phrasing in [question, *alternates]:
                 choices.append(keywords(phrasing))
                 entries.append((entry_id, answer, phrasing))
-        self._indexes[tenant_id] = (time.monotonic() + self._ttl, choices, entries)
-        return choices, entries
+        index = _Index(time.monotonic() + self._ttl, choices, entries)
+        if self._embedder is not None and entries:
+            index.vectors = await self._embedder().embed([e[2] for e in entries])
+        self._indexes[tenant_id] = index
+        return index
 
-    async def match(self, session: AsyncSession, tenant_id: str, text: str) -> FaqMatch | None:
-        """The best-scoring entry for ``text``, or None when the tenant has no FAQ."""
-        choices, entries = await self._index(session, tenant_id)
-        if not choices:
+    async def match(
+        self, session: AsyncSession, tenant_id: str, text: str, threshold: float | None = None
+    ) -> FaqMatch | None:
+        """The best-scoring entry for ``text``, or None when the tenant has no FAQ.
+
+        With ``threshold``, a fuzzy match that clears it is taken without encoding the text
+        (the message pipeline's hot path pays for the model only when spelling is not enough).
+        """
+        index = await self._index(session, tenant_id)
+        if not index.choices:
             return None
-        best = process.extractOne(keywords(text), choices, scorer=_score)
-        if best is None:
-            return None
-        _, score, position = best
-        entry_id, answer, phrasing = entries[position]
-        return FaqMatch(entry_id, answer, float(score), phrasing)
+        scores = np.asarray(
+            process.cdist([keywords(text)], index.choices, scorer=_score)[0], dtype=np.float32
+        )
+        confident = threshold is not None and float(scores.max()) >= threshold
+        if index.vectors is not None and self._embedder is not None and not confident:
+            query = (await self._embedder().embed([text]))[0]
+            scores = np.maximum(scores, semantic_score(index.vectors @ query))
+        position = int(np.argmax(scores))  # ties: the first, i.e. the highest priority
+        entry_id, answer, phrasing = index.entries[position]
+        return FaqMatch(entry_id, answer, float(scores[position]), phrasing)

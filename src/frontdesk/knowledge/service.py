@@ -1,14 +1,16 @@
-"""FAQ entries: create, read, update, delete, and test a question against them."""
+"""FAQ entries: create, read, update, delete; the query log and its reports."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.errors import NotFound
-from frontdesk.knowledge.faq_index import FaqIndex
-from frontdesk.knowledge.models import FaqEntry
-from frontdesk.knowledge.schemas import FaqCreate, FaqUpdate
+from frontdesk.knowledge.faq_index import FaqIndex, FaqMatch
+from frontdesk.knowledge.models import FaqEntry, FaqQuery
+from frontdesk.knowledge.schemas import FaqCreate, FaqHitRate, FaqUpdate, UnansweredQuestion
 
 
 async def list_entries(
@@ -55,6 +57,7 @@ async def update_entry(
     entry = await get_entry(session, tenant_id, entry_id)
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(entry, key, value)
+    entry.version += 1
     await session.commit()
     index.invalidate(tenant_id)
     return entry
@@ -68,3 +71,73 @@ async def delete_entry(
     await session.delete(entry)
     await session.commit()
     index.invalidate(tenant_id)
+
+
+def log_query(
+    session: AsyncSession, tenant_id: str, text: str, match: FaqMatch | None, answered: bool
+) -> None:
+    """Record a customer question and how the FAQ did (in the caller's transaction)."""
+    session.add(
+        FaqQuery(
+            tenant_id=tenant_id,
+            text=text[:2000],
+            entry_id=match.entry_id if match else None,
+            score=round(match.score, 2) if match else 0.0,
+            answered=answered,
+        )
+    )
+
+
+async def hit_rate(session: AsyncSession, tenant_id: str, since: datetime, days: int) -> FaqHitRate:
+    """Questions asked since ``since`` and the share the FAQ answered."""
+    asked, answered = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(FaqQuery.answered.cast(Integer)), 0)).where(
+                FaqQuery.tenant_id == tenant_id, FaqQuery.created_at >= since
+            )
+        )
+    ).one()
+    rate = answered / asked if asked else 0.0
+    return FaqHitRate(days=days, asked=asked, answered=answered, hit_rate=round(rate, 4))
+
+
+async def unanswered(
+    session: AsyncSession, tenant_id: str, since: datetime, limit: int
+) -> list[UnansweredQuestion]:
+    """The questions the FAQ failed most often since ``since`` (case-insensitive), most first."""
+    key = func.lower(FaqQuery.text)
+    rows = (
+        await session.execute(
+            select(
+                func.min(FaqQuery.text),
+                func.count(),
+                func.max(FaqQuery.score),
+                func.max(FaqQuery.created_at),
+            )
+            .where(
+                FaqQuery.tenant_id == tenant_id,
+                FaqQuery.answered.is_(False),
+                FaqQuery.created_at >= since,
+            )
+            .group_by(key)
+            .order_by(func.count().desc(), func.max(FaqQuery.created_at).desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        UnansweredQuestion(text=text, count=count, best_score=score, last_asked=_utc(last))
+        for text, count, score, last in rows
+    ]
+
+
+def _utc(value: datetime | str) -> datetime:
+    from datetime import UTC
+
+    if isinstance(value, str):  # SQLite returns aggregates of datetimes as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def since_days(now: datetime, days: int) -> datetime:
+    """The start of a report period."""
+    return now - timedelta(days=days)
