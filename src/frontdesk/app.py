@@ -17,6 +17,7 @@ from frontdesk.core.middleware import RequestContext
 from frontdesk.intake.api import router as webchat_router
 from frontdesk.intake.webchat import WebchatService
 from frontdesk.knowledge.api import router as faq_router
+from frontdesk.llm.api import router as llm_router
 from frontdesk.ops.api import router as ops_router
 from frontdesk.queue.api import router as queue_router
 from frontdesk.runtime import Runtime
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             stop.set()
             with suppress(asyncio.CancelledError):
                 await background
+            await runtime.close_llm()
             await runtime.db.dispose()
             log.info("frontdesk_stopped")
 
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         contacts_router,
         conversations_router,
         queue_router,
+        llm_router,
     ):
         app.include_router(router)
     app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)

@@ -27,7 +27,14 @@ class Role(StrEnum):
     AGENT = "agent"
 
 
-READ = {"tenant:read", "faq:read", "contacts:read", "conversations:read", "queue:read"}
+READ = {
+    "tenant:read",
+    "faq:read",
+    "contacts:read",
+    "conversations:read",
+    "queue:read",
+    "llm:read",
+}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
         READ
@@ -41,10 +48,12 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "contacts:write",
             "conversations:write",
             "queue:write",
+            "llm:use",
+            "llm:write",
         }
     ),
-    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write"}),
-    Role.DEVELOPER: frozenset(READ | {"queue:write"}),
+    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "llm:use"}),
+    Role.DEVELOPER: frozenset(READ | {"queue:write", "llm:use"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(
         {

@@ -7,6 +7,7 @@ from frontdesk.core.crypto_models import DataKey
 from frontdesk.core.outbox import OutboxEvent
 from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import FaqEntry
+from frontdesk.llm.models import LLMBreaker, LLMCacheEntry, LLMSettings, LLMSpend, LLMUsage
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, Tenant
 
@@ -19,6 +20,11 @@ __all__ = [
     "DataKey",
     "FaqEntry",
     "Job",
+    "LLMBreaker",
+    "LLMCacheEntry",
+    "LLMSettings",
+    "LLMSpend",
+    "LLMUsage",
     "Member",
     "Message",
     "OutboxEvent",

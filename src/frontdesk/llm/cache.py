@@ -1,0 +1,206 @@
+"""Semantic cache: answers found again by the embedding similarity of their question.
+
+Entries live in ``llm_cache`` (vectors as float32 bytes), keyed by tenant and a scope (model,
+system prompt, knowledge version). Each process keeps a numpy matrix per tenant and scope,
+loaded on the tenant's first lookup and topped up with newer rows (UUIDv7 ids are ordered)
+every ``llm_cache_refresh_seconds``. A lookup is one matrix-vector product.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.db import Database
+from frontdesk.core.ids import new_id
+from frontdesk.core.metrics import Metrics
+from frontdesk.knowledge.embeddings import Embedder
+from frontdesk.llm.models import LLMCacheEntry
+from frontdesk.llm.schemas import CompletionRequest
+from frontdesk.settings import Settings
+
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """What a hit returns."""
+
+    answer: str
+    model: str
+    provider: str
+    similarity: float
+
+
+def cacheable(request: CompletionRequest) -> bool:
+    """Single-question, plain-text requests that did not opt out (no multi-turn replays)."""
+    users = sum(1 for m in request.messages if m.role == "user")
+    return request.cache and users == 1 and len(request.messages) == 1 and not request.wants_json
+
+
+def scope_of(model: str, system: str | None, knowledge_version: str | None) -> str:
+    """The key that separates answers that must never be mixed."""
+    digest = hashlib.sha256()
+    for part in (model, system or "", knowledge_version or ""):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+@dataclass
+class _Scope:
+    dim: int
+    vectors: Vector = field(init=False)
+    size: int = 0
+    answers: list[CachedAnswer] = field(default_factory=list)
+    expires: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.vectors = np.zeros((16, self.dim), dtype=np.float32)
+
+    def add(self, vector: Vector, answer: CachedAnswer, expires: float) -> None:
+        if self.size == len(self.vectors):  # grow by doubling: appends stay amortised O(1)
+            grown = np.zeros((self.size * 2, self.dim), dtype=np.float32)
+            grown[: self.size] = self.vectors
+            self.vectors = grown
+        self.vectors[self.size] = vector
+        self.size += 1
+        self.answers.append(answer)
+        self.expires.append(expires)
+
+    def best(self, vector: Vector, threshold: float, now: float) -> CachedAnswer | None:
+        if not self.size:
+            return None
+        scores = self.vectors[: self.size] @ vector
+        for index in np.argsort(scores)[::-1][:8]:
+            score = float(scores[index])
+            if score < threshold:
+                return None
+            if self.expires[index] > now:
+                found = self.answers[index]
+                return CachedAnswer(found.answer, found.model, found.provider, score)
+        return None
+
+
+@dataclass
+class _Tenant:
+    scopes: dict[str, _Scope] = field(default_factory=dict)
+    last_id: str = ""
+    refreshed: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class SemanticCache:
+    """Lookups and stores for every tenant of this process."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        embedder: Callable[[], Embedder],
+        metrics: Metrics | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._embedder = embedder
+        self._metrics = metrics
+        self._threshold = settings.llm_cache_threshold
+        self._ttl = timedelta(seconds=settings.llm_cache_ttl_seconds)
+        self._refresh = settings.llm_cache_refresh_seconds
+        self._now = now
+        self._tenants: dict[str, _Tenant] = {}
+
+    async def embed(self, question: str) -> Vector:
+        """The question's normalised vector."""
+        vectors = await self._embedder().embed([question])
+        vector: Vector = np.asarray(vectors[0], dtype=np.float32)
+        return vector
+
+    async def lookup(self, tenant_id: str, scope: str, vector: Vector) -> CachedAnswer | None:
+        """The best unexpired answer at or above the threshold, counted as a hit or a miss."""
+        tenant = await self._loaded(tenant_id)
+        found = None
+        if scope in tenant.scopes:
+            found = tenant.scopes[scope].best(vector, self._threshold, self._now().timestamp())
+        if self._metrics is not None:
+            self._metrics.llm_cache.labels("hit" if found else "miss").inc()
+        return found
+
+    async def store(
+        self,
+        tenant_id: str,
+        scope: str,
+        question: str,
+        vector: Vector,
+        answer: CachedAnswer,
+        tokens: tuple[int, int],
+    ) -> None:
+        """Persist an answer and add it to this process's index."""
+        tenant = await self._loaded(tenant_id)
+        now = self._now()
+        entry = LLMCacheEntry(
+            id=new_id(),
+            tenant_id=tenant_id,
+            scope=scope,
+            question=question,
+            vector=np.asarray(vector, dtype=np.float32).tobytes(),
+            answer=answer.answer,
+            model=answer.model,
+            provider=answer.provider,
+            tokens_in=tokens[0],
+            tokens_out=tokens[1],
+            expires_at=now + self._ttl,
+        )
+        async with self._db.tenant_tx(tenant_id) as session:
+            session.add(entry)
+        self._add(tenant, entry)
+
+    def _add(self, tenant: _Tenant, row: LLMCacheEntry) -> None:
+        vector = np.frombuffer(row.vector, dtype=np.float32)
+        index = tenant.scopes.get(row.scope)
+        if index is None:
+            index = tenant.scopes[row.scope] = _Scope(len(vector))
+        if row.id > tenant.last_id:
+            tenant.last_id = row.id
+        index.add(
+            vector,
+            CachedAnswer(row.answer, row.model, row.provider, 1.0),
+            row.expires_at.timestamp(),
+        )
+
+    async def _loaded(self, tenant_id: str) -> _Tenant:
+        tenant = self._tenants.setdefault(tenant_id, _Tenant())
+        if tenant.refreshed + self._refresh > time.monotonic():
+            return tenant
+        async with tenant.lock:
+            if tenant.refreshed + self._refresh > time.monotonic():
+                return tenant
+            async with self._db.tenant_session(tenant_id) as session:
+                rows = (
+                    await session.scalars(
+                        select(LLMCacheEntry)
+                        .where(
+                            LLMCacheEntry.tenant_id == tenant_id,
+                            LLMCacheEntry.id > tenant.last_id,
+                            LLMCacheEntry.expires_at > self._now(),
+                        )
+                        .order_by(LLMCacheEntry.id)
+                    )
+                ).all()
+            for row in rows:
+                self._add(tenant, row)
+            tenant.refreshed = time.monotonic()
+        return tenant
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop a tenant's in-process index (reloaded on next use)."""
+        self._tenants.pop(tenant_id, None)
