@@ -47,9 +47,7 @@ def openai_entry(fake: FakeProvider, name: str, key: str = "sk-test-openai-0001"
     return {"name": name, "kind": "openai", "api_key": key, "base_url": fake.openai_url(name)}
 
 
-def anthropic_entry(
-    fake: FakeProvider, name: str, key: str = "sk-ant-test-0002"
-) -> dict[str, Any]:
+def anthropic_entry(fake: FakeProvider, name: str, key: str = "sk-ant-test-0002") -> dict[str, Any]:
     return {
         "name": name,
         "kind": "anthropic",

@@ -157,9 +157,7 @@ async def test_unknown_model(runtime: Runtime, tenant: TenantCtx, fake: FakeProv
     assert fake.received("primary") == []
 
 
-async def test_fallback_on_primary_failure(
-    runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
-):
+async def test_fallback_on_primary_failure(runtime: Runtime, tenant: TenantCtx, fake: FakeProvider):
     await two_providers(runtime, tenant, fake)
     fake.script("primary", Reply.error(500), Reply.error(500), Reply.error(500))
     result = await runtime.llm.complete(tenant.id, ask())
@@ -179,9 +177,7 @@ async def test_non_retryable_error_falls_back_at_once(
     assert len(fake.received("primary")) == 1
 
 
-async def test_retries_honour_retry_after(
-    runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
-):
+async def test_retries_honour_retry_after(runtime: Runtime, tenant: TenantCtx, fake: FakeProvider):
     await configure(runtime, tenant.id, providers=[openai_entry(fake, "primary")])
     fake.script("primary", Reply.error(429, retry_after=0.4), Reply.ok("finally"))
     result = await runtime.llm.complete(tenant.id, ask())

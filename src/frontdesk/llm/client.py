@@ -33,7 +33,7 @@ from frontdesk.llm.output import validate_output
 from frontdesk.llm.providers.base import Provider, ProviderCall, ProviderReply, StreamUsage
 from frontdesk.llm.providers.registry import build_provider
 from frontdesk.llm.router import Route, complexity, plan, tier
-from frontdesk.llm.schemas import Completion, CompletionRequest, NotConfigured, ProviderConfig
+from frontdesk.llm.schemas import Completion, CompletionRequest, NotConfigured
 from frontdesk.llm.service import TenantLLM, load_tenant_llm
 from frontdesk.llm.templates import with_tone
 from frontdesk.settings import Settings
