@@ -16,7 +16,7 @@ from tests.llm.fake_provider import FakeProvider
 FAST = {
     "llm_backoff_base_seconds": 0.01,
     "llm_backoff_max_seconds": 0.05,
-    "llm_timeout_seconds": 2.0,
+    "llm_timeout_seconds": 10.0,
     "llm_breaker_failures": 3,
     "llm_breaker_cooldown_seconds": 0.3,
     "llm_breaker_refresh_seconds": 0.0,

@@ -44,6 +44,7 @@ async def test_hit_on_a_paraphrase_miss_on_a_different_question(
     assert again.text == "Three to five business days." and again.cost_usd == "0"
     assert isinstance(other, Completion) and not other.cached and other.text == "Thirty days."
     assert len(fake.received("primary")) == 2
+    await runtime.llm.flush()
     async with runtime.db.tenant_session(tenant.id) as session:
         hits = (await session.scalars(select(LLMUsage.cache_hit).order_by(LLMUsage.id))).all()
     assert hits == [False, True, False]

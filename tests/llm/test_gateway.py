@@ -41,6 +41,7 @@ async def two_providers(runtime: Runtime, tenant: TenantCtx, fake: FakeProvider)
 
 
 async def usage_rows(runtime: Runtime, tenant_id: str) -> list[LLMUsage]:
+    await runtime.llm.flush()
     async with runtime.db.tenant_session(tenant_id) as session:
         rows = await session.scalars(select(LLMUsage).order_by(LLMUsage.id))
         return list(rows.all())
@@ -214,15 +215,15 @@ async def test_429_storm_everywhere_is_a_typed_error_without_loops(
 async def test_hanging_provider_times_out_then_falls_back(
     runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
 ):
-    runtime.settings.llm_timeout_seconds = 0.3
+    runtime.settings.llm_timeout_seconds = 1.5
     runtime.settings.llm_max_attempts = 1
     runtime.llm.chain.policy = type(runtime.llm.chain.policy).from_settings(runtime.settings)
     await two_providers(runtime, tenant, fake)
-    fake.script("primary", Reply.hang(5))
+    fake.script("primary", Reply.hang(30))
     started = asyncio.get_running_loop().time()
     result = await runtime.llm.complete(tenant.id, ask())
     assert isinstance(result, Completion) and result.provider == "secondary"
-    assert asyncio.get_running_loop().time() - started < 2
+    assert asyncio.get_running_loop().time() - started < 10
 
 
 async def test_malformed_provider_json_falls_back(
@@ -311,6 +312,7 @@ async def test_budget_alert_at_80_percent_once_then_block_at_100(
         fake.script("primary", Reply.ok("ok", tokens_in=1_000_000))
     for _ in range(3):
         await runtime.llm.complete(tenant.id, ask())  # $0.45 → 90 %: alert
+    await runtime.llm.flush()
     async with runtime.db.tenant_session(tenant.id) as session:
         alerts = (
             await session.scalars(select(OutboxEvent).where(OutboxEvent.type == "llm.budget.alert"))
@@ -319,6 +321,7 @@ async def test_budget_alert_at_80_percent_once_then_block_at_100(
     await runtime.llm.complete(tenant.id, ask())  # $0.60: over budget now
     with pytest.raises(BudgetExceeded):
         await runtime.llm.complete(tenant.id, ask())
+    await runtime.llm.flush()
     async with runtime.db.tenant_session(tenant.id) as session:
         count = len(
             (

@@ -92,6 +92,7 @@ async def usage(
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> UsageReport:
     """Usage totals and the latest calls; ``period`` is ``month``, ``YYYY-MM`` or ``Nd``."""
+    await runtime.llm.flush()  # this process's calls not yet written
     settings = await service.get_settings(session, principal.tenant_id, runtime.settings)
     return await service.usage_report(
         session,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import utcnow
@@ -54,6 +53,8 @@ async def add_spend(
     now: datetime | None = None,
 ) -> None:
     """Add ``cost`` to this month's spend; publish the alert once when it crosses the ratio."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     month = month_of(now or utcnow())
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (

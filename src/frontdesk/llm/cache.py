@@ -9,7 +9,6 @@ every ``llm_cache_refresh_seconds``. A lookup is one matrix-vector product.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ from frontdesk.core.ids import new_id
 from frontdesk.core.metrics import Metrics
 from frontdesk.knowledge.embeddings import Embedder
 from frontdesk.llm.models import LLMCacheEntry
-from frontdesk.llm.schemas import CompletionRequest
 from frontdesk.settings import Settings
 
 Vector = npt.NDArray[np.float32]
@@ -41,54 +39,40 @@ class CachedAnswer:
     similarity: float
 
 
-def cacheable(request: CompletionRequest) -> bool:
-    """Single-question, plain-text requests that did not opt out (no multi-turn replays)."""
-    users = sum(1 for m in request.messages if m.role == "user")
-    return request.cache and users == 1 and len(request.messages) == 1 and not request.wants_json
-
-
-def scope_of(model: str, system: str | None, knowledge_version: str | None) -> str:
-    """The key that separates answers that must never be mixed."""
-    digest = hashlib.sha256()
-    for part in (model, system or "", knowledge_version or ""):
-        digest.update(part.encode())
-        digest.update(b"\x00")
-    return digest.hexdigest()
-
-
 @dataclass
 class _Scope:
+    """The vectors of one scope in a matrix that grows by doubling (appends stay cheap)."""
+
     dim: int
     vectors: Vector = field(init=False)
+    expires: npt.NDArray[np.float64] = field(init=False)
     size: int = 0
     answers: list[CachedAnswer] = field(default_factory=list)
-    expires: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.vectors = np.zeros((16, self.dim), dtype=np.float32)
+        self.expires = np.zeros(16, dtype=np.float64)
 
     def add(self, vector: Vector, answer: CachedAnswer, expires: float) -> None:
-        if self.size == len(self.vectors):  # grow by doubling: appends stay amortised O(1)
-            grown = np.zeros((self.size * 2, self.dim), dtype=np.float32)
-            grown[: self.size] = self.vectors
-            self.vectors = grown
+        if self.size == len(self.vectors):
+            self.vectors = np.concatenate([self.vectors, np.zeros_like(self.vectors)])
+            self.expires = np.concatenate([self.expires, np.zeros_like(self.expires)])
         self.vectors[self.size] = vector
+        self.expires[self.size] = expires
         self.size += 1
         self.answers.append(answer)
-        self.expires.append(expires)
 
     def best(self, vector: Vector, threshold: float, now: float) -> CachedAnswer | None:
         if not self.size:
             return None
         scores = self.vectors[: self.size] @ vector
-        for index in np.argsort(scores)[::-1][:8]:
-            score = float(scores[index])
-            if score < threshold:
-                return None
-            if self.expires[index] > now:
-                found = self.answers[index]
-                return CachedAnswer(found.answer, found.model, found.provider, score)
-        return None
+        scores[self.expires[: self.size] <= now] = -1.0
+        index = int(np.argmax(scores))
+        score = float(scores[index])
+        if score < threshold:
+            return None
+        found = self.answers[index]
+        return CachedAnswer(found.answer, found.model, found.provider, score)
 
 
 @dataclass

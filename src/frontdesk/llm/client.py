@@ -7,18 +7,16 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import Database
+from frontdesk.core.ids import new_id
 from frontdesk.core.metrics import Metrics
-from frontdesk.knowledge.embeddings import Embedder, get_embedder
 from frontdesk.llm import budgets
 from frontdesk.llm.breaker import BreakerBoard
-from frontdesk.llm.cache import CachedAnswer, SemanticCache, cacheable, scope_of
+from frontdesk.llm.cache_policy import cacheable, scope_of
 from frontdesk.llm.costs import cost_pusd, count_prompt, count_text, pico, usd
 from frontdesk.llm.errors import (
     AllProvidersFailed,
@@ -36,7 +34,12 @@ from frontdesk.llm.router import Route, complexity, plan, tier
 from frontdesk.llm.schemas import Completion, CompletionRequest, NotConfigured
 from frontdesk.llm.service import TenantLLM, load_tenant_llm
 from frontdesk.llm.templates import with_tone
+from frontdesk.llm.usage import UsageWriter
 from frontdesk.settings import Settings
+
+if TYPE_CHECKING:
+    from frontdesk.knowledge.embeddings import Embedder
+    from frontdesk.llm.cache import CachedAnswer
 
 REPAIR_PROMPT = (
     "Your previous answer was not valid: {error}. Answer again with only the corrected JSON."
@@ -69,9 +72,14 @@ class LLMGateway:
         self._now = now
         self.breakers = BreakerBoard(db, settings, now)
         self.chain = PolicyChain(self.breakers, RetryPolicy.from_settings(settings), metrics)
+        # numpy and the embedder load with the cache, not with ``import frontdesk.llm``.
+        from frontdesk.knowledge.embeddings import get_embedder
+        from frontdesk.llm.cache import SemanticCache
+
         self.cache = SemanticCache(
             db, settings, embedder or (lambda: get_embedder(settings)), metrics, now
         )
+        self.usage = UsageWriter(db, settings.llm_budget_alert_ratio, now)
         self._providers: dict[tuple[str | None, ...], Provider] = {}
         self._configs: dict[str, tuple[float, TenantLLM]] = {}
 
@@ -107,8 +115,13 @@ class LLMGateway:
             provider = self._providers[key] = build_provider(config, self.settings)
         return provider
 
+    async def flush(self) -> None:
+        """Write the usage records still queued (tests, shutdown)."""
+        await self.usage.flush()
+
     async def aclose(self) -> None:
-        """Close every provider's HTTP client."""
+        """Write queued usage and close every provider's HTTP client."""
+        await self.usage.aclose()
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
@@ -127,6 +140,7 @@ class LLMGateway:
         if config.budget_pusd is not None:
             async with self._db.tenant_session(tenant_id) as session:
                 spent = await budgets.spent(session, tenant_id, budgets.month_of(self._now()))
+            spent += self.usage.unwritten(tenant_id)
             preference = budgets.enforce(
                 config.budget_pusd, spent, config.budget_action, preference
             )
@@ -176,6 +190,8 @@ class LLMGateway:
         if request.wants_json:
             completion = await self._validated(tenant_id, request, prepared, completion, started)
         if scope is not None and vector is not None:
+            from frontdesk.llm.cache import CachedAnswer
+
             answer = CachedAnswer(completion.text, completion.model, completion.provider, 1.0)
             tokens = (completion.tokens_in, completion.tokens_out)
             await self.cache.store(
@@ -293,37 +309,20 @@ class LLMGateway:
         cache_hit: bool,
     ) -> None:
         config = await self.tenant_config(tenant_id)
-        async with self._db.tenant_tx(tenant_id) as session:
-            await self._write_usage(
-                session,
-                tenant_id,
-                config,
-                LLMUsage(
-                    tenant_id=tenant_id,
-                    service=service,
-                    provider=provider,
-                    model=model,
-                    tokens_in=tokens_in,
-                    tokens_out=tokens_out,
-                    cost_pusd=cost,
-                    latency_ms=latency_ms,
-                    cache_hit=cache_hit,
-                    created_at=self._now(),
-                ),
-            )
-
-    async def _write_usage(
-        self, session: AsyncSession, tenant_id: str, config: TenantLLM, usage: LLMUsage
-    ) -> None:
-        session.add(usage)
-        await budgets.add_spend(
-            session,
-            tenant_id,
-            usage.cost_pusd,
-            config.budget_pusd,
-            self.settings.llm_budget_alert_ratio,
-            self._now(),
+        usage = LLMUsage(
+            id=new_id(),
+            tenant_id=tenant_id,
+            service=service,
+            provider=provider,
+            model=model,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_pusd=cost,
+            latency_ms=latency_ms,
+            cache_hit=cache_hit,
+            created_at=self._now(),
         )
+        self.usage.add(usage, config.budget_pusd)
 
     # -- streaming -----------------------------------------------------------------------
     async def stream(self, tenant_id: str, request: CompletionRequest) -> AsyncIterator[str]:
