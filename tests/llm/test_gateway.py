@@ -423,3 +423,22 @@ async def test_stream_falls_back_before_the_first_token(
     fake.script("primary", Reply.error(400))
     pieces = [piece async for piece in runtime.llm.stream(tenant.id, ask())]
     assert "".join(pieces) == "Hello from secondary"
+
+
+async def test_concurrent_calls_are_all_accounted(
+    runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
+):
+    """Usage is written behind the calls in batches: nothing lost, spend equals the rows."""
+    from frontdesk.llm.models import LLMSpend
+
+    await configure(
+        runtime, tenant.id, providers=[openai_entry(fake, "primary")], monthly_budget_usd=100
+    )
+    results = await asyncio.gather(*[runtime.llm.complete(tenant.id, ask()) for _ in range(20)])
+    assert all(isinstance(r, Completion) for r in results)
+    rows = await usage_rows(runtime, tenant.id)
+    assert len(rows) == 20
+    async with runtime.db.tenant_session(tenant.id) as session:
+        spend = await session.scalar(select(LLMSpend.cost_pusd))
+    assert spend == sum(row.cost_pusd for row in rows) > 0
+    assert runtime.llm.usage.unwritten(tenant.id) == 0

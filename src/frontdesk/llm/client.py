@@ -138,9 +138,11 @@ class LLMGateway:
             return NotConfigured(detail=detail)
         preference = request.preference
         if config.budget_pusd is not None:
+            # Unwritten costs first: a write landing between the two reads is then counted
+            # twice (safe), never missed.
+            spent = self.usage.unwritten(tenant_id)
             async with self._db.tenant_session(tenant_id) as session:
-                spent = await budgets.spent(session, tenant_id, budgets.month_of(self._now()))
-            spent += self.usage.unwritten(tenant_id)
+                spent += await budgets.spent(session, tenant_id, budgets.month_of(self._now()))
             preference = budgets.enforce(
                 config.budget_pusd, spent, config.budget_action, preference
             )
