@@ -15,7 +15,9 @@ from frontdesk.core.errors import install_error_handlers
 from frontdesk.core.logging import configure_logging, get_logger
 from frontdesk.core.middleware import RequestContext
 from frontdesk.intake.api import router as webchat_router
+from frontdesk.intake.cors import WebchatCORS
 from frontdesk.intake.webchat import WebchatService
+from frontdesk.intake.widget import router as widget_router
 from frontdesk.knowledge.api import router as faq_router
 from frontdesk.llm.api import router as llm_router
 from frontdesk.ops.api import router as ops_router
@@ -75,7 +77,9 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         conversations_router,
         queue_router,
         llm_router,
+        widget_router,
     ):
         app.include_router(router)
     app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)
+    app.add_middleware(WebchatCORS, origins=settings.webchat_cors_origins)
     return app

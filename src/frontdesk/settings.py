@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     public_rate_per_tenant: float = Field(default=500.0, gt=0, description="requests/s per tenant")
     public_burst_per_tenant: int = Field(default=1000, ge=1)
 
+    webchat_cors_origins: list[str] = Field(
+        default=["*"], description="origins whose pages may embed the widget (JSON list)"
+    )
+    widget_dir: Path = Field(
+        default=Path(__file__).parent / "widget_dist",
+        description="where `make widget` builds widget.js",
+    )
+
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
     default_retention_days: int = Field(default=365, ge=1)
 

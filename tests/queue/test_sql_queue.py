@@ -262,7 +262,7 @@ class TestLeases:
         [job] = await queue.claim("w1", 10)
         for _ in range(3):
             await asyncio.sleep(0.12)
-            assert await queue.extend(job) is True
+            assert await queue.extend([job]) == {job.id}
         # 0.36 s have passed, longer than one lease: still ours.
         assert await queue.claim("w2", 10) == []
         await complete(queue, db, job)
@@ -274,8 +274,9 @@ class TestLeases:
         [first] = await queue.claim("w1", 10)
         await asyncio.sleep(0.08)
         [second] = await queue.claim("w2", 10)
-        assert await queue.extend(first) is False
-        assert await queue.extend(second) is True
+        assert await queue.extend([first]) == set()
+        assert await queue.extend([second]) == {second.id}
+        assert await queue.extend([]) == set()
 
     async def test_lease_expiring_on_every_attempt_goes_dead(self, db: Database):
         queue = make_queue(db, lease_seconds=0.03)

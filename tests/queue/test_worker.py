@@ -337,3 +337,30 @@ async def test_jobs_running_past_the_grace_are_released(db: Database):
     # Another worker picks them up right away, as first attempts.
     assert sorted((j.id, j.attempts) for j in await queue.claim("next", 10)) == [
         (ids[0], 1), (ids[1], 1)]
+
+
+async def test_jobs_held_in_hand_are_kept_alive_and_given_back_at_stop(db: Database):
+    """One claim feeds several jobs: those not started yet keep their lease, then go back."""
+    queue = make_queue(db, lease_seconds=0.3)
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def blocking(session: AsyncSession, job: ClaimedJob) -> None:
+        started.set()
+        await finish.wait()
+
+    first, *held = await enqueue(queue, db, *(NewJob("blocking", {"n": n}) for n in range(3)))
+    worker = make_worker(db, queue, {"blocking": blocking}, concurrency=1, lease_seconds=0.3,
+                         shutdown_grace=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await started.wait()
+    for job_id in held:  # claimed with the first, leased to this worker
+        assert (await job_row(db, job_id)).status == "running"
+    await asyncio.sleep(0.45)  # longer than a lease: the lease keeper extends them all
+    assert await queue.claim("thief", 10) == []
+
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    for job_id in [first, *held]:
+        row = await job_row(db, job_id)
+        assert (row.status, row.attempts, row.lease_token) == ("queued", 0, None)

@@ -109,9 +109,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
         return engine
-    return create_async_engine(
-        settings.db_url, pool_size=settings.db_pool_size, max_overflow=10, pool_pre_ping=True
-    )
+    # No pre-ping: it costs a round trip per checkout. A connection found dead fails one
+    # statement, and SQLAlchemy then invalidates the whole pool (a request gets a 503, a job
+    # its normal retry).
+    return create_async_engine(settings.db_url, pool_size=settings.db_pool_size, max_overflow=10)
 
 
 def create_null_pool_engine(settings: Settings) -> AsyncEngine:

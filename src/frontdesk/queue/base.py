@@ -87,8 +87,8 @@ class Queue(Protocol):
         """
         ...
 
-    async def extend(self, job: ClaimedJob) -> bool:
-        """Push the lease of a job still running further out; False if it was lost."""
+    async def extend(self, jobs: list[ClaimedJob]) -> set[str]:
+        """Push the leases of jobs still held further out; return the ids still held."""
         ...
 
     async def release(self, jobs: list[ClaimedJob]) -> None:

@@ -14,7 +14,7 @@ import traceback
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -163,9 +163,8 @@ class SqlQueue:
         """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`."""
         await self._db.begin_write(session)
         result = await session.execute(
-            update(jobs)
-            .where(*_leased(job))
-            .values(status="done", finished_at=utcnow(), lease_until=None, lease_token=None)
+            _COMPLETE,
+            {"job_id": job.id, "token": job.lease_token, "now": utcnow()},
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"job {job.id} is no longer leased to this worker")
@@ -190,13 +189,26 @@ class SqlQueue:
             return "lost"
         return "dead" if dead else "queued"
 
-    async def extend(self, job: ClaimedJob) -> bool:
-        """Push the lease of a job still running further out; False if it was lost."""
+    async def extend(self, jobs_: list[ClaimedJob]) -> set[str]:
+        """Push the leases of jobs still held further out, in one statement.
+
+        Returns the ids whose lease was still ours (the others passed to another worker).
+        """
+        if not jobs_:
+            return set()
         async with self._db.system_tx() as session:
-            result = await session.execute(
-                update(jobs).where(*_leased(job)).values(lease_until=utcnow() + self._lease)
+            rows = await session.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id.in_([job.id for job in jobs_]),
+                    jobs.c.lease_token.in_({job.lease_token for job in jobs_}),
+                    jobs.c.status == "running",
+                )
+                .values(lease_until=utcnow() + self._lease)
+                .returning(jobs.c.id, jobs.c.lease_token)
             )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            held = {(row.id, row.lease_token) for row in rows}
+        return {job.id for job in jobs_ if (job.id, job.lease_token) in held}
 
     async def release(self, jobs_: list[ClaimedJob]) -> None:
         """Give unfinished jobs back at once, without counting the attempt."""
@@ -237,6 +249,17 @@ class SqlQueue:
         counts = {"queued": 0, "running": 0, "dead": 0}
         counts.update({status: n for status, n in rows})
         return counts
+
+
+_COMPLETE = (
+    update(jobs)
+    .where(
+        jobs.c.id == bindparam("job_id"),
+        jobs.c.lease_token == bindparam("token"),
+        jobs.c.status == "running",
+    )
+    .values(status="done", finished_at=bindparam("now"), lease_until=None, lease_token=None)
+)
 
 
 def _leased(job: ClaimedJob) -> tuple[Any, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
@@ -54,28 +55,49 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
         self._running: dict[asyncio.Task[None], ClaimedJob] = {}
+        self._buffer: deque[ClaimedJob] = deque()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and run jobs until ``stop`` is set, then drain (or release) what is running."""
         log.info("worker_started", worker=self.id, concurrency=self._concurrency)
-        while not stop.is_set():
-            free = self._concurrency - len(self._running)
-            if free <= 0:
-                await self._wait_for_slot(stop)
-                continue
-            claimed: list[ClaimedJob] = []
-            try:
-                self.wake.clear()
-                claimed = await self._queue.claim(self.id, min(free, self._batch))
-            except Exception:
-                log.exception("claim_failed")
-            for job in claimed:
-                task = asyncio.create_task(self._run_one(job))
-                self._running[task] = job
-                task.add_done_callback(self._finished)
-            if not claimed:
-                await self._idle(stop)
+        keeper = asyncio.create_task(self._keep_leases())
+        try:
+            while not stop.is_set():
+                if not self._buffer and len(self._running) < self._concurrency:
+                    await self._refill()
+                while self._buffer and len(self._running) < self._concurrency:
+                    self._start(self._buffer.popleft())
+                if len(self._running) >= self._concurrency:
+                    await self._wait_for_slot(stop)
+                elif not self._buffer:  # the last claim came back short: wait for work
+                    await self._idle(stop)
+        finally:
+            keeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await keeper
         await self._drain()
+
+    async def _refill(self) -> None:
+        """Claim enough jobs to fill the free slots and keep more in hand.
+
+        Claiming more than the free slots lets one claim feed several jobs, so a busy
+        worker pays one claim per batch rather than one per job. Jobs in hand are leased:
+        the lease keeper extends them like running ones, and shutdown releases them.
+        """
+        hand = max(min(4 * self._concurrency, self._batch), self._concurrency)
+        wanted = hand - len(self._running)
+        try:
+            self.wake.clear()
+            claimed = await self._queue.claim(self.id, wanted)
+        except Exception:
+            log.exception("claim_failed")
+            return
+        self._buffer.extend(claimed)
+
+    def _start(self, job: ClaimedJob) -> None:
+        task = asyncio.create_task(self._run_one(job))
+        self._running[task] = job
+        task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.pop(task, None)
@@ -95,7 +117,8 @@ class Worker:
     async def _drain(self) -> None:
         if self._running:
             await asyncio.wait(list(self._running), timeout=self._grace)
-        leftover = list(self._running.values())
+        leftover = [*self._running.values(), *self._buffer]
+        self._buffer.clear()
         tasks = list(self._running)
         for task in tasks:
             task.cancel()
@@ -107,7 +130,6 @@ class Worker:
 
     async def _run_one(self, job: ClaimedJob) -> None:
         token = correlation_id.set(job.correlation_id or job.id)
-        heartbeat = asyncio.create_task(self._keep_lease(job))
         try:
             handler = self._handlers.get(job.kind)
             if handler is None:
@@ -136,13 +158,18 @@ class Worker:
                 error=str(e)[:500],
             )
         finally:
-            heartbeat.cancel()
-            with suppress(asyncio.CancelledError):
-                await heartbeat
             correlation_id.reset(token)
 
-    async def _keep_lease(self, job: ClaimedJob) -> None:
+    async def _keep_leases(self) -> None:
+        """Extend the leases of every job running or in hand, in one statement per beat."""
         while True:
             await asyncio.sleep(self._heartbeat)
-            if not await self._queue.extend(job):
-                return
+            held = [*self._running.values(), *self._buffer]
+            try:
+                kept = await self._queue.extend(held)
+            except Exception:
+                log.exception("lease_extend_failed")
+                continue
+            lost = [job for job in self._buffer if job.id not in kept]
+            for job in lost:  # never start a job another worker now owns
+                self._buffer.remove(job)

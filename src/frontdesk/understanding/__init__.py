@@ -1,0 +1,1 @@
+"""Understanding: language, intent, entities and sentiment of each message."""
