@@ -19,6 +19,7 @@ from frontdesk.llm import (
     NotConfiguredError,
     UnknownModel,
 )
+from frontdesk.llm.costs import count_text
 from frontdesk.llm.models import LLMBreaker, LLMUsage
 from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
@@ -442,3 +443,17 @@ async def test_concurrent_calls_are_all_accounted(
         spend = await session.scalar(select(LLMSpend.cost_pusd))
     assert spend == sum(row.cost_pusd for row in rows) > 0
     assert runtime.llm.usage.unwritten(tenant.id) == 0
+
+
+async def test_a_stream_left_early_is_still_accounted(
+    runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
+):
+    await configure(runtime, tenant.id, providers=[openai_entry(fake, "primary")])
+    fake.script("primary", Reply.slow("one two three four five six", 0.01))
+    stream = runtime.llm.stream(tenant.id, ask())
+    assert await anext(stream) == "one "
+    assert await anext(stream) == "two "
+    await stream.aclose()  # type: ignore[attr-defined]
+    [row] = await usage_rows(runtime, tenant.id)
+    # Counted locally: the stream ended before the provider reported usage.
+    assert row.tokens_out == count_text("one two ") and row.tokens_in > 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -351,13 +352,19 @@ class LLMGateway:
                 parts: list[str] = []
                 usage = StreamUsage(None, None)
                 try:
-                    async for item in self._timed(provider, call):
-                        if isinstance(item, StreamUsage):
-                            usage = item
-                            continue
-                        emitted = True
-                        parts.append(item)
-                        yield item
+                    async with aclosing(self._timed(provider, call)) as items:
+                        async for item in items:
+                            if isinstance(item, StreamUsage):
+                                usage = item
+                                continue
+                            emitted = True
+                            parts.append(item)
+                            yield item
+                except GeneratorExit:
+                    # The consumer left mid-stream: what was generated is still billed.
+                    partial = ProviderReply("".join(parts), route.model, None, None)
+                    await self._account(tenant_id, request, call, route, partial, started)
+                    raise
                 except ProviderError as exc:
                     delay = None if emitted else self.chain.policy.delay(attempt, exc)
                     if delay is not None:
@@ -382,18 +389,18 @@ class LLMGateway:
         )
 
     @staticmethod
-    async def _timed(provider: Provider, call: ProviderCall) -> AsyncIterator[Any]:
+    async def _timed(provider: Provider, call: ProviderCall) -> AsyncGenerator[Any, None]:
         """The provider's stream, each item due within the per-call timeout."""
-        items = provider.stream(call).__aiter__()
-        while True:
-            try:
-                async with asyncio.timeout(call.timeout):
-                    item = await anext(items)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                await items.aclose()  # type: ignore[attr-defined]
-                raise ProviderTimeout(
-                    f"{provider.name}: timed out", provider=provider.name
-                ) from None
-            yield item
+        async with aclosing(provider.stream(call)) as items:
+            iterator = aiter(items)
+            while True:
+                try:
+                    async with asyncio.timeout(call.timeout):
+                        item = await anext(iterator)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    raise ProviderTimeout(
+                        f"{provider.name}: timed out", provider=provider.name
+                    ) from None
+                yield item

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from frontdesk.core.http import UnsafeURL
@@ -80,7 +80,7 @@ class AnthropicProvider:
         except (AttributeError, TypeError) as exc:
             raise self._malformed() from exc
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[StreamItem]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamItem, None]:
         """Text deltas as they arrive, then the usage of ``message_start`` + ``message_delta``."""
         tokens_in: int | None = None
         tokens_out: int | None = None

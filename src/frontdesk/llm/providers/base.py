@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,7 +54,7 @@ class Provider(Protocol):
         """Send ``call`` and return the whole answer; raise ``ProviderError`` on failure."""
         ...
 
-    def stream(self, call: ProviderCall) -> AsyncIterator[StreamItem]:
+    def stream(self, call: ProviderCall) -> AsyncGenerator[StreamItem, None]:
         """Yield text deltas in order, then (if reported) one :class:`StreamUsage`."""
         ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from frontdesk.core.http import UnsafeURL
@@ -86,7 +86,7 @@ class OpenAIProvider:
         except (AttributeError, IndexError, TypeError) as exc:
             raise self._malformed() from exc
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[StreamItem]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamItem, None]:
         """Text deltas as they arrive, then the usage of the final chunk."""
         params = self._params(call)
         params["stream_options"] = {"include_usage": True}
