@@ -91,6 +91,9 @@ async def test_complete_usage_and_providers(
     report = r.json()
     assert report["calls"] == 1 and report["rows"][0]["model"] == "claude-haiku-4-5"
     assert report["budget_usd"] == 25
+    assert [g["key"] for g in report["by_service"]] == ["tools"]
+    assert report["by_model"][0]["key"] == "claude-haiku-4-5"
+    assert report["by_model"][0]["cost_usd"] == report["cost_usd"]
     assert (await client.get("/api/v1/llm/usage?model=nope", headers=tenant.headers)).json()[
         "calls"
     ] == 0

@@ -197,8 +197,18 @@ class UsageRow(BaseModel):
     cache_hit: bool
 
 
+class UsageGroup(BaseModel):
+    """Usage totals of one service or one model."""
+
+    key: str
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: str
+
+
 class UsageReport(BaseModel):
-    """Totals and rows of the usage matching the filters."""
+    """Totals, breakdowns and rows of the usage matching the filters."""
 
     period: str
     calls: int
@@ -207,4 +217,6 @@ class UsageReport(BaseModel):
     cost_usd: str
     cache_hits: int
     budget_usd: float | None
+    by_service: list[UsageGroup]
+    by_model: list[UsageGroup]
     rows: list[UsageRow]

@@ -26,6 +26,7 @@ from frontdesk.llm.schemas import (
     ProviderConfig,
     ProviderKind,
     ProviderSettingsPublic,
+    UsageGroup,
     UsageReport,
     UsageRow,
 )
@@ -261,6 +262,8 @@ async def usage_report(
             select(LLMUsage).where(*where).order_by(LLMUsage.id.desc()).limit(limit)
         )
     ).all()
+    by_service = await _groups(session, LLMUsage.service, where)
+    by_model = await _groups(session, LLMUsage.model, where)
     return UsageReport(
         period=period,
         calls=int(totals[0]),
@@ -269,6 +272,8 @@ async def usage_report(
         cost_usd=usd(int(totals[3])),
         cache_hits=int(totals[4]),
         budget_usd=budget_usd,
+        by_service=by_service,
+        by_model=by_model,
         rows=[
             UsageRow(
                 id=r.id,
@@ -285,3 +290,26 @@ async def usage_report(
             for r in rows
         ],
     )
+
+
+async def _groups(session: AsyncSession, column: Any, where: list[Any]) -> list[UsageGroup]:
+    """Totals grouped by ``column``, dearest first."""
+    cost = func.sum(LLMUsage.cost_pusd)
+    result = await session.execute(
+        select(
+            column,
+            func.count(),
+            func.sum(LLMUsage.tokens_in),
+            func.sum(LLMUsage.tokens_out),
+            cost,
+        )
+        .where(*where)
+        .group_by(column)
+        .order_by(cost.desc(), column)
+    )
+    return [
+        UsageGroup(
+            key=key, calls=calls, tokens_in=int(t_in), tokens_out=int(t_out), cost_usd=usd(int(c))
+        )
+        for key, calls, t_in, t_out, c in result.all()
+    ]
