@@ -123,6 +123,7 @@ class LLMGateway:
     async def aclose(self) -> None:
         """Write queued usage and close every provider's HTTP client."""
         await self.usage.aclose()
+        await self.cache.aclose()
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()

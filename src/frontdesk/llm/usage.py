@@ -1,7 +1,8 @@
 """Usage records written behind the call: batched, off the answer's path.
 
 A finished call hands its :class:`LLMUsage` row to :class:`UsageWriter` and returns at once; a
-background task writes whatever has accumulated in one transaction per tenant (the row, the
+background task writes whatever has accumulated (it waits 50 ms after the first row, so a
+burst shares one commit) in one transaction per tenant (the row, the
 month's spend, the 80% alert). Budget checks add the costs not yet written, so a process never
 overspends because of the delay. A crash loses at most the rows of the batch in flight.
 """
@@ -26,9 +27,14 @@ class UsageWriter:
     """Queues usage rows and writes them in the background, grouped per tenant."""
 
     def __init__(
-        self, db: Database, alert_ratio: float, now: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        alert_ratio: float,
+        now: Callable[[], datetime] = utcnow,
+        gather_seconds: float = 0.05,
     ) -> None:
         self._db = db
+        self._gather = gather_seconds
         self._alert_ratio = alert_ratio
         self._now = now
         self._pending: list[tuple[LLMUsage, int | None]] = []
@@ -56,6 +62,8 @@ class UsageWriter:
         assert self._wake is not None
         while True:
             await self._wake.wait()
+            # Let the rows of a burst gather: one transaction for many calls.
+            await asyncio.sleep(self._gather)
             self._wake.clear()
             try:
                 await self.flush()
