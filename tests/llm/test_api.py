@@ -216,3 +216,17 @@ async def test_no_key_in_logs_or_errors_under_failures(
     assert caplog.text  # the SDKs' debug logging was on
     for text in (*bodies, logs, caplog.text):
         assert SECRET not in text and "sk-ant-test-0002" not in text  # …without a key
+
+
+async def test_stream_reports_failure_as_an_event(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
+):
+    runtime.settings.llm_max_attempts = 1
+    runtime.llm.chain.policy = type(runtime.llm.chain.policy).from_settings(runtime.settings)
+    await configure_api(client, tenant, fake)
+    fake.script("primary", Reply.error(500))
+    fake.script("secondary", Reply.malformed())
+    r = await client.post("/api/v1/llm/stream", headers=tenant.headers, json=QUESTION)
+    assert r.status_code == 200
+    assert "event: error" in r.text and '"code": "llm_unavailable"' in r.text
+    assert SECRET not in r.text

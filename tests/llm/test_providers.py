@@ -132,3 +132,17 @@ def test_importing_the_gateway_loads_no_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_a_stream_that_is_no_event_stream_is_malformed(
+    fake: FakeProvider, plain_settings: Settings, kind: str
+):
+    provider = build_provider(config(fake, kind, kind), plain_settings)
+    fake.script(kind, Reply.malformed())
+    try:
+        with pytest.raises(ProviderError, match="malformed"):
+            async for _ in provider.stream(call()):
+                pass
+    finally:
+        await provider.aclose()

@@ -84,9 +84,11 @@ class AnthropicProvider:
         """Text deltas as they arrive, then the usage of ``message_start`` + ``message_delta``."""
         tokens_in: int | None = None
         tokens_out: int | None = None
+        started = False
         try:
             stream = await self._client.messages.create(stream=True, **self._params(call))
             async for event in stream:
+                started = True
                 if event.type == "message_start":
                     tokens_in = event.message.usage.input_tokens
                 elif event.type == "content_block_delta" and event.delta.type == "text_delta":
@@ -97,6 +99,8 @@ class AnthropicProvider:
             raise
         except Exception as exc:
             raise self._translate(exc) from None
+        if not started:  # a body that was no event stream at all
+            raise self._malformed()
         yield StreamUsage(tokens_in, tokens_out)
 
     def _malformed(self) -> ProviderError:

@@ -90,9 +90,11 @@ class OpenAIProvider:
         """Text deltas as they arrive, then the usage of the final chunk."""
         params = self._params(call)
         params["stream_options"] = {"include_usage": True}
+        started = False
         try:
             stream = await self._client.chat.completions.create(stream=True, **params)
             async for chunk in stream:
+                started = True
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
                 if chunk.usage is not None:
@@ -101,6 +103,8 @@ class OpenAIProvider:
             raise
         except Exception as exc:
             raise self._translate(exc) from None
+        if not started:  # a body that was no event stream at all
+            raise self._malformed()
 
     def _malformed(self) -> ProviderError:
         return ProviderError(
