@@ -160,6 +160,13 @@ async def test_errors_are_problem_json(
         json={"providers": [{"name": "a", "kind": "litellm"}]},
     )
     assert r.status_code == 422
+    for url in ("http://169.254.169.254/v1", "http://10.0.0.7/v1", "file:///etc/passwd"):
+        r = await client.patch(
+            "/api/v1/llm/settings",
+            headers=tenant.headers,
+            json={"providers": [{"name": "a", "kind": "local", "base_url": url}]},
+        )
+        assert (r.status_code, r.json()["code"]) == (400, "unsafe_url"), url
 
 
 async def test_budget_block_is_402(

@@ -12,6 +12,7 @@ from starlette.responses import StreamingResponse
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, SessionDep, require
 from frontdesk.core.errors import FrontdeskError
+from frontdesk.core.http import check_url
 from frontdesk.llm import service
 from frontdesk.llm.breaker import CLOSED
 from frontdesk.llm.errors import NotConfiguredError
@@ -43,7 +44,14 @@ async def get_settings(
 async def update_settings(
     change: LLMSettingsUpdate, principal: Writer, runtime: RuntimeDep
 ) -> LLMSettingsPublic:
-    """Change the tenant's LLM settings; API keys are stored encrypted."""
+    """Change the tenant's LLM settings; API keys are stored encrypted.
+
+    Base URLs are checked against the SSRF guard first (``unsafe_url`` 400), outside the
+    transaction since the check resolves host names.
+    """
+    for provider in change.providers or []:
+        if provider.base_url:
+            await check_url(runtime.settings, provider.base_url)
     async with runtime.db.tenant_tx(principal.tenant_id) as session:
         public = await service.update_settings(
             session, runtime.keyring, runtime.settings, principal.tenant_id, change
