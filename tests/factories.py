@@ -75,3 +75,29 @@ async def wait_for_messages(
         if len(messages) >= count or time.monotonic() > deadline:
             return messages
         await asyncio.sleep(0.02)
+
+
+async def make_member(
+    db: Database, tenant_id: str, email: str, role: Role, password: str = "correct-horse-1"
+) -> str:
+    """A member of ``role`` with a console password; returns the member id."""
+    from frontdesk.login.service import set_password
+    from frontdesk.tenants.schemas import MemberCreate
+
+    async with db.tenant_session(tenant_id) as session:
+        member = await tenants.create_member(
+            session, tenant_id, MemberCreate(email=email, role=role)
+        )
+    await set_password(db, tenant_id, member.id, password)
+    return member.id
+
+
+async def login(
+    client: httpx.AsyncClient, slug: str, email: str, password: str = "correct-horse-1"
+) -> dict[str, str]:
+    """Log ``client`` in (it keeps the cookies); return the CSRF header for writes."""
+    r = await client.post(
+        "/api/v1/auth/login", json={"tenant": slug, "email": email, "password": password}
+    )
+    assert r.status_code == 200, r.text
+    return {"X-CSRF-Token": r.json()["csrf_token"]}

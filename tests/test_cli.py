@@ -129,3 +129,52 @@ async def test_migrations_round_trip(tmp_path: Path):
     assert await tables() == set()
     await migrate(settings)
     assert "outbox_events" in await tables()
+
+
+@pytest.mark.slow
+def test_member_set_password_and_demo_login(tmp_path: Path) -> None:
+    frontdesk(tmp_path, "migrate")
+    demo = frontdesk(tmp_path, "demo")
+    assert "admin@demo.example" in demo.stderr and "frontdesk-demo" in demo.stderr
+    missing = frontdesk(
+        tmp_path,
+        "member",
+        "set-password",
+        "--tenant",
+        "demo",
+        "--email",
+        "a@demo.example",
+        "--password",
+        "long-enough-1",
+        check=False,
+    )
+    assert missing.returncode == 1 and "--role" in missing.stderr
+    short = frontdesk(
+        tmp_path,
+        "member",
+        "set-password",
+        "--tenant",
+        "demo",
+        "--email",
+        "a@demo.example",
+        "--role",
+        "agent",
+        "--password",
+        "short",
+        check=False,
+    )
+    assert short.returncode == 1 and "at least 8" in short.stderr
+    made = frontdesk(
+        tmp_path,
+        "member",
+        "set-password",
+        "--tenant",
+        "demo",
+        "--email",
+        "a@demo.example",
+        "--role",
+        "agent",
+        "--password",
+        "long-enough-1",
+    )
+    assert made.stdout.strip()

@@ -16,7 +16,8 @@ from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
 from tests.factories import open_session, wait_for_messages
 
-PUBLIC = ("/api/v1/webchat/",)
+PUBLIC = ("/api/v1/webchat/", "/api/v1/auth/login")
+STREAMS = {"/api/v1/events/stream"}  # endless: their isolation is tested in tests/dashboard
 BODIES = {
     ("POST", "/api/v1/faq"): {"question": "q?", "answer": "a"},
     ("POST", "/api/v1/faq/match"): {"text": "When will my order arrive?"},
@@ -29,6 +30,32 @@ BODIES = {
     ("POST", "/api/v1/llm/complete"): {"messages": [{"role": "user", "content": "hi"}]},
     ("POST", "/api/v1/llm/stream"): {"messages": [{"role": "user", "content": "hi"}]},
     ("PATCH", "/api/v1/llm/settings"): {"tone": "hijacked"},
+    ("PUT", "/api/v1/members/{member_id}/password"): {"password": "hijacked-password"},
+    ("POST", "/api/v1/conversations/{conversation_id}/reply"): {"text": "hijacked"},
+    ("POST", "/api/v1/vault/credentials"): {
+        "name": "b-key",
+        "type": "api_key",
+        "value": {"key": "sk_tenant_b_000000000000"},
+    },
+    ("PATCH", "/api/v1/vault/credentials/{credential_id}"): {"description": "hijacked"},
+    ("POST", "/api/v1/vault/credentials/{credential_id}/rotate"): {
+        "value": {"key": "sk_hijacked_000000000000"},
+        "reason": "hijack",
+    },
+    ("POST", "/api/v1/vault/credentials/{credential_id}/revoke"): {"reason": "hijack"},
+    ("POST", "/api/v1/vault/credentials/{credential_id}/tokens"): {
+        "service": "isolation",
+        "reason": "hijack",
+    },
+    ("POST", "/api/v1/vault/decrypt"): {"token": "{_vault_token}", "service": "isolation"},
+    ("POST", "/api/v1/understanding/examples"): {"examples": [{"intent": "b", "text": "b"}]},
+    ("POST", "/api/v1/understanding/analyze"): {"text": "Where is my order?"},
+}
+# Routes without path parameters whose body names tenant A's data: refused, not served.
+REFUSED = {("POST", "/api/v1/vault/decrypt")}
+# Routes that take a body other than JSON: (content type, body).
+RAW_BODIES = {
+    ("POST", "/api/v1/understanding/examples/import"): ("text/csv", "text,intent\nhi,greet\n"),
 }
 LLM_KEY_OF_A = "sk-tenant-a-secret-key-0001"
 
@@ -80,13 +107,37 @@ async def seed_tenant_a(
                 latency_ms=1.0,
             )
         )
+    credential = (
+        await client.post(
+            "/api/v1/vault/credentials",
+            headers=a.headers,
+            json={"name": "crm", "type": "api_key", "value": {"key": "sk_tenant_a_00000000000"}},
+        )
+    ).json()
+    vault_token = (
+        await client.post(
+            f"/api/v1/vault/credentials/{credential['id']}/tokens",
+            headers=a.headers,
+            json={"service": "isolation", "reason": "isolation test"},
+        )
+    ).json()["token"]
+    examples = [{"intent": i, "text": f"{i} example {n}"} for i in ("a1", "a2") for n in range(3)]
+    await client.post(
+        "/api/v1/understanding/examples", headers=a.headers, json={"examples": examples}
+    )
+    example = (await client.get("/api/v1/understanding/examples", headers=a.headers)).json()[0]
+    model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
     return {
+        "example_id": example["id"],
+        "model_id": model["id"],
         "entry_id": faq["id"],
         "contact_id": conversation["contact_id"],
         "conversation_id": conversation["id"],
         "member_id": member["id"],
         "key_id": keys[0]["id"],
         "job_id": job_id,
+        "credential_id": credential["id"],
+        "_vault_token": vault_token,
         "_tenant": a.id,
         "_llm_key": LLM_KEY_OF_A,
         "_llm_provider": "a-openai",
@@ -106,7 +157,7 @@ def tenant_routes(app: FastAPI) -> list[tuple[str, str]]:
     return [
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
-        if path.startswith("/api/v1/") and not path.startswith(PUBLIC)
+        if path.startswith("/api/v1/") and not path.startswith(PUBLIC) and path not in STREAMS
         for method in operations
     ]
 
@@ -120,6 +171,11 @@ async def test_no_route_leaks_across_tenants(
 ):
     ids = await seed_tenant_a(client, runtime, tenant)
     secrets_of_a = [v for v in ids.values()] + [tenant.slug]
+    # Tenant B's own training data, so that B's training request is a valid one.
+    examples = [{"intent": i, "text": f"{i} {n}"} for i in ("b1", "b2") for n in range(3)]
+    await client.post(
+        "/api/v1/understanding/examples", headers=other_tenant.headers, json={"examples": examples}
+    )
     routes = tenant_routes(app)
     assert len(routes) >= 20
 
@@ -131,9 +187,14 @@ async def test_no_route_leaks_across_tenants(
         body = BODIES.get((method, path))
         if body is not None:
             body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
-        r = await client.request(method, url, headers=other_tenant.headers, json=body)
-        if params:
-            assert r.status_code == 404, (method, path, r.status_code, r.text)
+        if (method, path) in RAW_BODIES:
+            media, content = RAW_BODIES[(method, path)]
+            headers = {**other_tenant.headers, "Content-Type": media}
+            r = await client.request(method, url, headers=headers, content=content)
+        else:
+            r = await client.request(method, url, headers=other_tenant.headers, json=body)
+        if params or (method, path) in REFUSED:
+            assert r.status_code in (403, 404), (method, path, r.status_code, r.text)
             assert r.headers["content-type"] == "application/problem+json"
         else:
             assert r.status_code < 300, (method, path, r.status_code, r.text)
@@ -149,6 +210,18 @@ async def test_no_route_leaks_across_tenants(
     assert llm["tone"] == "tone-of-a"
     r = await client.get(f"/api/v1/queue/dead-letters/{ids['job_id']}", headers=tenant.headers)
     assert r.status_code == 200
+    cred = (
+        await client.get(
+            f"/api/v1/vault/credentials/{ids['credential_id']}", headers=tenant.headers
+        )
+    ).json()
+    assert (cred["status"], cred["version"], cred["description"]) == ("active", 1, "")
+    r = await client.post(
+        "/api/v1/vault/decrypt",
+        headers=tenant.headers,
+        json={"token": ids["_vault_token"], "service": "isolation"},
+    )
+    assert r.json()["value"]["key"] == "sk_tenant_a_00000000000"
 
 
 async def test_every_route_requires_an_api_key(

@@ -14,17 +14,25 @@ from frontdesk.conversations.api import router as conversations_router
 from frontdesk.core.errors import install_error_handlers
 from frontdesk.core.logging import configure_logging, get_logger
 from frontdesk.core.middleware import RequestContext
+from frontdesk.dashboard.api import relay
+from frontdesk.dashboard.api import router as dashboard_router
 from frontdesk.intake.api import router as webchat_router
 from frontdesk.intake.cors import WebchatCORS
 from frontdesk.intake.webchat import WebchatService
 from frontdesk.intake.widget import router as widget_router
 from frontdesk.knowledge.api import router as faq_router
 from frontdesk.llm.api import router as llm_router
+from frontdesk.login.api import router as login_router
+from frontdesk.login.service import IpGuard
 from frontdesk.ops.api import router as ops_router
 from frontdesk.queue.api import router as queue_router
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tenants.api import router as tenants_router
+from frontdesk.understanding.api import router as understanding_router
+from frontdesk.vault.api import router as vault_router
+from frontdesk.vault.service import Vault
+from frontdesk.webui.static import install_console
 
 log = get_logger("frontdesk.app")
 
@@ -67,6 +75,11 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     )
     app.state.runtime = runtime
     app.state.webchat = WebchatService(runtime)
+    app.state.login_guard = IpGuard(
+        settings.login_max_failures_per_ip, settings.login_lockout_minutes * 60
+    )
+    runtime.outbox.subscribe("", relay(runtime.hub))
+    app.state.vault = Vault.of(runtime)
     install_error_handlers(app)
     for router in (
         ops_router,
@@ -78,8 +91,13 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         queue_router,
         llm_router,
         widget_router,
+        login_router,
+        dashboard_router,
+        understanding_router,
+        vault_router,
     ):
         app.include_router(router)
+    install_console(app, settings)  # last: its SPA fallback must not shadow any route above
     app.add_middleware(RequestContext, metrics=runtime.metrics, max_body=settings.max_body_bytes)
     app.add_middleware(WebchatCORS, origins=settings.webchat_cors_origins)
     return app

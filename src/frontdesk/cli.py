@@ -17,9 +17,13 @@ app = typer.Typer(help="Frontdesk: self-hosted AI customer service.", no_args_is
 tenant_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Inspect, replay and discard dead letters.", no_args_is_help=True)
+member_app = typer.Typer(help="Manage console members.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
+vault_app = typer.Typer(help="Credential vault administration.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(member_app, name="member")
+app.add_typer(vault_app, name="vault")
 err = Console(stderr=True)
 T = TypeVar("T")
 
@@ -109,13 +113,17 @@ def worker(
 @app.command()
 def demo() -> None:
     """Create (idempotently) the demo tenant and print a new admin API key, last."""
-    from frontdesk.demo import seed_demo
+    from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD, seed_demo
 
     async def main(settings: Settings) -> str:
         tenant, key = await _with_db(settings, seed_demo)
         err.print(
             f"demo tenant [bold]{tenant.slug}[/bold] is ready; its web chat: "
             f"POST /api/v1/webchat/{tenant.slug}/sessions"
+        )
+        err.print(
+            f"console login at /: tenant [bold]{tenant.slug}[/bold], e-mail "
+            f"[bold]{ADMIN_EMAIL}[/bold], password [bold]{ADMIN_PASSWORD}[/bold]"
         )
         return key
 
@@ -162,6 +170,51 @@ def apikey_create(
             row = await tenant_by_slug(session, tenant)
             _, key = await create_api_key(session, row.id, parsed, name)
         return key
+
+    print(_run(lambda s: _with_db(s, work)))
+
+
+@member_app.command("set-password")
+def member_set_password(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    email: Annotated[str, typer.Option(help="The member's e-mail.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[
+        str | None, typer.Option(help="Create the member with this role if it is missing.")
+    ] = None,
+) -> None:
+    """Set a member's console password (ends their open sessions)."""
+    from sqlalchemy import select
+
+    from frontdesk.core.auth import Role
+    from frontdesk.login.passwords import check_strength
+    from frontdesk.login.service import set_password
+    from frontdesk.tenants.models import Member
+    from frontdesk.tenants.schemas import MemberCreate
+    from frontdesk.tenants.service import create_member, tenant_by_slug
+
+    try:
+        parsed = Role(role) if role else None
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}") from None
+
+    async def work(db: Any) -> str:
+        check_strength(password)  # before a member is created for it
+        async with db.system_session() as session:
+            row = await tenant_by_slug(session, tenant)
+            member = await session.scalar(
+                select(Member).where(Member.tenant_id == row.id, Member.email == email.lower())
+            )
+            if member is None and parsed is None:
+                err.print(f"[red]error:[/red] no member {email!r}; pass --role to create one")
+                raise typer.Exit(1)
+            if member is None:
+                assert parsed is not None
+                member = await create_member(
+                    session, row.id, MemberCreate(email=email, role=parsed)
+                )
+        await set_password(db, row.id, member.id, password)
+        return str(member.id)
 
     print(_run(lambda s: _with_db(s, work)))
 
@@ -223,3 +276,45 @@ def dlq_discard(job_id: str) -> None:
     """Delete a dead letter."""
     _dead_letters(lambda d: d.discard(job_id))
     err.print(f"discarded {job_id}")
+
+
+@vault_app.command("rotate-master-key")
+def vault_rotate_master_key(
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate",
+            help="Embedded shape: move master.key to master.key.previous and write a new key.",
+        ),
+    ] = False,
+) -> None:
+    """Re-wrap every tenant data key under the current master key (no downtime).
+
+    Run it once every process holds the new key as FRONTDESK_MASTER_KEY and the old one as
+    FRONTDESK_MASTER_KEY_PREVIOUS (or, with --generate, in the data dir); then drop the old key.
+    """
+    from frontdesk.core.crypto import KeyRing, load_master_key, load_previous_master_key
+    from frontdesk.vault.masterkey import generate_into, rewrap
+
+    async def main(settings: Settings) -> int:
+        if generate:
+            if settings.master_key is not None:
+                raise typer.BadParameter(
+                    "--generate is for a key file; FRONTDESK_MASTER_KEY is set"
+                )
+            load_master_key(None, settings.data_dir)
+            generate_into(settings.data_dir)
+        master = settings.master_key.get_secret_value() if settings.master_key else None
+        old_text = settings.master_key_previous
+        previous = load_previous_master_key(
+            old_text.get_secret_value() if old_text else None, settings.data_dir
+        )
+        if previous is None:
+            raise typer.BadParameter(
+                "set FRONTDESK_MASTER_KEY_PREVIOUS to the old key (or use --generate)"
+            )
+        current = KeyRing(load_master_key(master, settings.data_dir))
+        return await _with_db(settings, lambda db: rewrap(db, current, [KeyRing(previous)]))
+
+    count = _run(main)
+    err.print(f"re-wrapped {count} data keys under the current master key")

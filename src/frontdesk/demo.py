@@ -8,10 +8,14 @@ from frontdesk.channels.service import ensure_channel
 from frontdesk.core.auth import Role
 from frontdesk.core.db import Database
 from frontdesk.knowledge.models import FaqEntry
+from frontdesk.login.service import set_password
 from frontdesk.tenants import service as tenants
-from frontdesk.tenants.models import Tenant
+from frontdesk.tenants.models import Member, Tenant
+from frontdesk.tenants.schemas import MemberCreate
 
 SLUG = "demo"
+ADMIN_EMAIL = "admin@demo.example"
+ADMIN_PASSWORD = "frontdesk-demo"  # noqa: S105  (documented demo login, for local use only)
 
 FAQ: list[tuple[str, list[str], str, str]] = [
     (
@@ -171,4 +175,22 @@ async def seed_demo(db: Database) -> tuple[Tenant, str]:
                 )
         await session.commit()
         _, key = await tenants.create_api_key(session, tenant.id, Role.ADMIN, "demo admin")
+    await _demo_admin(db, tenant.id)
     return tenant, key
+
+
+async def _demo_admin(db: Database, tenant_id: str) -> None:
+    """The demo's console login (see ADMIN_EMAIL / ADMIN_PASSWORD), created once."""
+    async with db.tenant_session(tenant_id) as session:
+        member = await session.scalar(
+            select(Member).where(Member.tenant_id == tenant_id, Member.email == ADMIN_EMAIL)
+        )
+        if member is None:
+            member = await tenants.create_member(
+                session,
+                tenant_id,
+                MemberCreate(email=ADMIN_EMAIL, name="Demo Admin", role=Role.ADMIN),
+            )
+        has_password = member.password_hash is not None
+    if not has_password:
+        await set_password(db, tenant_id, member.id, ADMIN_PASSWORD)

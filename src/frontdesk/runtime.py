@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.models import Channel
 from frontdesk.core.auth import ApiKeyAuthenticator
-from frontdesk.core.crypto import KeyRing, load_master_key
+from frontdesk.core.crypto import KeyRing, load_master_key, load_previous_master_key
 from frontdesk.core.db import Database, create_engine
 from frontdesk.core.errors import NotFound
 from frontdesk.core.group_commit import GroupCommit
@@ -22,11 +22,15 @@ from frontdesk.core.logging import get_logger
 from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
+from frontdesk.core.sessions import SessionAuthenticator
 from frontdesk.knowledge.faq_index import FaqIndex
+from frontdesk.login.service import prune_sessions
 from frontdesk.queue.sql import SqlQueue
 from frontdesk.queue.worker import Worker
 from frontdesk.settings import Settings
 from frontdesk.tenants.cache import TenantCache
+from frontdesk.understanding.language import LanguageDetector
+from frontdesk.understanding.service import IntentModels
 
 if TYPE_CHECKING:
     from frontdesk.llm.client import LLMGateway
@@ -44,12 +48,15 @@ class Runtime:
     queue: SqlQueue
     tenants: TenantCache
     auth: ApiKeyAuthenticator
+    sessions: SessionAuthenticator
     limiter: RateLimiter
     hub: Hub
     metrics: Metrics
     outbox: OutboxDispatcher
     faq: FaqIndex
     intake: GroupCommit
+    intents: IntentModels
+    languages: LanguageDetector
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
     _llm: LLMGateway | None = None
@@ -73,10 +80,18 @@ class Runtime:
         """Build the runtime (opens no connection yet)."""
         db = Database(create_engine(settings))
         master = settings.master_key.get_secret_value() if settings.master_key else None
+        previous = load_previous_master_key(
+            settings.master_key_previous.get_secret_value()
+            if settings.master_key_previous
+            else None,
+            settings.data_dir,
+        )
         return cls(
             settings=settings,
             db=db,
-            keyring=KeyRing(load_master_key(master, settings.data_dir)),
+            keyring=KeyRing(
+                load_master_key(master, settings.data_dir), previous=[previous] if previous else []
+            ),
             queue=SqlQueue(
                 db,
                 lease_seconds=settings.queue_lease_seconds,
@@ -86,12 +101,15 @@ class Runtime:
             ),
             tenants=TenantCache(db, settings.tenant_cache_seconds),
             auth=ApiKeyAuthenticator(db, settings.tenant_cache_seconds),
+            sessions=SessionAuthenticator(db),
             limiter=RateLimiter(),
             hub=Hub(),
             metrics=Metrics(),
             outbox=OutboxDispatcher(db),
             faq=FaqIndex(settings.tenant_cache_seconds),
             intake=GroupCommit(db),
+            intents=IntentModels(settings.tenant_cache_seconds),
+            languages=LanguageDetector(settings.languages),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:
@@ -135,7 +153,11 @@ class Runtime:
             asyncio.create_task(self.outbox.run(stop, self.settings.queue_poll_seconds * 4))
         )
         if self.workers:
+            from frontdesk.vault.lifecycle import run_forever
+            from frontdesk.vault.service import Vault
+
             tasks.append(asyncio.create_task(self._prune_loop(stop)))
+            tasks.append(asyncio.create_task(run_forever(Vault.of(self), stop)))
         await asyncio.gather(*tasks)
 
     async def _prune_loop(self, stop: asyncio.Event, every: float = 600.0) -> None:
@@ -145,8 +167,9 @@ class Runtime:
             try:
                 jobs = await self.queue.prune(keep)
                 events = await self.outbox.prune(keep)
-                if jobs or events:
-                    log.info("pruned", jobs=jobs, events=events)
+                sessions = await prune_sessions(self.db)
+                if jobs or events or sessions:
+                    log.info("pruned", jobs=jobs, events=events, sessions=sessions)
             except Exception:
                 log.exception("prune_failed")
             with suppress(TimeoutError):

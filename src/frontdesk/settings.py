@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     db_pool_size: int = Field(default=10, ge=1)
     master_key: SecretStr | None = None
+    master_key_previous: SecretStr | None = Field(
+        default=None, description="the master key being rotated away from (still readable)"
+    )
 
     log_level: str = "INFO"
     log_json: bool | None = None
@@ -50,6 +53,13 @@ class Settings(BaseSettings):
         description="where `make widget` builds widget.js",
     )
 
+    session_hours: float = Field(default=12.0, gt=0, description="console login lifetime")
+    cookie_secure: bool = Field(default=False, description="send console cookies over HTTPS only")
+    login_max_failures: int = Field(default=5, ge=1, description="per account, then a lockout")
+    login_max_failures_per_ip: int = Field(default=20, ge=1, description="per client IP")
+    login_lockout_minutes: float = Field(default=15.0, gt=0)
+    console_dir: Path | None = Field(default=None, description="built console (default: packaged)")
+
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
     default_retention_days: int = Field(default=365, ge=1)
 
@@ -58,6 +68,11 @@ class Settings(BaseSettings):
         description="host or host:port exempt from the SSRF guard (local model server, fakes)",
     )
     http_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    languages: list[str] = Field(
+        default=["en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "da"],
+        description="ISO 639-1 codes the language detector weighs (JSON list)",
+    )
 
     embedding_backend: Literal["local", "api"] = "local"
     embedding_batch_size: int = Field(default=64, ge=1)
@@ -87,6 +102,14 @@ class Settings(BaseSettings):
     llm_price_overrides: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="model -> (USD per million input, output tokens)"
     )
+    vault_token_seconds: int = Field(default=300, ge=1, description="decrypt token lifetime")
+    vault_max_value_bytes: int = Field(default=65536, ge=1024, description="per credential value")
+    vault_expiry_warning_days: int = Field(default=7, ge=1)
+    vault_purge_days: int = Field(default=90, ge=1, description="archived credentials kept")
+    vault_anomaly_per_minute: int = Field(default=30, ge=1, description="decrypts/min alert")
+    vault_rate_per_tenant: float = Field(default=20.0, gt=0, description="vault requests/s")
+    vault_burst_per_tenant: int = Field(default=100, ge=1)
+    vault_check_seconds: float = Field(default=3600.0, gt=0, description="lifecycle check period")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -50,7 +50,7 @@ async def test_unmatched_question_gets_fallback_and_flags_a_human(
     r = await client.get(
         "/api/v1/conversations", params={"needs_human": True}, headers=tenant.headers
     )
-    assert [c["status"] for c in r.json()] == ["pending_human"]
+    assert [c["status"] for c in r.json()] == ["waiting"]
 
     # A second unmatched message is recorded but the fallback is not repeated.
     await post(client, sid, headers, "Hello?? anyone about the blender")

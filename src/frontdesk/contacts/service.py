@@ -125,3 +125,13 @@ async def merge_contacts(
     await publish(session, tenant_id, "contact.merged", {"kept": keep.id, "merged": other.id})
     await session.commit()
     return keep
+
+
+async def names(session: AsyncSession, tenant_id: str, ids: list[str]) -> dict[str, str | None]:
+    """The display names of some of the tenant's contacts, by id."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Contact.id, Contact.name).where(Contact.tenant_id == tenant_id, Contact.id.in_(ids))
+    )
+    return {contact_id: name for contact_id, name in rows.all()}

@@ -2,41 +2,93 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.conversations import service
-from frontdesk.conversations.schemas import ConversationDetail, ConversationPublic, MessagePublic
+from frontdesk.contacts import service as contacts
+from frontdesk.conversations import ownership, service
+from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.schemas import (
+    AgentReply,
+    ConversationDetail,
+    ConversationPublic,
+    ConversationSummary,
+    MessagePublic,
+)
 from frontdesk.core.auth import Principal
-from frontdesk.core.deps import SessionDep, require
+from frontdesk.core.db import after_commit
+from frontdesk.core.deps import RuntimeDep, SessionDep, require
+from frontdesk.core.errors import Forbidden
+from frontdesk.intake.webchat import thread_key
+from frontdesk.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 Reader = Annotated[Principal, Depends(require("conversations:read"))]
+Writer = Annotated[Principal, Depends(require("conversations:write"))]
+PREVIEW_CHARS = 160
 
 
-@router.get("", response_model=list[ConversationPublic])
+def _member(principal: Principal) -> str:
+    if principal.member_id is None:
+        raise Forbidden("Only a logged-in member can own a conversation")
+    return principal.member_id
+
+
+@asynccontextmanager
+async def _owned(
+    runtime: Runtime, principal: Principal, conversation_id: str
+) -> AsyncIterator[tuple[AsyncSession, Conversation]]:
+    """A write transaction on one conversation; live readers wake after it commits."""
+    async with runtime.db.tenant_tx(principal.tenant_id) as session:
+        conversation = await service.get_conversation(
+            session, principal.tenant_id, conversation_id, lock=True
+        )
+        yield session, conversation
+        key = thread_key(conversation.channel_id, conversation.external_thread_id)
+        after_commit(session, lambda: runtime.hub.notify(key))
+        after_commit(session, runtime.outbox.wake.set)
+
+
+@router.get("", response_model=list[ConversationSummary])
 async def list_conversations(
     session: SessionDep,
     principal: Reader,
     status: str | None = None,
     needs_human: bool | None = None,
     contact_id: str | None = None,
+    assignee_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[object]:
-    """List conversations, filtered by status, hand-over flag or contact."""
-    return list(
-        await service.list_conversations(
-            session,
-            principal.tenant_id,
-            status=status,
-            needs_human=needs_human,
-            contact_id=contact_id,
-            limit=limit,
-            offset=offset,
-        )
+) -> list[ConversationSummary]:
+    """List conversations, latest first, with the contact's name and the latest message.
+
+    Filters: status, hand-over flag, contact, owner.
+    """
+    rows = await service.list_conversations(
+        session,
+        principal.tenant_id,
+        status=status,
+        needs_human=needs_human,
+        contact_id=contact_id,
+        assignee_id=assignee_id,
+        limit=limit,
+        offset=offset,
     )
+    names = await contacts.names(session, principal.tenant_id, [c.contact_id for c in rows])
+    last = await service.last_messages(session, principal.tenant_id, [c.id for c in rows])
+    return [
+        ConversationSummary(
+            **ConversationPublic.model_validate(c).model_dump(),
+            contact_name=names.get(c.contact_id),
+            last_sender=last[c.id].sender if c.id in last else None,
+            preview=last[c.id].text[:PREVIEW_CHARS] if c.id in last else None,
+        )
+        for c in rows
+    ]
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)
@@ -67,3 +119,37 @@ async def list_messages(
             session, principal.tenant_id, conversation_id, after=after, limit=limit
         )
     )
+
+
+@router.post("/{conversation_id}/claim", response_model=ConversationPublic)
+async def claim(conversation_id: str, runtime: RuntimeDep, principal: Writer) -> object:
+    """Take the conversation: the bot stays silent while the caller owns it."""
+    async with _owned(runtime, principal, conversation_id) as (session, conversation):
+        await ownership.claim(session, conversation, _member(principal))
+    return conversation
+
+
+@router.post("/{conversation_id}/reply", response_model=MessagePublic, status_code=201)
+async def reply(
+    conversation_id: str, data: AgentReply, runtime: RuntimeDep, principal: Writer
+) -> object:
+    """Send the owner's reply to the customer (web chat: it appears in the live stream)."""
+    async with _owned(runtime, principal, conversation_id) as (session, conversation):
+        message = await ownership.reply(session, conversation, _member(principal), data.text)
+    return message
+
+
+@router.post("/{conversation_id}/hand-back", response_model=ConversationPublic)
+async def hand_back(conversation_id: str, runtime: RuntimeDep, principal: Writer) -> object:
+    """Give the caller's conversation back to the bot."""
+    async with _owned(runtime, principal, conversation_id) as (session, conversation):
+        await ownership.hand_back(session, conversation, _member(principal))
+    return conversation
+
+
+@router.post("/{conversation_id}/close", response_model=ConversationPublic)
+async def close(conversation_id: str, runtime: RuntimeDep, principal: Writer) -> object:
+    """Close the conversation; the customer's next message reopens it with the bot."""
+    async with _owned(runtime, principal, conversation_id) as (session, conversation):
+        await ownership.close(session, conversation)
+    return conversation

@@ -13,7 +13,11 @@ from frontdesk.core.db import Base, TenantMixin
 
 
 class Conversation(TenantMixin, Base):
-    """A thread between a contact and the tenant on one channel."""
+    """A thread between a contact and the tenant on one channel.
+
+    ``status``: ``bot`` (the bot answers) → ``waiting`` (needs a human) → ``human`` (claimed by
+    ``assignee_id``, the bot stays silent) → ``closed``; a new customer message reopens it.
+    """
 
     __tablename__ = "conversations"
 
@@ -21,8 +25,11 @@ class Conversation(TenantMixin, Base):
     contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
     channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))
     external_thread_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="bot")
     needs_human: Mapped[bool] = mapped_column(default=False)
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -30,6 +37,7 @@ class Conversation(TenantMixin, Base):
         Index(
             "uq_conversations_thread", "tenant_id", "channel_id", "external_thread_id", unique=True
         ),
+        Index("ix_conversations_tenant_status", "tenant_id", "status"),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class MessagePublic(BaseModel):
@@ -35,8 +35,32 @@ class ConversationPublic(BaseModel):
     channel_id: str
     status: str
     needs_human: bool
+    assignee_id: str | None
     last_message_at: datetime
     created_at: datetime
+
+
+class ConversationSummary(ConversationPublic):
+    """A conversation as the inbox lists it: who, and the latest message."""
+
+    contact_name: str | None = None
+    last_sender: str | None = None
+    preview: str | None = None
+
+
+class AgentReply(BaseModel):
+    """A member's reply to the customer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4096)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value.strip()
 
 
 class ConversationDetail(ConversationPublic):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
@@ -78,6 +78,7 @@ async def list_conversations(
     status: str | None = None,
     needs_human: bool | None = None,
     contact_id: str | None = None,
+    assignee_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Conversation]:
@@ -89,19 +90,20 @@ async def list_conversations(
         stmt = stmt.where(Conversation.needs_human.is_(needs_human))
     if contact_id:
         stmt = stmt.where(Conversation.contact_id == contact_id)
+    if assignee_id:
+        stmt = stmt.where(Conversation.assignee_id == assignee_id)
     stmt = stmt.order_by(Conversation.last_message_at.desc()).limit(limit).offset(offset)
     return list((await session.scalars(stmt)).all())
 
 
 async def get_conversation(
-    session: AsyncSession, tenant_id: str, conversation_id: str
+    session: AsyncSession, tenant_id: str, conversation_id: str, *, lock: bool = False
 ) -> Conversation:
-    """One conversation of the tenant, or :class:`NotFound`."""
-    conversation = await session.scalar(
-        select(Conversation).where(
-            Conversation.tenant_id == tenant_id, Conversation.id == conversation_id
-        )
+    """One conversation of the tenant (row-locked on PostgreSQL with ``lock``), or NotFound."""
+    stmt = select(Conversation).where(
+        Conversation.tenant_id == tenant_id, Conversation.id == conversation_id
     )
+    conversation = await session.scalar(stmt.with_for_update() if lock else stmt)
     if conversation is None:
         raise NotFound("No such conversation")
     return conversation
@@ -122,3 +124,18 @@ async def messages(
     if after:
         stmt = stmt.where(Message.id > after)
     return list((await session.scalars(stmt.order_by(Message.id).limit(limit))).all())
+
+
+async def last_messages(
+    session: AsyncSession, tenant_id: str, conversation_ids: list[str]
+) -> dict[str, Message]:
+    """The latest message of each of the given conversations (ids are time-ordered)."""
+    if not conversation_ids:
+        return {}
+    latest = (
+        select(func.max(Message.id))
+        .where(Message.tenant_id == tenant_id, Message.conversation_id.in_(conversation_ids))
+        .group_by(Message.conversation_id)
+    )
+    rows = await session.scalars(select(Message).where(Message.id.in_(latest)))
+    return {m.conversation_id: m for m in rows}

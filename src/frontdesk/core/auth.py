@@ -34,6 +34,8 @@ READ = {
     "conversations:read",
     "queue:read",
     "llm:read",
+    "nlu:read",
+    "vault:read",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -45,14 +47,18 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "apikeys:read",
             "apikeys:write",
             "faq:write",
+            "nlu:write",
             "contacts:write",
             "conversations:write",
             "queue:write",
             "llm:use",
             "llm:write",
+            "vault:write",
+            "vault:decrypt",
+            "vault:audit",
         }
     ),
-    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "llm:use"}),
+    Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "nlu:write", "vault:write", "llm:use"}),
     Role.DEVELOPER: frozenset(READ | {"queue:write", "llm:use"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(
@@ -63,6 +69,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "contacts:write",
             "conversations:read",
             "conversations:write",
+            "nlu:read",
         }
     ),
 }
@@ -76,6 +83,8 @@ class Principal:
     tenant_slug: str
     role: Role
     key_id: str
+    member_id: str | None = None
+    """Set when a member logged in to the console (then ``key_id`` is the session id)."""
 
     def can(self, permission: str) -> bool:
         """True when this principal's role grants ``permission``."""

@@ -13,6 +13,17 @@ from frontdesk.core.errors import BadRequest, UnsupportedMediaType, ValidationFa
 M = TypeVar("M", bound=BaseModel)
 
 
+async def read_text(request: Request, media_type: str) -> str:
+    """Read a text body of ``media_type`` (``text/csv``, …) as UTF-8."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != media_type:
+        raise UnsupportedMediaType(f"Send the body as {media_type}")
+    try:
+        return (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BadRequest("The body is not valid UTF-8") from e
+
+
 async def read_json(request: Request, model: type[M]) -> M:
     """Read and validate the body as ``model``."""
     content_type = request.headers.get("content-type", "application/json")

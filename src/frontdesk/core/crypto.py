@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -78,6 +79,14 @@ def load_master_key(configured: str | None, data_dir: Path) -> bytes:
     return key
 
 
+def load_previous_master_key(configured: str | None, data_dir: Path) -> bytes | None:
+    """The master key being rotated away from: from settings, or ``master.key.previous``."""
+    if configured:
+        return _decode_key(configured, "FRONTDESK_MASTER_KEY_PREVIOUS")
+    path = data_dir / "master.key.previous"
+    return _decode_key(path.read_text(), str(path)) if path.exists() else None
+
+
 def master_key_id(master: bytes) -> str:
     """A short public fingerprint of a master key, stored beside each wrapped data key."""
     return hashlib.sha256(b"frontdesk-master-key-id" + master).hexdigest()[:16]
@@ -86,9 +95,15 @@ def master_key_id(master: bytes) -> str:
 class KeyRing:
     """Encrypts and decrypts tenant data with the tenant's data keys, caching unwrapped keys."""
 
-    def __init__(self, master: bytes, active_ttl: float = 60.0) -> None:
+    def __init__(
+        self, master: bytes, active_ttl: float = 60.0, previous: Iterable[bytes] = ()
+    ) -> None:
         self._master = AESGCM(master)
         self.master_id = master_key_id(master)
+        # Master keys being rotated away from: data keys they still wrap stay readable, so
+        # processes restarted with the new key keep working before and after the re-wrap.
+        self._masters = {master_key_id(m): AESGCM(m) for m in previous}
+        self._masters[self.master_id] = self._master
         self._keys: dict[str, AESGCM] = {}
         # Which key encrypts new data, per tenant; re-read after the TTL so that a rotation
         # made by another process is picked up.
@@ -100,11 +115,12 @@ class KeyRing:
         return nonce + self._master.encrypt(nonce, key, f"{tenant_id}:{key_id}".encode())
 
     def _unwrap(self, row: DataKey) -> AESGCM:
-        if row.master_key_id != self.master_id:
+        master = self._masters.get(row.master_key_id)
+        if master is None:
             raise DecryptionError(f"data key {row.id} is wrapped by another master key")
         nonce, body = row.wrapped[:NONCE], row.wrapped[NONCE:]
         try:
-            key = self._master.decrypt(nonce, body, f"{row.tenant_id}:{row.id}".encode())
+            key = master.decrypt(nonce, body, f"{row.tenant_id}:{row.id}".encode())
         except InvalidTag as e:
             raise DecryptionError("data key does not unwrap with this master key") from e
         return AESGCM(key)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import Principal
 from frontdesk.core.errors import Forbidden, Unauthorized
+from frontdesk.core.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf
 from frontdesk.runtime import Runtime
 
 
@@ -32,7 +33,16 @@ async def bearer_token(request: Request) -> str:
 
 
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
-    """Authenticate the API key in the ``Authorization`` header."""
+    """Authenticate the ``Authorization`` API key, or else the console session cookie.
+
+    Cookie-authenticated writes must also carry the CSRF header.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and not request.headers.get("authorization"):
+        principal = await runtime.sessions.authenticate(cookie)
+        if request.method not in SAFE_METHODS:
+            check_csrf(cookie, request.headers.get(CSRF_HEADER))
+        return principal
     return await runtime.auth.authenticate(await bearer_token(request))
 
 

@@ -46,6 +46,18 @@ class Forbidden(FrontdeskError):
     status, code, title = 403, "forbidden", "Forbidden"
 
 
+class SessionExpired(Unauthorized):
+    """A console session cookie that is unknown, logged out or past its expiry."""
+
+    code = "session_expired"
+
+
+class CsrfFailed(Forbidden):
+    """A cookie-authenticated write without the matching ``X-CSRF-Token`` header."""
+
+    code = "csrf_failed"
+
+
 class NotFound(FrontdeskError):
     """The resource does not exist for this tenant."""
 

@@ -9,7 +9,15 @@ from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import FaqEntry
 from frontdesk.llm.models import LLMBreaker, LLMCacheEntry, LLMSettings, LLMSpend, LLMUsage
 from frontdesk.queue.models import Job
-from frontdesk.tenants.models import ApiKey, Member, Tenant
+from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
+from frontdesk.understanding.models import IntentExample, IntentModel
+from frontdesk.vault.models import (
+    Credential,
+    CredentialReference,
+    CredentialVersion,
+    DecryptToken,
+    VaultAudit,
+)
 
 __all__ = [
     "ApiKey",
@@ -17,8 +25,14 @@ __all__ = [
     "Contact",
     "ContactIdentity",
     "Conversation",
+    "Credential",
+    "CredentialReference",
+    "CredentialVersion",
     "DataKey",
+    "DecryptToken",
     "FaqEntry",
+    "IntentExample",
+    "IntentModel",
     "Job",
     "LLMBreaker",
     "LLMCacheEntry",
@@ -26,9 +40,11 @@ __all__ = [
     "LLMSpend",
     "LLMUsage",
     "Member",
+    "MemberSession",
     "Message",
     "OutboxEvent",
     "RawMessage",
     "Tenant",
+    "VaultAudit",
     "WebchatSession",
 ]

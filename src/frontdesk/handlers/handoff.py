@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.ownership import WAITING, set_status
 from frontdesk.core.outbox import publish
 from frontdesk.handlers.base import Reply
 
@@ -15,8 +16,7 @@ async def hand_over(
     """Flag the conversation for a human; reply with the fallback the first time only."""
     if conversation.needs_human:
         return None  # already waiting for an agent: don't repeat the fallback at every message
-    conversation.needs_human = True
-    conversation.status = "pending_human"
+    await set_status(session, conversation, WAITING, None)
     await publish(
         session,
         conversation.tenant_id,

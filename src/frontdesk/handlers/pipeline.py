@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.contacts.service import contact_for_identity
+from frontdesk.conversations import ownership
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.db import after_commit
@@ -84,6 +85,10 @@ async def _record_and_reply(
         "message.received",
         {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel_type},
     )
+    if conversation.status == ownership.CLOSED:
+        await ownership.set_status(session, conversation, ownership.BOT, None)
+    if conversation.status == ownership.HUMAN:
+        return  # a member owns the conversation: the message waits for them, the bot is silent
 
     reply = await faq.answer(session, match, threshold)
     if reply is None:

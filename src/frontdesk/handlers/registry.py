@@ -6,10 +6,15 @@ from functools import partial
 
 from frontdesk.handlers.pipeline import process_message
 from frontdesk.intake.webchat import PROCESS_MESSAGE
+from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.queue.worker import Handler
 from frontdesk.runtime import Runtime
+from frontdesk.understanding.service import TRAIN_INTENTS, run_training
 
 
 def job_handlers(runtime: Runtime) -> dict[str, Handler]:
     """Every job kind this process can run."""
-    return {PROCESS_MESSAGE: partial(process_message, runtime)}
+    return {
+        PROCESS_MESSAGE: partial(process_message, runtime),
+        TRAIN_INTENTS: partial(run_training, runtime.db, get_embedder(runtime.settings)),
+    }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from frontdesk.tenants.cache import TenantInfo
+from frontdesk.understanding.entities import PatternError, TenantPattern, compile_pattern
 
 DEFAULT_FALLBACK = (
     "Thanks for your message! I couldn't find an answer right away, so a member of our team "
@@ -21,6 +22,28 @@ class TenantPreferences(BaseModel):
     faq_threshold: float = Field(default=68.0, ge=0, le=100)
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default="en", max_length=16)
+    region: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166 country for national phones"
+    )
+    entity_patterns: dict[str, str] = Field(
+        default_factory=dict, max_length=50, description="entity name → RE2 pattern (order ids…)"
+    )
+
+    @field_validator("entity_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
+            if not name.isidentifier() or len(name) > 50:
+                raise ValueError(f"entity name {name!r} must be a short identifier")
+            try:
+                compile_pattern(pattern)
+            except PatternError as exc:
+                raise ValueError(f"{name}: {exc}") from exc
+        return value
+
+    def patterns(self) -> list[TenantPattern]:
+        """The tenant's entity patterns."""
+        return [TenantPattern(name, pattern) for name, pattern in self.entity_patterns.items()]
 
 
 def tenant_preferences(tenant: TenantInfo) -> TenantPreferences:

@@ -1,0 +1,79 @@
+import { useQuery } from "@tanstack/react-query";
+import { lazy, Suspense, type ReactNode } from "react";
+import { Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { ApiError, get, hasSession, type Me } from "./api/client";
+import { MeContext } from "./auth";
+import { Layout } from "./components/Layout";
+import { ErrorBox, Loading } from "./components/Status";
+import { Channels } from "./routes/Channels";
+import { Faq } from "./routes/Faq";
+import { Inbox } from "./routes/Inbox";
+import { Login } from "./routes/Login";
+import { Members } from "./routes/Members";
+import { Settings } from "./routes/Settings";
+
+// The dashboard carries the chart library: it loads with its route, not up front.
+const Dashboard = lazy(() => import("./routes/Dashboard"));
+
+function Guard({ me, permission, children }: { me: Me; permission: string; children: ReactNode }) {
+  if (!me.permissions.includes(permission)) {
+    return (
+      <div className="status error" role="alert">
+        <strong>No access.</strong> Your role ({me.role}) cannot open this page.
+      </div>
+    );
+  }
+  return <>{children}</>;
+}
+
+export function App() {
+  const location = useLocation();
+  // Without a session cookie there is nobody to ask about: go straight to the login page.
+  const me = useQuery({
+    queryKey: ["me"],
+    queryFn: () => (hasSession() ? get<Me>("/auth/me") : Promise.resolve(null)),
+    retry: false,
+  });
+  if (me.isPending) return <Loading />;
+  if (me.error && !(me.error instanceof ApiError && me.error.status === 401)) {
+    return <ErrorBox error={me.error} retry={() => void me.refetch()} />;
+  }
+  if (!me.data || !me.data.member) {
+    if (location.pathname === "/login") return <Login />;
+    const next = encodeURIComponent(location.pathname + location.search);
+    return <Navigate to={`/login?next=${next}`} replace />;
+  }
+  const user = me.data;
+  return (
+    <MeContext.Provider value={user}>
+      <Routes>
+        <Route path="/login" element={<Navigate to="/" replace />} />
+        <Route
+          path="*"
+          element={
+            <Layout>
+              <Suspense fallback={<Loading />}>
+                <Routes>
+                  <Route path="/" element={<Dashboard />} />
+                  <Route path="/inbox" element={<Inbox />} />
+                  <Route path="/inbox/:conversationId" element={<Inbox />} />
+                  <Route path="/faq" element={<Guard me={user} permission="faq:read"><Faq /></Guard>} />
+                  <Route path="/channels" element={<Channels />} />
+                  <Route
+                    path="/members"
+                    element={<Guard me={user} permission="members:read"><Members /></Guard>}
+                  />
+                  <Route
+                    path="/settings"
+                    element={<Guard me={user} permission="tenant:write"><Settings /></Guard>}
+                  />
+                  <Route path="*" element={<div className="status">Page not found.</div>} />
+                </Routes>
+              </Suspense>
+            </Layout>
+          }
+        />
+      </Routes>
+    </MeContext.Provider>
+  );
+}

@@ -1,0 +1,73 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type ReactNode } from "react";
+import { NavLink } from "react-router-dom";
+import { post } from "../api/client";
+import { useMe } from "../auth";
+import { useLiveEvents } from "../live";
+
+interface NavItem {
+  to: string;
+  label: string;
+  permission: string;
+}
+
+export const NAV: NavItem[] = [
+  { to: "/", label: "Dashboard", permission: "conversations:read" },
+  { to: "/inbox", label: "Inbox", permission: "conversations:read" },
+  { to: "/faq", label: "FAQ", permission: "faq:read" },
+  { to: "/channels", label: "Channels", permission: "tenant:read" },
+  { to: "/members", label: "Members & keys", permission: "members:read" },
+  { to: "/settings", label: "Settings", permission: "tenant:write" },
+];
+
+/** Places kept for the pages that arrive with their own issues. */
+export const COMING = ["Knowledge documents", "Workflows", "Bots", "Vault"];
+
+export function Layout({ children }: { children: ReactNode }) {
+  const me = useMe();
+  const client = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const { connected } = useLiveEvents();
+  const logout = useMutation({
+    mutationFn: () => post<void>("/auth/logout"),
+    onSettled: () => {
+      client.clear();
+      window.location.assign("/login");
+    },
+  });
+  const items = NAV.filter((item) => me.permissions.includes(item.permission));
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <button type="button" className="menu" aria-label="Menu" aria-expanded={open} onClick={() => setOpen(!open)}>
+          ☰
+        </button>
+        <span className="brand">Frontdesk</span>
+        <span className={connected ? "live on" : "live"} title={connected ? "Live updates on" : "Reconnecting…"}>
+          {connected ? "● live" : "○ offline"}
+        </span>
+        <span className="who">
+          {me.member?.email} · <span className="badge">{me.role}</span> · {me.tenant.slug}
+        </span>
+        <button type="button" className="secondary" onClick={() => logout.mutate()}>
+          Log out
+        </button>
+      </header>
+      <nav className={open ? "side open" : "side"} aria-label="Main">
+        {items.map((item) => (
+          <NavLink key={item.to} to={item.to} end={item.to === "/"} onClick={() => setOpen(false)}>
+            {item.label}
+          </NavLink>
+        ))}
+        <div className="soon" aria-label="Coming soon">
+          {COMING.map((label) => (
+            <span key={label} title="Arrives with its own issue">
+              {label} <small>soon</small>
+            </span>
+          ))}
+        </div>
+      </nav>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

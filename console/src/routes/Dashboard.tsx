@@ -1,0 +1,115 @@
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { get, type Stats } from "../api/client";
+import { ErrorBox, Loading } from "../components/Status";
+import { VolumeChart } from "../components/VolumeChart";
+
+const PERIODS = [
+  { label: "24 hours", hours: 24, bucket: "hour" },
+  { label: "7 days", hours: 24 * 7, bucket: "day" },
+  { label: "30 days", hours: 24 * 30, bucket: "day" },
+] as const;
+
+function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "–";
+  return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+}
+
+export function totals(stats: Stats): { inbound: number; outbound: number } {
+  let inbound = 0;
+  let outbound = 0;
+  for (const point of stats.volume) {
+    if (point.direction === "in") inbound += point.count;
+    else outbound += point.count;
+  }
+  return { inbound, outbound };
+}
+
+export default function Dashboard() {
+  const [period, setPeriod] = useState(0);
+  const { hours, bucket } = PERIODS[period];
+  const stats = useQuery({
+    queryKey: ["stats", hours, bucket],
+    queryFn: () => get<Stats>("/stats", { hours, bucket }),
+    staleTime: 0,
+  });
+  return (
+    <section>
+      <div className="row between">
+        <h1>Dashboard</h1>
+        <label className="inline">
+          Period{" "}
+          <select value={period} onChange={(e) => setPeriod(Number(e.target.value))}>
+            {PERIODS.map((p, i) => (
+              <option key={p.label} value={i}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {stats.isPending && <Loading />}
+      {stats.error && <ErrorBox error={stats.error} retry={() => void stats.refetch()} />}
+      {stats.data && <Figures stats={stats.data} />}
+    </section>
+  );
+}
+
+function Figures({ stats }: { stats: Stats }) {
+  const { inbound, outbound } = totals(stats);
+  const c = stats.conversations;
+  return (
+    <>
+      <div className="cards">
+        <Card label="Messages in" value={inbound} testId="messages-in" />
+        <Card label="Messages out" value={outbound} />
+        <Card label="Waiting for a human" value={c.waiting ?? 0} />
+        <Card label="With an agent" value={c.human ?? 0} />
+        <Card label="With the bot" value={c.bot ?? 0} />
+        <Card label="Closed" value={c.closed ?? 0} />
+        <Card label="Queue depth" value={stats.queue_depth} />
+        <Card label="Dead letters" value={stats.dead_letters} warn={stats.dead_letters > 0} />
+      </div>
+      <div className="cards">
+        <Card label="Reply latency p50" value={ms(stats.latency.p50_ms)} />
+        <Card label="p95" value={ms(stats.latency.p95_ms)} />
+        <Card label="p99" value={ms(stats.latency.p99_ms)} />
+        <Card label="Replies measured" value={stats.latency.count} />
+      </div>
+      <div className="panel">
+        <h2>Message volume by channel</h2>
+        <VolumeChart stats={stats} />
+      </div>
+      <div className="panel">
+        <h2>Processing</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Job status</th>
+              <th>Count</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(stats.jobs).map(([status, count]) => (
+              <tr key={status}>
+                <td>{status}</td>
+                <td>{count}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+function Card({ label, value, warn, testId }: { label: string; value: number | string; warn?: boolean; testId?: string }) {
+  return (
+    <div className={warn ? "card stat warn" : "card stat"}>
+      <div className="muted">{label}</div>
+      <div className="value" data-testid={testId}>
+        {value}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+"""Who answers a conversation: the bot, or the one member who claimed it.
+
+``bot`` → ``waiting`` (the bot handed over) → ``human`` (claimed) → ``bot`` again (handed back)
+or ``closed``. Each change publishes ``conversation.status_changed`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.service import add_message
+from frontdesk.core.errors import Conflict
+from frontdesk.core.outbox import publish
+
+BOT, WAITING, HUMAN, CLOSED = "bot", "waiting", "human", "closed"
+STATUSES = (BOT, WAITING, HUMAN, CLOSED)
+
+
+async def set_status(
+    session: AsyncSession, conversation: Conversation, status: str, assignee_id: str | None
+) -> None:
+    """Move ``conversation`` to ``status`` (owned by ``assignee_id``) and publish the change."""
+    previous = conversation.status
+    conversation.status = status
+    conversation.assignee_id = assignee_id
+    conversation.needs_human = status == WAITING
+    await publish(
+        session,
+        conversation.tenant_id,
+        "conversation.status_changed",
+        {
+            "conversation_id": conversation.id,
+            "status": status,
+            "previous": previous,
+            "assignee_id": assignee_id,
+        },
+    )
+
+
+async def claim(session: AsyncSession, conversation: Conversation, member_id: str) -> None:
+    """Give the conversation to ``member_id``; the bot stays silent until it is handed back."""
+    if conversation.status == HUMAN and conversation.assignee_id == member_id:
+        return
+    if conversation.status == HUMAN:
+        raise Conflict("Another member already owns this conversation")
+    if conversation.status == CLOSED:
+        raise Conflict("The conversation is closed")
+    await set_status(session, conversation, HUMAN, member_id)
+
+
+def _require_owner(conversation: Conversation, member_id: str) -> None:
+    if conversation.status != HUMAN or conversation.assignee_id != member_id:
+        raise Conflict("Claim the conversation first")
+
+
+async def reply(
+    session: AsyncSession, conversation: Conversation, member_id: str, text: str
+) -> Message:
+    """Record the owner's reply as an outbound message and publish ``message.sent``."""
+    _require_owner(conversation, member_id)
+    message = add_message(
+        session,
+        conversation,
+        direction="out",
+        sender="agent",
+        text=text,
+        meta={"handler": "agent", "member_id": member_id},
+        status="sent",
+    )
+    await session.flush()
+    await publish(
+        session,
+        conversation.tenant_id,
+        "message.sent",
+        {"message_id": message.id, "conversation_id": conversation.id, "handler": "agent"},
+    )
+    return message
+
+
+async def hand_back(session: AsyncSession, conversation: Conversation, member_id: str) -> None:
+    """Return an owned conversation to the bot."""
+    _require_owner(conversation, member_id)
+    await set_status(session, conversation, BOT, None)
+
+
+async def close(session: AsyncSession, conversation: Conversation) -> None:
+    """Close the conversation (a new customer message reopens it with the bot)."""
+    if conversation.status != CLOSED:
+        await set_status(session, conversation, CLOSED, None)

@@ -1,0 +1,1 @@
+"""Credential vault: typed secrets under envelope encryption, decrypt tokens, audit, lifecycle."""

@@ -1,0 +1,304 @@
+"""Runtime access (V3): short-lived, single-use decrypt tokens scoped to a credential and service.
+
+The plaintext leaves the vault only here. ``mint`` issues a token (shown once, stored hashed);
+``redeem`` consumes it atomically (an UPDATE that matches only an unused, unexpired token of
+the right service and credential), decrypts, counts the use, audits it and watches for bursts.
+``reveal`` does both in one go for internal callers (channel adapters, workflow HTTP nodes, the
+LLM gateway); they get a :class:`SecretValue` whose ``repr`` and ``str`` never show the value.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.core.auth import hash_secret
+from frontdesk.core.crypto import DecryptionError
+from frontdesk.core.logging import get_logger
+from frontdesk.core.outbox import publish
+from frontdesk.vault import audit
+from frontdesk.vault.audit import SYSTEM, Actor
+from frontdesk.vault.errors import CredentialUnavailable, TokenRejected
+from frontdesk.vault.models import Credential, CredentialReference, DecryptToken, VaultAudit
+from frontdesk.vault.service import Vault
+from frontdesk.vault.types import CredentialValue
+
+TOKEN_PREFIX = "fdv_"  # noqa: S105 (a prefix, not a secret)
+log = get_logger("frontdesk.vault")
+
+
+class SecretValue:
+    """A decrypted credential value that will not print itself."""
+
+    __slots__ = ("_value", "credential_id", "type", "version")
+
+    def __init__(self, credential_id: str, type: str, version: int, value: CredentialValue):
+        self.credential_id = credential_id
+        self.type = type
+        self.version = version
+        self._value = value
+
+    def __repr__(self) -> str:
+        return f"SecretValue({self.type} {self.credential_id} v{self.version}: *****)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a SecretValue cannot be pickled")
+
+    @property
+    def value(self) -> CredentialValue:
+        """The typed value (e.g. :class:`~frontdesk.vault.types.ApiKey`). Handle with care."""
+        return self._value
+
+    def reveal(self) -> dict[str, Any]:
+        """The value as plain JSON data."""
+        return self._value.model_dump(mode="json")
+
+
+@dataclass(frozen=True, slots=True)
+class Minted:
+    """A new decrypt token (the token itself is shown only this once)."""
+
+    token: str
+    credential_id: str
+    service: str
+    expires_at: datetime
+
+
+async def mint(
+    vault: Vault, tenant_id: str, actor: Actor, credential_id: str, service: str, reason: str
+) -> Minted:
+    """Issue a decrypt token for one active credential and one service."""
+    async with vault.db.tenant_tx(tenant_id) as s:
+        minted = await _mint(vault, s, tenant_id, actor, credential_id, service, reason)
+    return minted
+
+
+async def _mint(
+    vault: Vault,
+    session: AsyncSession,
+    tenant_id: str,
+    actor: Actor,
+    credential_id: str,
+    service: str,
+    reason: str,
+) -> Minted:
+    await vault.usable(session, tenant_id, credential_id)
+    now = vault.clock.now()
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = now + timedelta(seconds=vault.settings.vault_token_seconds)
+    session.add(
+        DecryptToken(
+            tenant_id=tenant_id,
+            token_hash=hash_secret(token),
+            credential_id=credential_id,
+            service=service,
+            reason=reason,
+            actor=actor.id,
+            expires_at=expires,
+            created_at=now,
+        )
+    )
+    audit.record(
+        session,
+        tenant_id,
+        actor,
+        "token",
+        now,
+        credential_id=credential_id,
+        service=service,
+        reason=reason,
+    )
+    return Minted(token, credential_id, service, expires)
+
+
+async def redeem(
+    vault: Vault,
+    tenant_id: str,
+    actor: Actor,
+    token: str,
+    service: str,
+    credential_id: str | None = None,
+    ref: tuple[str, str] | None = None,
+) -> SecretValue:
+    """Consume a token and return the credential's value, or raise :class:`TokenRejected`.
+
+    A rejection consumes nothing and is audited; its message says why, never what.
+    """
+    try:
+        async with vault.db.tenant_tx(tenant_id) as s:
+            secret = await _consume(vault, s, tenant_id, actor, token, service, credential_id, ref)
+    except (CredentialUnavailable, DecryptionError) as e:
+        # Rolled back, so the token stays unused; the failed access is still on record.
+        await _reject(vault, tenant_id, actor, token, service, credential_id, e.detail)
+        raise
+    if secret is None:
+        raise await _reject(vault, tenant_id, actor, token, service, credential_id)
+    return secret
+
+
+async def reveal(
+    vault: Vault,
+    tenant_id: str,
+    credential_id: str,
+    service: str,
+    reason: str,
+    actor: Actor = SYSTEM,
+    ref: tuple[str, str] | None = None,
+) -> SecretValue:
+    """Mint and redeem a token in one transaction: the internal callers' only way in.
+
+    ``ref`` (kind, id) names the channel, bot or workflow using it, to count its use.
+    """
+    async with vault.db.tenant_tx(tenant_id) as s:
+        minted = await _mint(vault, s, tenant_id, actor, credential_id, service, reason)
+        secret = await _consume(vault, s, tenant_id, actor, minted.token, service, None, ref)
+    assert secret is not None
+    return secret
+
+
+async def _consume(
+    vault: Vault,
+    session: AsyncSession,
+    tenant_id: str,
+    actor: Actor,
+    token: str,
+    service: str,
+    credential_id: str | None,
+    ref: tuple[str, str] | None,
+) -> SecretValue | None:
+    now = vault.clock.now()
+    match = [
+        DecryptToken.tenant_id == tenant_id,
+        DecryptToken.token_hash == hash_secret(token),
+        DecryptToken.service == service,
+        DecryptToken.used_at.is_(None),
+        DecryptToken.expires_at > now,
+    ]
+    if credential_id is not None:
+        match.append(DecryptToken.credential_id == credential_id)
+    row = (
+        await session.execute(
+            update(DecryptToken)
+            .where(*match)
+            .values(used_at=now)
+            .returning(DecryptToken.credential_id, DecryptToken.reason)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if row is None:
+        return None
+    cred, blob = await vault.usable_with_value(session, tenant_id, row.credential_id)
+    value = await vault.unseal(session, cred, blob)
+    await session.execute(
+        update(Credential)
+        .where(Credential.id == cred.id)
+        .values(use_count=Credential.use_count + 1, last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if ref is not None:
+        await _count_reference(session, cred, ref, now)
+    await audit.write(
+        session,
+        tenant_id,
+        actor,
+        "decrypt",
+        now,
+        credential_id=cred.id,
+        service=service,
+        reason=row.reason,
+    )
+    await _watch(vault, session, cred, now)
+    return SecretValue(cred.id, cred.type, cred.version, value)
+
+
+async def _count_reference(
+    session: AsyncSession, cred: Credential, ref: tuple[str, str], now: datetime
+) -> None:
+    await session.execute(
+        update(CredentialReference)
+        .where(
+            CredentialReference.credential_id == cred.id,
+            CredentialReference.kind == ref[0],
+            CredentialReference.ref_id == ref[1],
+        )
+        .values(use_count=CredentialReference.use_count + 1, last_used_at=now)
+    )
+
+
+async def _watch(vault: Vault, session: AsyncSession, cred: Credential, now: datetime) -> None:
+    """Raise an anomaly event the moment decrypts in the last minute pass the threshold."""
+    limit = vault.settings.vault_anomaly_per_minute
+    # Counting stops at limit + 2: enough to see the crossing, and the cost stays bounded.
+    recent = (
+        select(VaultAudit.id)
+        .where(
+            VaultAudit.credential_id == cred.id,
+            VaultAudit.action == "decrypt",
+            VaultAudit.at > now - timedelta(minutes=1),
+        )
+        .limit(limit + 2)
+        .subquery()
+    )
+    count = await session.scalar(select(func.count()).select_from(recent))
+    if count == limit + 1:
+        log.warning("vault_decrypt_anomaly", credential_id=cred.id, per_minute=count)
+        await publish(
+            session,
+            cred.tenant_id,
+            "vault.credential_anomaly",
+            {"credential_id": cred.id, "name": cred.name, "decrypts_last_minute": count},
+        )
+
+
+async def _reject(
+    vault: Vault,
+    tenant_id: str,
+    actor: Actor,
+    token: str,
+    service: str,
+    credential_id: str | None,
+    failure: str | None = None,
+) -> TokenRejected:
+    """Audit a refused decrypt (``failure``: why, when the caller already has an error)."""
+    now = vault.clock.now()
+    async with vault.db.tenant_tx(tenant_id) as s:
+        row = await s.scalar(
+            select(DecryptToken).where(
+                DecryptToken.tenant_id == tenant_id,
+                DecryptToken.token_hash == hash_secret(token),
+            )
+        )
+        why = failure or _why(row, now, service, credential_id)
+        audit.record(
+            s,
+            tenant_id,
+            actor,
+            "decrypt",
+            now,
+            credential_id=row.credential_id if row else None,
+            service=service,
+            reason=why,
+            outcome="denied",
+        )
+    return TokenRejected(f"The decrypt token was refused: {why}")
+
+
+def _why(row: DecryptToken | None, now: datetime, service: str, credential_id: str | None) -> str:
+    if row is None:
+        return "unknown token"
+    if row.used_at is not None:
+        return "already used"
+    if row.expires_at <= now:
+        return "expired"
+    if row.service != service:
+        return "issued for another service"
+    if credential_id is not None and row.credential_id != credential_id:
+        return "issued for another credential"
+    return "not valid"
