@@ -9,6 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
+from frontdesk.channels.media import media_aad
+from frontdesk.channels.models import ChannelMedia
 from frontdesk.core.db import Base
 from frontdesk.llm.models import LLMUsage
 from frontdesk.queue.models import Job
@@ -30,6 +32,16 @@ BODIES = {
     ("POST", "/api/v1/llm/complete"): {"messages": [{"role": "user", "content": "hi"}]},
     ("POST", "/api/v1/llm/stream"): {"messages": [{"role": "user", "content": "hi"}]},
     ("PATCH", "/api/v1/llm/settings"): {"tone": "hijacked"},
+    ("POST", "/api/v1/channels"): {
+        "type": "telegram",
+        "name": "b's bot",
+        "credentials": {"bot_token": "123:abc"},
+    },
+    ("PATCH", "/api/v1/channels/{channel_id}"): {"name": "hijacked"},
+    ("POST", "/api/v1/channels/{channel_id}/test-send"): {
+        "to": "12345",
+        "reply": {"text": "hijacked"},
+    },
     ("PUT", "/api/v1/members/{member_id}/password"): {"password": "hijacked-password"},
     ("POST", "/api/v1/conversations/{conversation_id}/reply"): {"text": "hijacked"},
     ("POST", "/api/v1/vault/credentials"): {
@@ -79,8 +91,25 @@ async def seed_tenant_a(
         )
     ).json()
     keys = (await client.get("/api/v1/api-keys", headers=a.headers)).json()
+    channel = (
+        await client.post(
+            "/api/v1/channels",
+            headers=a.headers,
+            json={"type": "telegram", "name": "A's bot", "credentials": {"bot_token": "1:a"}},
+        )
+    ).json()
     async with runtime.db.tenant_tx(a.id) as session:
         await runtime.queue.enqueue(session, _dead_job(a.id))
+        media = ChannelMedia(
+            tenant_id=a.id,
+            channel_id=channel["id"],
+            raw_message_id=conversation["id"],
+            kind="image",
+            status="stored",
+            mime_type="image/png",
+            data=await runtime.keyring.encrypt(session, a.id, b"png", media_aad("m")),
+        )
+        session.add(media)
     async with runtime.db.system_tx() as session:
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
@@ -138,6 +167,8 @@ async def seed_tenant_a(
         "job_id": job_id,
         "credential_id": credential["id"],
         "_vault_token": vault_token,
+        "channel_id": channel["id"],
+        "media_id": media.id,
         "_tenant": a.id,
         "_llm_key": LLM_KEY_OF_A,
         "_llm_provider": "a-openai",
@@ -222,6 +253,8 @@ async def test_no_route_leaks_across_tenants(
         json={"token": ids["_vault_token"], "service": "isolation"},
     )
     assert r.json()["value"]["key"] == "sk_tenant_a_00000000000"
+    r = await client.get(f"/api/v1/channels/{ids['channel_id']}", headers=tenant.headers)
+    assert r.json()["name"] == "A's bot" and r.json()["enabled"]
 
 
 async def test_every_route_requires_an_api_key(

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from frontdesk import __version__
+from frontdesk.channels.api import router as channels_router
 from frontdesk.contacts.api import router as contacts_router
 from frontdesk.conversations.api import router as conversations_router
 from frontdesk.core.errors import install_error_handlers
@@ -19,6 +20,7 @@ from frontdesk.dashboard.api import router as dashboard_router
 from frontdesk.intake.api import router as webchat_router
 from frontdesk.intake.cors import WebchatCORS
 from frontdesk.intake.webchat import WebchatService
+from frontdesk.intake.webhooks import router as webhooks_router
 from frontdesk.intake.widget import router as widget_router
 from frontdesk.knowledge.api import router as faq_router
 from frontdesk.llm.api import router as llm_router
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             with suppress(asyncio.CancelledError):
                 await background
             await runtime.close_llm()
+            await runtime.channels.aclose()
             await runtime.db.dispose()
             log.info("frontdesk_stopped")
 
@@ -90,6 +93,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         conversations_router,
         queue_router,
         llm_router,
+        channels_router,
+        webhooks_router,
         widget_router,
         login_router,
         dashboard_router,

@@ -105,6 +105,7 @@ def worker(
         try:
             await runtime.run_background(stop, concurrency or settings.workers or 1)
         finally:
+            await runtime.channels.aclose()
             await runtime.db.dispose()
 
     _run(main)

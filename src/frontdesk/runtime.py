@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.channels.directory import ChannelDirectory
 from frontdesk.channels.models import Channel
 from frontdesk.core.auth import ApiKeyAuthenticator
 from frontdesk.core.crypto import KeyRing, load_master_key, load_previous_master_key
@@ -57,6 +58,7 @@ class Runtime:
     intake: GroupCommit
     intents: IntentModels
     languages: LanguageDetector
+    channels: ChannelDirectory
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
     _llm: LLMGateway | None = None
@@ -86,12 +88,13 @@ class Runtime:
             else None,
             settings.data_dir,
         )
+        keyring = KeyRing(
+            load_master_key(master, settings.data_dir), previous=[previous] if previous else []
+        )
         return cls(
             settings=settings,
             db=db,
-            keyring=KeyRing(
-                load_master_key(master, settings.data_dir), previous=[previous] if previous else []
-            ),
+            keyring=keyring,
             queue=SqlQueue(
                 db,
                 lease_seconds=settings.queue_lease_seconds,
@@ -110,6 +113,7 @@ class Runtime:
             intake=GroupCommit(db),
             intents=IntentModels(settings.tenant_cache_seconds),
             languages=LanguageDetector(settings.languages),
+            channels=ChannelDirectory(db, keyring, settings),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:

@@ -74,6 +74,19 @@ class Settings(BaseSettings):
         description="ISO 639-1 codes the language detector weighs (JSON list)",
     )
 
+    public_base_url: str | None = Field(
+        default=None,
+        description="external URL of this server (webhook URLs, Twilio signatures behind a proxy)",
+    )
+    webhook_rate_per_tenant: float = Field(default=500.0, gt=0, description="webhooks/s")
+    webhook_burst_per_tenant: int = Field(default=1000, ge=1)
+    webhook_rate_per_channel: float = Field(default=200.0, gt=0, description="webhooks/s")
+    webhook_burst_per_channel: int = Field(default=400, ge=1)
+    media_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="inbound file cap")
+    channel_api_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="per channel type, the provider API base URL (defaults: the providers')",
+    )
     embedding_backend: Literal["local", "api"] = "local"
     embedding_batch_size: int = Field(default=64, ge=1)
     embedding_threads: int = Field(default=2, ge=1, description="torch threads for local encoding")

@@ -248,3 +248,23 @@ async def test_stream_delivers_replies_live(live_url: str, settings: Settings):
                 if len(events) == 2:
                     break
     assert SHIPPING_ANSWER in events[1]
+
+
+async def test_messages_are_understood_and_customers_see_no_internals(
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
+    sid, headers = await open_session(client, tenant.slug)
+    text = "This is terrible!! Mail me at angry@example.com"
+    await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
+                      json={"text": text})
+    customer_view = await wait_for_messages(client, sid, headers, 2)
+    assert all(set(m["meta"]) <= {"handler"} for m in customer_view)
+
+    [conversation] = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()
+    url = f"/api/v1/conversations/{conversation['id']}/messages"
+    inbound = (await client.get(url, headers=tenant.headers)).json()[0]
+    analysis = inbound["meta"]["analysis"]
+    assert analysis["sentiment"]["label"] == "negative"
+    assert analysis["entities"][0]["value"] == "angry@example.com"
+    assert (analysis["language"], analysis["language_assumed"], analysis["intent"]) == (
+        "en", True, None)  # fmt: skip

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from frontdesk.knowledge.embeddings import LocalEmbedder
-from frontdesk.understanding.intent import IntentClassifier, TrainingError
+from frontdesk.understanding.intent import IntentClassifier, TrainingError, _familiarity
 
 EXAMPLES = {
     "track_order": [
@@ -103,3 +103,9 @@ def test_bad_training_data_is_refused(texts, labels, message):
     vectors = np.zeros((len(texts), 384), dtype=np.float32)
     with pytest.raises(TrainingError, match=message):
         IntentClassifier.train(texts, labels, vectors)
+
+
+def test_familiarity_is_the_mean_quantile_of_the_signals():
+    reference = np.array([[0.1, 0.2, 0.3, 0.4], [1.0, 2.0, 3.0, 4.0]], dtype=np.float32)
+    signals = np.array([[0.05, 0.5], [0.25, 2.5], [0.5, 5.0]], dtype=np.float32)
+    assert np.allclose(_familiarity(reference, signals), [0.0, 0.5, 1.0])

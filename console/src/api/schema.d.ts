@@ -108,6 +108,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Channels
+         * @description Every channel of the tenant, credentials masked.
+         */
+        get: operations["channels-list_channels"];
+        put?: never;
+        /**
+         * Create Channel
+         * @description Connect a channel; the answer holds its webhook URL and any secret generated for it.
+         */
+        post: operations["channels-create_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/media/{media_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Media
+         * @description What is known of a file a customer sent: its sniffed type, size, and fetch status.
+         */
+        get: operations["channels-get_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/media/{media_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Media Content
+         * @description The file itself (decrypted), for members of the tenant only.
+         */
+        get: operations["channels-get_media_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Channel
+         * @description One channel, credentials masked.
+         */
+        get: operations["channels-get_channel"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Channel
+         * @description Delete a channel that never carried a conversation (disable it otherwise).
+         */
+        delete: operations["channels-delete_channel"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Channel
+         * @description Rename, reconfigure, replace credentials, enable or disable.
+         */
+        patch: operations["channels-update_channel"];
+        trace?: never;
+    };
+    "/api/v1/channels/{channel_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable Channel
+         * @description Stop accepting webhooks and sending on this channel.
+         */
+        post: operations["channels-disable_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{channel_id}/test-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Send
+         * @description Send a message now through the provider, to check the channel's setup.
+         */
+        post: operations["channels-test_send"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts": {
         parameters: {
             query?: never;
@@ -580,6 +712,446 @@ export interface paths {
         patch: operations["tenant-update_tenant"];
         trace?: never;
     };
+    "/api/v1/understanding/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analyze
+         * @description Language, intent, entities and sentiment of a text, as the pipeline would see it.
+         */
+        post: operations["understanding-analyze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/understanding/examples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Examples
+         * @description Training examples, optionally of one intent.
+         */
+        get: operations["understanding-list_examples"];
+        put?: never;
+        /**
+         * Add Examples
+         * @description Add examples (JSON).
+         */
+        post: operations["understanding-add_examples"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/understanding/examples/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Examples
+         * @description Add examples from a CSV body (``text/csv``; columns ``text`` and ``intent``).
+         */
+        post: operations["understanding-import_examples"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/understanding/examples/{example_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Example
+         * @description Delete one example.
+         */
+        delete: operations["understanding-delete_example"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/understanding/intents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Intents
+         * @description Each intent with its number of examples.
+         */
+        get: operations["understanding-list_intents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/understanding/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description Trained versions, newest first.
+         */
+        get: operations["understanding-list_models"];
+        put?: never;
+        /**
+         * Train
+         * @description Train a new version from the current examples (a background job).
+         */
+        post: operations["understanding-train"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/understanding/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model
+         * @description One version with its evaluation report.
+         */
+        get: operations["understanding-get_model"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/understanding/models/{model_id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate
+         * @description Classify the tenant's messages with this version from now on.
+         */
+        post: operations["understanding-activate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit
+         * @description Vault audit rows, newest first.
+         */
+        get: operations["vault-list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Audit
+         * @description The audit rows as CSV or JSON lines (a file download).
+         */
+        get: operations["vault-export_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Credentials
+         * @description The tenant's credentials, masked (archived ones only with ``status=archived``).
+         */
+        get: operations["vault-list_credentials"];
+        put?: never;
+        /**
+         * Create Credential
+         * @description Store a new credential (validated against its type, encrypted).
+         */
+        post: operations["vault-create_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Credential
+         * @description One credential, masked.
+         */
+        get: operations["vault-get_credential"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Credential
+         * @description Archive (soft delete; purged later). Refused while referenced unless ``force``.
+         */
+        delete: operations["vault-delete_credential"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Credential
+         * @description Change the name, description, metadata, expiry or rotation period.
+         */
+        patch: operations["vault-update_credential"];
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh Credential
+         * @description OAuth2: get fresh tokens from the provider's token URL, stored as the next version.
+         */
+        post: operations["vault-refresh_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke Credential
+         * @description Revoke: the credential can no longer be decrypted; its dependents are flagged.
+         */
+        post: operations["vault-revoke_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Credential
+         * @description Store a new value as the next version, with a reason.
+         */
+        post: operations["vault-rotate_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Credential
+         * @description Validate the credential: an offline check per type, or a probe call where configured.
+         */
+        post: operations["vault-test_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Token
+         * @description A single-use decrypt token for one service, valid for five minutes.
+         */
+        post: operations["vault-create_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Credential Usage
+         * @description Use count, last use, and the channels, bots and workflows that reference it.
+         */
+        get: operations["vault-credential_usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/credentials/{credential_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Versions
+         * @description The version history (who, when, why), newest first.
+         */
+        get: operations["vault-list_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/decrypt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decrypt
+         * @description Redeem a decrypt token: the only route that returns a plaintext value (audited).
+         */
+        post: operations["vault-decrypt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vault/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Types
+         * @description The credential types and the JSON Schema of each one's value.
+         */
+        get: operations["vault-list_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webchat/sessions/{session_id}/messages": {
         parameters: {
             query?: never;
@@ -706,15 +1278,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/{tenant}/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook Handshake
+         * @description Answer a provider's subscription handshake (Meta's ``hub.challenge``).
+         */
+        get: operations["webhooks-webhook_handshake"];
+        put?: never;
+        /**
+         * Webhook
+         * @description Receive a provider's webhook: verify, then store each message with its job.
+         */
+        post: operations["webhooks-webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * Added
+         * @description How many examples were new.
+         */
+        Added: {
+            /** Added */
+            added: number;
+        };
+        /**
          * AgentReply
          * @description A member's reply to the customer.
          */
         AgentReply: {
+            /** Text */
+            text: string;
+        };
+        /**
+         * AnalyzeIn
+         * @description A text to analyse as if a customer had sent it.
+         */
+        AnalyzeIn: {
             /** Text */
             text: string;
         };
@@ -775,6 +1387,141 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
             role: components["schemas"]["Role"];
+        };
+        /**
+         * AuditPublic
+         * @description One audit row.
+         */
+        AuditPublic: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Credential Id */
+            credential_id: string | null;
+            /** Id */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Reason */
+            reason: string | null;
+            /** Service */
+            service: string | null;
+            /** User Agent */
+            user_agent: string | null;
+        };
+        /**
+         * Button
+         * @description A quick-reply button.
+         */
+        Button: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * ChannelCreate
+         * @description A new channel: its type, a display name, provider settings and secrets.
+         */
+        ChannelCreate: {
+            /** Config */
+            config?: {
+                [key: string]: string | number | boolean;
+            };
+            /** Credentials */
+            credentials?: {
+                [key: string]: string;
+            };
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+        };
+        /**
+         * ChannelCreated
+         * @description The created channel, with the secret Frontdesk generated for it (shown once).
+         */
+        ChannelCreated: {
+            /** Config */
+            config: {
+                [key: string]: string | number | boolean;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Credentials */
+            credentials: {
+                [key: string]: string;
+            };
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Verify Token */
+            verify_token?: string | null;
+            /** Webhook Url */
+            webhook_url: string | null;
+        };
+        /**
+         * ChannelPublic
+         * @description A channel as the API shows it: credentials masked.
+         */
+        ChannelPublic: {
+            /** Config */
+            config: {
+                [key: string]: string | number | boolean;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Credentials */
+            credentials: {
+                [key: string]: string;
+            };
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Webhook Url */
+            webhook_url: string | null;
+        };
+        /**
+         * ChannelUpdate
+         * @description Changes to a channel; given credentials replace those of the same name.
+         */
+        ChannelUpdate: {
+            /** Config */
+            config?: {
+                [key: string]: string | number | boolean;
+            } | null;
+            /** Credentials */
+            credentials?: {
+                [key: string]: string;
+            } | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
         };
         /**
          * ContactDetail
@@ -967,6 +1714,235 @@ export interface components {
             status: string;
         };
         /**
+         * CredentialCreate
+         * @description A new credential: its type, value and the non-secret details.
+         */
+        CredentialCreate: {
+            /** Custom Schema */
+            custom_schema?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /** Rotation Days */
+            rotation_days?: number | null;
+            /** Type */
+            type: string;
+            /** Value */
+            value: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * CredentialPublic
+         * @description A credential as the API shows it: metadata and a masked view of the value.
+         */
+        CredentialPublic: {
+            /** Archived At */
+            archived_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Custom Schema */
+            custom_schema: {
+                [key: string]: unknown;
+            } | null;
+            /** Description */
+            description: string;
+            /** Expires At */
+            expires_at: string | null;
+            /**
+             * Expires Soon
+             * @default false
+             */
+            expires_soon: boolean;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Masked */
+            masked: {
+                [key: string]: unknown;
+            };
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /**
+             * Rotated At
+             * Format: date-time
+             */
+            rotated_at: string;
+            /** Rotation Days */
+            rotation_days: number | null;
+            /**
+             * Rotation Due
+             * @default false
+             */
+            rotation_due: boolean;
+            /** Status */
+            status: string;
+            /** Type */
+            type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Use Count */
+            use_count: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * CredentialRotate
+         * @description A new value, which becomes the next version.
+         */
+        CredentialRotate: {
+            /** Expires At */
+            expires_at?: string | null;
+            /** Reason */
+            reason: string;
+            /** Value */
+            value: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * CredentialUpdate
+         * @description A change to a credential's non-secret details (the value changes by rotation).
+         */
+        CredentialUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name?: string | null;
+            /** Rotation Days */
+            rotation_days?: number | null;
+        };
+        /**
+         * CustomerMessage
+         * @description A message as the customer's own web chat shows it: no internals.
+         *
+         *     Scores, the agent's member id and the understanding of the message stay out; only which
+         *     handler answered is kept.
+         */
+        CustomerMessage: {
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Direction */
+            direction: string;
+            /** Id */
+            id: string;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Reply To Id */
+            reply_to_id: string | null;
+            /** Sender */
+            sender: string;
+            /** Status */
+            status: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * DecryptRequest
+         * @description Redeem a decrypt token.
+         */
+        DecryptRequest: {
+            /** Credential Id */
+            credential_id?: string | null;
+            /** Service */
+            service: string;
+            /** Token */
+            token: string;
+        };
+        /**
+         * DecryptedPublic
+         * @description The plaintext value: returned only by ``POST /vault/decrypt``.
+         */
+        DecryptedPublic: {
+            /** Credential Id */
+            credential_id: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+        };
+        /**
+         * ExampleIn
+         * @description One example utterance of an intent.
+         */
+        ExampleIn: {
+            /** Intent */
+            intent: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * ExamplePublic
+         * @description A stored example.
+         */
+        ExamplePublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Intent */
+            intent: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * ExamplesIn
+         * @description Examples to add (duplicates are skipped).
+         */
+        ExamplesIn: {
+            /** Examples */
+            examples: components["schemas"]["ExampleIn"][];
+        };
+        /**
          * FaqCreate
          * @description A new FAQ entry.
          */
@@ -1096,6 +2072,37 @@ export interface components {
             external_id: string;
         };
         /**
+         * IntentModelPublic
+         * @description A trained (or training) classifier version and its evaluation report.
+         */
+        IntentModelPublic: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Examples */
+            examples: number;
+            /** Id */
+            id: string;
+            /** Intents */
+            intents: number;
+            /** Report */
+            report: {
+                [key: string]: unknown;
+            };
+            /** Status */
+            status: string;
+            /** Trained At */
+            trained_at: string | null;
+            /** Version */
+            version: number;
+        };
+        /**
          * JobPublic
          * @description A job as the API returns it.
          */
@@ -1148,6 +2155,32 @@ export interface components {
             p95_ms: number | null;
             /** P99 Ms */
             p99_ms: number | null;
+        };
+        /**
+         * ListRow
+         * @description One choice of a list.
+         */
+        ListRow: {
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * Location
+         * @description A point on the map.
+         */
+        Location: {
+            /** Address */
+            address?: string | null;
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Name */
+            name?: string | null;
         };
         /**
          * LoginIn
@@ -1205,6 +2238,35 @@ export interface components {
             slug: string;
         };
         /**
+         * MediaPublic
+         * @description A customer's file: fetched and stored encrypted, or why not.
+         */
+        MediaPublic: {
+            /** Channel Id */
+            channel_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Filename */
+            filename: string | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Mime Type */
+            mime_type: string | null;
+            /** Raw Message Id */
+            raw_message_id: string;
+            /** Size */
+            size: number | null;
+            /** Status */
+            status: string;
+        };
+        /**
          * MemberCreate
          * @description A new member.
          */
@@ -1249,7 +2311,7 @@ export interface components {
         };
         /**
          * MessagePublic
-         * @description A message as the API returns it.
+         * @description A message as the API returns it to members.
          */
         MessagePublic: {
             /** Content */
@@ -1281,12 +2343,86 @@ export interface components {
             text: string;
         };
         /**
+         * OutboundMedia
+         * @description An attachment to send, by public URL.
+         */
+        OutboundMedia: {
+            /** Caption */
+            caption?: string | null;
+            /** Filename */
+            filename?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "image" | "audio" | "video" | "document";
+            /** Url */
+            url: string;
+        };
+        /**
          * PasswordSet
          * @description A new password for a member.
          */
         PasswordSet: {
             /** Password */
             password: string;
+        };
+        /**
+         * ReasonBody
+         * @description Why (revocation, deletion).
+         */
+        ReasonBody: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * ReferencePublic
+         * @description A dependent of a credential.
+         */
+        ReferencePublic: {
+            /** Flag Reason */
+            flag_reason: string | null;
+            /** Flagged At */
+            flagged_at: string | null;
+            /** Kind */
+            kind: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Ref Id */
+            ref_id: string;
+            /** Use Count */
+            use_count: number;
+        };
+        /**
+         * Reply
+         * @description A rich reply: text plus at most one of buttons, a list, media or a location.
+         */
+        Reply: {
+            /** Buttons */
+            buttons?: components["schemas"]["Button"][];
+            /**
+             * List Button
+             * @default Options
+             */
+            list_button: string;
+            location?: components["schemas"]["Location"] | null;
+            media?: components["schemas"]["OutboundMedia"] | null;
+            /** Rows */
+            rows?: components["schemas"]["ListRow"][];
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+        };
+        /**
+         * RevokedPublic
+         * @description A revoked credential and the dependents now flagged.
+         */
+        RevokedPublic: {
+            credential: components["schemas"]["CredentialPublic"];
+            /** Dependents */
+            dependents: components["schemas"]["ReferencePublic"][];
         };
         /**
          * Role
@@ -1338,6 +2474,13 @@ export interface components {
          */
         TenantPreferences: {
             /**
+             * Entity Patterns
+             * @description entity name → RE2 pattern (order ids…)
+             */
+            entity_patterns?: {
+                [key: string]: string;
+            };
+            /**
              * Fallback Text
              * @default Thanks for your message! I couldn't find an answer right away, so a member of our team will get back to you shortly.
              */
@@ -1352,6 +2495,16 @@ export interface components {
              * @default en
              */
             language: string;
+            /**
+             * Languages
+             * @description other languages customers write in; when set, each message's is detected
+             */
+            languages?: string[];
+            /**
+             * Region
+             * @description ISO 3166 country for national phones
+             */
+            region?: string | null;
             /**
              * Timezone
              * @default UTC
@@ -1391,6 +2544,81 @@ export interface components {
             retention_days?: number | null;
             settings?: components["schemas"]["TenantPreferences"] | null;
         };
+        /**
+         * TestPublic
+         * @description The outcome of a credential's validation call.
+         */
+        TestPublic: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Detail */
+            detail: string;
+            /** Ok */
+            ok: boolean;
+        };
+        /**
+         * TestSend
+         * @description A message to send now, to check a channel's outbound setup.
+         */
+        TestSend: {
+            reply: components["schemas"]["Reply"];
+            /** To */
+            to: string;
+        };
+        /**
+         * TestSendResult
+         * @description What the provider answered.
+         */
+        TestSendResult: {
+            /** Degradations */
+            degradations: string[];
+            /** Provider Message Ids */
+            provider_message_ids: string[];
+        };
+        /**
+         * TokenPublic
+         * @description A decrypt token, shown once.
+         */
+        TokenPublic: {
+            /** Credential Id */
+            credential_id: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Service */
+            service: string;
+            /** Token */
+            token: string;
+        };
+        /**
+         * TokenRequest
+         * @description Ask for a decrypt token: for which service, and why.
+         */
+        TokenRequest: {
+            /** Reason */
+            reason: string;
+            /** Service */
+            service: string;
+        };
+        /**
+         * UsagePublic
+         * @description How much a credential is used, and by what.
+         */
+        UsagePublic: {
+            /** Credential Id */
+            credential_id: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** References */
+            references: components["schemas"]["ReferencePublic"][];
+            /** Use Count */
+            use_count: number;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -1403,6 +2631,23 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /**
+         * VersionPublic
+         * @description One version of a credential, without its ciphertext.
+         */
+        VersionPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Reason */
+            reason: string;
+            /** Version */
+            version: number;
         };
         /**
          * VolumePoint
@@ -1581,6 +2826,282 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    "channels-list_channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPublic"][];
+                };
+            };
+        };
+    };
+    "channels-create_channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-get_media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-get_media_content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-get_channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-delete_channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-update_channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-disable_channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-test_send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSend"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSendResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2489,6 +4010,802 @@ export interface operations {
             };
         };
     };
+    "understanding-analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnalyzeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "understanding-list_examples": {
+        parameters: {
+            query?: {
+                intent?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExamplePublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "understanding-add_examples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExamplesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Added"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "understanding-import_examples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Added"];
+                };
+            };
+        };
+    };
+    "understanding-delete_example": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                example_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "understanding-list_intents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+    };
+    "understanding-list_models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntentModelPublic"][];
+                };
+            };
+        };
+    };
+    "understanding-train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntentModelPublic"];
+                };
+            };
+        };
+    };
+    "understanding-get_model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntentModelPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "understanding-activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntentModelPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-list_audit": {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                credential_id?: string | null;
+                action?: string | null;
+                actor?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-export_audit": {
+        parameters: {
+            query?: {
+                format?: "csv" | "jsonl";
+                limit?: number;
+                credential_id?: string | null;
+                action?: string | null;
+                actor?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-list_credentials": {
+        parameters: {
+            query?: {
+                type?: string | null;
+                status?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-create_credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-get_credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-delete_credential": {
+        parameters: {
+            query?: {
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-update_credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-refresh_credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-revoke_credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-rotate_credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialRotate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-test_credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-create_token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-credential_usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsagePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-list_versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-decrypt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecryptRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecryptedPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "vault-list_types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
     "webchat-list_messages": {
         parameters: {
             query?: {
@@ -2508,7 +4825,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MessagePublic"][];
+                    "application/json": components["schemas"]["CustomerMessage"][];
                 };
             };
             /** @description Validation Error */
@@ -2675,6 +4992,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    "webhooks-webhook_handshake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "webhooks-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.db import Base, TenantMixin
@@ -21,3 +21,42 @@ class Channel(TenantMixin, Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class ChannelMedia(TenantMixin, Base):
+    """A file a customer sent, fetched from the provider and stored encrypted."""
+
+    __tablename__ = "channel_media"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    raw_message_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    mime_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    size: Mapped[int | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+
+
+class ChannelDelivery(TenantMixin, Base):
+    """Which of our messages a provider message id stands for (receipts update its status)."""
+
+    __tablename__ = "channel_deliveries"
+    __table_args__ = (
+        Index(
+            "uq_channel_deliveries_provider",
+            "tenant_id",
+            "channel_id",
+            "provider_message_id",
+            unique=True,
+        ),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    provider_message_id: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )

@@ -1,12 +1,24 @@
-"""Channel lookups."""
+"""Channel lookups and management."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+import secrets
+from typing import Any
 
-from frontdesk.channels.models import Channel
-from frontdesk.core.errors import NotFound
+import orjson
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from frontdesk.channels.directory import ChannelInfo, credentials_aad, decrypt_credentials
+from frontdesk.channels.models import Channel, ChannelMedia
+from frontdesk.channels.registry import adapter_for
+from frontdesk.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate
+from frontdesk.conversations.models import Conversation
+from frontdesk.core.crypto import KeyRing
+from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
+from frontdesk.core.ids import new_id
+from frontdesk.intake.models import RawMessage
 
 
 async def channel_of_type(session: AsyncSession, tenant_id: str, type_: str) -> Channel:
@@ -31,3 +43,128 @@ async def ensure_channel(session: AsyncSession, tenant_id: str, type_: str, name
         session.add(channel)
         await session.flush()
         return channel
+
+
+def _check_complete(type_: str, config: dict[str, Any], credentials: dict[str, str]) -> None:
+    adapter = adapter_for(type_)
+    missing = [f"config.{k}" for k in adapter.required_config if config.get(k) in (None, "")]
+    missing += [f"credentials.{k}" for k in adapter.required_credentials if not credentials.get(k)]
+    if missing:
+        raise ValidationFailed(f"A {type_} channel needs {', '.join(missing)}", missing=missing)
+
+
+async def _store_credentials(
+    session: AsyncSession, keyring: KeyRing, channel: Channel, credentials: dict[str, str]
+) -> None:
+    channel.credentials = await keyring.encrypt(
+        session, channel.tenant_id, orjson.dumps(credentials), credentials_aad(channel.id)
+    )
+
+
+async def create_channel(
+    session: AsyncSession, keyring: KeyRing, tenant_id: str, data: ChannelCreate
+) -> tuple[Channel, dict[str, str], str | None]:
+    """Create a channel; return it, its credentials, and the secret generated for it if any."""
+    adapter = adapter_for(data.type)
+    credentials = dict(data.credentials)
+    generated = None
+    field = adapter.generated_credential
+    if field and not credentials.get(field):
+        generated = credentials[field] = secrets.token_urlsafe(32)
+    _check_complete(data.type, data.config, credentials)
+    channel = Channel(
+        id=new_id(), tenant_id=tenant_id, type=data.type, name=data.name, config=data.config
+    )
+    await _store_credentials(session, keyring, channel, credentials)
+    session.add(channel)
+    await session.flush()
+    return channel, credentials, generated
+
+
+async def get_channel(session: AsyncSession, tenant_id: str, channel_id: str) -> Channel:
+    """The tenant's channel, or :class:`NotFound`."""
+    channel = await session.get(Channel, channel_id)
+    if channel is None or channel.tenant_id != tenant_id:
+        raise NotFound("Unknown channel")
+    return channel
+
+
+async def list_channels(session: AsyncSession, tenant_id: str) -> list[Channel]:
+    """The tenant's channels, oldest first."""
+    rows = await session.scalars(
+        select(Channel).where(Channel.tenant_id == tenant_id).order_by(Channel.id)
+    )
+    return list(rows)
+
+
+async def update_channel(
+    session: AsyncSession, keyring: KeyRing, channel: Channel, data: ChannelUpdate
+) -> dict[str, str]:
+    """Apply ``data``; return the channel's credentials after the change."""
+    credentials = await decrypt_credentials(session, keyring, channel)
+    if data.name is not None:
+        channel.name = data.name
+    if data.config is not None:
+        channel.config = data.config
+    if data.enabled is not None:
+        channel.enabled = data.enabled
+    if data.credentials:
+        credentials.update(data.credentials)
+    _check_complete(channel.type, channel.config, credentials)
+    if data.credentials:
+        await _store_credentials(session, keyring, channel, credentials)
+    await session.flush()
+    return credentials
+
+
+async def delete_channel(session: AsyncSession, channel: Channel) -> None:
+    """Delete a channel that never carried a message; otherwise :class:`Conflict`."""
+    used = await session.scalar(
+        select(
+            exists().where(Conversation.channel_id == channel.id)
+            | exists().where(RawMessage.channel_id == channel.id)
+        )
+    )
+    if used:
+        raise Conflict("This channel has conversations; disable it instead of deleting it")
+    await session.delete(channel)
+    await session.flush()
+
+
+async def get_media(
+    session: AsyncSession, tenant_id: str, media_id: str, *, with_data: bool = False
+) -> ChannelMedia:
+    """The tenant's media row, or :class:`NotFound`."""
+    options = [undefer(ChannelMedia.data)] if with_data else []
+    row = await session.get(ChannelMedia, media_id, options=options)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound("Unknown media")
+    return row
+
+
+def mask(credentials: dict[str, str]) -> dict[str, str]:
+    """Credentials as the API shows them: only the last four characters of long values."""
+    return {k: ("…" + v[-4:] if len(v) >= 16 else "…") for k, v in credentials.items()}
+
+
+def webhook_url(base_url: str, tenant_slug: str, channel: Channel | ChannelInfo) -> str | None:
+    """Where the provider must send this channel's webhooks (None for the web chat)."""
+    if channel.type == "webchat":
+        return None
+    return f"{base_url.rstrip('/')}/webhooks/{tenant_slug}/{channel.id}"
+
+
+def public(
+    channel: Channel, credentials: dict[str, str], base_url: str, tenant_slug: str
+) -> ChannelPublic:
+    """The API view of a channel."""
+    return ChannelPublic(
+        id=channel.id,
+        type=channel.type,
+        name=channel.name,
+        enabled=channel.enabled,
+        config=channel.config or {},
+        credentials=mask(credentials),
+        webhook_url=webhook_url(base_url, tenant_slug, channel),
+        created_at=channel.created_at,
+    )

@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.channels.outbound import send_job
+from frontdesk.channels.registry import in_app
 from frontdesk.contacts import service as contacts
 from frontdesk.conversations import ownership, service
 from frontdesk.conversations.models import Conversation
@@ -135,7 +137,14 @@ async def reply(
 ) -> object:
     """Send the owner's reply to the customer (web chat: it appears in the live stream)."""
     async with _owned(runtime, principal, conversation_id) as (session, conversation):
-        message = await ownership.reply(session, conversation, _member(principal), data.text)
+        app_channel = in_app(await runtime.channel_type(session, conversation.channel_id))
+        message = await ownership.reply(
+            session, conversation, _member(principal), data.text, in_app=app_channel
+        )
+        if not app_channel:  # the provider delivers it: a send job in the same commit
+            job = send_job(principal.tenant_id, conversation.id, message.id)
+            await runtime.queue.enqueue(session, job)
+            after_commit(session, runtime.wake_workers)
     return message
 
 

@@ -55,9 +55,18 @@ def _require_owner(conversation: Conversation, member_id: str) -> None:
 
 
 async def reply(
-    session: AsyncSession, conversation: Conversation, member_id: str, text: str
+    session: AsyncSession,
+    conversation: Conversation,
+    member_id: str,
+    text: str,
+    *,
+    in_app: bool = True,
 ) -> Message:
-    """Record the owner's reply as an outbound message and publish ``message.sent``."""
+    """Record the owner's reply as an outbound message and publish ``message.sent``.
+
+    An in-app channel (the web chat) shows it at once (``sent``); on a provider's channel it is
+    ``queued`` for the caller to hand to a send job in the same transaction.
+    """
     _require_owner(conversation, member_id)
     message = add_message(
         session,
@@ -66,7 +75,7 @@ async def reply(
         sender="agent",
         text=text,
         meta={"handler": "agent", "member_id": member_id},
-        status="sent",
+        status="sent" if in_app else "queued",
     )
     await session.flush()
     await publish(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class MessagePublic(BaseModel):
-    """A message as the API returns it."""
+    """A message as the API returns it to members."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -67,3 +67,16 @@ class ConversationDetail(ConversationPublic):
     """A conversation with its messages."""
 
     messages: list[MessagePublic]
+
+
+class CustomerMessage(MessagePublic):
+    """A message as the customer's own web chat shows it: no internals.
+
+    Scores, the agent's member id and the understanding of the message stay out; only which
+    handler answered is kept.
+    """
+
+    @field_validator("meta")
+    @classmethod
+    def _public_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {key: value[key] for key in ("handler",) if key in value}

@@ -36,6 +36,7 @@ READ = {
     "llm:read",
     "nlu:read",
     "vault:read",
+    "channels:read",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -56,6 +57,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "vault:write",
             "vault:decrypt",
             "vault:audit",
+            "channels:write",
         }
     ),
     Role.CONFIG_MANAGER: frozenset(READ | {"faq:write", "nlu:write", "vault:write", "llm:use"}),

@@ -1,6 +1,6 @@
 """Imports every table so Alembic and ``Base.metadata`` see the whole schema."""
 
-from frontdesk.channels.models import Channel
+from frontdesk.channels.models import Channel, ChannelDelivery, ChannelMedia
 from frontdesk.contacts.models import Contact, ContactIdentity
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.crypto_models import DataKey
@@ -22,6 +22,8 @@ from frontdesk.vault.models import (
 __all__ = [
     "ApiKey",
     "Channel",
+    "ChannelDelivery",
+    "ChannelMedia",
     "Contact",
     "ContactIdentity",
     "Conversation",

@@ -6,8 +6,12 @@ and the job's completion commit together or not at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.channels.outbound import send_job
+from frontdesk.channels.registry import in_app
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import ownership
 from frontdesk.conversations import service as conversations
@@ -15,12 +19,18 @@ from frontdesk.conversations.models import Conversation
 from frontdesk.core.db import after_commit
 from frontdesk.core.outbox import publish
 from frontdesk.handlers import faq, handoff
+from frontdesk.handlers.base import Reply
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
+from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
 from frontdesk.runtime import Runtime
-from frontdesk.tenants.settings import tenant_preferences
+from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
+from frontdesk.understanding.service import analyze
+
+UNSUPPORTED_TEXT = "Sorry, I can't read this kind of message yet. Could you write it as text?"
+CONTENT_FIELDS = ("kind", "media", "location", "contacts", "choice_id", "reaction")
 
 
 async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
@@ -36,7 +46,11 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     payload = raw.payload
     text = str(payload.get("text", ""))
     thread_id = str(payload["thread_id"])
-    match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
+    kind = str(payload.get("kind", "text"))
+    match, analysis = None, None
+    if kind not in ("unknown", "reaction"):
+        match = await runtime.faq.match(session, raw.tenant_id, text)  # in memory once indexed
+        analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
 
     await runtime.db.begin_write(session)
     with session.no_autoflush:  # one flush at the end, not one per query
@@ -51,6 +65,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
                 session, raw.tenant_id, raw.channel_id, thread_id, contact.id
             )
         await _record_and_reply(
+            runtime,
             session,
             raw,
             channel_type,
@@ -59,6 +74,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
             match,
             prefs.faq_threshold,
             prefs.fallback_text,
+            analysis,
         )
     await session.flush()
     key = thread_key(raw.channel_id, thread_id)
@@ -66,7 +82,27 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     after_commit(session, runtime.outbox.wake.set)
 
 
+async def _understand(
+    runtime: Runtime, session: AsyncSession, tenant_id: str, prefs: TenantPreferences, text: str
+) -> dict[str, Any] | None:
+    """Language, intent (when the tenant has an active model), entities and sentiment."""
+    if not text.strip():
+        return None
+    result = await analyze(
+        text,
+        classifier=await runtime.intents.active(session, tenant_id),
+        embedder=get_embedder(runtime.settings),
+        detector=runtime.languages if prefs.languages else None,
+        default_language=prefs.language,
+        timezone=prefs.timezone,
+        region=prefs.region,
+        patterns=prefs.patterns(),
+    )
+    return result.as_dict()
+
+
 async def _record_and_reply(
+    runtime: Runtime,
     session: AsyncSession,
     raw: RawMessage,
     channel_type: str,
@@ -75,25 +111,47 @@ async def _record_and_reply(
     match: FaqMatch | None,
     threshold: float,
     fallback: str,
+    analysis: dict[str, Any] | None,
 ) -> None:
     inbound = conversations.add_message(
-        session, conversation, message_id=raw.id, direction="in", sender="customer", text=text
+        session,
+        conversation,
+        message_id=raw.id,
+        direction="in",
+        sender="customer",
+        text=text,
+        meta={"analysis": analysis} if analysis else None,
     )
+    content = {k: raw.payload[k] for k in CONTENT_FIELDS if raw.payload.get(k)}
+    if content.get("kind", "text") != "text":
+        inbound.content = content
     await publish(
         session,
         raw.tenant_id,
         "message.received",
-        {"message_id": inbound.id, "conversation_id": conversation.id, "channel": channel_type},
+        {
+            "message_id": inbound.id,
+            "conversation_id": conversation.id,
+            "channel": channel_type,
+            "intent": ((analysis or {}).get("intent") or {}).get("name"),
+            "sentiment": (analysis or {}).get("sentiment", {}).get("label"),
+        },
     )
     if conversation.status == ownership.CLOSED:
         await ownership.set_status(session, conversation, ownership.BOT, None)
     if conversation.status == ownership.HUMAN:
         return  # a member owns the conversation: the message waits for them, the bot is silent
 
-    reply = await faq.answer(session, match, threshold)
-    if reply is None:
-        reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
+    kind = content.get("kind", "text")
+    reply: Reply | None = None
+    if kind == "unknown":
+        reply = Reply(UNSUPPORTED_TEXT, "unsupported", {"kind": kind})
+    elif kind != "reaction":  # a reaction is feedback, not a question
+        reply = await faq.answer(session, match, threshold)
+        if reply is None:
+            reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
     if reply is not None:
+        delivered_in_app = in_app(channel_type)
         outbound = conversations.add_message(
             session,
             conversation,
@@ -102,8 +160,13 @@ async def _record_and_reply(
             text=reply.text,
             meta={"handler": reply.handler, **reply.meta},
             reply_to_id=inbound.id,
-            status="sent",
+            status="sent" if delivered_in_app else "queued",
         )
+        if not delivered_in_app:  # the channel's provider delivers it: a send job, same commit
+            await runtime.queue.enqueue(
+                session, send_job(raw.tenant_id, conversation.id, outbound.id)
+            )
+            after_commit(session, runtime.wake_workers)
         await publish(
             session,
             raw.tenant_id,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from frontdesk.channels.media import FETCH, fetch_media
+from frontdesk.channels.outbound import SEND, STATUS, apply_status, send_message
 from frontdesk.handlers.pipeline import process_message
 from frontdesk.intake.webchat import PROCESS_MESSAGE
 from frontdesk.knowledge.embeddings import get_embedder
@@ -17,4 +19,7 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
     return {
         PROCESS_MESSAGE: partial(process_message, runtime),
         TRAIN_INTENTS: partial(run_training, runtime.db, get_embedder(runtime.settings)),
+        SEND: partial(send_message, runtime),
+        STATUS: partial(apply_status, runtime),
+        FETCH: partial(fetch_media, runtime),
     }

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from frontdesk.conversations.schemas import MessagePublic
+from frontdesk.conversations.schemas import CustomerMessage
 from frontdesk.core.body import read_json
 from frontdesk.core.deps import RuntimeDep, bearer_token
 from frontdesk.core.errors import ValidationFailed
@@ -95,7 +95,7 @@ async def post_message(
     return MessageAccepted(message_id=await service.accept(ref, tenant, body.text))
 
 
-@router.get("/sessions/{session_id}/messages", response_model=list[MessagePublic])
+@router.get("/sessions/{session_id}/messages", response_model=list[CustomerMessage])
 async def list_messages(
     request: Request,
     ref: SessionDep,
@@ -128,7 +128,7 @@ async def stream(
         while True:
             for message in await service.messages(ref, last):
                 last, idle = message.id, 0
-                data = MessagePublic.model_validate(message).model_dump(mode="json")
+                data = CustomerMessage.model_validate(message).model_dump(mode="json")
                 yield (
                     b"id: "
                     + message.id.encode()

@@ -46,6 +46,19 @@ class PermanentJobError(FrontdeskError):
     code, title = "permanent_job_error", "Job failed permanently"
 
 
+class RetryLater(FrontdeskError):
+    """Raised by a handler that should run again after ``delay`` seconds (e.g. ``Retry-After``).
+
+    The attempt still counts: after the last one the job goes to dead letters with this reason.
+    """
+
+    code, title = "retry_later", "Retry later"
+
+    def __init__(self, detail: str, delay: float) -> None:
+        super().__init__(detail)
+        self.delay = max(0.0, delay)
+
+
 class LeaseLost(FrontdeskError):
     """The job's lease expired and another worker took it: this attempt must roll back."""
 

@@ -23,7 +23,14 @@ from frontdesk.core.db import Database
 from frontdesk.core.errors import Conflict, NotFound
 from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id
-from frontdesk.queue.base import ClaimedJob, LeaseLost, NewJob, PermanentJobError, backoff_seconds
+from frontdesk.queue.base import (
+    ClaimedJob,
+    LeaseLost,
+    NewJob,
+    PermanentJobError,
+    RetryLater,
+    backoff_seconds,
+)
 from frontdesk.queue.models import Job
 
 jobs = cast(Table, Job.__table__)
@@ -181,7 +188,11 @@ class SqlQueue:
         if dead:
             values.update(status="dead", finished_at=now)
         else:
-            delay = backoff_seconds(job.attempts, *self._backoff)
+            delay = (
+                error.delay
+                if isinstance(error, RetryLater)
+                else backoff_seconds(job.attempts, *self._backoff)
+            )
             values.update(status="queued", run_at=now + timedelta(seconds=delay))
         async with self._db.system_tx() as session:
             result = await session.execute(update(jobs).where(*_leased(job)).values(values))

@@ -22,6 +22,11 @@ class TenantPreferences(BaseModel):
     faq_threshold: float = Field(default=68.0, ge=0, le=100)
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default="en", max_length=16)
+    languages: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="other languages customers write in; when set, each message's is detected",
+    )
     region: str | None = Field(
         default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166 country for national phones"
     )

@@ -36,9 +36,10 @@ AMOUNT = re.compile(
 WORD_CURRENCIES = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD",
                    "pound": "GBP", "pounds": "GBP"}  # fmt: skip
 DATE_HINT = re.compile(
-    r"\d|\b(?:today|tomorrow|yesterday|tonight|morning|afternoon|evening|noon|midnight|next|last"
-    r"|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
-    r"|week|month|year|hour|minute|ago|in)\w*",
+    r"\b\d{1,4}[./-]\d{1,2}(?:[./-]\d{1,4})?\b|\b\d{1,2}(?:st|nd|rd|th|h)\b|\b\d{1,2}:\d{2}\b"
+    r"|\b\d{1,2}\s?(?:am|pm)\b|\b(?:today|tomorrow|yesterday|tonight|morning|afternoon|evening"
+    r"|noon|midnight|next|last|ago|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug"
+    r"|sep|oct|nov|dec|week|month|year|hours?|minutes?|heute|morgen|demain|hoy|mañana|domani)\w*",
     re.IGNORECASE,
 )
 

@@ -6,9 +6,9 @@ intent (cosine similarity of embeddings). Their scores are standardised per mess
 On Banking77 this beats each part alone (see ``bench/intent_banking77.py``).
 
 Confidence is a softmax over the summed scores with a temperature fitted on a held-out slice of
-the training data. A message is out of scope ("none of my intents") when its confidence falls
-below ``threshold`` or its nearest training example is farther than ``similarity_floor``; both
-floors are chosen on that slice so that a set share of in-scope messages is rejected.
+the training data. A message is out of scope ("none of my intents") when it looks unfamiliar:
+the gate is fitted on that slice so that a set share of in-scope messages is rejected (see
+``IntentClassifier._calibrate``).
 
 Models serialise to ``.npz`` bytes — arrays and JSON, never pickle — so a stored model can be
 loaded without running code from the database.
@@ -28,6 +28,7 @@ from scipy import sparse
 
 Matrix = npt.NDArray[np.float32]
 MIN_EXAMPLES_PER_INTENT = 2
+MIN_CALIBRATION = 200  # held-out messages needed to trust their distribution for the gate
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,12 @@ class IntentClassifier:
         _check(texts, labels, vectors)
         fit, held = _split(list(labels), settings.holdout, settings.seed)
         probe = cls._fit([texts[i] for i in fit], [labels[i] for i in fit], vectors[fit], settings)
-        temperature, threshold, floor = probe._calibrate(
+        meta, arrays = probe._calibrate(
             [texts[i] for i in held], [labels[i] for i in held], vectors[held], settings
         )
         model = cls._fit(texts, labels, vectors, settings)
-        model.meta.update(temperature=temperature, threshold=threshold, similarity_floor=floor)
+        model.meta.update(meta)
+        model._a.update(arrays)
         return model
 
     @classmethod
@@ -170,6 +172,7 @@ class IntentClassifier:
             "char_vocab": _vocab(chars),
             "embedding_weight": settings.embedding_weight,
             "temperature": 1.0,
+            "gate": "floors",
             "threshold": 0.0,
             "similarity_floor": -1.0,
         }
@@ -177,28 +180,43 @@ class IntentClassifier:
 
     def _calibrate(
         self, texts: list[str], labels: list[str], vectors: Matrix, settings: TrainingSettings
-    ) -> tuple[float, float, float]:
-        """A softmax temperature (best log-likelihood) and the two out-of-scope floors.
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Fit the softmax temperature and the out-of-scope gate on held-out messages.
 
-        A message is out of scope when its confidence is low (the intents disagree about it)
-        or when no training example is near it (it is about something else entirely: the
-        standardised votes alone cannot tell, they only rank). Each floor rejects half of
-        ``reject_rate`` of the held-out in-scope messages.
+        Three signals say how familiar a message is: the logistic regression's top
+        probability, the SVM's top score, and the similarity of the nearest training example.
+        With enough held-out messages the gate averages where each signal falls in its
+        held-out distribution and rejects below the ``reject_rate`` quantile of that average
+        (on Banking77 with unseen intents, the average catches more than any one signal).
+        With few, it falls back to two capped floors: on the confidence and on the nearest
+        example's similarity.
         """
         known = [i for i, label in enumerate(labels) if label in self.labels]
         if not known:
-            return 1.0, 0.0, -1.0
-        scores, nearest = self._votes([texts[i] for i in known], vectors[known])
+            return {}, {}
+        scores, signals = self._votes([texts[i] for i in known], vectors[known])
         truth = np.array([self.labels.index(labels[i]) for i in known])
         best = min(
             np.geomspace(0.1, 20, 40),
             key=lambda t: -np.log(_softmax(scores, t)[np.arange(len(truth)), truth] + 1e-9).sum(),
         )
+        meta: dict[str, Any] = {"temperature": float(best)}
+        if len(known) >= MIN_CALIBRATION:
+            reference = np.sort(signals, axis=0).T.copy()
+            familiarity = _familiarity(reference, signals)
+            meta.update(gate="distribution", familiarity_floor=float(
+                np.quantile(familiarity, settings.reject_rate)))  # fmt: skip
+            return meta, {"calibration": reference.astype(np.float32)}
         confidence = _softmax(scores, best).max(axis=1)
         share = settings.reject_rate / 2
-        threshold = min(float(np.quantile(confidence, share)), settings.max_threshold)
-        floor = min(float(np.quantile(nearest, share)), settings.max_similarity_floor)
-        return float(best), threshold, floor
+        meta.update(
+            gate="floors",
+            threshold=min(float(np.quantile(confidence, share)), settings.max_threshold),
+            similarity_floor=min(
+                float(np.quantile(signals[:, 2], share)), settings.max_similarity_floor
+            ),
+        )
+        return meta, {}
 
     # -- prediction -------------------------------------------------------------------------
 
@@ -207,7 +225,11 @@ class IntentClassifier:
         return self._votes(texts, vectors)[0]
 
     def _votes(self, texts: Sequence[str], vectors: Matrix) -> tuple[Matrix, Matrix]:
-        """The summed votes, and each text's similarity to its nearest training example."""
+        """The summed votes, and per text the three familiarity signals.
+
+        The signals, one column each: the logistic regression's top probability, the SVM's
+        top score, and the similarity of the nearest training example.
+        """
         a = self._a
         features = sparse.hstack(
             [
@@ -221,26 +243,36 @@ class IntentClassifier:
         log_proba = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
         similarity = np.asarray(vectors, dtype=np.float32) @ self._refs
         nearest = np.maximum.reduceat(similarity, self._starts, axis=1)
-        total = _standardise(np.asarray(svm)) + _standardise(np.asarray(log_proba))
-        return total + _standardise(nearest), nearest.max(axis=1)
+        svm, log_proba = np.asarray(svm), np.asarray(log_proba)
+        total = _standardise(svm) + _standardise(log_proba) + _standardise(nearest)
+        signals = np.stack([np.exp(log_proba.max(axis=1)), svm.max(axis=1), nearest.max(axis=1)], 1)
+        return total, signals
 
     def predict(self, texts: Sequence[str], vectors: Matrix, top: int = 3) -> list[Prediction]:
         """The intent of each text, with a calibrated confidence; out of scope below threshold."""
         if not texts:
             return []
-        votes, nearest = self._votes(texts, vectors)
+        votes, signals = self._votes(texts, vectors)
         proba = _softmax(votes, self.meta["temperature"])
+        rejected_rows = self._rejected(proba.max(axis=1), signals)
         predictions = []
-        for row, similarity in zip(proba, nearest, strict=True):
+        for row, rejected in zip(proba, rejected_rows, strict=True):
             order = np.argsort(-row)[:top]
             ranking = [(self.labels[i], round(float(row[i]), 4)) for i in order]
             best, confidence = ranking[0]
-            rejected = bool(
-                confidence < self.meta["threshold"] or similarity < self.meta["similarity_floor"]
-            )
             intent = None if rejected else best
             predictions.append(Prediction(intent, confidence, ranking, rejected))
         return predictions
+
+    def _rejected(self, confidence: Matrix, signals: Matrix) -> list[bool]:
+        """Which messages the out-of-scope gate turns away."""
+        if self.meta.get("gate") == "distribution":
+            familiarity = _familiarity(self._a["calibration"], signals)
+            return [bool(f < self.meta["familiarity_floor"]) for f in familiarity]
+        floor, threshold = self.meta["similarity_floor"], self.meta["threshold"]
+        return [
+            bool(c < threshold or s < floor) for c, s in zip(confidence, signals[:, 2], strict=True)
+        ]
 
     # -- storage ----------------------------------------------------------------------------
 
@@ -258,6 +290,16 @@ class IntentClassifier:
             arrays = {name: stored[name] for name in stored.files if name != "meta"}
             meta = json.loads(stored["meta"].tobytes().decode())
         return cls(arrays, meta)
+
+
+def _familiarity(reference: Matrix, signals: Matrix) -> Matrix:
+    """The mean, over the signals, of each one's quantile among the held-out in-scope values."""
+    ranks = [
+        np.searchsorted(reference[k], signals[:, k], side="right") / reference.shape[1]
+        for k in range(reference.shape[0])
+    ]
+    out: Matrix = np.mean(ranks, axis=0)
+    return out
 
 
 def _vocab(vectorizer: Any) -> list[str]:

@@ -28,7 +28,7 @@ from frontdesk.understanding.intent import (
     TrainingSettings,
     _split,
 )
-from frontdesk.understanding.language import LanguageDetector
+from frontdesk.understanding.language import Detected, LanguageDetector
 from frontdesk.understanding.models import IntentExample, IntentModel
 
 TRAIN_INTENTS = "intent.train"
@@ -171,9 +171,8 @@ def _train_and_evaluate(
     settings = TrainingSettings()
     report = evaluate(texts, labels, vectors, settings)
     model = IntentClassifier.train(texts, labels, vectors, settings)
-    report.update(
-        threshold=model.meta["threshold"], similarity_floor=model.meta["similarity_floor"]
-    )
+    gate = ("gate", "threshold", "similarity_floor", "familiarity_floor")
+    report["out_of_scope_gate"] = {key: model.meta[key] for key in gate if key in model.meta}
     return model.to_bytes(), report
 
 
@@ -303,25 +302,31 @@ async def analyze(
     *,
     classifier: IntentClassifier | None,
     embedder: Embedder,
-    detector: LanguageDetector,
+    detector: LanguageDetector | None,
     default_language: str,
     timezone: str,
     region: str | None,
     patterns: list[entities.TenantPattern],
 ) -> Analysis:
-    """The full understanding pass over one message (no LLM)."""
-    language = detector.detect(text, default_language)
+    """The full understanding pass over one message (no LLM).
+
+    Without a ``detector`` the message is taken to be in ``default_language`` (a tenant that
+    serves one language need not load the language models).
+    """
+
+    def read() -> tuple[Detected, list[entities.Entity], sentiment.Sentiment]:
+        language = (
+            detector.detect(text, default_language)
+            if detector is not None
+            else Detected(default_language, 0.0, True)
+        )
+        found = entities.extract(
+            text, timezone=timezone, region=region, language=language.code, patterns=patterns
+        )
+        return language, found, sentiment.score(text)
+
+    language, found, feeling = await asyncio.to_thread(read)  # model loads stay off the loop
     prediction = None
     if classifier is not None and text.strip():
         [prediction] = classifier.predict([text], await embedder.embed([text]))
-    found = await asyncio.to_thread(
-        entities.extract,
-        text,
-        timezone=timezone,
-        region=region,
-        language=language.code,
-        patterns=patterns,
-    )
-    return Analysis(
-        language.code, language.assumed, prediction, found, sentiment.score(text)
-    )
+    return Analysis(language.code, language.assumed, prediction, found, feeling)

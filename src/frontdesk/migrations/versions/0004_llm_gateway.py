@@ -1,7 +1,7 @@
 """LLM gateway: settings, usage, monthly spend, circuit breakers, semantic cache
 
 Revision ID: 0004
-Revises: 0010
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import frontdesk.core.db
 from frontdesk.migrations import rls
 
 revision: str = "0004"
-down_revision: str | None = "0010"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,125 @@
+"""The channel-neutral models: what a customer sent (inbound) and what we answer (reply)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+InboundKind = Literal[
+    "text",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "button_reply",
+    "list_reply",
+    "location",
+    "contacts",
+    "reaction",
+    "unknown",
+]
+DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
+MediaKind = Literal["image", "audio", "video", "document"]
+
+
+class Media(BaseModel):
+    """An attachment as the provider describes it (fetched later, never at intake)."""
+
+    url: str | None = None
+    provider_id: str | None = None
+    mime_type: str | None = None
+    filename: str | None = None
+    size: int | None = None
+
+
+class Location(BaseModel):
+    """A point on the map."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = None
+    address: str | None = None
+
+
+class SharedContact(BaseModel):
+    """A contact card the customer shared."""
+
+    name: str = ""
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+
+
+class Inbound(BaseModel):
+    """One customer message, normalized.
+
+    ``text`` is always the best plain-text reading of the message (a button's title, a caption),
+    so the bot can answer any kind; ``raw`` keeps the provider's item as delivered.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=200)
+    kind: InboundKind
+    sender_id: str = Field(min_length=1, max_length=200)
+    thread_id: str = Field(min_length=1, max_length=200)
+    sender_name: str | None = None
+    text: str = ""
+    media: Media | None = None
+    location: Location | None = None
+    contacts: list[SharedContact] = Field(default_factory=list)
+    choice_id: str | None = None
+    reaction: str | None = None
+    reply_to_external_id: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class StatusUpdate(BaseModel):
+    """A provider's delivery or read receipt for a message we sent."""
+
+    provider_message_id: str = Field(min_length=1, max_length=200)
+    status: DeliveryStatus
+    reason: str | None = None
+
+    @property
+    def external_id(self) -> str:
+        """The dedupe key of this receipt."""
+        return f"status:{self.provider_message_id}:{self.status}"
+
+
+class Button(BaseModel):
+    """A quick-reply button."""
+
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ListRow(BaseModel):
+    """One choice of a list."""
+
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class OutboundMedia(BaseModel):
+    """An attachment to send, by public URL."""
+
+    kind: MediaKind
+    url: str = Field(min_length=1, max_length=2000)
+    caption: str | None = None
+    filename: str | None = None
+
+
+class Reply(BaseModel):
+    """A rich reply: text plus at most one of buttons, a list, media or a location."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = ""
+    buttons: list[Button] = Field(default_factory=list)
+    rows: list[ListRow] = Field(default_factory=list)
+    list_button: str = Field(default="Options", min_length=1, max_length=20)
+    media: OutboundMedia | None = None
+    location: Location | None = None

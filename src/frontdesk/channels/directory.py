@@ -1,0 +1,115 @@
+"""Channel lookups with decrypted credentials, cached briefly per process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.channels.models import Channel
+from frontdesk.core.crypto import KeyRing
+from frontdesk.core.db import Database
+from frontdesk.core.errors import NotFound
+from frontdesk.core.http import safe_client
+from frontdesk.settings import Settings
+
+DEFAULT_API_URLS = {
+    "whatsapp": "https://graph.facebook.com/v21.0",
+    "messenger": "https://graph.facebook.com/v21.0",
+    "instagram": "https://graph.facebook.com/v21.0",
+    "telegram": "https://api.telegram.org",
+    "slack": "https://slack.com/api",
+    "twilio": "https://api.twilio.com",
+}
+
+
+def credentials_aad(channel_id: str) -> bytes:
+    """Associated data binding a channel's encrypted credentials to that channel."""
+    return f"channel-credentials:{channel_id}".encode()
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A channel with its credentials decrypted (never logged, never returned by the API)."""
+
+    id: str
+    tenant_id: str
+    type: str
+    name: str
+    enabled: bool
+    config: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+async def decrypt_credentials(
+    session: AsyncSession, keyring: KeyRing, channel: Channel
+) -> dict[str, str]:
+    """The channel's credentials, decrypted."""
+    if not channel.credentials:
+        return {}
+    plain = await keyring.decrypt(
+        session, channel.tenant_id, channel.credentials, credentials_aad(channel.id)
+    )
+    data = orjson.loads(plain)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+class ChannelDirectory:
+    """Finds a tenant's channel by id, with credentials, for ``ttl`` seconds at a time.
+
+    It also holds the process's outbound client to the providers (SSRF-guarded), so sends
+    reuse connections instead of paying for a new client and TLS setup each time.
+    """
+
+    def __init__(self, db: Database, keyring: KeyRing, settings: Settings) -> None:
+        self._db = db
+        self._keyring = keyring
+        self._settings = settings
+        self._ttl = settings.tenant_cache_seconds
+        self._cache: dict[str, tuple[float, ChannelInfo]] = {}
+        self._client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        """The shared provider client of the running event loop."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            self._client = (loop, safe_client(self._settings))
+        return self._client[1]
+
+    async def aclose(self) -> None:
+        """Close the provider client (at shutdown)."""
+        if self._client is not None:
+            await self._client[1].aclose()
+            self._client = None
+
+    async def get(self, tenant_id: str, channel_id: str) -> ChannelInfo:
+        """The tenant's channel, enabled or not, or :class:`NotFound`."""
+        cached = self._cache.get(channel_id)
+        if cached and cached[0] > time.monotonic() and cached[1].tenant_id == tenant_id:
+            return cached[1]
+        async with self._db.tenant_session(tenant_id) as session:
+            channel = await session.get(Channel, channel_id)
+            if channel is None or channel.tenant_id != tenant_id:
+                raise NotFound("Unknown channel")
+            info = ChannelInfo(
+                id=channel.id,
+                tenant_id=channel.tenant_id,
+                type=channel.type,
+                name=channel.name,
+                enabled=channel.enabled,
+                config=dict(channel.config or {}),
+                credentials=await decrypt_credentials(session, self._keyring, channel),
+            )
+        self._cache[channel_id] = (time.monotonic() + self._ttl, info)
+        if len(self._cache) > 10_000:
+            self._cache.pop(next(iter(self._cache)))
+        return info
+
+    def forget(self, channel_id: str) -> None:
+        """Drop a channel from the cache (after it changed here)."""
+        self._cache.pop(channel_id, None)

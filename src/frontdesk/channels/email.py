@@ -1,0 +1,225 @@
+"""E-mail: inbound through Mailgun's routes (``forward()``), outbound through SMTP (aiosmtplib).
+
+Mailgun signs ``timestamp + token`` with the webhook signing key (hex HMAC-SHA256). The signature
+does not cover the body, so a token is accepted once per process and only within 15 minutes.
+Threads follow ``References`` / ``In-Reply-To`` / ``Message-ID``: a reply joins the thread of the
+first message it references.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import time
+from collections import OrderedDict
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+import aiosmtplib
+import httpx
+import orjson
+from starlette.responses import Response
+
+from frontdesk.channels.canonical import Inbound, Reply
+from frontdesk.channels.protocol import (
+    Capabilities,
+    Parsed,
+    Payload,
+    ProviderError,
+    Target,
+    WebhookRequest,
+    form_body,
+    same,
+)
+from frontdesk.core.errors import BadRequest, Unauthorized
+
+MAX_AGE = 900
+SEEN_TOKENS = 100_000
+_seen: OrderedDict[str, float] = OrderedDict()
+
+
+def mailgun_signature(signing_key: str, timestamp: str, token: str) -> str:
+    """The ``signature`` field Mailgun sends with ``timestamp`` and ``token``."""
+    return hmac.new(signing_key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
+
+
+def _first_time(token: str, now: float) -> bool:
+    while _seen and next(iter(_seen.values())) < now - MAX_AGE:
+        _seen.popitem(last=False)
+    if token in _seen:
+        return False
+    _seen[token] = now
+    if len(_seen) > SEEN_TOKENS:
+        _seen.popitem(last=False)
+    return True
+
+
+def email_fields(request: WebhookRequest) -> dict[str, str]:
+    """The posted fields, from a urlencoded or a multipart body (attachments skipped)."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        return form_body(request)
+    head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.body)
+    if not message.is_multipart():
+        raise BadRequest("Malformed multipart body")
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename():
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            fields[name] = payload.decode("utf-8", "replace")
+    if not fields:
+        raise BadRequest("Malformed multipart body")
+    return fields
+
+
+def _headers(fields: dict[str, str]) -> dict[str, str]:
+    out = {k.lower(): v for k, v in fields.items()}
+    try:
+        listed = orjson.loads(fields.get("message-headers", "[]"))
+    except orjson.JSONDecodeError:
+        listed = []
+    for pair in listed if isinstance(listed, list) else []:
+        if isinstance(pair, list) and len(pair) == 2:
+            out.setdefault(str(pair[0]).lower(), str(pair[1]))
+    return out
+
+
+def thread_of(message_id: str, in_reply_to: str, references: str) -> str:
+    """The thread a message belongs to: the root of its references, else itself."""
+    refs = references.split()
+    return (refs[0] if refs else in_reply_to.strip()) or message_id
+
+
+class EmailAdapter:
+    """Mailgun inbound, SMTP outbound."""
+
+    type = "email"
+    capabilities = Capabilities(max_buttons=0, max_list_rows=0, media=False, max_text=100_000)
+    content_types = ("application/x-www-form-urlencoded", "multipart/form-data")
+    required_credentials = ("signing_key",)
+    required_config = ("smtp_host", "from_address")
+    generated_credential = None
+
+    def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
+        """Check the signature, the 15-minute window and that the token is fresh."""
+        fields = email_fields(request)
+        timestamp, token = fields.get("timestamp", ""), fields.get("token", "")
+        if not (timestamp and token and fields.get("signature")):
+            raise Unauthorized("missing Mailgun signature fields")
+        try:
+            age = abs(request.now - int(timestamp))
+        except ValueError:
+            raise Unauthorized("Mailgun timestamp is not a number") from None
+        if age > MAX_AGE:
+            raise Unauthorized("Mailgun timestamp is outside the 15-minute window")
+        expected = mailgun_signature(credentials["signing_key"], timestamp, token)
+        if not same(fields["signature"], expected):
+            raise Unauthorized("Mailgun signature does not match")
+        if not _first_time(token, time.monotonic()):
+            raise Unauthorized("Mailgun token was already used (replay)")
+
+    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
+        """No handshake."""
+        return None
+
+    def ack(self) -> Response | None:
+        """A 200 is enough."""
+        return None
+
+    def parse(self, request: WebhookRequest) -> Parsed:
+        """The parsed e-mail, threaded on its references."""
+        fields = email_fields(request)
+        headers = _headers(fields)
+        sender = parseaddr(headers.get("from", "") or fields.get("sender", ""))
+        address = sender[1] or fields.get("sender", "")
+        message_id = headers.get("message-id", "").strip()
+        if not address or not message_id:
+            raise BadRequest("An e-mail needs a sender and a Message-Id")
+        thread = thread_of(
+            message_id, headers.get("in-reply-to", ""), headers.get("references", "")
+        )
+        text = fields.get("stripped-text") or fields.get("body-plain") or ""
+        context = {
+            "subject": fields.get("subject", ""),
+            "message_id": message_id,
+            "references": " ".join(filter(None, [headers.get("references", ""), message_id])),
+        }
+        raw = {k: v for k, v in fields.items() if k not in ("signature", "token")}
+        return [
+            Inbound(
+                external_id=message_id[:200],
+                kind="text",
+                sender_id=address.lower(),
+                thread_id=thread[:200],
+                sender_name=sender[0] or None,
+                text=text.strip(),
+                context=context,
+                raw=raw,
+            )
+        ]
+
+    def render(self, reply: Reply, target: Target) -> list[Payload]:
+        """One e-mail: plain text plus an HTML alternative, threaded under the inbound one."""
+        subject = str(target.context.get("subject") or "Your message")
+        if not subject.lower().startswith("re:"):
+            subject = f"Re: {subject}"
+        paragraphs = "".join(
+            f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in reply.text.split("\n\n")
+        )
+        return [
+            {
+                "to": target.recipient_id,
+                "subject": subject,
+                "text": reply.text,
+                "html": f"<!doctype html><html><body>{paragraphs}</body></html>",
+                "in_reply_to": target.context.get("message_id"),
+                "references": target.context.get("references"),
+            }
+        ]
+
+    async def send(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        credentials: dict[str, str],
+        config: dict[str, Any],
+        payload: Payload,
+    ) -> str:
+        """Send through the configured SMTP server; return the Message-ID we set."""
+        message = EmailMessage()
+        sender = str(config["from_address"])
+        message["From"] = sender
+        message["To"] = str(payload["to"])
+        message["Subject"] = str(payload["subject"])
+        message_id = make_msgid(domain=sender.rpartition("@")[2] or None)
+        message["Message-ID"] = message_id
+        if payload.get("in_reply_to"):
+            message["In-Reply-To"] = str(payload["in_reply_to"])
+        if payload.get("references"):
+            message["References"] = str(payload["references"])
+        message.set_content(str(payload["text"]))
+        message.add_alternative(str(payload["html"]), subtype="html")
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=str(config["smtp_host"]),
+                port=int(config.get("smtp_port", 587)),
+                username=credentials.get("smtp_username") or None,
+                password=credentials.get("smtp_password") or None,
+                start_tls=bool(config.get("smtp_starttls", False)),
+                use_tls=bool(config.get("smtp_tls", False)),
+                timeout=client.timeout.connect or 10.0,
+            )
+        except aiosmtplib.SMTPResponseException as e:
+            retry = 30.0 if 400 <= e.code < 500 else None
+            raise ProviderError(f"SMTP server answered {e.code}: {e.message}", retry) from e
+        except (aiosmtplib.SMTPException, OSError) as e:
+            raise ProviderError(f"SMTP delivery failed: {e}", retry_after=30.0) from e
+        return message_id

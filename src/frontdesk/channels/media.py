@@ -1,0 +1,168 @@
+"""Inbound media: fetched from the provider after intake, size-capped, type-sniffed, encrypted.
+
+Intake never downloads: a message with media gets a ``channel.media`` job beside its processing
+job. The job asks the provider where the file is (WhatsApp media id, Telegram ``getFile``, the
+Signal gateway's attachment store, or the URL the webhook gave), downloads it through the
+SSRF-guarded client (a URL pointing at a private address is refused), stops at
+``FRONTDESK_MEDIA_MAX_BYTES``, sniffs the real type from the first bytes, and stores the file
+encrypted with the tenant's data key. Members read it back through the API; nobody else can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.channels.directory import ChannelInfo
+from frontdesk.channels.models import ChannelMedia
+from frontdesk.channels.outbound import api_url
+from frontdesk.channels.protocol import ProviderError, check_response
+from frontdesk.core.http import UnsafeURL
+from frontdesk.core.logging import get_logger
+from frontdesk.intake.models import RawMessage
+from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError
+from frontdesk.runtime import Runtime
+
+FETCH = "channel.media"
+log = get_logger("frontdesk.channels.media")
+SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"WEBP", 8, "image/webp"),
+    (b"%PDF-", 0, "application/pdf"),
+    (b"OggS", 0, "audio/ogg"),
+    (b"ID3", 0, "audio/mpeg"),
+    (b"ftyp", 4, "video/mp4"),
+    (b"PK\x03\x04", 0, "application/zip"),
+)
+
+
+class MediaRejected(Exception):
+    """The file cannot be kept (too large, unreachable, refused); the reason is the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """Where to fetch a file and how to authenticate."""
+
+    url: str
+    headers: dict[str, str]
+    auth: tuple[str, str] | None = None
+
+
+def sniff(head: bytes) -> str:
+    """The media type the bytes show, whatever the provider claimed."""
+    for magic, offset, mime in SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return mime
+    return "application/octet-stream"
+
+
+def media_job(tenant_id: str, media_id: str) -> NewJob:
+    """The job that fetches one inbound file."""
+    return NewJob(kind=FETCH, tenant_id=tenant_id, payload={"media_id": media_id}, priority=1)
+
+
+async def locate(
+    client: httpx.AsyncClient, base_url: str, channel: ChannelInfo, media: dict[str, Any]
+) -> Download:
+    """Where the provider keeps the file of ``media`` (one API call for id-based providers)."""
+    creds, kind = channel.credentials, channel.type
+    if kind in ("whatsapp", "telegram", "signal") and not media.get("provider_id"):
+        raise MediaRejected("the message names no media id")
+    if kind == "whatsapp":
+        bearer = {"Authorization": f"Bearer {creds['access_token']}"}
+        answer = check_response(
+            await client.get(
+                f"{base_url}/{quote(str(media['provider_id']), safe='')}", headers=bearer
+            ),
+            kind,
+        )
+        if not isinstance(answer, dict) or not answer.get("url"):
+            raise ProviderError("whatsapp gave no URL for the media")
+        return Download(str(answer["url"]), bearer)
+    if kind == "telegram":
+        answer = check_response(
+            await client.get(
+                f"{base_url}/bot{creds['bot_token']}/getFile",
+                params={"file_id": media["provider_id"]},
+            ),
+            kind,
+        )
+        path = (answer.get("result") or {}).get("file_path") if isinstance(answer, dict) else None
+        if not path:
+            raise ProviderError("telegram gave no file_path for the media")
+        return Download(f"{base_url}/file/bot{creds['bot_token']}/{path}", {})
+    if kind == "signal":
+        gateway = str(channel.config["gateway_url"]).rstrip("/")
+        return Download(f"{gateway}/v1/attachments/{quote(str(media['provider_id']), safe='')}", {})
+    if not media.get("url"):
+        raise MediaRejected("the message names no media URL")
+    if kind == "twilio":
+        return Download(str(media["url"]), {}, (creds["account_sid"], creds["auth_token"]))
+    if kind == "slack":
+        return Download(str(media["url"]), {"Authorization": f"Bearer {creds['bot_token']}"})
+    return Download(str(media["url"]), {})
+
+
+async def download(client: httpx.AsyncClient, where: Download, limit: int) -> bytes:
+    """The file's bytes, refused past ``limit`` bytes (declared or counted)."""
+    async with client.stream("GET", where.url, headers=where.headers, auth=where.auth) as r:
+        if r.status_code == 429 or r.status_code >= 500:
+            raise ProviderError(f"media download answered {r.status_code}", retry_after=0.0)
+        if r.status_code >= 400:
+            raise MediaRejected(f"media download answered {r.status_code}")
+        declared = r.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise MediaRejected(f"media is {declared} bytes, over the limit of {limit}")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in r.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise MediaRejected(f"media is over the limit of {limit} bytes")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_aad(media_id: str) -> bytes:
+    """Associated data binding an encrypted file to its media row."""
+    return f"channel-media:{media_id}".encode()
+
+
+async def fetch_media(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
+    """Handle a ``channel.media`` job."""
+    row = await session.get(ChannelMedia, job.payload.get("media_id"))
+    if row is None or row.tenant_id != job.tenant_id:
+        raise PermanentJobError("media row not found")
+    if row.status == "stored":
+        return
+    raw = await session.get(RawMessage, row.raw_message_id)
+    media = (raw.payload.get("media") if raw else None) or {}
+    channel = await runtime.channels.get(row.tenant_id, row.channel_id)
+    client = runtime.channels.client()
+    try:
+        where = await locate(client, api_url(runtime, channel.type), channel, media)
+        data = await download(client, where, runtime.settings.media_max_bytes)
+    except (MediaRejected, UnsafeURL) as e:
+        reason = e.detail if isinstance(e, UnsafeURL) else str(e)
+        await runtime.db.begin_write(session)
+        row.status, row.error = "failed", reason[:500]
+        log.warning("media_rejected", media_id=row.id, channel=channel.type, reason=reason)
+        return
+    except (ProviderError, httpx.HTTPError) as e:
+        if job.attempts < job.max_attempts:
+            raise
+        await runtime.db.begin_write(session)
+        row.status, row.error = "failed", f"{channel.type}: {e}"[:500]
+        return
+    mime = sniff(data[:32])
+    await runtime.db.begin_write(session)
+    row.data = await runtime.keyring.encrypt(session, row.tenant_id, data, media_aad(row.id))
+    row.mime_type, row.size, row.status = mime, len(data), "stored"

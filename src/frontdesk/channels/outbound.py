@@ -1,0 +1,246 @@
+"""Outbound delivery: replies become ``channel.send`` jobs; receipts become ``channel.status``.
+
+A send job renders the reply for its channel (degrading it to the channel's capabilities, each
+step logged), calls the provider through the SSRF-guarded client before its first write, then
+records the provider's message id. It sends only a message still ``queued``, so a job retried
+after a committed send never sends twice; 429 and 5xx answers are retried after the provider's
+``Retry-After``; a refusal, or the last failed attempt, leaves the job in dead letters with the
+provider's reason and the message ``failed``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, NoReturn
+
+import httpx
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.channels.canonical import Reply
+from frontdesk.channels.degrade import degrade
+from frontdesk.channels.directory import DEFAULT_API_URLS, ChannelInfo
+from frontdesk.channels.models import ChannelDelivery
+from frontdesk.channels.protocol import ProviderError, Target
+from frontdesk.channels.registry import adapter_for
+from frontdesk.conversations.models import Conversation, Message
+from frontdesk.core.clock import utcnow
+from frontdesk.core.errors import RateLimited
+from frontdesk.core.http import UnsafeURL
+from frontdesk.core.logging import get_logger
+from frontdesk.intake.models import RawMessage
+from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError, RetryLater
+from frontdesk.runtime import Runtime
+
+SEND = "channel.send"
+STATUS = "channel.status"
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+log = get_logger("frontdesk.channels.outbound")
+# Free-form replies are only delivered this long after the customer's last message.
+WINDOWS = {t: timedelta(hours=24) for t in ("whatsapp", "messenger", "instagram")}
+# Provider send limits: (messages/s, burst, per "channel" or per "chat").
+PACING = {
+    "whatsapp": (80.0, 80, "channel"),
+    "telegram": (1.0, 3, "chat"),
+    "slack": (1.0, 3, "chat"),
+}
+
+
+def api_url(runtime: Runtime, type_: str) -> str:
+    """The provider API base URL of a channel type (configurable for tests and proxies)."""
+    return runtime.settings.channel_api_urls.get(type_, DEFAULT_API_URLS.get(type_, "")).rstrip("/")
+
+
+def send_job(tenant_id: str, conversation_id: str, message_id: str) -> NewJob:
+    """The job that delivers one outbound message (in order within its conversation)."""
+    return NewJob(
+        kind=SEND,
+        tenant_id=tenant_id,
+        ordering_key=f"send:{conversation_id}",
+        payload={"message_id": message_id, "idempotency_key": message_id},
+        priority=10,  # as high as intake processing: a started exchange finishes first
+    )
+
+
+async def send_now(
+    runtime: Runtime,
+    channel: ChannelInfo,
+    reply: Reply,
+    thread_id: str,
+    recipient_id: str,
+    context: dict[str, Any],
+) -> tuple[list[str], list[str]]:
+    """Render and send ``reply``; return the provider message ids and the degradations."""
+    adapter = adapter_for(channel.type)
+    fitted, steps = degrade(reply, adapter.capabilities)
+    if steps:
+        log.info("reply_degraded", channel=channel.type, channel_id=channel.id, steps=steps)
+    payloads = adapter.render(fitted, Target(thread_id, recipient_id, context))
+    client = runtime.channels.client()
+    base_url = api_url(runtime, channel.type)
+    ids = [
+        await adapter.send(client, base_url, channel.credentials, channel.config, payload)
+        for payload in payloads
+    ]
+    return ids, steps
+
+
+async def _target(session: AsyncSession, message: Message) -> tuple[Conversation, Target]:
+    conversation = await session.get(Conversation, message.conversation_id)
+    if conversation is None:
+        raise PermanentJobError("conversation not found")
+    inbound_id = message.reply_to_id or await session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation.id, Message.direction == "in")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    raw = await session.get(RawMessage, inbound_id) if inbound_id else None
+    if raw is None:
+        thread = conversation.external_thread_id
+        return conversation, Target(thread, thread, {})
+    payload = raw.payload
+    return conversation, Target(
+        str(payload.get("thread_id", conversation.external_thread_id)),
+        str(payload.get("sender_id", conversation.external_thread_id)),
+        dict(payload.get("context") or {}) if message.reply_to_id == raw.id else {},
+    )
+
+
+async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
+    """Handle a ``channel.send`` job."""
+    message = await session.get(Message, job.payload.get("message_id"))
+    if message is None or message.tenant_id != job.tenant_id:
+        raise PermanentJobError("message not found")
+    if message.status not in ("queued", "failed"):
+        return  # already sent by an earlier attempt: never twice
+    conversation, target = await _target(session, message)
+    channel = await runtime.channels.get(message.tenant_id, conversation.channel_id)
+    if not channel.enabled:
+        await _fail(runtime, message, "channel is disabled")
+        raise PermanentJobError("channel is disabled")
+    if await _outside_window(session, channel.type, conversation.id):
+        reason = (
+            f"outside {channel.type}'s 24-hour window after the customer's last message:"
+            " free text would not be delivered (send an approved template instead)"
+        )
+        await _fail(runtime, message, reason)
+        raise PermanentJobError(reason)
+    _pace(runtime, channel, target)
+    rich = {k: v for k, v in (message.content or {}).items() if k in Reply.model_fields}
+    try:
+        reply = Reply.model_validate({**rich, "text": message.text})
+    except ValidationError as e:
+        await _fail(runtime, message, f"the reply cannot be rendered: {e.errors()[0]['msg']}")
+        raise PermanentJobError("the reply cannot be rendered") from e
+    try:
+        ids, steps = await send_now(
+            runtime, channel, reply, target.thread_id, target.recipient_id, target.context
+        )
+    except ProviderError as e:
+        await _retry_or_give_up(runtime, message, job, e.detail, e.retry_after)
+    except UnsafeURL as e:
+        await _retry_or_give_up(runtime, message, job, f"{channel.type}: {e.detail}", None)
+    except httpx.TimeoutException as e:
+        reason = f"{channel.type} did not answer within {runtime.settings.http_timeout_seconds} s"
+        await _retry_or_give_up(runtime, message, job, reason, 0.0, e)
+    except httpx.HTTPError as e:
+        await _retry_or_give_up(runtime, message, job, f"{channel.type} unreachable: {e}", 0.0, e)
+    await runtime.db.begin_write(session)
+    message.status = "sent"
+    message.meta = {**message.meta, "provider_message_ids": ids, "degradations": steps}
+    for provider_id in filter(None, ids):
+        session.add(
+            ChannelDelivery(
+                tenant_id=message.tenant_id,
+                channel_id=channel.id,
+                provider_message_id=provider_id[:200],
+                message_id=message.id,
+            )
+        )
+    runtime.metrics.messages.labels(channel.type, "out").inc()
+
+
+async def _outside_window(session: AsyncSession, type_: str, conversation_id: str) -> bool:
+    window = WINDOWS.get(type_)
+    if window is None:
+        return False
+    last_in = await session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id, Message.direction == "in"
+        )
+    )
+    return last_in is None or utcnow() - last_in > window
+
+
+def _pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:
+    """Hold a send back (retry later) when it would exceed the provider's send rate."""
+    pacing = PACING.get(channel.type)
+    if pacing is None:
+        return
+    rate, burst, scope = pacing
+    key = f"pace:{channel.id}" + (f":{target.thread_id}" if scope == "chat" else "")
+    try:
+        runtime.limiter.hit(key, rate, burst)
+    except RateLimited as e:
+        raise RetryLater(f"{channel.type} send pacing", e.retry_after) from e
+
+
+async def _retry_or_give_up(
+    runtime: Runtime,
+    message: Message,
+    job: ClaimedJob,
+    reason: str,
+    retry_after: float | None,
+    cause: BaseException | None = None,
+) -> NoReturn:
+    """Retry (after ``retry_after`` s, or the queue's backoff when 0), or fail for good.
+
+    ``retry_after`` None means retrying cannot help (the provider refused the message).
+    """
+    if retry_after is None or job.attempts >= job.max_attempts:
+        if retry_after is not None:
+            reason = f"{reason} (gave up after {job.attempts} attempts)"
+        await _fail(runtime, message, reason)
+        raise PermanentJobError(reason) from cause
+    if retry_after > 0:
+        raise RetryLater(reason, retry_after) from cause
+    raise ProviderError(reason) from cause
+
+
+async def _fail(runtime: Runtime, message: Message, reason: str) -> None:
+    """Mark the message failed, in a transaction of its own (the job's one rolls back)."""
+    log.warning("send_failed", message_id=message.id, reason=reason)
+    async with runtime.db.tenant_tx(message.tenant_id) as own:
+        row = await own.get(Message, message.id)
+        if row is not None:
+            row.status = "failed"
+            row.meta = {**row.meta, "error": reason[:500]}
+
+
+async def apply_status(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
+    """Handle a ``channel.status`` job: move the message's status forward."""
+    raw = await session.get(RawMessage, job.payload.get("raw_message_id"))
+    if raw is None or raw.tenant_id != job.tenant_id:
+        raise PermanentJobError("raw receipt not found")
+    status = str(raw.payload.get("status"))
+    message_id = await session.scalar(
+        select(ChannelDelivery.message_id).where(
+            ChannelDelivery.tenant_id == raw.tenant_id,
+            ChannelDelivery.channel_id == raw.channel_id,
+            ChannelDelivery.provider_message_id == raw.payload.get("provider_message_id"),
+        )
+    )
+    if message_id is None:
+        if job.attempts < 3:  # the receipt can overtake our own commit of the send
+            raise RetryLater("receipt for a message not recorded yet", 1.0)
+        return
+    message = await session.get(Message, message_id)
+    if message is None:
+        return
+    if status == "failed" or STATUS_RANK.get(status, 0) > STATUS_RANK.get(message.status, 0):
+        await runtime.db.begin_write(session)
+        message.status = status
+        if raw.payload.get("reason"):
+            message.meta = {**message.meta, "error": str(raw.payload["reason"])[:500]}

@@ -1,0 +1,89 @@
+"""Channel management API bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from frontdesk.channels.canonical import Reply
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+ConfigValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool
+
+
+class ChannelCreate(BaseModel):
+    """A new channel: its type, a display name, provider settings and secrets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(min_length=1, max_length=32)
+    name: Name
+    config: dict[Key, ConfigValue] = Field(default_factory=dict, max_length=32)
+    credentials: dict[Key, Secret] = Field(default_factory=dict, max_length=16)
+
+
+class ChannelUpdate(BaseModel):
+    """Changes to a channel; given credentials replace those of the same name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    config: dict[Key, ConfigValue] | None = Field(default=None, max_length=32)
+    credentials: dict[Key, Secret] | None = Field(default=None, max_length=16)
+    enabled: bool | None = None
+
+
+class ChannelPublic(BaseModel):
+    """A channel as the API shows it: credentials masked."""
+
+    id: str
+    type: str
+    name: str
+    enabled: bool
+    config: dict[str, ConfigValue]
+    credentials: dict[str, str]
+    webhook_url: str | None
+    created_at: datetime
+
+
+class ChannelCreated(ChannelPublic):
+    """The created channel, with the secret Frontdesk generated for it (shown once)."""
+
+    verify_token: str | None = None
+
+
+class MediaPublic(BaseModel):
+    """A customer's file: fetched and stored encrypted, or why not."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    channel_id: str
+    raw_message_id: str
+    kind: str
+    status: str
+    mime_type: str | None
+    filename: str | None
+    size: int | None
+    error: str | None
+    created_at: datetime
+
+
+class TestSend(BaseModel):
+    """A message to send now, to check a channel's outbound setup."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(min_length=1, max_length=200)
+    reply: Reply
+
+
+class TestSendResult(BaseModel):
+    """What the provider answered."""
+
+    provider_message_ids: list[str]
+    degradations: list[str]
