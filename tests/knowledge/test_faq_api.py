@@ -32,7 +32,11 @@ async def test_faq_crud_and_the_bot_uses_changes_at_once(
     )
     messages = await wait_for_messages(client, sid, headers, 2)
     assert messages[1]["text"] == "Yes, from $10 to $500."
-    assert messages[1]["meta"]["faq_entry_id"] == entry["id"]
+    assert messages[1]["meta"] == {"handler": "faq"}  # the customer sees no internals
+    [conversation] = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()
+    url = f"/api/v1/conversations/{conversation['id']}/messages"
+    answer = (await client.get(url, headers=tenant.headers)).json()[1]
+    assert answer["meta"]["faq_entry_id"] == entry["id"]
     assert (await client.get(f"/api/v1/faq/{entry['id']}", headers=tenant.headers)).json()[
         "hit_count"
     ] == 1
