@@ -12,6 +12,7 @@ from sqlalchemy import select, text, update
 from frontdesk.channels.media import media_aad
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.core.db import Base
+from frontdesk.llm.models import LLMUsage
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
@@ -28,6 +29,9 @@ BODIES = {
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
     ("POST", "/api/v1/members"): {"email": "b@example.com", "role": "viewer"},
     ("POST", "/api/v1/api-keys"): {"role": "viewer"},
+    ("POST", "/api/v1/llm/complete"): {"messages": [{"role": "user", "content": "hi"}]},
+    ("POST", "/api/v1/llm/stream"): {"messages": [{"role": "user", "content": "hi"}]},
+    ("PATCH", "/api/v1/llm/settings"): {"tone": "hijacked"},
     ("POST", "/api/v1/channels"): {
         "type": "telegram",
         "name": "b's bot",
@@ -77,6 +81,7 @@ REFUSED = {("POST", "/api/v1/vault/decrypt")}
 RAW_BODIES = {
     ("POST", "/api/v1/understanding/examples/import"): ("text/csv", "text,intent\nhi,greet\n"),
 }
+LLM_KEY_OF_A = "sk-tenant-a-secret-key-0001"
 
 
 async def seed_tenant_a(
@@ -121,6 +126,28 @@ async def seed_tenant_a(
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
     assert job_id
+    r = await client.patch(
+        "/api/v1/llm/settings",
+        headers=a.headers,
+        json={
+            "providers": [{"name": "a-openai", "kind": "openai", "api_key": LLM_KEY_OF_A}],
+            "tone": "tone-of-a",
+        },
+    )
+    assert r.status_code == 200, r.text
+    async with runtime.db.tenant_tx(a.id) as session:
+        session.add(
+            LLMUsage(
+                tenant_id=a.id,
+                service="service-of-a",
+                provider="a-openai",
+                model="gpt-4o-mini",
+                tokens_in=1,
+                tokens_out=1,
+                cost_pusd=1,
+                latency_ms=1.0,
+            )
+        )
     credential = (
         await client.post(
             "/api/v1/vault/credentials",
@@ -157,6 +184,10 @@ async def seed_tenant_a(
         "channel_id": channel["id"],
         "media_id": media.id,
         "_tenant": a.id,
+        "_llm_key": LLM_KEY_OF_A,
+        "_llm_provider": "a-openai",
+        "_llm_service": "service-of-a",
+        "_llm_tone": "tone-of-a",
     }
 
 
@@ -245,6 +276,8 @@ async def test_no_route_leaks_across_tenants(
     assert faq["answer"] != "hijacked"
     me = (await client.get("/api/v1/tenant", headers=tenant.headers)).json()
     assert me["name"] != "hijacked"
+    llm = (await client.get("/api/v1/llm/settings", headers=tenant.headers)).json()
+    assert llm["tone"] == "tone-of-a"
     r = await client.get(f"/api/v1/queue/dead-letters/{ids['job_id']}", headers=tenant.headers)
     assert r.status_code == 200
     cred = (

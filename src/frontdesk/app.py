@@ -25,6 +25,7 @@ from frontdesk.intake.widget import router as widget_router
 from frontdesk.knowledge.api import router as faq_router
 from frontdesk.knowledge.kb_api import UPLOAD_PATH
 from frontdesk.knowledge.kb_api import router as knowledge_router
+from frontdesk.llm.api import router as llm_router
 from frontdesk.login.api import router as login_router
 from frontdesk.login.service import IpGuard
 from frontdesk.ops.api import router as ops_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             stop.set()
             with suppress(asyncio.CancelledError):
                 await background
+            await runtime.close_llm()
             await runtime.channels.aclose()
             await runtime.db.dispose()
             log.info("frontdesk_stopped")
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         contacts_router,
         conversations_router,
         queue_router,
+        llm_router,
         channels_router,
         webhooks_router,
         widget_router,

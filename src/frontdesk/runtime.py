@@ -6,6 +6,7 @@ import asyncio
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,9 @@ from frontdesk.tenants.cache import TenantCache
 from frontdesk.understanding.language import LanguageDetector
 from frontdesk.understanding.service import IntentModels
 
+if TYPE_CHECKING:
+    from frontdesk.llm.client import LLMGateway
+
 log = get_logger("frontdesk.runtime")
 
 
@@ -62,6 +66,21 @@ class Runtime:
     generator: Generator | None = None  # the LLM gateway, when configured
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
+    _llm: LLMGateway | None = None
+
+    @property
+    def llm(self) -> LLMGateway:
+        """The LLM gateway, built on first use."""
+        if self._llm is None:
+            from frontdesk.llm.client import LLMGateway
+
+            self._llm = LLMGateway(self.db, self.keyring, self.settings, self.metrics)
+        return self._llm
+
+    async def close_llm(self) -> None:
+        """Close the LLM providers' HTTP clients, if the gateway was used."""
+        if self._llm is not None:
+            await self._llm.aclose()
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

@@ -94,6 +94,27 @@ class Settings(BaseSettings):
     embedding_api_key: SecretStr | None = None
     embedding_api_model: str = "text-embedding-3-small"
 
+    llm_default_providers: list[str] = Field(
+        default_factory=list,
+        description="provider kinds for tenants without LLM settings (keys from the environment)",
+    )
+    llm_max_tokens: int = Field(default=500, ge=1, description="default max_tokens cap")
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, description="per provider call")
+    llm_max_attempts: int = Field(default=3, ge=1, description="tries per provider per call")
+    llm_backoff_base_seconds: float = Field(default=0.25, ge=0)
+    llm_backoff_max_seconds: float = Field(default=4.0, ge=0)
+    llm_retry_after_cap_seconds: float = Field(default=10.0, ge=0)
+    llm_breaker_failures: int = Field(default=5, ge=1, description="failures that open it")
+    llm_breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+    llm_breaker_refresh_seconds: float = Field(default=1.0, ge=0, description="state re-read")
+    llm_cache_enabled: bool = True
+    llm_cache_threshold: float = Field(default=0.95, ge=0, le=1)
+    llm_cache_ttl_seconds: float = Field(default=86_400.0, gt=0)
+    llm_cache_refresh_seconds: float = Field(default=5.0, ge=0)
+    llm_budget_alert_ratio: float = Field(default=0.8, gt=0, le=1)
+    llm_price_overrides: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="model -> (USD per million input, output tokens)"
+    )
     vault_token_seconds: int = Field(default=300, ge=1, description="decrypt token lifetime")
     vault_max_value_bytes: int = Field(default=65536, ge=1024, description="per credential value")
     vault_expiry_warning_days: int = Field(default=7, ge=1)

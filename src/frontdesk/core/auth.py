@@ -33,6 +33,7 @@ READ = {
     "contacts:read",
     "conversations:read",
     "queue:read",
+    "llm:read",
     "nlu:read",
     "vault:read",
     "channels:read",
@@ -53,6 +54,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "contacts:write",
             "conversations:write",
             "queue:write",
+            "llm:use",
+            "llm:write",
             "vault:write",
             "vault:decrypt",
             "vault:audit",
@@ -60,9 +63,9 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         }
     ),
     Role.CONFIG_MANAGER: frozenset(
-        READ | {"faq:write", "nlu:write", "vault:write", "knowledge:write"}
+        READ | {"faq:write", "nlu:write", "vault:write", "knowledge:write", "llm:use"}
     ),
-    Role.DEVELOPER: frozenset(READ | {"queue:write"}),
+    Role.DEVELOPER: frozenset(READ | {"queue:write", "llm:use"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(
         {

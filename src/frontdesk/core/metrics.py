@@ -38,3 +38,15 @@ class Metrics:
             ["channel", "direction"],
             registry=self.registry,
         )
+        self.llm_cache = Counter(
+            "frontdesk_llm_cache_total",
+            "LLM semantic cache lookups, by result",
+            ["result"],
+            registry=self.registry,
+        )
+        self.llm_calls = Counter(
+            "frontdesk_llm_calls_total",
+            "LLM provider calls, by provider and outcome",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )

@@ -15,6 +15,7 @@ from frontdesk.knowledge.models import (
     KbNamespace,
     KbVector,
 )
+from frontdesk.llm.models import LLMBreaker, LLMCacheEntry, LLMSettings, LLMSpend, LLMUsage
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
 from frontdesk.understanding.models import IntentExample, IntentModel
@@ -49,6 +50,11 @@ __all__ = [
     "KbIngestJob",
     "KbNamespace",
     "KbVector",
+    "LLMBreaker",
+    "LLMCacheEntry",
+    "LLMSettings",
+    "LLMSpend",
+    "LLMUsage",
     "Member",
     "MemberSession",
     "Message",
