@@ -24,7 +24,6 @@ from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
 from frontdesk.core.sessions import SessionAuthenticator
-from frontdesk.knowledge.answers import Generator
 from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqIndex
 from frontdesk.knowledge.index import KnowledgeBase
@@ -63,7 +62,6 @@ class Runtime:
     languages: LanguageDetector
     channels: ChannelDirectory
     kb: KnowledgeBase
-    generator: Generator | None = None  # the LLM gateway, when configured
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
     _llm: LLMGateway | None = None

@@ -32,6 +32,7 @@ from frontdesk.knowledge.schemas import (
     QueryRequest,
     QueryResponse,
 )
+from frontdesk.llm.generator import TenantGenerator
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 Reader = Annotated[Principal, Depends(require("knowledge:read"))]
@@ -246,4 +247,5 @@ async def answer(
     body: QueryRequest, session: SessionDep, principal: Reader, runtime: RuntimeDep
 ) -> answers.Answer:
     """An answer with numbered citations (extractive until an LLM is configured)."""
-    return await answers.answer(session, runtime.kb, principal.tenant_id, body, runtime.generator)
+    generator = TenantGenerator(runtime.llm, principal.tenant_id)
+    return await answers.answer(session, runtime.kb, principal.tenant_id, body, generator)
