@@ -492,6 +492,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/faq/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Faq
+         * @description Every entry as CSV, JSON or XLSX.
+         */
+        get: operations["faq-export_faq"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/faq/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Faq
+         * @description Create or update entries (by question) from a CSV, JSON or XLSX body.
+         */
+        post: operations["faq-import_faq"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/faq/match": {
         parameters: {
             query?: never;
@@ -506,6 +546,46 @@ export interface paths {
          * @description Test which entry a question would be answered with, and its score.
          */
         post: operations["faq-match_faq"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/faq/reports/hit-rate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Hit Rate
+         * @description The share of customer questions the FAQ answered over the last ``days``.
+         */
+        get: operations["faq-report_hit_rate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/faq/reports/unanswered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Unanswered
+         * @description The questions the FAQ could not answer, most frequent first: candidates for new entries.
+         */
+        get: operations["faq-report_unanswered"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -538,6 +618,357 @@ export interface paths {
          * @description Change an FAQ entry.
          */
         patch: operations["faq-update_faq"];
+        trace?: never;
+    };
+    "/api/v1/knowledge/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer
+         * @description An answer with numbered citations (extractive until an LLM is configured).
+         */
+        post: operations["knowledge-answer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Document
+         * @description One document.
+         */
+        get: operations["knowledge-get_document"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Document
+         * @description Delete a document with its chunks.
+         */
+        delete: operations["knowledge-delete_document"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/documents/{document_id}/chunks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Chunks
+         * @description A document's chunks in order.
+         */
+        get: operations["knowledge-get_chunks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description Ingestion jobs, newest first.
+         */
+        get: operations["knowledge-list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/jobs/{ingest_job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Job
+         * @description One ingestion job's status and progress.
+         */
+        get: operations["knowledge-get_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Namespaces
+         * @description The tenant's namespaces.
+         */
+        get: operations["knowledge-list_namespaces"];
+        put?: never;
+        /**
+         * Create Namespace
+         * @description Create a namespace with its chunking strategy.
+         */
+        post: operations["knowledge-create_namespace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/namespaces/{namespace}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Namespace
+         * @description One namespace.
+         */
+        get: operations["knowledge-get_namespace"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Namespace
+         * @description Delete a namespace and everything in it.
+         */
+        delete: operations["knowledge-delete_namespace"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Namespace
+         * @description Change a namespace's description or chunking.
+         */
+        patch: operations["knowledge-update_namespace"];
+        trace?: never;
+    };
+    "/api/v1/knowledge/namespaces/{namespace}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Documents
+         * @description A namespace's documents, newest first.
+         */
+        get: operations["knowledge-list_documents"];
+        put?: never;
+        /**
+         * Create Document
+         * @description Add (or replace, by ``source``) a document given as text; indexed before the answer.
+         */
+        post: operations["knowledge-create_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/namespaces/{namespace}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload File
+         * @description Upload one file as the raw body (streamed; refused past the limit) and ingest it.
+         *
+         *     The format comes from ``filename``'s extension, else from the ``Content-Type`` header.
+         */
+        post: operations["knowledge-upload_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/namespaces/{namespace}/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Source
+         * @description Ingest a URL (optionally crawled), a JSON API or a server folder, as a job.
+         */
+        post: operations["knowledge-add_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Query
+         * @description Hybrid search with filters, entity tracking and scores.
+         */
+        post: operations["knowledge-query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete
+         * @description Generate an answer; ``status`` is ``not_configured`` when the tenant has no provider.
+         */
+        post: operations["llm-complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Providers
+         * @description Each configured provider: whether it has a key, and its circuit breaker.
+         */
+        get: operations["llm-providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Settings
+         * @description The tenant's LLM providers (keys never shown), preference, budget and cap.
+         */
+        get: operations["llm-get_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Settings
+         * @description Change the tenant's LLM settings; API keys are stored encrypted.
+         *
+         *     Base URLs are checked against the SSRF guard first (``unsafe_url`` 400), outside the
+         *     transaction since the check resolves host names.
+         */
+        patch: operations["llm-update_settings"];
+        trace?: never;
+    };
+    "/api/v1/llm/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stream
+         * @description Stream an answer as server-sent events.
+         *
+         *     Events: ``token`` (``{"text"}``) in order, then ``done``; or ``error`` / ``not_configured``.
+         */
+        post: operations["llm-stream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage
+         * @description Usage totals and the latest calls; ``period`` is ``month``, ``YYYY-MM`` or ``Nd``.
+         */
+        get: operations["llm-usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/members": {
@@ -1331,6 +1762,23 @@ export interface components {
             text: string;
         };
         /**
+         * Answer
+         * @description An answer and the sources it rests on.
+         */
+        Answer: {
+            /** Answer */
+            answer: string;
+            /** Citations */
+            citations: components["schemas"]["Citation"][];
+            /** Entity */
+            entity?: string | null;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "generated" | "extractive" | "dont_know";
+        };
+        /**
          * ApiKeyCreate
          * @description A new API key.
          */
@@ -1387,6 +1835,64 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
             role: components["schemas"]["Role"];
+        };
+        /**
+         * ApiSource
+         * @description A JSON API to ingest.
+         */
+        ApiSource: {
+            /** Body */
+            body?: {
+                [key: string]: unknown;
+            } | null;
+            /** Content Field */
+            content_field: string;
+            /**
+             * Credential Id
+             * @description vault credential for the Authorization header
+             */
+            credential_id?: string | null;
+            /**
+             * Data Path
+             * @description dotted path to the records
+             * @default
+             */
+            data_path: string;
+            /** Headers */
+            headers?: {
+                [key: string]: string;
+            };
+            /** Id Field */
+            id_field?: string | null;
+            /**
+             * Method
+             * @default GET
+             * @enum {string}
+             */
+            method: "GET" | "POST";
+            pagination?: components["schemas"]["Pagination"];
+            /** Title Field */
+            title_field?: string | null;
+            /** Url */
+            url: string;
+        };
+        /**
+         * ApiSpec
+         * @description A JSON API.
+         */
+        ApiSpec: {
+            api: components["schemas"]["ApiSource"];
+            /** Entity */
+            entity?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: string | number | boolean;
+            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "api";
         };
         /**
          * AuditPublic
@@ -1522,6 +2028,150 @@ export interface components {
             enabled?: boolean | null;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * ChunkPublic
+         * @description A chunk of a document.
+         */
+        ChunkPublic: {
+            /** Id */
+            id: string;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Position */
+            position: number;
+            /** Text */
+            text: string;
+        };
+        /**
+         * ChunkingConfig
+         * @description How a namespace splits its documents.
+         */
+        ChunkingConfig: {
+            /**
+             * Chunk Size
+             * @description words per chunk, at most
+             * @default 200
+             */
+            chunk_size: number;
+            /**
+             * Overlap
+             * @description words repeated between fixed-size chunks
+             * @default 30
+             */
+            overlap: number;
+            /**
+             * Semantic Threshold
+             * @description a new chunk starts below this sentence similarity
+             * @default 0.45
+             */
+            semantic_threshold: number;
+            /**
+             * Strategy
+             * @default paragraph
+             * @enum {string}
+             */
+            strategy: "paragraph" | "fixed_size" | "semantic";
+        };
+        /**
+         * Citation
+         * @description A numbered source of an answer.
+         */
+        Citation: {
+            /** Chunk Id */
+            chunk_id: string;
+            /** Document Id */
+            document_id: string;
+            /** Excerpt */
+            excerpt: string;
+            /** Number */
+            number: number;
+            /** Score */
+            score: number;
+            /** Source */
+            source: string;
+            /** Title */
+            title: string;
+            /** Url */
+            url: string | null;
+        };
+        /**
+         * Completion
+         * @description A generated answer with its accounting.
+         */
+        Completion: {
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
+            /** Cost Usd */
+            cost_usd: string;
+            /** Data */
+            data?: unknown;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Model */
+            model: string;
+            /** Provider */
+            provider: string;
+            /**
+             * Status
+             * @default ok
+             * @constant
+             */
+            status: "ok";
+            /** Text */
+            text: string;
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
+        };
+        /**
+         * CompletionRequest
+         * @description What a caller asks the gateway for.
+         */
+        CompletionRequest: {
+            /**
+             * Cache
+             * @default true
+             */
+            cache: boolean;
+            /**
+             * Json Mode
+             * @default false
+             */
+            json_mode: boolean;
+            /** Json Schema */
+            json_schema?: {
+                [key: string]: unknown;
+            } | null;
+            /** Knowledge Version */
+            knowledge_version?: string | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Messages */
+            messages: components["schemas"]["Message"][];
+            /** Model */
+            model?: string | null;
+            /**
+             * Preference
+             * @default balanced
+             * @enum {string}
+             */
+            preference: "cheap" | "balanced" | "premium";
+            /**
+             * Service
+             * @default api
+             */
+            service: string;
+            /** System */
+            system?: string | null;
+            /** Temperature */
+            temperature?: number | null;
         };
         /**
          * ContactDetail
@@ -1880,6 +2530,16 @@ export interface components {
             text: string;
         };
         /**
+         * DateRange
+         * @description An inclusive range of document dates.
+         */
+        DateRange: {
+            /** End */
+            end?: string | null;
+            /** Start */
+            start?: string | null;
+        };
+        /**
          * DecryptRequest
          * @description Redeem a decrypt token.
          */
@@ -1906,6 +2566,78 @@ export interface components {
             };
             /** Version */
             version: number;
+        };
+        /**
+         * DocumentCreate
+         * @description A document given as text in the request (plain text, Markdown or HTML).
+         */
+        DocumentCreate: {
+            /** Date */
+            date?: string | null;
+            /** Entity */
+            entity?: string | null;
+            /**
+             * Format
+             * @default txt
+             * @enum {string}
+             */
+            format: "txt" | "md" | "html";
+            /** Metadata */
+            metadata?: {
+                [key: string]: string | number | boolean;
+            };
+            /**
+             * Source
+             * @description unique key; same key replaces
+             */
+            source: string;
+            /** Text */
+            text: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /** Url */
+            url?: string | null;
+        };
+        /**
+         * DocumentPublic
+         * @description A document as the API returns it.
+         */
+        DocumentPublic: {
+            /** Chunk Count */
+            chunk_count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Doc Date */
+            doc_date: string | null;
+            /** Doc Type */
+            doc_type: string;
+            /** Entity */
+            entity: string | null;
+            /** Id */
+            id: string;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Namespace Id */
+            namespace_id: string;
+            /** Source */
+            source: string;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string | null;
         };
         /**
          * ExampleIn
@@ -1972,6 +2704,36 @@ export interface components {
             question: string;
             /** Tags */
             tags?: string[];
+            /**
+             * Visibility
+             * @default public
+             * @enum {string}
+             */
+            visibility: "public" | "internal";
+        };
+        /**
+         * FaqHitRate
+         * @description How often the FAQ answered customers' questions over a period.
+         */
+        FaqHitRate: {
+            /** Answered */
+            answered: number;
+            /** Asked */
+            asked: number;
+            /** Days */
+            days: number;
+            /** Hit Rate */
+            hit_rate: number;
+        };
+        /**
+         * FaqImportResult
+         * @description What a bulk import did.
+         */
+        FaqImportResult: {
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
         };
         /**
          * FaqMatchPublic
@@ -2033,6 +2795,14 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Visibility
+             * @default public
+             * @enum {string}
+             */
+            visibility: "public" | "internal";
         };
         /**
          * FaqUpdate
@@ -2055,6 +2825,32 @@ export interface components {
             question?: string | null;
             /** Tags */
             tags?: string[] | null;
+            /** Visibility */
+            visibility?: ("public" | "internal") | null;
+        };
+        /**
+         * FolderSpec
+         * @description A folder on the server.
+         */
+        FolderSpec: {
+            /** Entity */
+            entity?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: string | number | boolean;
+            };
+            /** Path */
+            path: string;
+            /**
+             * Recursive
+             * @default true
+             */
+            recursive: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "folder";
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -2070,6 +2866,46 @@ export interface components {
             channel_type: string;
             /** External Id */
             external_id: string;
+        };
+        /**
+         * IngestJobPublic
+         * @description An ingestion job: status, progress and per-source errors.
+         */
+        IngestJobPublic: {
+            /** Chunks */
+            chunks: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Document Ids */
+            document_ids: string[];
+            /** Done */
+            done: number;
+            /** Errors */
+            errors: {
+                [key: string]: string;
+            }[];
+            /** Failed */
+            failed: number;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Namespace Id */
+            namespace_id: string;
+            /** Status */
+            status: string;
+            /** Total */
+            total: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /**
          * IntentModelPublic
@@ -2141,6 +2977,48 @@ export interface components {
             run_at: string;
             /** Status */
             status: string;
+        };
+        /**
+         * LLMSettingsPublic
+         * @description A tenant's LLM settings as shown to admins.
+         */
+        LLMSettingsPublic: {
+            /**
+             * Budget Action
+             * @enum {string}
+             */
+            budget_action: "block" | "downgrade";
+            /** Max Tokens Cap */
+            max_tokens_cap: number;
+            /** Monthly Budget Usd */
+            monthly_budget_usd: number | null;
+            /**
+             * Preference
+             * @enum {string}
+             */
+            preference: "cheap" | "balanced" | "premium";
+            /** Providers */
+            providers: components["schemas"]["ProviderSettingsPublic"][];
+            /** Tone */
+            tone: string | null;
+        };
+        /**
+         * LLMSettingsUpdate
+         * @description A change to a tenant's LLM settings (omitted fields stay).
+         */
+        LLMSettingsUpdate: {
+            /** Budget Action */
+            budget_action?: ("block" | "downgrade") | null;
+            /** Max Tokens Cap */
+            max_tokens_cap?: number | null;
+            /** Monthly Budget Usd */
+            monthly_budget_usd?: number | null;
+            /** Preference */
+            preference?: ("cheap" | "balanced" | "premium") | null;
+            /** Providers */
+            providers?: components["schemas"]["ProviderSettingsIn"][] | null;
+            /** Tone */
+            tone?: string | null;
         };
         /**
          * Latency
@@ -2302,6 +3180,19 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         /**
+         * Message
+         * @description One turn of the conversation sent to the model.
+         */
+        Message: {
+            /** Content */
+            content: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+        };
+        /**
          * MessageAccepted
          * @description The id under which an accepted message will appear in the conversation.
          */
@@ -2343,6 +3234,74 @@ export interface components {
             text: string;
         };
         /**
+         * NamespaceCreate
+         * @description A new knowledge namespace.
+         */
+        NamespaceCreate: {
+            chunking?: components["schemas"]["ChunkingConfig"];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * NamespacePublic
+         * @description A namespace as the API returns it.
+         */
+        NamespacePublic: {
+            /** Chunking */
+            chunking: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * NamespaceUpdate
+         * @description A change to a namespace (chunking applies to documents ingested later).
+         */
+        NamespaceUpdate: {
+            chunking?: components["schemas"]["ChunkingConfig"] | null;
+            /** Description */
+            description?: string | null;
+        };
+        /**
+         * NotConfigured
+         * @description No provider is configured: callers fall back to extractive answers.
+         */
+        NotConfigured: {
+            /**
+             * Detail
+             * @default No LLM provider is configured for this tenant
+             */
+            detail: string;
+            /**
+             * Status
+             * @default not_configured
+             * @constant
+             */
+            status: "not_configured";
+        };
+        /**
          * OutboundMedia
          * @description An attachment to send, by public URL.
          */
@@ -2360,12 +3319,213 @@ export interface components {
             url: string;
         };
         /**
+         * Pagination
+         * @description How to get the next page.
+         */
+        Pagination: {
+            /**
+             * Cursor Path
+             * @description where the next cursor is
+             * @default next
+             */
+            cursor_path: string;
+            /**
+             * Max Pages
+             * @default 20
+             */
+            max_pages: number;
+            /**
+             * Param
+             * @description query parameter to set
+             * @default page
+             */
+            param: string;
+            /**
+             * Start
+             * @default 1
+             */
+            start: number;
+            /**
+             * Type
+             * @default none
+             * @enum {string}
+             */
+            type: "none" | "page" | "cursor";
+        };
+        /**
          * PasswordSet
          * @description A new password for a member.
          */
         PasswordSet: {
             /** Password */
             password: string;
+        };
+        /**
+         * ProviderSettingsIn
+         * @description A provider in a tenant's LLM settings; the key is write-only.
+         */
+        ProviderSettingsIn: {
+            /** Api Key */
+            api_key?: string | null;
+            /** Api Version */
+            api_version?: string | null;
+            /** Base Url */
+            base_url?: string | null;
+            /** Extra Models */
+            extra_models?: string[];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "openai" | "azure" | "anthropic" | "gemini" | "bedrock" | "openrouter" | "local";
+            /** Models */
+            models?: {
+                [key: string]: string;
+            };
+            /** Name */
+            name: string;
+        };
+        /**
+         * ProviderSettingsPublic
+         * @description A provider as shown back: whether a key is stored, never the key.
+         */
+        ProviderSettingsPublic: {
+            /** Api Version */
+            api_version: string | null;
+            /** Base Url */
+            base_url: string | null;
+            /** Extra Models */
+            extra_models: string[];
+            /** Has Key */
+            has_key: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "openai" | "azure" | "anthropic" | "gemini" | "bedrock" | "openrouter" | "local";
+            /** Models */
+            models: {
+                [key: string]: string;
+            };
+            /** Name */
+            name: string;
+        };
+        /**
+         * ProviderStatus
+         * @description Health of one provider for this tenant.
+         */
+        ProviderStatus: {
+            /**
+             * Breaker
+             * @enum {string}
+             */
+            breaker: "closed" | "open" | "half_open";
+            /** Failures */
+            failures: number;
+            /** Kind */
+            kind: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Name */
+            name: string;
+            /** Open Until */
+            open_until: string | null;
+            /**
+             * Ready
+             * @description false when the provider has no API key
+             */
+            ready: boolean;
+        };
+        /**
+         * QueryFilters
+         * @description Restrict a search; every given filter must hold.
+         */
+        QueryFilters: {
+            date_range?: components["schemas"]["DateRange"] | null;
+            /** Document Id */
+            document_id?: string[] | null;
+            /** Document Type */
+            document_type?: string[] | null;
+            /** Entity */
+            entity?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: string | number | boolean | (string | number | boolean)[];
+            };
+            /** Source */
+            source?: string[] | null;
+        };
+        /**
+         * QueryHit
+         * @description One retrieved chunk.
+         */
+        QueryHit: {
+            /** Chunk Id */
+            chunk_id: string;
+            /** Content */
+            content: string;
+            /** Document Id */
+            document_id: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Score */
+            score: number;
+            /** Scores */
+            scores: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * QueryRequest
+         * @description A knowledge search, shaped like the seed's ``/rag/query``.
+         */
+        QueryRequest: {
+            /**
+             * Context
+             * @description earlier turns of the conversation, oldest first (for entity tracking)
+             */
+            context?: string[];
+            filters?: components["schemas"]["QueryFilters"];
+            /** Min Score */
+            min_score?: number | null;
+            /**
+             * Mode
+             * @default hybrid
+             * @enum {string}
+             */
+            mode: "hybrid" | "vector" | "keyword";
+            /**
+             * Namespace
+             * @default default
+             */
+            namespace: string;
+            /** Query */
+            query: string;
+            /**
+             * Top K
+             * @default 5
+             */
+            top_k: number;
+            /**
+             * Track Entity
+             * @description filter by the entity the conversation is about, when known
+             * @default true
+             */
+            track_entity: boolean;
+        };
+        /**
+         * QueryResponse
+         * @description Results best first, the entity used as a filter, and the time taken.
+         */
+        QueryResponse: {
+            /** Entity */
+            entity: string | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Results */
+            results: components["schemas"]["QueryHit"][];
         };
         /**
          * ReasonBody
@@ -2439,6 +3599,14 @@ export interface components {
             session_id: string;
             /** Token */
             token: string;
+        };
+        /**
+         * SourceRequest
+         * @description A URL, JSON API or server folder to ingest.
+         */
+        SourceRequest: {
+            /** Source */
+            source: components["schemas"]["UrlSpec"] | components["schemas"]["ApiSpec"] | components["schemas"]["FolderSpec"];
         };
         /**
          * Stats
@@ -2606,6 +3774,73 @@ export interface components {
             service: string;
         };
         /**
+         * UnansweredQuestion
+         * @description A question the FAQ could not answer, with how often it was asked.
+         */
+        UnansweredQuestion: {
+            /** Best Score */
+            best_score: number;
+            /** Count */
+            count: number;
+            /**
+             * Last Asked
+             * Format: date-time
+             */
+            last_asked: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * UrlSpec
+         * @description A web page, optionally crawled within its site.
+         */
+        UrlSpec: {
+            /**
+             * Crawl
+             * @default false
+             */
+            crawl: boolean;
+            /**
+             * Depth
+             * @default 1
+             */
+            depth: number;
+            /** Entity */
+            entity?: string | null;
+            /**
+             * Max Pages
+             * @default 20
+             */
+            max_pages: number;
+            /** Metadata */
+            metadata?: {
+                [key: string]: string | number | boolean;
+            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "url";
+            /** Url */
+            url: string;
+        };
+        /**
+         * UsageGroup
+         * @description Usage totals of one service or one model.
+         */
+        UsageGroup: {
+            /** Calls */
+            calls: number;
+            /** Cost Usd */
+            cost_usd: string;
+            /** Key */
+            key: string;
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
+        };
+        /**
          * UsagePublic
          * @description How much a credential is used, and by what.
          */
@@ -2618,6 +3853,61 @@ export interface components {
             references: components["schemas"]["ReferencePublic"][];
             /** Use Count */
             use_count: number;
+        };
+        /**
+         * UsageReport
+         * @description Totals, breakdowns and rows of the usage matching the filters.
+         */
+        UsageReport: {
+            /** Budget Usd */
+            budget_usd: number | null;
+            /** By Model */
+            by_model: components["schemas"]["UsageGroup"][];
+            /** By Service */
+            by_service: components["schemas"]["UsageGroup"][];
+            /** Cache Hits */
+            cache_hits: number;
+            /** Calls */
+            calls: number;
+            /** Cost Usd */
+            cost_usd: string;
+            /** Period */
+            period: string;
+            /** Rows */
+            rows: components["schemas"]["UsageRow"][];
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
+        };
+        /**
+         * UsageRow
+         * @description One recorded call.
+         */
+        UsageRow: {
+            /** Cache Hit */
+            cache_hit: boolean;
+            /** Cost Usd */
+            cost_usd: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Model */
+            model: string;
+            /** Provider */
+            provider: string;
+            /** Service */
+            service: string;
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
         };
         /** ValidationError */
         ValidationError: {
@@ -3556,6 +4846,66 @@ export interface operations {
             };
         };
     };
+    "faq-export_faq": {
+        parameters: {
+            query?: {
+                format?: "csv" | "json" | "xlsx";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "faq-import_faq": {
+        parameters: {
+            query?: {
+                format?: "csv" | "json" | "xlsx";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "faq-match_faq": {
         parameters: {
             query?: never;
@@ -3576,6 +4926,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FaqMatchPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "faq-report_hit_rate": {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqHitRate"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "faq-report_unanswered": {
+        parameters: {
+            query?: {
+                days?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnansweredQuestion"][];
                 };
             };
             /** @description Validation Error */
@@ -3671,6 +5084,684 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FaqPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-get_document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-delete_document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-get_chunks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-list_jobs": {
+        parameters: {
+            query?: {
+                status?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-get_job": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ingest_job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-list_namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespacePublic"][];
+                };
+            };
+        };
+    };
+    "knowledge-create_namespace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamespaceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespacePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-get_namespace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespacePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-delete_namespace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-update_namespace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamespaceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespacePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-list_documents": {
+        parameters: {
+            query?: {
+                document_type?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-create_document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-upload_file": {
+        parameters: {
+            query?: {
+                filename?: string | null;
+                entity?: string | null;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-add_source": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "knowledge-query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "llm-complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completion"] | components["schemas"]["NotConfigured"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "llm-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderStatus"][];
+                };
+            };
+        };
+    };
+    "llm-get_settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LLMSettingsPublic"];
+                };
+            };
+        };
+    };
+    "llm-update_settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LLMSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LLMSettingsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "llm-stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "llm-usage": {
+        parameters: {
+            query?: {
+                period?: string;
+                service?: string | null;
+                model?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
                 };
             };
             /** @description Validation Error */
