@@ -228,7 +228,7 @@ function CredentialRow({ credential, schema, onChange }: { credential: Credentia
           <div key={k}>
             <dt>{k}</dt>
             <dd>
-              <code>{typeof v === "string" ? v : JSON.stringify(v)}</code>
+              <code>{v === null ? "—" : typeof v === "string" ? v : JSON.stringify(v)}</code>
             </dd>
           </div>
         ))}
