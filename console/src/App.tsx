@@ -5,7 +5,6 @@ import { ApiError, get, hasSession, type Me } from "./api/client";
 import { MeContext } from "./auth";
 import { Layout } from "./components/Layout";
 import { ErrorBox, Loading } from "./components/Status";
-import { Channels } from "./routes/Channels";
 import { Faq } from "./routes/Faq";
 import { Inbox } from "./routes/Inbox";
 import { Login } from "./routes/Login";
@@ -14,6 +13,9 @@ import { Settings } from "./routes/Settings";
 
 // The dashboard carries the chart library: it loads with its route, not up front.
 const Dashboard = lazy(() => import("./routes/Dashboard"));
+const Channels = lazy(() => import("./routes/Channels"));
+const Vault = lazy(() => import("./routes/Vault"));
+const Intents = lazy(() => import("./routes/Intents"));
 
 function Guard({ me, permission, children }: { me: Me; permission: string; children: ReactNode }) {
   if (!me.permissions.includes(permission)) {
@@ -58,7 +60,12 @@ export function App() {
                   <Route path="/inbox" element={<Inbox />} />
                   <Route path="/inbox/:conversationId" element={<Inbox />} />
                   <Route path="/faq" element={<Guard me={user} permission="faq:read"><Faq /></Guard>} />
-                  <Route path="/channels" element={<Channels />} />
+                  <Route
+                    path="/channels"
+                    element={<Guard me={user} permission="channels:read"><Channels /></Guard>}
+                  />
+                  <Route path="/vault" element={<Guard me={user} permission="vault:write"><Vault /></Guard>} />
+                  <Route path="/intents" element={<Guard me={user} permission="nlu:read"><Intents /></Guard>} />
                   <Route
                     path="/members"
                     element={<Guard me={user} permission="members:read"><Members /></Guard>}

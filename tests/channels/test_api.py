@@ -141,3 +141,18 @@ async def test_test_send_provider_error_is_502(
     assert r.headers["content-type"] == "application/problem+json"
     assert "channel_not_found" in r.json()["detail"]
     assert "xoxb" not in r.text
+
+
+async def test_types_name_each_adapters_required_fields(
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
+    r = await client.get("/api/v1/channels/types", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    types = {t["type"]: t for t in r.json()}
+    assert set(types) >= {"telegram", "whatsapp", "email", "slack", "twilio", "webchat"}
+    assert types["telegram"]["required_credentials"] == ["bot_token"]
+    assert types["telegram"]["generated_credential"] == "secret_token"
+    assert types["whatsapp"]["required_config"] == ["phone_number_id"]
+    assert types["webchat"]["webhook"] is False and types["telegram"]["webhook"] is True
+    r = await client.get("/api/v1/channels/types")
+    assert r.status_code == 401

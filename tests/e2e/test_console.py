@@ -134,7 +134,7 @@ def test_operator_journey(console: Console, browser: Any) -> None:
 
     for name, ready in (
         ("faq", page.get_by_text("How long does shipping take?")),
-        ("channels", page.get_by_role("heading", name="Connect web chat")),
+        ("channels", page.get_by_role("heading", name="Connect a channel")),
         ("members", page.get_by_role("cell", name=ADMIN_EMAIL)),
         ("settings", page.get_by_label("Fallback text", exact=False)),
     ):

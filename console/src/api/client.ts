@@ -111,3 +111,25 @@ export const post = <T>(path: string, body?: unknown) => api<T>("POST", path, bo
 export const patch = <T>(path: string, body: unknown) => api<T>("PATCH", path, body);
 export const put = <T>(path: string, body: unknown) => api<T>("PUT", path, body);
 export const del = <T>(path: string) => api<T>("DELETE", path);
+export type Channel = Schemas["ChannelPublic"];
+export type ChannelCreated = Schemas["ChannelCreated"];
+export type ChannelType = Schemas["ChannelType"];
+export type TestSendResult = Schemas["TestSendResult"];
+export type Credential = Schemas["CredentialPublic"];
+export type CredentialTest = Schemas["TestPublic"];
+export type CredentialUsage = Schemas["UsagePublic"];
+export type Revoked = Schemas["RevokedPublic"];
+export type AuditEntry = Schemas["AuditPublic"];
+export type Example = Schemas["ExamplePublic"];
+export type IntentModel = Schemas["IntentModelPublic"];
+
+/** POST a raw text body (e.g. a CSV file) with the CSRF header; problem+json errors as ApiError. */
+export async function postText<T>(path: string, body: string, contentType: string): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", "Content-Type": contentType };
+  const csrf = csrfToken();
+  if (csrf) headers["X-CSRF-Token"] = csrf;
+  const response = await fetch(`/api/v1${path}`, { method: "POST", headers, credentials: "same-origin", body });
+  const data = (await response.json().catch(() => ({}))) as ProblemBody & T;
+  if (!response.ok) throw new ApiError(response.status, data.code ?? "error", problemMessage(data, response.status));
+  return data;
+}

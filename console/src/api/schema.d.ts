@@ -172,6 +172,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Types
+         * @description Every channel type with the config and credential fields connecting it requires.
+         */
+        get: operations["channels-list_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/{channel_id}": {
         parameters: {
             query?: never;
@@ -2010,6 +2030,22 @@ export interface components {
             type: string;
             /** Webhook Url */
             webhook_url: string | null;
+        };
+        /**
+         * ChannelType
+         * @description What connecting a channel type takes: the fields its adapter requires.
+         */
+        ChannelType: {
+            /** Generated Credential */
+            generated_credential: string | null;
+            /** Required Config */
+            required_config: string[];
+            /** Required Credentials */
+            required_credentials: string[];
+            /** Type */
+            type: string;
+            /** Webhook */
+            webhook: boolean;
         };
         /**
          * ChannelUpdate
@@ -4231,6 +4267,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-list_types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelType"][];
                 };
             };
         };

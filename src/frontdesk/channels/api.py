@@ -10,10 +10,12 @@ from frontdesk.channels import service
 from frontdesk.channels.directory import decrypt_credentials
 from frontdesk.channels.media import media_aad
 from frontdesk.channels.outbound import send_now
+from frontdesk.channels.registry import ADAPTERS, in_app
 from frontdesk.channels.schemas import (
     ChannelCreate,
     ChannelCreated,
     ChannelPublic,
+    ChannelType,
     ChannelUpdate,
     MediaPublic,
     TestSend,
@@ -62,6 +64,21 @@ async def list_channels(
             principal.tenant_slug,
         )
         for channel in await service.list_channels(session, principal.tenant_id)
+    ]
+
+
+@router.get("/types", response_model=list[ChannelType])
+async def list_types(principal: Reader) -> list[ChannelType]:
+    """Every channel type with the config and credential fields connecting it requires."""
+    return [
+        ChannelType(
+            type=name,
+            required_config=list(adapter.required_config),
+            required_credentials=list(adapter.required_credentials),
+            generated_credential=adapter.generated_credential,
+            webhook=not in_app(name),
+        )
+        for name, adapter in sorted(ADAPTERS.items())
     ]
 
 

@@ -50,6 +50,16 @@ class ChannelPublic(BaseModel):
     created_at: datetime
 
 
+class ChannelType(BaseModel):
+    """What connecting a channel type takes: the fields its adapter requires."""
+
+    type: str
+    required_config: list[str]
+    required_credentials: list[str]
+    generated_credential: str | None
+    webhook: bool
+
+
 class ChannelCreated(ChannelPublic):
     """The created channel, with the secret Frontdesk generated for it (shown once)."""
 
