@@ -44,6 +44,8 @@ def test_customer_in_widget_operator_claims_and_replies(console: Console, browse
     link.wait_for(timeout=15_000)
     link.click()
     operator.get_by_text("arrived crushed", exact=False).first.wait_for()
+    # What the bot understood of the message is shown beside it.
+    expect(operator.get_by_test_id("analysis").first).to_contain_text("sentiment")
     operator.get_by_role("button", name="Claim").click()
     operator.get_by_label("Reply").fill("Sorry about that! Ana here, I'm sending a new one today.")
     operator.get_by_role("button", name="Send").click()

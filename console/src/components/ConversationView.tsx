@@ -6,14 +6,43 @@ import { useCan, useMe } from "../auth";
 import { StatusBadge } from "../routes/Inbox";
 import { ErrorBox, Loading } from "./Status";
 
+interface Analysis {
+  language?: string;
+  language_assumed?: boolean;
+  intent?: { name: string | null; confidence: number; out_of_scope: boolean } | null;
+  entities?: { type: string; value: string }[];
+  sentiment?: { score: number; label: string };
+}
+
+/** What the bot understood of a customer message: intent, sentiment, entities, language. */
+export function AnalysisLine({ analysis }: { analysis: Analysis }) {
+  const parts: string[] = [];
+  const intent = analysis.intent;
+  if (intent) {
+    const confidence = `${Math.round(intent.confidence * 100)}%`;
+    parts.push(intent.name ? `intent ${intent.name} (${confidence})` : "intent: none of ours");
+  }
+  if (analysis.sentiment) parts.push(`sentiment ${analysis.sentiment.label}`);
+  for (const entity of analysis.entities ?? []) parts.push(`${entity.type} ${entity.value}`);
+  if (analysis.language && !analysis.language_assumed) parts.push(`language ${analysis.language}`);
+  if (parts.length === 0) return null;
+  return (
+    <div className="analysis muted" data-testid="analysis">
+      {parts.join(" · ")}
+    </div>
+  );
+}
+
 /** One message bubble; customer text is rendered as text, never as HTML. */
 export function MessageItem({ message }: { message: Message }) {
+  const analysis = (message.meta as { analysis?: Analysis } | undefined)?.analysis;
   return (
     <li className={`msg ${message.direction} ${message.sender}`} data-testid="message">
       <div className="meta">
         {message.sender} · {new Date(message.created_at).toLocaleTimeString()}
       </div>
       <div className="text">{message.text}</div>
+      {analysis && <AnalysisLine analysis={analysis} />}
     </li>
   );
 }

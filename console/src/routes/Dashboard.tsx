@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { get, type Stats } from "../api/client";
+import { useCan } from "../auth";
 import { ErrorBox, Loading } from "../components/Status";
 import { VolumeChart } from "../components/VolumeChart";
 
@@ -51,6 +52,7 @@ export default function Dashboard() {
       {stats.isPending && <Loading />}
       {stats.error && <ErrorBox error={stats.error} retry={() => void stats.refetch()} />}
       {stats.data && <Figures stats={stats.data} />}
+      <LlmCost />
     </section>
   );
 }
@@ -100,6 +102,39 @@ function Figures({ stats }: { stats: Stats }) {
         </table>
       </div>
     </>
+  );
+}
+
+interface UsageReport {
+  calls: number;
+  cost_usd: string;
+  cache_hits: number;
+  budget_usd: number | null;
+}
+
+/** This month's LLM spend against the tenant's budget (hidden without `llm:read`). */
+function LlmCost() {
+  const allowed = useCan("llm:read");
+  const usage = useQuery({
+    queryKey: ["llm-usage"],
+    queryFn: () => get<UsageReport>("/llm/usage", { period: "month", limit: 1 }),
+    enabled: allowed,
+  });
+  if (!allowed || !usage.data) return null;
+  const cost = Number(usage.data.cost_usd);
+  const budget = usage.data.budget_usd;
+  const share = budget ? cost / budget : null;
+  return (
+    <div className="cards">
+      <Card label="LLM cost this month" value={`$${cost.toFixed(2)}`} testId="llm-cost" />
+      <Card
+        label="of budget"
+        value={share === null ? "no budget" : `${Math.round(share * 100)}% of $${budget}`}
+        warn={share !== null && share >= 0.8}
+      />
+      <Card label="LLM calls" value={usage.data.calls} />
+      <Card label="Answered from cache" value={usage.data.cache_hits} />
+    </div>
   );
 }
 
