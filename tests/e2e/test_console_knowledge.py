@@ -65,6 +65,12 @@ def _upload_files(page: Any) -> None:
     form = _upload(page, "broken.pdf", "application/pdf", b"%PDF-1.7 this is not a pdf")
     form.get_by_test_id("kb-job-status").filter(has_text="failed").wait_for(timeout=60_000)
     assert "broken.pdf" in form.get_by_test_id("kb-job").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("kb-document").filter(has_text="shipping.md").get_by_role(
+        "button", name="Delete"
+    ).click()
+    page.get_by_test_id("kb-document").filter(has_text="shipping.md").wait_for(state="detached")
+    assert page.get_by_test_id("kb-document").count() == 1
 
 
 def _ask(page: Any) -> None:
