@@ -16,6 +16,7 @@ const Dashboard = lazy(() => import("./routes/Dashboard"));
 const Channels = lazy(() => import("./routes/Channels"));
 const Vault = lazy(() => import("./routes/Vault"));
 const Intents = lazy(() => import("./routes/Intents"));
+const Knowledge = lazy(() => import("./routes/Knowledge"));
 
 function Guard({ me, permission, children }: { me: Me; permission: string; children: ReactNode }) {
   if (!me.permissions.includes(permission)) {
@@ -60,6 +61,10 @@ export function App() {
                   <Route path="/inbox" element={<Inbox />} />
                   <Route path="/inbox/:conversationId" element={<Inbox />} />
                   <Route path="/faq" element={<Guard me={user} permission="faq:read"><Faq /></Guard>} />
+                  <Route
+                    path="/knowledge"
+                    element={<Guard me={user} permission="knowledge:read"><Knowledge /></Guard>}
+                  />
                   <Route
                     path="/channels"
                     element={<Guard me={user} permission="channels:read"><Channels /></Guard>}

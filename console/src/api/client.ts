@@ -133,3 +133,42 @@ export async function postText<T>(path: string, body: string, contentType: strin
   if (!response.ok) throw new ApiError(response.status, data.code ?? "error", problemMessage(data, response.status));
   return data;
 }
+export type Namespace = Schemas["NamespacePublic"];
+export type KbDocument = Schemas["DocumentPublic"];
+export type IngestJob = Schemas["IngestJobPublic"];
+export type KbQueryResponse = Schemas["QueryResponse"];
+export type KbAnswer = Schemas["Answer"];
+
+/** POST a file as the raw body through XMLHttpRequest, reporting upload progress (0..1). */
+export function uploadWithProgress<T>(path: string, file: Blob, onProgress: (share: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1${path}`);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    const csrf = csrfToken();
+    if (csrf) xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, "network", "The server cannot be reached. Check your connection."));
+    xhr.onload = () => {
+      let data: unknown = {};
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : {};
+      } catch {
+        data = {};
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(data as T);
+        return;
+      }
+      const problem = data as ProblemBody;
+      if (xhr.status === 401) onUnauthorized();
+      reject(new ApiError(xhr.status, problem.code ?? "error", problemMessage(problem, xhr.status)));
+    };
+    xhr.send(file);
+  });
+}

@@ -15,6 +15,7 @@ export const NAV: NavItem[] = [
   { to: "/", label: "Dashboard", permission: "conversations:read" },
   { to: "/inbox", label: "Inbox", permission: "conversations:read" },
   { to: "/faq", label: "FAQ", permission: "faq:read" },
+  { to: "/knowledge", label: "Knowledge", permission: "knowledge:read" },
   { to: "/channels", label: "Channels", permission: "channels:read" },
   { to: "/intents", label: "Intents", permission: "nlu:read" },
   // Viewers may read the vault's list through the API; the page is for those who manage it.
@@ -24,7 +25,7 @@ export const NAV: NavItem[] = [
 ];
 
 /** Places kept for the pages that arrive with their own issues. */
-export const COMING = ["Knowledge documents", "Workflows", "Bots"];
+export const COMING = ["Workflows", "Bots"];
 
 export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();
