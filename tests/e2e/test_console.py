@@ -171,3 +171,23 @@ def test_viewer_cannot_reach_admin_pages(console: Console, browser: Any) -> None
     status = page.evaluate("fetch('/api/v1/members').then(r => r.status)")
     assert status == 403
     context.close()
+
+
+def test_admin_sets_tone_and_llm_budget(console: Console, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto(f"{console.url}/settings")
+    form = page.get_by_role("form", name="Answers and budget")
+    form.get_by_label("Tone of voice", exact=False).fill("Warm, short, no jargon.")
+    form.get_by_label("Monthly LLM budget", exact=False).fill("25")
+    form.get_by_role("button", name="Save").click()
+    form.get_by_text("Saved.").wait_for()
+    page.reload()
+    budget = page.get_by_role("form", name="Answers and budget").get_by_label(
+        "Monthly LLM budget", exact=False
+    )
+    budget.wait_for()
+    assert budget.input_value() == "25"
+    _shot(page, "settings-answers")
+    context.close()

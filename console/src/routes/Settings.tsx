@@ -1,7 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { get, patch, type Tenant } from "../api/client";
+import { useCan } from "../auth";
 import { ErrorBox, Loading } from "../components/Status";
+import { AnswerSettings } from "./AnswerSettings";
 
 interface Form {
   name: string;
@@ -14,6 +16,7 @@ interface Form {
 
 export function Settings() {
   const client = useQueryClient();
+  const canSetLlm = useCan("llm:write");
   const tenant = useQuery({ queryKey: ["tenant"], queryFn: () => get<Tenant>("/tenant") });
   const [form, setForm] = useState<Form | null>(null);
   useEffect(() => {
@@ -86,6 +89,7 @@ export function Settings() {
         {save.isSuccess && <div className="status">Saved.</div>}
         {save.error && <ErrorBox error={save.error} />}
       </form>
+      {canSetLlm && <AnswerSettings />}
     </section>
   );
 }
