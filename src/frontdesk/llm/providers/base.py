@@ -6,6 +6,9 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from frontdesk.core.http import UnsafeURL
+from frontdesk.llm.errors import ProviderError, ProviderTimeout
+
 JSON_INSTRUCTION = "Answer with one JSON object and nothing else."
 
 
@@ -85,3 +88,35 @@ def retry_after_seconds(headers: Any) -> float | None:
 def is_retryable_status(status: int) -> bool:
     """429, 408, 409 and every 5xx may pass on a retry; other 4xx will not."""
     return status in (408, 409, 429) or status >= 500
+
+
+def malformed(name: str) -> ProviderError:
+    """The error for a provider answer that cannot be read."""
+    return ProviderError(f"{name}: malformed response", provider=name, retryable=False)
+
+
+def translate_sdk_error(name: str, exc: Exception, sdk: Any) -> ProviderError:
+    """Map an official SDK's error (``openai`` or ``anthropic``: same class names) to ours.
+
+    Only the status is kept: vendor bodies may echo keys. Anything unknown is raised again.
+    """
+    if isinstance(exc, sdk.APITimeoutError):
+        return ProviderTimeout(f"{name}: timed out", provider=name)
+    if isinstance(exc, sdk.APIConnectionError):
+        return ProviderError(f"{name}: connection failed", provider=name, retryable=True)
+    if isinstance(exc, sdk.APIStatusError):
+        status = exc.status_code
+        return ProviderError(
+            f"{name}: HTTP {status}",
+            provider=name,
+            retryable=is_retryable_status(status),
+            status_code=status,
+            retry_after=retry_after_seconds(exc.response.headers),
+        )
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, UnsafeURL):
+        return ProviderError(f"{name}: address not allowed", provider=name, retryable=False)
+    if isinstance(exc, sdk.APIError | ValueError | TypeError | KeyError | AttributeError):
+        return malformed(name)  # an unreadable body (bad JSON, unexpected shape)
+    raise exc

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from frontdesk.core.http import UnsafeURL
-from frontdesk.llm.errors import ProviderError, ProviderTimeout
+from frontdesk.llm.errors import ProviderError
 from frontdesk.llm.providers._httpx2 import safe_httpx2_client
 from frontdesk.llm.providers.base import (
     ProviderCall,
     ProviderReply,
     StreamItem,
     StreamUsage,
-    is_retryable_status,
-    retry_after_seconds,
+    malformed,
+    translate_sdk_error,
 )
 from frontdesk.llm.schemas import ProviderConfig
 from frontdesk.settings import Settings
@@ -107,38 +106,12 @@ class OpenAIProvider:
             raise self._malformed()
 
     def _malformed(self) -> ProviderError:
-        return ProviderError(
-            f"{self.name}: malformed response", provider=self.name, retryable=False
-        )
+        return malformed(self.name)
 
     def _translate(self, exc: Exception) -> ProviderError:
-        """Map SDK errors to ours; only the status is kept (vendor bodies may echo keys)."""
         import openai
 
-        if isinstance(exc, openai.APITimeoutError):
-            return ProviderTimeout(f"{self.name}: timed out", provider=self.name)
-        if isinstance(exc, openai.APIConnectionError):
-            return ProviderError(
-                f"{self.name}: connection failed", provider=self.name, retryable=True
-            )
-        if isinstance(exc, openai.APIStatusError):
-            status = exc.status_code
-            return ProviderError(
-                f"{self.name}: HTTP {status}",
-                provider=self.name,
-                retryable=is_retryable_status(status),
-                status_code=status,
-                retry_after=retry_after_seconds(exc.response.headers),
-            )
-        if isinstance(exc, ProviderError):
-            return exc
-        if isinstance(exc, UnsafeURL):
-            return ProviderError(
-                f"{self.name}: address not allowed", provider=self.name, retryable=False
-            )
-        if isinstance(exc, openai.APIError | ValueError | TypeError | KeyError | AttributeError):
-            return self._malformed()  # an unreadable body (bad JSON, unexpected shape)
-        raise exc
+        return translate_sdk_error(self.name, exc, openai)
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
