@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import table  # noqa: E402
 
 from frontdesk.core.migrate import migrate  # noqa: E402
-from frontdesk.demo import FAQ  # noqa: E402
+from frontdesk.demo import FAQ, PARAPHRASES  # noqa: E402
 from frontdesk.knowledge import documents, search  # noqa: E402
 from frontdesk.knowledge.chunking import Extracted, Section  # noqa: E402
 from frontdesk.knowledge.embeddings import LocalEmbedder  # noqa: E402
@@ -45,28 +45,6 @@ from frontdesk.tenants.service import create_tenant  # noqa: E402
 DATASET = ROOT.parent.parent / "shared" / "datasets" / "dstc11-track5-kb"
 if not DATASET.exists():
     DATASET = Path("/work/shared/datasets/dstc11-track5-kb")
-DEMO_PARAPHRASES = [
-    ("how long will shipping take", "How long does shipping take?"),
-    ("when does my order arrive", "How long does shipping take?"),
-    ("is shipping free?", "How much does shipping cost?"),
-    ("what does delivery cost", "How much does shipping cost?"),
-    ("do you ship to canada", "Do you ship internationally?"),
-    ("where is my package??", "Where is my order?"),
-    ("I want to track my order", "Where is my order?"),
-    ("how can I cancel my order", "Can I change or cancel my order?"),
-    ("what's your return policy", "What is your return policy?"),
-    ("how do i return something", "How do I return an item?"),
-    ("when do I get my refund", "When will I get my refund?"),
-    ("can i pay with paypal", "What payment methods do you accept?"),
-    ("my card was declined", "Why was my payment declined?"),
-    ("do you have a promo code", "Do you have a discount code?"),
-    ("I forgot my password", "How do I reset my password?"),
-    ("what are your hours", "What are your opening hours?"),
-    ("does it have a warranty", "Is my product under warranty?"),
-    ("can you gift wrap it", "Do you offer gift wrapping?"),
-    ("I need a different size", "Can I exchange an item for a different size?"),
-    ("Can I pay in installments with Klarna?", "Can I pay in installments?"),
-]
 RRF_K = 60
 
 
@@ -262,9 +240,9 @@ async def dstc(bench: Bench, dataset: Path, limit: int | None) -> None:
 async def faq_sets(bench: Bench, dataset: Path, limit: int | None) -> None:
     docs = [record(q, q, f"{q} {a}", "faq", None, {}) for q, _, a, _ in FAQ]
     await bench.ingest("demo_faq", docs)
-    texts = [p for p, _ in DEMO_PARAPHRASES]
+    texts = [p for p, _ in PARAPHRASES]
     vectors = bench.encoder.encode_sync(texts)
-    queries = [(t, v, {want}) for (t, want), v in zip(DEMO_PARAPHRASES, vectors, strict=True)]
+    queries = [(t, v, {want}) for (t, want), v in zip(PARAPHRASES, vectors, strict=True)]
     alphas = [0.5, 0.7, 0.9]
     print_results(
         "demo shop FAQ: 18 entries, 20 paraphrased questions",

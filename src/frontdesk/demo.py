@@ -144,6 +144,31 @@ FAQ: list[tuple[str, list[str], str, str]] = [
     ),
 ]
 
+# How customers ask the demo FAQ in their own words, with the entry each one means: the
+# calibration set of the FAQ matcher (tests) and of the retrieval bench.
+PARAPHRASES: list[tuple[str, str]] = [
+    ("how long will shipping take", "How long does shipping take?"),
+    ("when does my order arrive", "How long does shipping take?"),
+    ("is shipping free?", "How much does shipping cost?"),
+    ("what does delivery cost", "How much does shipping cost?"),
+    ("do you ship to canada", "Do you ship internationally?"),
+    ("where is my package??", "Where is my order?"),
+    ("I want to track my order", "Where is my order?"),
+    ("how can I cancel my order", "Can I change or cancel my order?"),
+    ("what's your return policy", "What is your return policy?"),
+    ("how do i return something", "How do I return an item?"),
+    ("when do I get my refund", "When will I get my refund?"),
+    ("can i pay with paypal", "What payment methods do you accept?"),
+    ("my card was declined", "Why was my payment declined?"),
+    ("do you have a promo code", "Do you have a discount code?"),
+    ("I forgot my password", "How do I reset my password?"),
+    ("what are your hours", "What are your opening hours?"),
+    ("does it have a warranty", "Is my product under warranty?"),
+    ("can you gift wrap it", "Do you offer gift wrapping?"),
+    ("I need a different size", "Can I exchange an item for a different size?"),
+    ("Can I pay in installments with Klarna?", "Can I pay in installments?"),
+]
+
 
 async def seed_demo(db: Database) -> tuple[Tenant, str]:
     """Create (or complete) the demo tenant; return it and a new admin API key."""

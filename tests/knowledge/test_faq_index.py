@@ -4,33 +4,11 @@ from __future__ import annotations
 
 from rapidfuzz import process
 
-from frontdesk.demo import FAQ
+from frontdesk.demo import FAQ, PARAPHRASES
 from frontdesk.knowledge.faq_index import _score, keywords
 from frontdesk.tenants.settings import TenantPreferences
 
 THRESHOLD = TenantPreferences().faq_threshold
-PARAPHRASES = [
-    ("how long will shipping take", "How long does shipping take?"),
-    ("when does my order arrive", "How long does shipping take?"),
-    ("is shipping free?", "How much does shipping cost?"),
-    ("what does delivery cost", "How much does shipping cost?"),
-    ("do you ship to canada", "Do you ship internationally?"),
-    ("where is my package??", "Where is my order?"),
-    ("I want to track my order", "Where is my order?"),
-    ("how can I cancel my order", "Can I change or cancel my order?"),
-    ("what's your return policy", "What is your return policy?"),
-    ("how do i return something", "How do I return an item?"),
-    ("when do I get my refund", "When will I get my refund?"),
-    ("can i pay with paypal", "What payment methods do you accept?"),
-    ("my card was declined", "Why was my payment declined?"),
-    ("do you have a promo code", "Do you have a discount code?"),
-    ("I forgot my password", "How do I reset my password?"),
-    ("what are your hours", "What are your opening hours?"),
-    ("does it have a warranty", "Is my product under warranty?"),
-    ("can you gift wrap it", "Do you offer gift wrapping?"),
-    ("I need a different size", "Can I exchange an item for a different size?"),
-    ("Can I pay in installments with Klarna?", "Can I pay in installments?"),
-]
 OFF_TOPIC = [
     "my blender exploded and I want to talk to someone",
     "hello",

@@ -9,7 +9,7 @@ import httpx
 import openpyxl
 import pytest
 
-from frontdesk.demo import FAQ
+from frontdesk.demo import FAQ, PARAPHRASES
 from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqIndex
 from frontdesk.knowledge.models import FaqEntry
@@ -17,7 +17,7 @@ from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import TenantPreferences
 from tests.conftest import TenantCtx
 from tests.factories import open_session, wait_for_messages
-from tests.knowledge.test_faq_index import OFF_TOPIC, PARAPHRASES
+from tests.knowledge.test_faq_index import OFF_TOPIC
 
 THRESHOLD = TenantPreferences().faq_threshold
 
