@@ -26,6 +26,7 @@ from frontdesk.channels.protocol import ProviderError, Target
 from frontdesk.channels.registry import adapter_for
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
+from frontdesk.core.db import after_commit
 from frontdesk.core.errors import RateLimited
 from frontdesk.core.http import UnsafeURL
 from frontdesk.core.logging import get_logger
@@ -61,6 +62,14 @@ def send_job(tenant_id: str, conversation_id: str, message_id: str) -> NewJob:
         payload={"message_id": message_id, "idempotency_key": message_id},
         priority=10,  # as high as intake processing: a started exchange finishes first
     )
+
+
+async def queue_send(
+    runtime: Runtime, session: AsyncSession, tenant_id: str, conversation_id: str, message_id: str
+) -> None:
+    """Hand a ``queued`` outbound message to its send job, in the caller's transaction."""
+    await runtime.queue.enqueue(session, send_job(tenant_id, conversation_id, message_id))
+    after_commit(session, runtime.wake_workers)
 
 
 async def send_now(

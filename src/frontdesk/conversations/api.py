@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import send_job
+from frontdesk.channels.outbound import queue_send
 from frontdesk.channels.registry import in_app
 from frontdesk.contacts import service as contacts
 from frontdesk.conversations import ownership, service
@@ -142,9 +142,7 @@ async def reply(
             session, conversation, _member(principal), data.text, in_app=app_channel
         )
         if not app_channel:  # the provider delivers it: a send job in the same commit
-            job = send_job(principal.tenant_id, conversation.id, message.id)
-            await runtime.queue.enqueue(session, job)
-            after_commit(session, runtime.wake_workers)
+            await queue_send(runtime, session, principal.tenant_id, conversation.id, message.id)
     return message
 
 

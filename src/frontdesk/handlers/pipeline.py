@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import send_job
+from frontdesk.channels.outbound import queue_send
 from frontdesk.channels.registry import in_app
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import ownership
@@ -22,13 +22,12 @@ from frontdesk.handlers import faq, handoff
 from frontdesk.handlers.base import Reply
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
-from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.knowledge.service import log_query
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
-from frontdesk.understanding.service import analyze
+from frontdesk.understanding.service import understand
 
 UNSUPPORTED_TEXT = "Sorry, I can't read this kind of message yet. Could you write it as text?"
 CONTENT_FIELDS = ("kind", "media", "location", "contacts", "choice_id", "reaction")
@@ -86,18 +85,11 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
 async def _understand(
     runtime: Runtime, session: AsyncSession, tenant_id: str, prefs: TenantPreferences, text: str
 ) -> dict[str, Any] | None:
-    """Language, intent (when the tenant has an active model), entities and sentiment."""
+    """The analysis kept on the message (languages detected when the tenant serves several)."""
     if not text.strip():
         return None
-    result = await analyze(
-        text,
-        classifier=await runtime.intents.active(session, tenant_id),
-        embedder=get_embedder(runtime.settings),
-        detector=runtime.languages if prefs.languages else None,
-        default_language=prefs.language,
-        timezone=prefs.timezone,
-        region=prefs.region,
-        patterns=prefs.patterns(),
+    result = await understand(
+        runtime, session, tenant_id, prefs, text, detect_language=bool(prefs.languages)
     )
     return result.as_dict()
 
@@ -165,10 +157,7 @@ async def _record_and_reply(
             status="sent" if delivered_in_app else "queued",
         )
         if not delivered_in_app:  # the channel's provider delivers it: a send job, same commit
-            await runtime.queue.enqueue(
-                session, send_job(raw.tenant_id, conversation.id, outbound.id)
-            )
-            after_commit(session, runtime.wake_workers)
+            await queue_send(runtime, session, raw.tenant_id, conversation.id, outbound.id)
         await publish(
             session,
             raw.tenant_id,

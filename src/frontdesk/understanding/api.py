@@ -11,7 +11,6 @@ from frontdesk.core.auth import Principal
 from frontdesk.core.body import read_text
 from frontdesk.core.deps import RuntimeDep, SessionDep, require
 from frontdesk.core.errors import NotFound
-from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.tenants.settings import tenant_preferences
 from frontdesk.understanding import service
 from frontdesk.understanding.models import IntentExample, IntentModel
@@ -119,14 +118,7 @@ async def analyze(
 ) -> dict[str, Any]:
     """Language, intent, entities and sentiment of a text, as the pipeline would see it."""
     prefs = tenant_preferences(await runtime.tenants.by_id(principal.tenant_id))
-    result = await service.analyze(
-        body.text,
-        classifier=await runtime.intents.active(session, principal.tenant_id),
-        embedder=get_embedder(runtime.settings),
-        detector=runtime.languages,
-        default_language=prefs.language,
-        timezone=prefs.timezone,
-        region=prefs.region,
-        patterns=prefs.patterns(),
+    result = await service.understand(
+        runtime, session, principal.tenant_id, prefs, body.text, detect_language=True
     )
     return result.as_dict()

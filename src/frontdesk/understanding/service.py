@@ -8,7 +8,7 @@ import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
 from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
-from frontdesk.knowledge.embeddings import Embedder
+from frontdesk.knowledge.embeddings import Embedder, get_embedder
 from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError
 from frontdesk.queue.sql import SqlQueue
 from frontdesk.understanding import entities, sentiment
@@ -30,6 +30,10 @@ from frontdesk.understanding.intent import (
 )
 from frontdesk.understanding.language import Detected, LanguageDetector
 from frontdesk.understanding.models import IntentExample, IntentModel
+
+if TYPE_CHECKING:
+    from frontdesk.runtime import Runtime
+    from frontdesk.tenants.settings import TenantPreferences
 
 TRAIN_INTENTS = "intent.train"
 MAX_IMPORT_ROWS = 50_000
@@ -295,6 +299,28 @@ class Analysis:
             "entities": [e.as_dict() for e in self.entities],
             "sentiment": {"score": self.sentiment.score, "label": self.sentiment.label},
         }
+
+
+async def understand(
+    runtime: Runtime,
+    session: AsyncSession,
+    tenant_id: str,
+    prefs: TenantPreferences,
+    text: str,
+    *,
+    detect_language: bool,
+) -> Analysis:
+    """:func:`analyze` with the tenant's active model, embedder, settings and patterns."""
+    return await analyze(
+        text,
+        classifier=await runtime.intents.active(session, tenant_id),
+        embedder=get_embedder(runtime.settings),
+        detector=runtime.languages if detect_language else None,
+        default_language=prefs.language,
+        timezone=prefs.timezone,
+        region=prefs.region,
+        patterns=prefs.patterns(),
+    )
 
 
 async def analyze(
