@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,6 @@ class TrainingSettings:
     max_similarity_floor: float = 0.4
     holdout: float = 0.1
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class TrainingError(ValueError):
