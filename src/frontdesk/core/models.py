@@ -26,6 +26,17 @@ from frontdesk.vault.models import (
     DecryptToken,
     VaultAudit,
 )
+from frontdesk.workflows.models import (
+    Workflow,
+    WorkflowAudit,
+    WorkflowInstance,
+    WorkflowMetric,
+    WorkflowStep,
+    WorkflowTask,
+    WorkflowTrigger,
+    WorkflowVersion,
+    WorkflowWait,
+)
 
 __all__ = [
     "ApiKey",
@@ -63,4 +74,13 @@ __all__ = [
     "Tenant",
     "VaultAudit",
     "WebchatSession",
+    "Workflow",
+    "WorkflowAudit",
+    "WorkflowInstance",
+    "WorkflowMetric",
+    "WorkflowStep",
+    "WorkflowTask",
+    "WorkflowTrigger",
+    "WorkflowVersion",
+    "WorkflowWait",
 ]
