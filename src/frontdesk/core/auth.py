@@ -38,6 +38,7 @@ READ = {
     "vault:read",
     "channels:read",
     "knowledge:read",
+    "workflows:read",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -60,12 +61,25 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "vault:decrypt",
             "vault:audit",
             "channels:write",
+            "workflows:write",
+            "workflows:run",
+            "workflows:approve",
         }
     ),
     Role.CONFIG_MANAGER: frozenset(
-        READ | {"faq:write", "nlu:write", "vault:write", "knowledge:write", "llm:use"}
+        READ
+        | {
+            "faq:write",
+            "nlu:write",
+            "vault:write",
+            "knowledge:write",
+            "llm:use",
+            "workflows:write",
+            "workflows:run",
+            "workflows:approve",
+        }
     ),
-    Role.DEVELOPER: frozenset(READ | {"queue:write", "llm:use"}),
+    Role.DEVELOPER: frozenset(READ | {"queue:write", "llm:use", "workflows:run"}),
     Role.VIEWER: frozenset(READ),
     Role.AGENT: frozenset(
         {
@@ -77,6 +91,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "conversations:read",
             "conversations:write",
             "nlu:read",
+            "workflows:approve",
         }
     ),
 }
