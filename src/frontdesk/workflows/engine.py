@@ -80,6 +80,8 @@ class StepRecord:
     attempts: int = 1
     resumed: bool = False
     """True when this record finishes a step first recorded as ``waiting`` (an update)."""
+    skip_reason: str | None = None
+    skipped_by: str | None = None
 
 
 @dataclass(slots=True)
@@ -535,6 +537,7 @@ class Interpreter:
             )
             return []
         self._record(step, token, spec, "failed", started, self.at(), error=detail, seq=seq)
+        self.state["failed"] = {"node": spec.id, "path": token["path"]}
         if any(e.handle == "error" for e in self.graph.outgoing[spec.id]):
             return self._route(token, spec, Result(output={"error": detail}, handle="error"))
         if config.continue_on_error:
@@ -547,6 +550,60 @@ class Interpreter:
         self.seg.finished = "failed"
         self.seg.error = failure.error
         self.seg.more = False
+
+    # -- operations ------------------------------------------------------------------------
+
+    def skip(self, node_id: str, reason: str, by: str | None) -> bool:
+        """Go past ``node_id`` as if it succeeded with no output.
+
+        Applies to a branch waiting or retrying there, or to the step the run failed at;
+        ``False`` when no branch is at that node.
+        """
+        if node_id not in self.graph.nodes:
+            return False
+        token = next((t for t in self.state["tokens"] if t["node"] == node_id), None)
+        if token is None:
+            token = self._revive(node_id)
+            if token is None:
+                return False
+        if token.pop("wait", None):
+            self.seg.resumed.append(token["id"])
+        seq = token.pop("seq", None)
+        if seq is None:
+            self.state["seq"] += 1
+        spec = self.graph.nodes[node_id]
+        self.seg.steps.append(
+            StepRecord(
+                seq=seq or self.state["seq"],
+                node_id=node_id,
+                node_type=spec.type,
+                token=token["id"],
+                status="skipped",
+                started_at=self.now,
+                finished_at=self.now,
+                explanation=f"skipped: {reason}",
+                resumed=seq is not None,
+                skip_reason=reason,
+                skipped_by=by,
+            )
+        )
+        self._route(token, spec, Result())
+        return True
+
+    def retry_from(self, node_id: str) -> bool:
+        """Run again from ``node_id`` with the variables as they are."""
+        if node_id not in self.graph.nodes:
+            return False
+        failed = self.state.pop("failed", None) or {}
+        self._new_token(node_id, list(failed.get("path", [])))
+        return True
+
+    def _revive(self, node_id: str) -> dict[str, Any] | None:
+        failed = self.state.get("failed")
+        if not failed or failed["node"] != node_id:
+            return None
+        del self.state["failed"]
+        return self._new_token(node_id, list(failed["path"]))
 
     def check_size(self) -> None:
         """Fail the run when its state grew past the limit (called by drivers before saving)."""
