@@ -38,6 +38,8 @@ from frontdesk.workflows.triggers import TRIGGERS, next_run
 from frontdesk.workflows.validate import is_valid, validate
 
 _SECRET_AAD = b"workflow-webhook"
+_SECRETS: dict[bytes, str] = {}
+"""Decrypted webhook secrets by ciphertext (a rotation changes the ciphertext)."""
 
 
 class InvalidWorkflow(FrontdeskError):
@@ -309,12 +311,18 @@ async def rotate_secret(
 
 async def webhook_secret(session: AsyncSession, keyring: KeyRing, workflow: Workflow) -> str | None:
     """The workflow's webhook secret, decrypted (``None`` before the first rotation)."""
-    if workflow.webhook_secret is None:
+    blob = workflow.webhook_secret
+    if blob is None:
         return None
-    plain = await keyring.decrypt(
-        session, workflow.tenant_id, workflow.webhook_secret, _SECRET_AAD + workflow.id.encode()
-    )
-    return plain.decode()
+    secret = _SECRETS.get(blob)
+    if secret is None:
+        plain = await keyring.decrypt(
+            session, workflow.tenant_id, blob, _SECRET_AAD + workflow.id.encode()
+        )
+        if len(_SECRETS) >= 4096:
+            _SECRETS.clear()
+        secret = _SECRETS[blob] = plain.decode()
+    return secret
 
 
 # -- runs --------------------------------------------------------------------------------
