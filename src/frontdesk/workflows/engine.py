@@ -471,6 +471,7 @@ class Interpreter:
             "kind": wait.kind,
             "until": wait.until.isoformat() if wait.until else None,
             "key": wait.key,
+            "data": wait.data,
         }
         self.seg.parked.append(Parked(token["id"], spec.id, wait))
 
