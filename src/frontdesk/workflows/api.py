@@ -5,7 +5,7 @@ Thin: the work is in :mod:`service` and :mod:`runner`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -59,7 +59,6 @@ Reader = Annotated[Principal, Depends(require("workflows:read"))]
 Writer = Annotated[Principal, Depends(require("workflows:write"))]
 Runner = Annotated[Principal, Depends(require("workflows:run"))]
 Approver = Annotated[Principal, Depends(require("workflows:approve"))]
-TRACE_FIELDS = [f.name for f in fields(Trace)]
 
 
 def actor(principal: Principal) -> str:
@@ -267,17 +266,16 @@ async def _child_loader(session: AsyncSession, tenant_id: str) -> Any:
 
 async def _simulate(
     session: AsyncSession, tenant_id: str, definition: dict[str, Any], sample: Sample
-) -> dict[str, Any]:
+) -> Trace:
     problems = validate(definition, NODES)
     if not is_valid(problems):
         raise service.InvalidWorkflow(
             "The definition has problems",
             problems=[p.model_dump(exclude_none=True) for p in problems],
         )
-    trace = await simulate(
+    return await simulate(
         definition, sample, tenant_id=tenant_id, load_child=await _child_loader(session, tenant_id)
     )
-    return {**asdict(trace), "path": trace.path}
 
 
 @router.post("/workflows/{workflow_id}/simulate")
@@ -303,7 +301,8 @@ async def simulate_workflow(
         events=body.events,
         approvals=dict(body.approvals),
     )
-    return await _simulate(session, principal.tenant_id, definition, sample)
+    trace = await _simulate(session, principal.tenant_id, definition, sample)
+    return {**asdict(trace), "path": trace.path}
 
 
 @router.post("/workflows/{workflow_id}/shadow")
@@ -338,7 +337,7 @@ async def shadow_run(
             responses=replayed_responses(live),
         )
         trace = await _simulate(session, principal.tenant_id, definition, sample)
-        outcome = compare(live, run.output, Trace(**{k: trace[k] for k in TRACE_FIELDS}))
+        outcome = compare(live, run.output, trace)
         results.append({"instance_id": run.id, **outcome})
     same = sum(1 for r in results if r["same_path"])
     return {
