@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import orjson
@@ -37,13 +37,14 @@ from common import BIN, HOST, ROOT, Server, free_port, percentile, table, verdic
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
+from frontdesk.workflows.fakes import SimulatedEffects  # noqa: E402
+from tests.channels.fake_provider import FakeProvider  # noqa: E402
+
 from frontdesk.core.clock import utcnow  # noqa: E402
 from frontdesk.workflows.engine import Graph, Interpreter, new_state  # noqa: E402
-from frontdesk.workflows.fakes import SimulatedEffects  # noqa: E402
 from frontdesk.workflows.nodes.base import Node, Result, Step  # noqa: E402
 from frontdesk.workflows.nodes.registry import NODES  # noqa: E402
 from frontdesk.workflows.triggers import sign  # noqa: E402
-from tests.channels.fake_provider import FakeProvider  # noqa: E402
 
 RAISED = {
     "FRONTDESK_WEBHOOK_RATE_PER_TENANT": "1000000",
@@ -76,9 +77,8 @@ def chain(kind: str, length: int) -> dict[str, Any]:
         + [{"id": "e", "type": "end"}]
     )
     ids = [n["id"] for n in nodes]
-    edges = [
-        {"id": f"e{i}", "source": a, "target": b} for i, (a, b) in enumerate(zip(ids, ids[1:]))
-    ]
+    pairs = zip(ids, ids[1:], strict=False)
+    edges = [{"id": f"e{i}", "source": a, "target": b} for i, (a, b) in enumerate(pairs)]
     return {"nodes": nodes, "edges": edges}
 
 
@@ -365,17 +365,14 @@ def main() -> None:
             out,
         )
     )
-    print(
-        f"executions/s: {rate:.0f}  (ratio to the bare ceiling {ratio:.3f}; target >= 500: {verdict(rate >= 500)})"
-    )
+    print(f"executions/s: {rate:.0f}  (ratio to the bare ceiling {ratio:.3f})")
+    print(f"target >= 500 executions/s: {verdict(rate >= 500)}")
     print(f"p99: {p99:.1f} ms  (target < 100 ms: {verdict(p99 < 100)})")
     print(f"peak RSS: {rss / 2**20:.0f} MB  (target < 600 MB: {verdict(rss < 600 * 2**20)})")
-    print(
-        f"deliveries at the fake Telegram API: {len(fake.requests)} of {runs}, drained {drained:.1f} s after the load"
-    )
-    print(
-        f"engine overhead per step p50: {engine_overhead_ms:.4f} ms  (target < 2 ms: {verdict(engine_overhead_ms < 2)})"
-    )
+    print(f"deliveries at the fake Telegram API: {len(fake.requests)} of {runs}")
+    print(f"the send jobs drained {drained:.1f} s after the load")
+    ok = verdict(engine_overhead_ms < 2)
+    print(f"engine overhead per step p50: {engine_overhead_ms:.4f} ms  (target < 2 ms: {ok})")
 
 
 if __name__ == "__main__":
