@@ -27,7 +27,7 @@ from simpleeval import (  # type: ignore[import-untyped]
     SimpleEval,
 )
 
-from frontdesk.core.errors import FrontdeskError
+from frontdesk.workflows.nodes.base import NodeError
 
 MAX_EXPRESSION = 2000
 """Longest expression, in characters."""
@@ -52,14 +52,19 @@ _EXACT = re.compile(r"\s*\{\{((?:(?!\}\}).)*)\}\}\s*", re.DOTALL)
 _PATH_PART = re.compile(r"-?\d+")
 
 
-class ExpressionError(FrontdeskError):
-    """An expression or template that cannot be parsed, is not allowed, or fails."""
+class ExpressionError(NodeError):
+    """An expression or template that cannot be parsed, is not allowed, or fails.
+
+    In a run it is a node failure of class ``configuration`` (never retried); through the API
+    a problem+json 422 with code ``bad_expression``.
+    """
 
     status, code, title = 422, "bad_expression", "Invalid expression"
 
     def __init__(self, detail: str, expression: str | None = None) -> None:
-        extra = {"expression": _short(expression, 200)} if expression is not None else {}
-        super().__init__(detail, **extra)
+        super().__init__(detail, "configuration")
+        if expression is not None:
+            self.extra["expression"] = _short(expression, 200)
 
 
 # --- conversions shared with rules and nodes -------------------------------------------------
@@ -482,6 +487,7 @@ def _validate_call(node: ast.Call, depth: int) -> None:
             "e.g. upper(x)"
         )
     if not isinstance(node.func, ast.Name):
+        _validate(node.func, depth + 1)
         raise ExpressionError("only named functions can be called")
     _refuse_name(node.func.id, "function")
     if node.func.id not in FUNCTIONS:
@@ -760,6 +766,19 @@ def check_template(template: str) -> list[str]:
         if (problem := check(expression))
     ]
     return [UNCLOSED, *problems] if unclosed else problems
+
+
+def check_data(data: Any, _depth: int = 0) -> list[str]:
+    """Every template problem of the strings inside ``data`` (as :func:`render_data` walks it)."""
+    if _depth > MAX_DATA_DEPTH:
+        return [f"data is nested deeper than {MAX_DATA_DEPTH} levels"]
+    if isinstance(data, str):
+        return check_template(data) if "{{" in data else []
+    if isinstance(data, Mapping):
+        return [problem for item in data.values() for problem in check_data(item, _depth + 1)]
+    if isinstance(data, list | tuple):
+        return [problem for item in data for problem in check_data(item, _depth + 1)]
+    return []
 
 
 def render(template: str, scope: Mapping[str, Any], *, now: datetime | None = None) -> str:
