@@ -85,7 +85,7 @@ def _check(assignment: Assignment) -> list[str]:
     if assignment.mode == "template":
         return check_data(value)
     if not isinstance(value, str) or not value.strip():
-        return [f"a {assignment.mode} needs a non-empty string value"]
+        return [f"mode {assignment.mode!r} needs a non-empty string value"]
     if assignment.mode == "expression":
         problem = check(value)
         return [problem] if problem else []
