@@ -336,3 +336,107 @@ def test_parsed_once_then_cached(scope: dict[str, Any]) -> None:
     after = expressions._compile.cache_info()
     assert after.misses - before.misses == 1
     assert after.hits - before.hits >= 4
+
+
+def test_pathological_templates_are_scanned_in_linear_time(scope: dict[str, Any]) -> None:
+    started = time.perf_counter()
+    assert check_template("{{" * 50_000) == ["unclosed '{{' in template"]
+    assert render("}}" * 50_000, scope) == "}}" * 50_000
+    assert render("{{ 1 }}" + "x{" * 50_000, scope).startswith("1x{")
+    assert time.perf_counter() - started < 1.0
+
+
+TOKENS = [
+    "trigger",
+    "vars",
+    "nodes",
+    "x",
+    "tier",
+    ".",
+    ".",
+    "[",
+    "]",
+    "(",
+    ")",
+    "{",
+    "}",
+    ",",
+    ":",
+    "0",
+    "1",
+    "-1",
+    "10",
+    "2.5",
+    "'a'",
+    '"b"',
+    "true",
+    "null",
+    "None",
+    "+",
+    "-",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "==",
+    "<",
+    ">=",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "if",
+    "else",
+    "lambda",
+    "for",
+    "len",
+    "join",
+    "split",
+    "json",
+    "sum",
+    "max",
+    "round",
+    "upper",
+    "default",
+    "__class__",
+    "_x",
+    "real",
+    "=",
+    ":=",
+    "*",
+    "**",
+    "f'",
+    "'",
+    "\\",
+    "\n",
+    " ",
+]
+
+
+def test_random_token_soup_only_ever_raises_expression_errors(scope: dict[str, Any]) -> None:
+    import random
+
+    rng = random.Random(20261122)
+    scope = {**scope, "x": {"a": [1, 2]}, "tier": "gold"}
+    outcomes = {"value": 0, "refused": 0}
+    started = time.perf_counter()
+    for _ in range(3000):
+        expression = " ".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 12)))
+        problem = check(expression)
+        try:
+            evaluate(expression, scope)
+        except ExpressionError:
+            outcomes["refused"] += 1
+        else:
+            assert problem is None, expression
+            outcomes["value"] += 1
+    assert outcomes["value"] > 50 and outcomes["refused"] > 50
+    assert time.perf_counter() - started < 10.0
+
+
+def test_backslashes_in_literals_are_kept(scope: dict[str, Any]) -> None:
+    # the parser's warning about unknown escapes must not turn into an error
+    assert evaluate(r"'\d+' + '-'", scope) == "\\d+-"
+    assert check(r"'\d'") is None

@@ -15,6 +15,7 @@ import math
 import operator
 import re
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -47,8 +48,6 @@ MAX_DATA_DEPTH = 64
 
 UNCLOSED = "unclosed '{{' in template"
 LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
-TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_EXACT = re.compile(r"\s*\{\{((?:(?!\}\}).)*)\}\}\s*", re.DOTALL)
 _PATH_PART = re.compile(r"-?\d+")
 
 
@@ -528,7 +527,9 @@ def _compile(expression: str) -> ast.AST | tuple[str, ...] | str:
         size = len(expression)
         return f"expression is too long ({size:,} characters, at most {MAX_EXPRESSION:,})"
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():  # '\d' in a literal is kept as is, whatever the filters
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         where = f" at column {exc.offset}" if exc.offset else ""
         return f"syntax error{where}: {exc.msg}"
@@ -741,13 +742,17 @@ def _split_template(template: str) -> tuple[tuple[str, ...], tuple[str, ...], bo
     texts: list[str] = []
     expressions: list[str] = []
     position = 0
-    for match in TEMPLATE.finditer(template):
-        texts.append(template[position : match.start()])
-        expressions.append(match.group(1).strip())
-        position = match.end()
-    rest = template[position:]
-    texts.append(rest)
-    return tuple(texts), tuple(expressions), "{{" in rest
+    unclosed = False
+    while (start := template.find("{{", position)) >= 0:  # str.find: linear on any input
+        end = template.find("}}", start + 2)
+        if end < 0:
+            unclosed = True
+            break
+        texts.append(template[position:start])
+        expressions.append(template[start + 2 : end].strip())
+        position = end + 2
+    texts.append(template[position:])
+    return tuple(texts), tuple(expressions), unclosed
 
 
 def _template(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -804,9 +809,9 @@ def render_value(template: str, scope: Mapping[str, Any], *, now: datetime | Non
     """The raw value when ``template`` is exactly one ``{{ expression }}``, else :func:`render`."""
     if "{{" not in template:
         return template
-    exact = _EXACT.fullmatch(template)
-    if exact:
-        return evaluate(exact.group(1).strip(), scope, now=now)
+    texts, expressions = _template(template)
+    if len(expressions) == 1 and not texts[0].strip() and not texts[1].strip():
+        return evaluate(expressions[0], scope, now=now)
     return render(template, scope, now=now)
 
 
