@@ -245,3 +245,27 @@ def test_set_config_limits_assignments() -> None:
     SetConfig.model_validate({"assignments": many})
     with pytest.raises(ValidationError):
         SetConfig.model_validate({"assignments": [*many, {"name": "one_more", "value": 0}]})
+
+
+async def test_pure_nodes_read_the_steps_clock_not_the_wall() -> None:
+    # a recomputed step (after a crash, in the simulator's virtual time) gives the same answer
+    set_config = SetConfig.model_validate(
+        {
+            "assignments": [
+                {"name": "day", "mode": "expression", "value": "today()"},
+                {"name": "stamp", "mode": "template", "value": "at {{ now() }}"},
+            ]
+        }
+    )
+    result = await SetNode().run(step(set_config))
+    assert result.output == {"day": "2026-01-01", "stamp": "at 2026-01-01T00:00:00+00:00"}
+    condition_config = ConditionConfig.model_validate(
+        {
+            "rules": {
+                "conditions": [
+                    {"field": "{{ today() }}", "operator": "equals", "value": "2026-01-01"}
+                ]
+            }
+        }
+    )
+    assert (await ConditionNode().run(step(condition_config))).handle == "true"

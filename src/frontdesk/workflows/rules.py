@@ -483,14 +483,14 @@ def regex(pattern: str, ignore_case: bool = False) -> Any:
 # --- evaluation ------------------------------------------------------------------------------
 
 
-def resolve_field(path: str, scope: Mapping[str, Any]) -> Any:
+def resolve_field(path: str, scope: Mapping[str, Any], *, now: datetime | None = None) -> Any:
     """A rule's field: a template's value, or the value at a dotted path.
 
     A path whose first name is no scope name (``score``) is looked up in ``vars``, then
     ``trigger``, then ``input``.
     """
     if "{{" in path:
-        return render_data(path, scope)
+        return render_data(path, scope, now=now)
     first = path.strip().split(".", 1)[0]
     if first in scope:
         return lookup(path, scope)
@@ -501,38 +501,46 @@ def resolve_field(path: str, scope: Mapping[str, Any]) -> Any:
     return None
 
 
-def evaluate(group: RuleGroup, scope: Mapping[str, Any]) -> Verdict:
+@dataclass(slots=True)
+class _Run:
+    """One evaluation: the variables, the clock templates see, the trace being built."""
+
+    scope: Mapping[str, Any]
+    now: datetime | None
+    trace: list[dict[str, Any]]
+
+
+def evaluate(group: RuleGroup, scope: Mapping[str, Any], *, now: datetime | None = None) -> Verdict:
     """Whether ``scope`` satisfies ``group``, with the explanation and the trace.
 
+    ``now`` is what ``now()`` gives in the rules' templates (the wall clock by default).
     Raises :class:`RuleError` for an unknown operator and
     :class:`~frontdesk.workflows.expressions.ExpressionError` for a template that fails.
     """
-    trace: list[dict[str, Any]] = []
-    matched, explanation = _group(group, scope, trace, "")
-    return Verdict(matched, explanation, trace)
+    run = _Run(scope, now, [])
+    matched, explanation = _group(group, run, "")
+    return Verdict(matched, explanation, run.trace)
 
 
-def _group(
-    group: RuleGroup, scope: Mapping[str, Any], trace: list[dict[str, Any]], path: str
-) -> tuple[bool, str]:
+def _group(group: RuleGroup, run: _Run, path: str) -> tuple[bool, str]:
     results: list[bool] = []
     parts: list[str] = []
     for index, condition in enumerate(group.conditions):
         where = f"{path}conditions[{index}]"
         if isinstance(condition, RuleGroup):
-            matched, text = _group(condition, scope, trace, where + ".")
+            matched, text = _group(condition, run, where + ".")
             text = f"({text})"
         else:
-            matched, text = _rule(condition, scope, trace, where)
+            matched, text = _rule(condition, run, where)
         results.append(matched)
         parts.append(text)
     if group.logical == "OR":
         outcome = any(results)
     else:
         outcome = all(results) if group.logical == "AND" else not all(results)
-    trace.append(
+    run.trace.append(
         {
-            "path": path.rstrip(".") or "",
+            "path": path.rstrip("."),
             "id": group.id,
             "logical": group.logical,
             "matched": outcome,
@@ -542,14 +550,12 @@ def _group(
     return outcome, "; ".join(parts)
 
 
-def _rule(
-    rule: Rule, scope: Mapping[str, Any], trace: list[dict[str, Any]], where: str
-) -> tuple[bool, str]:
+def _rule(rule: Rule, run: _Run, where: str) -> tuple[bool, str]:
     test = _TESTS.get(rule.operator)
     if test is None:
         raise RuleError(f"{where}: unknown operator '{rule.operator}'")
-    actual = resolve_field(rule.field, scope)
-    expected = None if rule.operator in UNARY else render_data(rule.value, scope)
+    actual = resolve_field(rule.field, run.scope, now=run.now)
+    expected = None if rule.operator in UNARY else render_data(rule.value, run.scope, now=run.now)
     note = None
     try:
         matched = test(actual, expected, rule)
@@ -560,7 +566,7 @@ def _rule(
     if rule.operator not in UNARY:
         text += f" {_show(expected)}"
     text += f" → {_show(matched)}" + (f" ({note})" if note else "")
-    trace.append(
+    run.trace.append(
         {
             "path": where,
             "id": rule.id,

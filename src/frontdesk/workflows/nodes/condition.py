@@ -41,7 +41,8 @@ class ConditionNode(Node):
 
     async def run(self, step: Step) -> Result:
         """Evaluate the rules over the run's variables."""
-        verdict = rules.evaluate(_config(step.config).rules, step.scope)  # errors: configuration
+        # An ExpressionError (a failing template) is a NodeError of class configuration.
+        verdict = rules.evaluate(_config(step.config).rules, step.scope, now=step.now)
         return Result(
             output={"matched": verdict.matched},
             handle="true" if verdict.matched else "false",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,20 +62,20 @@ class SetNode(Node):
         scope = dict(step.scope)
         for assignment in _config(step.config).assignments:
             try:
-                assigned[assignment.name] = _value(assignment, scope)
+                assigned[assignment.name] = _value(assignment, scope, step.now)
             except ExpressionError as exc:
                 raise NodeError(f"{assignment.name}: {exc.detail}", "configuration") from exc
             scope["vars"] = {**(step.scope.get("vars") or {}), **assigned}
         return Result(output=assigned, variables=dict(assigned))
 
 
-def _value(assignment: Assignment, scope: dict[str, Any]) -> Any:
+def _value(assignment: Assignment, scope: dict[str, Any], now: datetime) -> Any:
     if assignment.mode == "variable":
         return lookup(str(assignment.value), scope)
     if assignment.mode == "expression":
-        return evaluate(str(assignment.value), scope)
+        return evaluate(str(assignment.value), scope, now=now)
     if assignment.mode == "template":
-        return render_data(assignment.value, scope)
+        return render_data(assignment.value, scope, now=now)
     return assignment.value
 
 
