@@ -443,3 +443,30 @@ def test_trace_is_plain_json() -> None:
     verdict = evaluate(group, SCOPE)
     assert verdict.matched
     assert json.loads(json.dumps(verdict.trace))[0]["actual"] == {"items": [{"sku": "A1"}]}
+
+
+def test_huge_and_deep_values_keep_explanations_short() -> None:
+    deep: Any = "leaf"
+    for _ in range(500):
+        deep = [deep]
+    payload = {"blob": {f"k{i}": "x" * 100 for i in range(20_000)}, "deep": deep}
+    group = RuleGroup.model_validate(
+        {"conditions": [rule("trigger.blob", "is_not_empty"), rule("trigger.deep", "is_not_empty")]}
+    )
+    started = time.perf_counter()
+    verdict = evaluate(group, {"trigger": payload})
+    assert verdict.matched
+    assert len(verdict.explanation) < 300
+    assert time.perf_counter() - started < 2.0
+    blob = verdict.trace[0]["actual"]
+    assert isinstance(blob, str) and len(blob) <= 200
+    assert verdict.trace[1]["actual"] == deep
+
+
+def test_trace_values_that_cannot_be_json_are_previews() -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    group = RuleGroup.model_validate({"conditions": [rule("trigger.when", "is_not_empty")]})
+    verdict = evaluate(group, {"trigger": {"when": {"at": when, "odd": {1, 2}}}})
+    assert verdict.trace[0]["actual"] == {"at": "2026-01-02T00:00:00+00:00", "odd": [1, 2]}

@@ -43,6 +43,7 @@ MAX_POWER_DIGITS = 100
 MAX_BUILT = 1_000_000
 """Most list items and characters one evaluation may build with ``+`` and ``*``."""
 MAX_ROUND = 15
+"""``round()`` takes at most this many digits, either way."""
 MAX_DATA_DEPTH = 64
 """Deepest nesting of dicts and lists :func:`render_data` walks."""
 
@@ -105,14 +106,37 @@ def to_datetime(value: Any) -> datetime | None:
 
 def _dumps(value: Any, limit: int = MAX_RENDERED) -> str:
     """Compact JSON of ``value``, refused past ``limit`` characters without building it all."""
+    text = json_prefix(value, limit + 1)
+    if len(text) > limit:
+        raise ExpressionError(f"value is over {limit:,} characters as JSON")
+    return text
+
+
+def json_prefix(value: Any, limit: int) -> str:
+    """The first ``limit`` characters or so of ``value`` as compact JSON (stops encoding there)."""
     chunks: list[str] = []
     size = 0
-    for chunk in _ENCODER.iterencode(value):
-        size += len(chunk)
-        if size > limit:
-            raise ExpressionError(f"value is over {limit:,} characters as JSON")
-        chunks.append(chunk)
+    try:
+        for chunk in _ENCODER.iterencode(value):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ExpressionError(f"value cannot be written as JSON: {_short(exc)}") from None
     return "".join(chunks)
+
+
+def preview(value: Any, limit: int = 60) -> str:
+    """``value`` as short text for messages and explanations (cheap on huge values)."""
+    if isinstance(value, dict | list | tuple):
+        try:
+            text = json_prefix(value, limit + 1)
+        except ExpressionError:
+            text = f"<{_kind(value)}>"
+    else:
+        text = to_text(value)
+    return _short(text, limit)
 
 
 def _json_default(value: Any) -> Any:

@@ -9,6 +9,7 @@ linear time whatever the pattern and the text.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ from pydantic import (
 from frontdesk.workflows.expressions import (
     ExpressionError,
     check_template,
+    json_prefix,
     lookup,
+    preview,
     render_data,
     to_datetime,
     to_text,
@@ -42,6 +45,8 @@ MAX_RULES = 200
 """Most rules in one condition, all groups together."""
 MAX_PATTERN = 500
 """Longest regular expression, in characters."""
+TRACE_TEXT = 2000
+"""Longest value (as JSON text) the trace keeps whole; longer ones are cut to a preview."""
 ROOTS = ("vars", "trigger", "input")
 """Where a bare field name (``score``) is looked up, in order, when it is no scope name."""
 
@@ -670,7 +675,7 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, depth: int = 0) -> str:
     """A value as the explanation shows it: ``'Web'``, ``85``, ``true``, ``['a','b']``."""
     if value is None:
         return "null"
@@ -679,21 +684,25 @@ def _show(value: Any) -> str:
     if isinstance(value, str):
         return "'" + _short(value, 40) + "'"
     if isinstance(value, list | tuple):
-        shown = ",".join(_show(item) for item in value[:10])
+        if depth > 2:
+            return "[…]"
+        shown = ",".join(_show(item, depth + 1) for item in value[:10])
         return f"[{shown}{',…' if len(value) > 10 else ''}]"
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return _short(to_text(value), 60)
+    return preview(value, 60)
 
 
 def _plain(value: Any) -> Any:
-    """``value`` made JSON-friendly for the trace."""
+    """``value`` for the trace: JSON, at most about 2,000 characters of it."""
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    if isinstance(value, str):
+        return _short(value, TRACE_TEXT)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return to_text(value)
+    try:
+        text = json_prefix(value, TRACE_TEXT + 1)
+    except ExpressionError:
+        return preview(value, 200)
+    return json.loads(text) if len(text) <= TRACE_TEXT else preview(value, 200)
