@@ -37,6 +37,7 @@ from frontdesk.understanding.api import router as understanding_router
 from frontdesk.vault.api import router as vault_router
 from frontdesk.vault.service import Vault
 from frontdesk.webui.static import install_console
+from frontdesk.workflows.audit_api import router as workflow_audit_router
 
 log = get_logger("frontdesk.app")
 
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         dashboard_router,
         understanding_router,
         vault_router,
+        workflow_audit_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above
