@@ -96,7 +96,7 @@ async def test_append_refuses_bad_entries(runtime: Runtime, tenant: TenantCtx, o
         ("created", "misc", "apikey:k", {}),
         ("created", "definition", "", {}),
         ("created", "definition", "x" * 101, {}),
-        ("created", "definition", "apikey:k", {"when": datetime.now(UTC)}),
+        ("created", "definition", "apikey:k", {"thing": object()}),
         ("created", "definition", "apikey:k", {"ratio": float("nan")}),
         ("created", "definition", "apikey:k", {"blob": "x" * (audit.MAX_DETAILS_BYTES + 1)}),
     ]
@@ -283,3 +283,14 @@ async def test_verify_is_per_tenant(runtime: Runtime, tenant: TenantCtx, other_t
     assert result.ok and result.entries == 0
     async with runtime.db.tenant_session(other_tenant.id) as session:
         assert not await audit.exists(session, other_tenant.id, wf)
+
+
+async def test_details_may_hold_models_and_datetimes(runtime: Runtime, tenant: TenantCtx):
+    from frontdesk.workflows.diff import diff
+
+    wf = await make_workflow(runtime.db, tenant.id)
+    summary = diff({}, {"nodes": [{"id": "a", "type": "start"}]}).summary
+    entry = await add_entry(runtime.db, tenant.id, wf, details={"definition": summary, "at": T0})
+    assert entry.details["definition"]["nodes_added"] == 1
+    assert entry.details["at"] == "2026-11-01T09:00:00.123456Z"
+    assert (await _verify(runtime, tenant.id, wf)).ok

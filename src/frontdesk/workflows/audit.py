@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,10 +178,13 @@ def hash_of(row: WorkflowAudit) -> str:
 
 
 def _clean_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    """``details`` as plain JSON (what the database gives back), or ``ValueError``."""
+    """``details`` as plain JSON (what the database gives back), or ``ValueError``.
+
+    Pydantic models, datetimes and the like become their JSON form first.
+    """
     try:
-        text = canonical_json(dict(details))
-    except (TypeError, ValueError) as exc:
+        text = canonical_json(to_jsonable_python(dict(details)))
+    except (TypeError, ValueError, PydanticSerializationError) as exc:
         raise ValueError(f"audit details must be plain JSON: {exc}") from exc
     if len(text.encode()) > MAX_DETAILS_BYTES:
         raise ValueError(f"audit details are over {MAX_DETAILS_BYTES} bytes")
