@@ -129,11 +129,19 @@ def _canonical(value: Any) -> str:
 
 def _same(old: Any, new: Any) -> bool:
     """Equal values of the same JSON kind (``1``, ``1.0`` and ``True`` differ)."""
-    return _canonical(old) == _canonical(new)
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
+    if isinstance(old, list):
+        return len(old) == len(new) and all(map(_same, old, new))
+    return bool(old == new)
 
 
 def _walk(old: Any, new: Any, path: str, out: list[ParamChange]) -> None:
     """Append to ``out`` every change from ``old`` to ``new`` below ``path``."""
+    if old == new and _same(old, new):
+        return
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in [*old, *(k for k in new if k not in old)]:
             where = f"{path}.{key}" if path else str(key)
