@@ -28,7 +28,6 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.core.auth import Principal
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
 from frontdesk.core.errors import NotFound
@@ -119,13 +118,6 @@ class AuditFilter:
     """Inclusive lower bound on the entry time."""
     until: datetime | None = None
     """Exclusive upper bound on the entry time."""
-
-
-def actor_of(principal: Principal) -> str:
-    """The audit actor of an API caller: ``member:<id>`` or ``apikey:<id>``."""
-    if principal.member_id:
-        return f"member:{principal.member_id}"
-    return f"apikey:{principal.key_id}"
 
 
 def canonical_json(value: Any) -> str:
