@@ -14,7 +14,7 @@ from frontdesk.runtime import Runtime
 from frontdesk.workflows import audit
 from frontdesk.workflows.models import Workflow
 from tests.conftest import TenantCtx
-from tests.factories import api_key
+from tests.factories import api_key, login, make_member
 from tests.workflows.audit_helpers import add_entry, edit_details, make_workflow, tamper
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -146,3 +146,37 @@ async def test_roles(client: httpx.AsyncClient, runtime: Runtime, tenant):
     r = await client.get(_url(wf, "/export"), headers={"Authorization": f"Bearer {agent}"})
     assert r.status_code == 403
     assert (await client.get(_url(wf))).status_code == 401
+
+
+async def test_changes_made_through_the_workflow_api_are_audited(
+    app, client: httpx.AsyncClient, runtime: Runtime, tenant
+):
+    """A console member edits a workflow; the workflow service writes the audit entries."""
+    member_id = await make_member(runtime.db, tenant.id, "ops@example.com", Role.CONFIG_MANAGER)
+    console = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    async with console:
+        csrf = await login(console, tenant.slug, "ops@example.com")
+        wf = await _edit_through_the_api(console, csrf)
+    items = (await client.get(_url(wf), headers=tenant.headers)).json()["items"]
+    assert [i["event_type"] for i in items] == ["deleted", "modified", "created"]
+    assert {i["actor"] for i in items} == {member_id}
+    summary = items[1]["details"]["definition"]
+    assert (summary["nodes_added"], summary["edges_added"], summary["unchanged"]) == (1, 1, False)
+    verdict = (await client.get(_url(wf, "/verify"), headers=tenant.headers)).json()
+    assert verdict["ok"] and verdict["entries"] == 3
+
+
+async def _edit_through_the_api(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    start = {"id": "start", "type": "start", "position": {"x": 0, "y": 0}}
+    end = {"id": "end", "type": "end", "position": {"x": 100, "y": 0}}
+    definition = {"nodes": [start], "edges": []}
+    r = await client.post(
+        "/api/v1/workflows", headers=headers, json={"name": "Audited", "definition": definition}
+    )
+    assert r.status_code == 201, r.text
+    wf: str = r.json()["id"]
+    edited = {"nodes": [start, end], "edges": [{"id": "e1", "source": "start", "target": "end"}]}
+    r = await client.patch(f"/api/v1/workflows/{wf}", headers=headers, json={"definition": edited})
+    assert r.status_code == 200, r.text
+    assert (await client.delete(f"/api/v1/workflows/{wf}", headers=headers)).status_code == 204
+    return wf
