@@ -5,6 +5,7 @@ Thin: the work is in :mod:`service` and :mod:`runner`.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,16 +22,20 @@ from frontdesk.runtime import Runtime
 from frontdesk.workflows import audit, runner, service
 from frontdesk.workflows.diff import diff
 from frontdesk.workflows.models import Workflow, WorkflowInstance, WorkflowVersion, WorkflowWait
+from frontdesk.workflows.nodes.registry import NODES
 from frontdesk.workflows.schemas import (
     Accepted,
     Activate,
     ApprovalIn,
     CopyIn,
     CustomEvent,
+    InstallIn,
     InstanceDetail,
     InstancePublic,
     MetricPublic,
     RetryIn,
+    ShadowIn,
+    SimulateIn,
     SkipIn,
     StartRun,
     StepPublic,
@@ -43,7 +48,10 @@ from frontdesk.workflows.schemas import (
     WorkflowPublic,
     WorkflowUpdate,
 )
+from frontdesk.workflows.simulator import Sample, Trace, compare, replayed_responses, simulate
+from frontdesk.workflows.templates import SAMPLES, TEMPLATES, sample_of
 from frontdesk.workflows.triggers import SIGNATURE_HEADER, verify
+from frontdesk.workflows.validate import is_valid, validate
 
 router = APIRouter(prefix="/api/v1", tags=["workflows"])
 hooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -239,6 +247,144 @@ async def workflow_metrics(
     async with runtime.db.tenant_tx(principal.tenant_id) as session:
         workflow = await service.get(session, principal.tenant_id, workflow_id)
         return await service.metrics(session, workflow, from_, to)
+
+
+# -- simulation and templates ------------------------------------------------------------
+
+
+async def _child_loader(session: AsyncSession, tenant_id: str) -> Any:
+    async def load(workflow_id: str) -> dict[str, Any] | None:
+        row = await session.scalar(
+            select(WorkflowVersion.definition)
+            .join(Workflow, Workflow.active_version_id == WorkflowVersion.id)
+            .where(Workflow.id == workflow_id, Workflow.tenant_id == tenant_id)
+        )
+        return row
+
+    return load
+
+
+async def _simulate(
+    session: AsyncSession, tenant_id: str, definition: dict[str, Any], sample: Sample
+) -> Trace:
+    problems = validate(definition, NODES)
+    if not is_valid(problems):
+        raise service.InvalidWorkflow(
+            "The definition has problems",
+            problems=[p.model_dump(exclude_none=True) for p in problems],
+        )
+    return await simulate(
+        definition, sample, tenant_id=tenant_id, load_child=await _child_loader(session, tenant_id)
+    )
+
+
+@router.post("/workflows/{workflow_id}/simulate")
+async def simulate_workflow(
+    workflow_id: str, body: SimulateIn, session: SessionDep, principal: Reader
+) -> dict[str, Any]:
+    """Run the draft (or a version, or a given definition) on sample data, side-effect free."""
+    workflow = await service.get(session, principal.tenant_id, workflow_id)
+    if body.definition is not None:
+        definition = body.definition
+    elif body.version_id:
+        definition = (await service.version(session, workflow, body.version_id)).definition
+    else:
+        definition = workflow.draft
+    sample = Sample(
+        input=body.input
+        if body.input is not None
+        else dict(SAMPLES.get(body.entity_type or "", {})),
+        trigger=body.trigger,
+        entity_type=body.entity_type,
+        entity_id=body.entity_id,
+        responses=body.responses,
+        events=body.events,
+        approvals=dict(body.approvals),
+    )
+    trace = await _simulate(session, principal.tenant_id, definition, sample)
+    return {**asdict(trace), "path": trace.path}
+
+
+@router.post("/workflows/{workflow_id}/shadow")
+async def shadow_run(
+    workflow_id: str, body: ShadowIn, session: SessionDep, principal: Reader
+) -> dict[str, Any]:
+    """Replay the active version's recent finished runs through a draft and compare paths."""
+    workflow = await service.get(session, principal.tenant_id, workflow_id)
+    if workflow.active_version_id is None:
+        raise NotFound("The workflow has no active version to compare with")
+    definition = body.definition if body.definition is not None else workflow.draft
+    runs = await session.scalars(
+        select(WorkflowInstance)
+        .where(
+            WorkflowInstance.workflow_id == workflow.id,
+            WorkflowInstance.version_id == workflow.active_version_id,
+            WorkflowInstance.status.in_(("completed", "failed")),
+        )
+        .order_by(WorkflowInstance.id.desc())
+        .limit(body.limit)
+    )
+    results = []
+    for run in runs:
+        live = [
+            StepPublic.model_validate(s).model_dump() for s in await service.steps(session, run.id)
+        ]
+        sample = Sample(
+            input=run.input,
+            trigger=run.state.get("trigger") or {},
+            entity_type=run.entity_type,
+            entity_id=run.entity_id,
+            responses=replayed_responses(live),
+        )
+        trace = await _simulate(session, principal.tenant_id, definition, sample)
+        outcome = compare(live, run.output, trace)
+        results.append({"instance_id": run.id, **outcome})
+    same = sum(1 for r in results if r["same_path"])
+    return {
+        "compared": len(results),
+        "same_path": same,
+        "different": len(results) - same,
+        "runs": results,
+    }
+
+
+@router.get("/workflow-templates")
+async def list_templates(principal: Reader) -> list[dict[str, Any]]:
+    """The ready-made workflows, with their definitions and simulator samples."""
+    return [
+        {
+            "key": key,
+            "name": t["name"],
+            "description": t["description"],
+            "entity_type": t["entity_type"],
+            "definition": t["definition"],
+            "sample": sample_of(key),
+        }
+        for key, t in TEMPLATES.items()
+    ]
+
+
+@router.get("/workflow-samples")
+async def list_samples(principal: Reader) -> dict[str, Any]:
+    """Sample input per entity type, for the simulator."""
+    return SAMPLES
+
+
+@router.post("/workflow-templates/{key}/install", response_model=WorkflowPublic, status_code=201)
+async def install_template(
+    key: str, body: InstallIn, runtime: RuntimeDep, principal: Writer
+) -> Any:
+    """Install a template as a new workflow (version 1, active unless asked otherwise)."""
+    async with runtime.db.tenant_tx(principal.tenant_id) as session:
+        return await service.install(
+            session,
+            principal.tenant_id,
+            actor(principal),
+            key,
+            body.bot,
+            body.name,
+            activate_it=body.activate,
+        )
 
 
 # -- runs --------------------------------------------------------------------------------

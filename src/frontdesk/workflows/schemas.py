@@ -262,3 +262,40 @@ class MetricPublic(BaseModel):
     duration_ms_total: int
     duration_ms_max: int
     steps: int
+
+
+class SimulateIn(BaseModel):
+    """What to simulate (the draft, a version, or a given definition) and on what sample."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version_id: str | None = None
+    definition: dict[str, Any] | None = None
+    entity_type: str | None = Field(default=None, max_length=64)
+    """With no ``input``, the sample input of this entity type is used."""
+    entity_id: str | None = Field(default=None, max_length=200)
+    input: dict[str, Any] | None = None
+    trigger: dict[str, Any] = Field(default_factory=dict)
+    responses: dict[str, Any] = Field(default_factory=dict)
+    events: dict[str, Any] = Field(default_factory=dict)
+    approvals: dict[str, Literal["approve", "reject"]] = Field(default_factory=dict)
+
+
+class ShadowIn(BaseModel):
+    """Replay the active version's recent runs through a draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    definition: dict[str, Any] | None = None
+    """The definition to try (default: the draft)."""
+    limit: int = Field(default=20, ge=1, le=200)
+
+
+class InstallIn(BaseModel):
+    """Install a template as a new workflow of a bot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bot: str = BOT
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    activate: bool = True

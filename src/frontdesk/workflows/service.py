@@ -469,3 +469,35 @@ async def metrics(
     return list(
         await session.scalars(stmt.order_by(WorkflowMetric.hour, WorkflowMetric.version_id))
     )
+
+
+# -- templates ---------------------------------------------------------------------------
+
+
+async def install(
+    session: AsyncSession,
+    tenant_id: str,
+    actor: str,
+    key: str,
+    bot: str,
+    name: str | None,
+    *,
+    activate_it: bool = True,
+) -> Workflow:
+    """Install template ``key`` as a workflow of ``bot`` with version 1 (active if asked)."""
+    from frontdesk.workflows.templates import TEMPLATES
+
+    template = TEMPLATES.get(key)
+    if template is None:
+        raise NotFound("No such template")
+    data = WorkflowCreate(
+        name=name or template["name"],
+        bot=bot,
+        description=template["description"],
+        definition=template["definition"],
+    )
+    workflow = await create(session, tenant_id, actor, data, template=key)
+    first = await create_version(session, workflow, actor, f"Installed from template {key}")
+    if activate_it:
+        await activate(session, workflow, first.id, actor)
+    return workflow
