@@ -296,6 +296,9 @@ def test_triggers():
         {"type": "cron", "cron": "0 9 * * *", "timezone": "Nowhere/City"},
         {"type": "cron", "cron": "0 9 * * *", "timezone": "../../etc/passwd"},
         {"type": "email"},
+        {"type": "cron", "cron": "0 9 * * *", "timezone": "Europe/" + "x" * 5000},
+        {"type": "cron", "cron": "0 9 * * *", "timezone": "localtime"},
+        {"type": "cron", "cron": "0 9 * * *", "timezone": "America/Argentina/Buenos_Aires"},
     ]
     problems = validate(raw, REGISTRY)
     assert {(p.code, p.field) for p in problems} == {
@@ -305,6 +308,8 @@ def test_triggers():
         ("unknown_timezone", "triggers.3.timezone"),
         ("unknown_timezone", "triggers.4.timezone"),
         ("schema", "triggers.5.type"),
+        ("unknown_timezone", "triggers.6.timezone"),
+        ("unknown_timezone", "triggers.7.timezone"),
     }
 
 

@@ -11,6 +11,7 @@ checks, so one mistake is reported once rather than again as a dangling edge.
 from __future__ import annotations
 
 import importlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from frontdesk.workflows.definition import (
 from frontdesk.workflows.nodes.base import Effect, Node
 
 Severity = Literal["error", "warning"]
+TIMEZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}")
 ERROR_HANDLE = "error"
 """Any node may leave by an ``error`` edge, whatever its type's handles."""
 
@@ -76,7 +78,8 @@ class _Parts:
 
     nodes: list[NodeSpec] = field(default_factory=list)
     edges: list[EdgeSpec] = field(default_factory=list)
-    triggers: list[TriggerSpec] = field(default_factory=list)
+    triggers: list[tuple[int, TriggerSpec]] = field(default_factory=list)
+    """Each with its index in the definition (problems name ``triggers.<index>``)."""
     broken_nodes: set[str] = field(default_factory=set)
 
 
@@ -131,9 +134,9 @@ def _salvage(raw: Mapping[str, Any]) -> _Parts:
             parts.edges.append(EdgeSpec.model_validate(item))
         except ValidationError:
             continue
-    for item in items("triggers", 20):
+    for index, item in enumerate(items("triggers", 20)):
         try:
-            parts.triggers.append(TriggerSpec.model_validate(item))
+            parts.triggers.append((index, TriggerSpec.model_validate(item)))
         except ValidationError:
             continue
     return parts
@@ -272,7 +275,7 @@ class _Check:
             self.add("unbounded_loop", message, node_id=members[0])
 
     def triggers(self) -> None:
-        for n, trigger in enumerate(self.parts.triggers):
+        for n, trigger in self.parts.triggers:
             where = f"triggers.{n}"
             if trigger.type == "event":
                 if not trigger.event:
@@ -301,9 +304,12 @@ class _Check:
 
 
 def _known_timezone(name: str) -> bool:
+    """An IANA zone name that ``zoneinfo`` knows (not ``localtime``: that is the host's)."""
+    if len(name) > 64 or not TIMEZONE.fullmatch(name) or name == "localtime":
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 
@@ -371,7 +377,8 @@ def validate(raw: Mapping[str, Any], nodes: Mapping[str, Node]) -> list[Problem]
     problems: list[Problem] = []
     try:
         definition = Definition.model_validate(raw)
-        parts = _Parts(list(definition.nodes), list(definition.edges), list(definition.triggers))
+        triggers = list(enumerate(definition.triggers))
+        parts = _Parts(list(definition.nodes), list(definition.edges), triggers)
     except ValidationError as exc:
         problems = _schema_problems(raw, exc)
         parts = _salvage(raw)
