@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from frontdesk.workflows.diff import ParamChange, diff
+from frontdesk.workflows.diff import MAX_DEPTH, ParamChange, diff
 
 
 def base() -> dict[str, Any]:
@@ -277,3 +277,24 @@ def test_the_diff_is_json():
     node(new, "call")["data"]["retry"]["max_attempts"] = 5
     body = json.loads(diff(base(), new).model_dump_json())
     assert body["nodes_changed"][0]["params"][0]["path"] == "data.retry.max_attempts"
+
+
+def test_deep_nesting_is_bounded():
+    deep: object = 0
+    for _ in range(900):
+        deep = {"a": deep}
+    old = {"nodes": [{"id": "n", "type": "set", "data": {"x": deep}}]}
+    new = {"nodes": [{"id": "n", "type": "set", "data": {"x": [deep]}}]}
+    assert diff(old, old).summary.unchanged
+    [change] = diff(old, new).nodes_changed
+    assert [p.path for p in change.params] == ["data.x"]
+
+    def nested(leaf: int) -> dict[str, object]:
+        value: object = leaf
+        for _ in range(40):
+            value = {"d": value}
+        return {"nodes": [{"id": "n", "type": "set", "data": value}]}
+
+    [change] = diff(nested(1), nested(2)).nodes_changed
+    [param] = change.params
+    assert param.path == "data" + ".d" * MAX_DEPTH and param.kind == "changed"

@@ -22,6 +22,8 @@ from pydantic import BaseModel, Field
 
 ChangeKind = Literal["added", "removed", "changed", "reordered"]
 IDENTITY_KEYS = ("id", "name", "key")
+MAX_DEPTH = 32
+"""How deep parameter paths go; a deeper difference is one change of the value at that depth."""
 
 
 class ParamChange(BaseModel):
@@ -129,20 +131,34 @@ def _canonical(value: Any) -> str:
 
 def _same(old: Any, new: Any) -> bool:
     """Equal values of the same JSON kind (``1``, ``1.0`` and ``True`` differ)."""
-    if type(old) is not type(new):
-        return False
-    if isinstance(old, dict):
-        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
-    if isinstance(old, list):
-        return len(old) == len(new) and all(map(_same, old, new))
-    return bool(old == new)
+    pending = [(old, new)]  # a loop, not recursion: nesting depth cannot overflow the stack
+    while pending:
+        a, b = pending.pop()
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            if a.keys() != b.keys():
+                return False
+            pending.extend((a[k], b[k]) for k in a)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                return False
+            pending.extend(zip(a, b, strict=True))
+        elif a != b:
+            return False
+    return True
 
 
-def _walk(old: Any, new: Any, path: str, out: list[ParamChange]) -> None:
-    """Append to ``out`` every change from ``old`` to ``new`` below ``path``."""
+def _walk(old: Any, new: Any, path: str, out: list[ParamChange], depth: int = 0) -> None:
+    """Append to ``out`` every change from ``old`` to ``new`` below ``path``.
+
+    Below :data:`MAX_DEPTH` levels a difference is reported whole, as one change.
+    """
     if old == new and _same(old, new):
         return
-    if isinstance(old, Mapping) and isinstance(new, Mapping):
+    if depth >= MAX_DEPTH:
+        out.append(ParamChange(path=path, kind="changed", old=old, new=new))
+    elif isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in [*old, *(k for k in new if k not in old)]:
             where = f"{path}.{key}" if path else str(key)
             if key not in new:
@@ -150,9 +166,9 @@ def _walk(old: Any, new: Any, path: str, out: list[ParamChange]) -> None:
             elif key not in old:
                 out.append(ParamChange(path=where, kind="added", new=new[key]))
             else:
-                _walk(old[key], new[key], where, out)
+                _walk(old[key], new[key], where, out, depth + 1)
     elif isinstance(old, list) and isinstance(new, list):
-        _walk_list(old, new, path, out)
+        _walk_list(old, new, path, out, depth)
     elif not _same(old, new):
         out.append(ParamChange(path=path, kind="changed", old=old, new=new))
 
@@ -170,20 +186,22 @@ def _identity(items: list[Any]) -> str | None:
     return None
 
 
-def _walk_list(old: list[Any], new: list[Any], path: str, out: list[ParamChange]) -> None:
+def _walk_list(
+    old: list[Any], new: list[Any], path: str, out: list[ParamChange], depth: int
+) -> None:
     if _same(old, new):
         return
     key = _identity(old) if _identity(old) == _identity(new) else None
     if key is not None:
-        _walk_keyed(old, new, key, path, out)
+        _walk_keyed(old, new, key, path, out, depth)
     elif sorted(map(_canonical, old)) == sorted(map(_canonical, new)):
         out.append(ParamChange(path=path, kind="reordered", old=old, new=new))
     else:
-        _walk_aligned(old, new, path, out)
+        _walk_aligned(old, new, path, out, depth)
 
 
 def _walk_keyed(
-    old: list[Any], new: list[Any], key: str, path: str, out: list[ParamChange]
+    old: list[Any], new: list[Any], key: str, path: str, out: list[ParamChange], depth: int
 ) -> None:
     before = {item[key]: item for item in old}
     after = {item[key]: item for item in new}
@@ -194,21 +212,23 @@ def _walk_keyed(
         if name not in before:
             out.append(ParamChange(path=f"{path}[{name}]", kind="added", new=item))
         else:
-            _walk(before[name], item, f"{path}[{name}]", out)
+            _walk(before[name], item, f"{path}[{name}]", out, depth + 1)
     kept_before = [name for name in before if name in after]
     kept_after = [name for name in after if name in before]
     if kept_before != kept_after:
         out.append(ParamChange(path=path, kind="reordered", old=kept_before, new=kept_after))
 
 
-def _walk_aligned(old: list[Any], new: list[Any], path: str, out: list[ParamChange]) -> None:
+def _walk_aligned(
+    old: list[Any], new: list[Any], path: str, out: list[ParamChange], depth: int
+) -> None:
     matcher = SequenceMatcher(None, list(map(_canonical, old)), list(map(_canonical, new)))
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
             for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                _walk(old[i], new[j], f"{path}.{j}", out)
+                _walk(old[i], new[j], f"{path}.{j}", out, depth + 1)
             continue
         for i in range(i1, i2):
             out.append(ParamChange(path=f"{path}.{i}", kind="removed", old=old[i]))
