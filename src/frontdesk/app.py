@@ -36,9 +36,10 @@ from frontdesk.tenants.api import router as tenants_router
 from frontdesk.understanding.api import router as understanding_router
 from frontdesk.vault.api import router as vault_router
 from frontdesk.vault.service import Vault
+from frontdesk.webui.static import install_console
 from frontdesk.workflows.api import hooks as workflow_hooks
 from frontdesk.workflows.api import router as workflows_router
-from frontdesk.webui.static import install_console
+from frontdesk.workflows.audit_api import router as workflow_audit_router
 
 log = get_logger("frontdesk.app")
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         vault_router,
         workflows_router,
         workflow_hooks,
+        workflow_audit_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above
