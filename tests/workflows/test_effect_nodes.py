@@ -118,6 +118,10 @@ def test_http_config_is_validated() -> None:
         {"url": "https://x.example", "response_mapping": {"not a name": "body.id"}}
     )
     assert node.check(bad_mapping) == ["response_mapping: 'not a name' is not a variable name"]
+    bad_header = {"url": "https://x.example", "headers": {"X Bad": "1"}}
+    assert node.check(node.Config.model_validate(bad_header)) == [
+        "headers: 'X Bad' is not a header name"
+    ]
     no_name = {"url": "https://x.example", "auth": {"credential_id": "c1", "type": "query"}}
     assert node.check(node.Config.model_validate(no_name))
 
@@ -164,6 +168,16 @@ async def test_http_node_failure_carries_the_error_class(
     with pytest.raises(NodeError) as caught:
         await run_node(runtime, tenant.id, HttpAction(), {"url": f"{api.url}/x"})
     assert caught.value.error_class == "transient"
+
+
+async def test_http_node_refuses_header_injection(
+    runtime: Runtime, tenant: TenantCtx, api: FakeApi
+) -> None:
+    data = {"url": f"{api.url}/x", "headers": {"X-Note": "a\r\nX-Evil: 1"}}
+    with pytest.raises(NodeError) as caught:
+        await run_node(runtime, tenant.id, HttpAction(), data)
+    assert caught.value.error_class == "configuration"
+    assert api.requests == []
 
 
 # -- llm ------------------------------------------------------------------------------------

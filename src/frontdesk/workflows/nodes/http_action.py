@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 import httpx
@@ -22,6 +23,7 @@ from frontdesk.workflows.nodes.base import (
 DEFAULT_TIMEOUT = 30.0
 TRACE_BODY_BYTES = 16 * 1024
 SCHEMES = ("http", "https")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 
 
 class HttpAuth(BaseModel):
@@ -89,6 +91,9 @@ class HttpAction(Node):
                 problems.append("url must start with http:// or https://")
         elif (problem := url_problem(url)) is not None:
             problems.append(problem)
+        for name in config.headers:
+            if not HEADER_NAME.match(name):
+                problems.append(f"headers: {name[:100]!r} is not a header name")
         for name in config.response_mapping:
             if not name.isidentifier():
                 problems.append(f"response_mapping: {name!r} is not a variable name")
@@ -106,11 +111,15 @@ class HttpAction(Node):
         if config.query:
             query = {k: rendering.text(step, v) for k, v in config.query.items()}
             url = str(httpx.URL(url).copy_merge_params(query))
+        headers = {k: rendering.text(step, v) for k, v in config.headers.items()}
+        for name, value in headers.items():
+            if not HEADER_NAME.match(name) or "\r" in value or "\n" in value:
+                raise NodeError(f"Header {name[:100]!r} is not valid", "configuration")
         auth = config.auth
         call = HttpCall(
             method=config.method,
             url=url,
-            headers={k: rendering.text(step, v) for k, v in config.headers.items()},
+            headers=headers,
             body=rendering.tree(step, config.body),
             timeout=config.timeout_seconds or DEFAULT_TIMEOUT,
             credential_id=auth.credential_id if auth else None,
