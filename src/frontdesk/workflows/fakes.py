@@ -6,8 +6,8 @@ plausible default) and keeps a log of what the run would have done, without secr
 
 from __future__ import annotations
 
-import itertools
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +39,7 @@ class SimulatedEffects:
     def __init__(self, responses: Mapping[str, Any] | None = None) -> None:
         self.responses = dict(responses or {})
         self.calls: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
+        self._ids: Counter[str] = Counter()
 
     def _record(self, step: Step, effect: str, request: dict[str, Any], result: Any) -> None:
         self.calls.append(
@@ -47,7 +47,8 @@ class SimulatedEffects:
         )
 
     def _id(self, kind: str) -> str:
-        return f"sim-{kind}-{next(self._ids)}"
+        self._ids[kind] += 1
+        return f"sim-{kind}-{self._ids[kind]}"
 
     async def http(self, step: Step, call: HttpCall) -> HttpResult:
         """The recorded response of this node (``200 {}`` if none); errors as live."""

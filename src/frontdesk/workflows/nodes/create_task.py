@@ -43,6 +43,11 @@ class CreateTask(Node):
     Config = CreateTaskConfig
     effect = Effect.DB
 
+    def check(self, config: Any) -> list[str]:
+        """Problems in the templates."""
+        fields = ("title", "description", "assignee_id", "due_at")
+        return rendering.template_problems(config, *fields)
+
     async def run(self, step: Step) -> Result:
         """Render the task and create it."""
         config: CreateTaskConfig = step.config

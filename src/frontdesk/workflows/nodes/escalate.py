@@ -26,6 +26,10 @@ class Escalate(Node):
     Config = EscalateConfig
     effect = Effect.DB
 
+    def check(self, config: Any) -> list[str]:
+        """Problems in the templates."""
+        return rendering.template_problems(config, "conversation_id", "reason")
+
     async def run(self, step: Step) -> Result:
         """Render the target and the reason, then escalate."""
         config: EscalateConfig = step.config

@@ -84,7 +84,7 @@ class HttpAction(Node):
 
     def check(self, config: Any) -> list[str]:
         """Refuse URLs that cannot be HTTP(S) and variable names that cannot be set."""
-        problems: list[str] = []
+        problems = rendering.template_problems(config, "url", "headers", "query", "body")
         url: str = config.url
         if "{{" in url:
             if not url.startswith(("http://", "https://", "{{")):

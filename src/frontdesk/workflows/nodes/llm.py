@@ -33,14 +33,14 @@ class LlmNode(Node):
     effect = Effect.EXTERNAL
 
     def check(self, config: Any) -> list[str]:
-        """Refuse a ``json_schema`` that is not a valid JSON Schema (draft 2020-12)."""
-        if config.json_schema is None:
-            return []
-        try:
-            jsonschema.Draft202012Validator.check_schema(config.json_schema)
-        except jsonschema.SchemaError as exc:
-            return [f"json_schema is not a valid JSON Schema: {exc.message}"]
-        return []
+        """Template problems, and a ``json_schema`` that is not a valid JSON Schema (2020-12)."""
+        problems = rendering.template_problems(config, "prompt", "system")
+        if config.json_schema is not None:
+            try:
+                jsonschema.Draft202012Validator.check_schema(config.json_schema)
+            except jsonschema.SchemaError as exc:
+                problems.append(f"json_schema is not a valid JSON Schema: {exc.message}")
+        return problems
 
     async def run(self, step: Step) -> Result:
         """Render the prompt, ask, and keep the answer."""

@@ -46,6 +46,11 @@ class SendMessage(Node):
     Config = SendMessageConfig
     effect = Effect.DB
 
+    def check(self, config: Any) -> list[str]:
+        """Problems in the templates."""
+        fields = ("text", "conversation_id", "channel_id", "recipient")
+        return rendering.template_problems(config, *fields)
+
     async def run(self, step: Step) -> Result:
         """Render the text and the target, then send."""
         config: SendMessageConfig = step.config
