@@ -193,3 +193,39 @@ async def test_nodes_run_on_simulated_effects() -> None:
     assert task.output == {"task_id": "sim-task-1"}
     esc = await run(Escalate(), SimulatedEffects(), {"conversation_id": "c-1"})
     assert esc.output == {"conversation_id": "c-1", "status": "waiting"}
+
+
+async def test_nodes_render_and_check_templates() -> None:
+    expressions = pytest.importorskip("frontdesk.workflows.expressions")
+    assert expressions.render_data  # the expression engine is another module of the area
+    scope = {
+        "trigger": {"conversation_id": "c-9", "text": "where is order 42"},
+        "vars": {"qty": 3, "base": "https://shop.example"},
+    }
+    cases: list[tuple[Node, dict[str, Any]]] = [
+        (HttpAction(), {"method": "POST", "url": "{{ vars.base }}/orders",
+                        "headers": {"X-Qty": "{{ vars.qty }}"},
+                        "body": {"qty": "{{ vars.qty }}", "note": "n={{ vars.qty }}"}}),
+        (SendMessage(), {"text": "About: {{ trigger.text }}"}),
+        (LlmNode(), {"prompt": "Answer {{ trigger.text }}"}),
+        (CreateTask(), {"title": "Follow {{ trigger.conversation_id }}"}),
+        (Escalate(), {}),
+    ]  # fmt: skip
+    fakes = SimulatedEffects()
+    for node, data in cases:
+        config = node.Config.model_validate(data)
+        assert node.check(config) == []
+        await node.run(Step("n1", config, scope, fakes, "k", "t", "i", NOW))
+    http, send, llm, task, escalate = (c["request"] for c in fakes.calls)
+    assert http["url"] == "https://shop.example/orders" and http["headers"] == {"X-Qty": "3"}
+    assert http["body"] == {"qty": 3, "note": "n=3"}  # a lone expression keeps its type
+    assert send == {**send, "text": "About: where is order 42", "conversation_id": "c-9"}
+    assert llm["prompt"] == "Answer where is order 42"
+    assert task["title"] == "Follow c-9"
+    assert escalate == {"conversation_id": "c-9", "reason": "workflow"}
+    bad = HttpAction.Config.model_validate(
+        {"url": "https://x.example/{{ __import__('os') }}", "body": {"a": "{{ 1 +"}}
+    )
+    problems = HttpAction().check(bad)
+    assert len(problems) == 2
+    assert problems[0].startswith("url: ") and problems[1].startswith("body: ")
