@@ -27,8 +27,8 @@ from frontdesk.workflows.nodes.llm import LlmNode
 from frontdesk.workflows.nodes.send_message import SendMessage
 from tests.conftest import TenantCtx
 from tests.llm.fake_provider import FakeProvider, Reply
+from tests.workflows.effect_helpers import live, webchat_conversation
 from tests.workflows.effects_server import Answer, FakeApi
-from tests.workflows.test_effects import live, webchat_conversation
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 

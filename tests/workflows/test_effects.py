@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -13,30 +12,26 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from frontdesk.channels.service import channel_of_type
-from frontdesk.contacts.service import contact_for_identity
-from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.auth import Role
-from frontdesk.core.outbox import OutboxEvent
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.vault.audit import Actor
 from frontdesk.vault.schemas import CredentialCreate
 from frontdesk.vault.service import Vault
-from frontdesk.workflows.effects import MAX_RESPONSE_BYTES, LiveEffects, close_http_client
+from frontdesk.workflows.effects import MAX_RESPONSE_BYTES, close_http_client
 from frontdesk.workflows.models import WorkflowTask
 from frontdesk.workflows.nodes.base import (
     HttpCall,
     NewTask,
     NodeError,
     OutgoingMessage,
-    Step,
 )
 from tests.channels.helpers import create_channel
 from tests.conftest import TenantCtx
 from tests.factories import make_member
+from tests.workflows.effect_helpers import events, live, step_for, webchat_conversation
 from tests.workflows.effects_server import Answer, FakeApi
 
 ACTOR = Actor("test")
@@ -65,27 +60,6 @@ def settings(settings: Settings, api_server: FakeApi) -> Settings:
             "channel_api_urls": {"telegram": api_server.url},
         }
     )
-
-
-def step_for(effects: Any, tenant_id: str, key: str = "run-1:n1:1") -> Step:
-    return Step(
-        node_id="n1",
-        config=None,
-        scope={},
-        effects=effects,
-        key=key,
-        tenant_id=tenant_id,
-        instance_id="run-1",
-        now=datetime.now(UTC),
-    )
-
-
-@asynccontextmanager
-async def live(runtime: Runtime, tenant_id: str) -> AsyncIterator[LiveEffects]:
-    """LiveEffects in a run transaction opened as the engine opens it (no write lock yet)."""
-    session = runtime.db.tenant_session(tenant_id)
-    async with runtime.db.transaction(session, write=False):
-        yield LiveEffects(runtime, session, tenant_id)
 
 
 async def http(runtime: Runtime, tenant_id: str, call: HttpCall) -> Any:
@@ -303,24 +277,6 @@ async def test_http_does_not_write(runtime: Runtime, tenant: TenantCtx, api: Fak
 
 
 # -- send_message ---------------------------------------------------------------------------
-
-
-async def webchat_conversation(runtime: Runtime, tenant_id: str) -> str:
-    async with runtime.db.tenant_tx(tenant_id) as session:
-        channel = await channel_of_type(session, tenant_id, "webchat")
-        contact = await contact_for_identity(session, tenant_id, "webchat", "visitor-1")
-        conversation = await conversations.start_conversation(
-            session, tenant_id, channel.id, "visitor-1", contact.id
-        )
-        return conversation.id
-
-
-async def events(runtime: Runtime, tenant_id: str, type_: str) -> list[dict[str, Any]]:
-    async with runtime.db.tenant_session(tenant_id) as session:
-        rows = await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.tenant_id == tenant_id, OutboxEvent.type == type_)
-        )
-        return [row.payload for row in rows]
 
 
 async def test_send_message_into_a_web_chat_is_sent_at_once(
