@@ -16,7 +16,7 @@ from frontdesk.llm.models import LLMUsage
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
 from frontdesk.workflows import audit as workflow_audit
-from frontdesk.workflows.models import Workflow
+from frontdesk.workflows.models import Workflow, WorkflowTask
 from tests.conftest import TenantCtx
 from tests.factories import open_session, wait_for_messages
 
@@ -26,6 +26,7 @@ BODIES = {
     ("POST", "/api/v1/faq"): {"question": "q?", "answer": "a"},
     ("POST", "/api/v1/faq/match"): {"text": "When will my order arrive?"},
     ("PATCH", "/api/v1/faq/{entry_id}"): {"answer": "hijacked"},
+    ("POST", "/api/v1/workflow-tasks/{task_id}/complete"): {"note": "hijacked"},
     ("PATCH", "/api/v1/contacts/{contact_id}"): {"name": "hijacked"},
     ("POST", "/api/v1/contacts/{contact_id}/merge"): {"other_id": "{contact_id}"},
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
@@ -124,6 +125,10 @@ async def seed_tenant_a(
             data=await runtime.keyring.encrypt(session, a.id, b"png", media_aad("m")),
         )
         session.add(media)
+        task = WorkflowTask(
+            tenant_id=a.id, idempotency_key="seed-a", title="task-of-a", description="secret-of-a"
+        )
+        session.add(task)
     async with runtime.db.system_tx() as session:
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
@@ -187,6 +192,8 @@ async def seed_tenant_a(
         "_vault_token": vault_token,
         "channel_id": channel["id"],
         "media_id": media.id,
+        "task_id": task.id,
+        "_task_title": "task-of-a",
         "_tenant": a.id,
         "_llm_key": LLM_KEY_OF_A,
         "_llm_provider": "a-openai",
