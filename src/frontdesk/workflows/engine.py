@@ -413,7 +413,7 @@ class Interpreter:
         if len(join["arrived"]) < needed:
             timeout = getattr(config, "wait_timeout_seconds", None)
             if timeout and len(join["arrived"]) == 1:
-                timer = self._new_token(spec.id, token["path"])
+                timer = self._new_token(spec.id, parent)
                 timer["join"] = key
                 self._park_token(
                     timer, spec, Wait("timer", until=self.now + timedelta(seconds=timeout))
@@ -431,7 +431,8 @@ class Interpreter:
         prefix = "/".join(parent)
         for other in list(self.state["tokens"]):  # branches still running are not needed now
             other_prefix = "/".join(other["path"][: len(parent)])
-            if len(other["path"]) > len(parent) and other_prefix == prefix:
+            inside = len(other["path"]) > len(parent) and other_prefix == prefix
+            if inside or other.get("join") == key:  # its timeout timer too
                 self._cancel(other)
         token = self._new_token(spec.id, parent)
         self.seg.steps.append(

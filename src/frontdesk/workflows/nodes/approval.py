@@ -29,10 +29,10 @@ class Approval(WaitingNode):
     handles: ClassVar[tuple[str, ...]] = ("approved", "rejected", "timeout")
 
     def check(self, config: Any) -> list[str]:
-        """Templates of the message."""
+        """Templates of the title and message."""
         from frontdesk.workflows.expressions import check_template
 
-        return check_template(config.message)
+        return check_template(config.title) + check_template(config.message)
 
     async def run(self, step: Step) -> Result | Wait:
         """Ask for a decision."""
@@ -42,7 +42,7 @@ class Approval(WaitingNode):
             until=self.deadline(step),
             key=f"approval:{step.instance_id}",
             data={
-                "title": config.title,
+                "title": step.render(config.title),
                 "message": step.render(config.message),
                 "allowed_roles": [r.value for r in config.allowed_roles],
                 "approvers": config.approvers,
