@@ -31,7 +31,7 @@ class Workflow(TenantMixin, Base):
     bot: Mapped[str] = mapped_column(String(64), default="default")
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    owner_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    owner_id: Mapped[str | None] = mapped_column(String(100), default=None)
     draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active_version_id: Mapped[str | None] = mapped_column(String(36), default=None)
     variants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -39,7 +39,7 @@ class Workflow(TenantMixin, Base):
     template: Mapped[str | None] = mapped_column(String(64), default=None)
     webhook_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    updated_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class WorkflowVersion(TenantMixin, Base):
@@ -53,7 +53,7 @@ class WorkflowVersion(TenantMixin, Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     notes: Mapped[str] = mapped_column(Text, default="")
     parent_id: Mapped[str | None] = mapped_column(String(36), default=None)
-    author_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    author_id: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class WorkflowTrigger(TenantMixin, Base):
@@ -126,7 +126,7 @@ class WorkflowStep(TenantMixin, Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     skip_reason: Mapped[str | None] = mapped_column(Text, default=None)
-    skipped_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    skipped_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class WorkflowWait(TenantMixin, Base):
@@ -159,7 +159,7 @@ class WorkflowTask(TenantMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    assignee_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    assignee_id: Mapped[str | None] = mapped_column(String(200), default=None)
     due_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="open")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
