@@ -11,7 +11,9 @@ Nodes = list[tuple[str, str, dict[str, Any]]]
 Edges = list[tuple[str, str, str | None]]
 
 
-def graph(nodes: Nodes, edges: Edges, triggers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def graph(
+    nodes: Nodes, edges: Edges, triggers: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A definition from compact node and edge lists."""
     return {
         "nodes": [
@@ -34,20 +36,28 @@ async def deploy(
     client: httpx.AsyncClient, headers: dict[str, str], definition: dict[str, Any], name: str = "wf"
 ) -> tuple[str, str]:
     """Create a workflow, freeze version 1, activate it; return (workflow id, version id)."""
-    r = await client.post("/api/v1/workflows", headers=headers, json={"name": name, "definition": definition})
+    r = await client.post(
+        "/api/v1/workflows", headers=headers, json={"name": name, "definition": definition}
+    )
     assert r.status_code == 201, r.text
     workflow_id = r.json()["id"]
-    r = await client.post(f"/api/v1/workflows/{workflow_id}/versions", headers=headers, json={"notes": "v1"})
+    r = await client.post(
+        f"/api/v1/workflows/{workflow_id}/versions", headers=headers, json={"notes": "v1"}
+    )
     assert r.status_code == 201, r.text
     version_id = r.json()["id"]
     r = await client.post(
-        f"/api/v1/workflows/{workflow_id}/activate", headers=headers, json={"version_id": version_id}
+        f"/api/v1/workflows/{workflow_id}/activate",
+        headers=headers,
+        json={"version_id": version_id},
     )
     assert r.status_code == 200, r.text
     return workflow_id, version_id
 
 
-async def start(client: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, **body: Any) -> str:
+async def start(
+    client: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, **body: Any
+) -> str:
     r = await client.post(f"/api/v1/workflows/{workflow_id}/runs", headers=headers, json=body)
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
@@ -63,7 +73,9 @@ async def wait_for(
     """Poll a run until its status is one of ``statuses``."""
     body: dict[str, Any] = {}
     for _ in range(int(timeout / 0.05)):
-        body = (await client.get(f"/api/v1/workflow-instances/{instance_id}", headers=headers)).json()
+        body = (
+            await client.get(f"/api/v1/workflow-instances/{instance_id}", headers=headers)
+        ).json()
         if body.get("status") in statuses:
             return body
         await asyncio.sleep(0.05)

@@ -27,8 +27,12 @@ def ten_node_run(api: str) -> dict[str, Any]:
     """start → set → http → fork → (http → set | delay → http) → join → http → end."""
 
     def call(name: str) -> dict[str, Any]:
-        return {"method": "POST", "url": f"{api}/echo/{name}", "body": {"run": "{{ instance.id }}"},
-                "retry": {"max_attempts": 3, "backoff_seconds": 0.2}}
+        return {
+            "method": "POST",
+            "url": f"{api}/echo/{name}",
+            "body": {"run": "{{ instance.id }}"},
+            "retry": {"max_attempts": 3, "backoff_seconds": 0.2},
+        }
 
     return graph(
         [
@@ -42,12 +46,25 @@ def ten_node_run(api: str) -> dict[str, Any]:
             ("right", "http", call("right")),
             ("join", "join", {"policy": "all"}),
             ("last", "http", call("last")),
-            ("end", "end", {"output": {"left": "{{ vars.left }}", "prepared": "{{ vars.prepared }}"}}),
+            (
+                "end",
+                "end",
+                {"output": {"left": "{{ vars.left }}", "prepared": "{{ vars.prepared }}"}},
+            ),
         ],
-        [("start", "prepare", None), ("prepare", "first", None), ("first", "fork", None),
-         ("fork", "left", None), ("fork", "pause", None), ("left", "left_done", None),
-         ("left_done", "join", None), ("pause", "right", None), ("right", "join", None),
-         ("join", "last", None), ("last", "end", None)],
+        [
+            ("start", "prepare", None),
+            ("prepare", "first", None),
+            ("first", "fork", None),
+            ("fork", "left", None),
+            ("fork", "pause", None),
+            ("left", "left_done", None),
+            ("left_done", "join", None),
+            ("pause", "right", None),
+            ("right", "join", None),
+            ("join", "last", None),
+            ("last", "end", None),
+        ],
     )
 
 

@@ -40,7 +40,9 @@ class Flaky(Node):
 REGISTRY: dict[str, Node] = {**NODES, "hang": Hang(), "flaky": Flaky()}
 
 
-def graph(nodes: list[tuple[str, str, dict[str, Any]]], edges: list[tuple[str, str, str | None]]) -> dict[str, Any]:
+def graph(
+    nodes: list[tuple[str, str, dict[str, Any]]], edges: list[tuple[str, str, str | None]]
+) -> dict[str, Any]:
     return {
         "nodes": [{"id": i, "type": t, "data": d} for i, t, d in nodes],
         "edges": [
@@ -50,7 +52,9 @@ def graph(nodes: list[tuple[str, str, dict[str, Any]]], edges: list[tuple[str, s
     }
 
 
-def interpreter(raw: dict[str, Any], state: dict[str, Any] | None = None, **instance: Any) -> Interpreter:
+def interpreter(
+    raw: dict[str, Any], state: dict[str, Any] | None = None, **instance: Any
+) -> Interpreter:
     g = Graph.build(raw, REGISTRY)
     return Interpreter(
         g,
@@ -69,7 +73,11 @@ def setter(name: str, value: Any) -> dict[str, Any]:
 
 async def test_linear_run_completes_with_the_end_output():
     raw = graph(
-        [("s", "start", {}), ("a", "set", setter("x", 2)), ("e", "end", {"output": {"x": "{{ vars.x }}"}})],
+        [
+            ("s", "start", {}),
+            ("a", "set", setter("x", 2)),
+            ("e", "end", {"output": {"x": "{{ vars.x }}"}}),
+        ],
         [("s", "a", None), ("a", "e", None)],
     )
     seg = await interpreter(raw).advance()
@@ -83,8 +91,18 @@ async def test_condition_routes_by_handle_and_explains():
     raw = graph(
         [
             ("s", "start", {}),
-            ("c", "condition", {"rules": {"logical": "AND", "conditions": [
-                {"field": "input.score", "operator": "greater", "value": 80}]}}),
+            (
+                "c",
+                "condition",
+                {
+                    "rules": {
+                        "logical": "AND",
+                        "conditions": [
+                            {"field": "input.score", "operator": "greater", "value": 80}
+                        ],
+                    }
+                },
+            ),
             ("hot", "end", {"output": "hot"}),
             ("cold", "end", {"output": "cold"}),
         ],
@@ -112,9 +130,18 @@ def fork_join(policy: str, count: int = 1, timeout: float | None = None) -> dict
             ("after", "set", setter("joined", True)),
             ("e", "end", {}),
         ],
-        [("s", "f", None), ("f", "a", None), ("f", "b", None), ("f", "c", None),
-         ("a", "j", None), ("b", "j", None), ("c", "j", None), ("j", "after", None),
-         ("j", "e", "timeout"), ("after", "e", None)],
+        [
+            ("s", "f", None),
+            ("f", "a", None),
+            ("f", "b", None),
+            ("f", "c", None),
+            ("a", "j", None),
+            ("b", "j", None),
+            ("c", "j", None),
+            ("j", "after", None),
+            ("j", "e", "timeout"),
+            ("after", "e", None),
+        ],
     )
 
 
@@ -161,8 +188,12 @@ async def test_join_timeout_takes_the_timeout_edge():
 
 async def test_a_second_call_out_waits_for_the_next_segment():
     raw = graph(
-        [("s", "start", {}), ("h1", "http", {"url": "https://api.example.com/1"}),
-         ("h2", "http", {"url": "https://api.example.com/2"}), ("e", "end", {})],
+        [
+            ("s", "start", {}),
+            ("h1", "http", {"url": "https://api.example.com/1"}),
+            ("h2", "http", {"url": "https://api.example.com/2"}),
+            ("e", "end", {}),
+        ],
         [("s", "h1", None), ("h1", "h2", None), ("h2", "e", None)],
     )
     run = interpreter(raw)
@@ -177,8 +208,12 @@ async def test_a_second_call_out_waits_for_the_next_segment():
 
 async def test_recomputing_from_the_same_state_gives_the_same_step_keys():
     raw = graph(
-        [("s", "start", {}), ("a", "set", setter("x", 1)), ("h", "http", {"url": "https://x.example/"}),
-         ("e", "end", {})],
+        [
+            ("s", "start", {}),
+            ("a", "set", setter("x", 1)),
+            ("h", "http", {"url": "https://x.example/"}),
+            ("e", "end", {}),
+        ],
         [("s", "a", None), ("a", "h", None), ("h", "e", None)],
     )
     first, second = interpreter(raw), interpreter(raw)
@@ -191,9 +226,15 @@ async def test_recomputing_from_the_same_state_gives_the_same_step_keys():
 @pytest.mark.parametrize("error_class,attempts", [("transient", 3), ("configuration", 1)])
 async def test_retry_policy_by_error_class(error_class: str, attempts: int):
     raw = graph(
-        [("s", "start", {}),
-         ("x", "flaky", {"label": error_class, "retry": {"max_attempts": 5, "backoff_seconds": 1}}),
-         ("e", "end", {})],
+        [
+            ("s", "start", {}),
+            (
+                "x",
+                "flaky",
+                {"label": error_class, "retry": {"max_attempts": 5, "backoff_seconds": 1}},
+            ),
+            ("e", "end", {}),
+        ],
         [("s", "x", None), ("x", "e", None)],
     )
     run = interpreter(raw)
@@ -213,8 +254,12 @@ async def test_retry_policy_by_error_class(error_class: str, attempts: int):
 
 
 async def test_error_edge_and_continue_on_error():
-    nodes = [("s", "start", {}), ("x", "flaky", {"label": "configuration"}),
-             ("fallback", "end", {"output": "fallback"}), ("e", "end", {"output": "normal"})]
+    nodes = [
+        ("s", "start", {}),
+        ("x", "flaky", {"label": "configuration"}),
+        ("fallback", "end", {"output": "fallback"}),
+        ("e", "end", {"output": "normal"}),
+    ]
     with_edge = graph(nodes, [("s", "x", None), ("x", "e", None), ("x", "fallback", "error")])
     seg = await interpreter(with_edge).advance()
     assert seg.output == "fallback"
@@ -246,7 +291,11 @@ async def test_a_loop_without_a_wait_is_stopped_by_the_step_limit():
 
 async def test_skip_and_retry_from_a_failed_node():
     raw = graph(
-        [("s", "start", {}), ("x", "flaky", {"label": "configuration"}), ("e", "end", {"output": "done"})],
+        [
+            ("s", "start", {}),
+            ("x", "flaky", {"label": "configuration"}),
+            ("e", "end", {"output": "done"}),
+        ],
         [("s", "x", None), ("x", "e", None)],
     )
     run = interpreter(raw)
@@ -257,7 +306,11 @@ async def test_skip_and_retry_from_a_failed_node():
     seg = await skipper.advance()
     assert seg.finished == "completed" and seg.output == "done"
     skipped = seg.steps[0]
-    assert (skipped.status, skipped.skip_reason, skipped.skipped_by) == ("skipped", "known outage", "member-1")
+    assert (skipped.status, skipped.skip_reason, skipped.skipped_by) == (
+        "skipped",
+        "known outage",
+        "member-1",
+    )
     assert not interpreter(raw).skip("nowhere", "x", None)
 
 
@@ -267,8 +320,16 @@ async def test_subworkflow_depth_limit():
         [("s", "child", None), ("child", "e", None)],
     )
     g = Graph.build(raw, REGISTRY)
-    deep = Interpreter(g, REGISTRY, new_state({}, g.start), SimulatedEffects(),
-                       instance={"id": "r"}, tenant_id="t", now=utcnow(), level=5)
+    deep = Interpreter(
+        g,
+        REGISTRY,
+        new_state({}, g.start),
+        SimulatedEffects(),
+        instance={"id": "r"},
+        tenant_id="t",
+        now=utcnow(),
+        level=5,
+    )
     seg = await deep.advance()
     assert seg.finished == "failed"
     assert seg.error and "deeper than 5" in seg.error["message"]

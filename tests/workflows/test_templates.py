@@ -40,8 +40,10 @@ async def test_refund_over_the_limit_asks_for_approval_and_rejection_hands_over(
 
 
 async def test_simulated_time_passes_at_once():
-    trace = await simulate(TEMPLATES["customer_onboarding"]["definition"],
-                           Sample(**{**sample_of("customer_onboarding"), "events": {}}))
+    trace = await simulate(
+        TEMPLATES["customer_onboarding"]["definition"],
+        Sample(**{**sample_of("customer_onboarding"), "events": {}}),
+    )
     assert trace.status == "completed"
     assert trace.elapsed_virtual_seconds >= 86400 + 259200
     assert trace.path[-2:] == ["call", "end"], "no reply: the timeout edge"
@@ -50,14 +52,22 @@ async def test_simulated_time_passes_at_once():
 async def test_install_and_simulate_through_the_api(client: httpx.AsyncClient, tenant: TenantCtx):
     listed = (await client.get("/api/v1/workflow-templates", headers=tenant.headers)).json()
     assert {t["key"] for t in listed} == set(TEMPLATES)
-    r = await client.post("/api/v1/workflow-templates/quote_approval/install", headers=tenant.headers,
-                          json={"bot": "sales"})
+    r = await client.post(
+        "/api/v1/workflow-templates/quote_approval/install",
+        headers=tenant.headers,
+        json={"bot": "sales"},
+    )
     assert r.status_code == 201, r.text
     workflow = r.json()
     assert workflow["active_version_id"] and workflow["template"] == "quote_approval"
-    r = await client.post(f"/api/v1/workflows/{workflow['id']}/simulate", headers=tenant.headers,
-                          json={"entity_type": "quote", "approvals": {"approve": "reject"}})
+    r = await client.post(
+        f"/api/v1/workflows/{workflow['id']}/simulate",
+        headers=tenant.headers,
+        json={"entity_type": "quote", "approvals": {"approve": "reject"}},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["path"][-2:] == ["revise", "end"]
-    r = await client.post(f"/api/v1/workflows/{workflow['id']}/copy", headers=tenant.headers, json={"bot": "support"})
+    r = await client.post(
+        f"/api/v1/workflows/{workflow['id']}/copy", headers=tenant.headers, json={"bot": "support"}
+    )
     assert r.status_code == 201 and r.json()["bot"] == "support"

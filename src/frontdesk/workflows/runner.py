@@ -17,9 +17,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import utcnow
@@ -46,6 +46,7 @@ log = get_logger("frontdesk.workflows")
 RUN = "workflow.run"
 TIMER = "workflow.timer"
 FINISHED = ("completed", "failed", "cancelled")
+STEPS = cast(Table, WorkflowStep.__table__)
 _CHILD_NS = uuid.UUID("6f1c1b2e-2d4f-4c50-9a57-7f0d3c1e9a11")
 
 
@@ -362,7 +363,7 @@ async def _write_steps(session: AsyncSession, instance: WorkflowInstance, segmen
             }
         )
     if rows:
-        await session.execute(WorkflowStep.__table__.insert(), rows)
+        await session.execute(STEPS.insert(), rows)
 
 
 async def _register(

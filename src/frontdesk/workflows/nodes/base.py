@@ -8,6 +8,7 @@ pure nodes are recomputed after a crash, side effects never repeat.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from frontdesk.core.errors import FrontdeskError
 
 ErrorClass = Literal["transient", "rate_limit", "authentication", "configuration"]
 ERROR_CLASSES: tuple[ErrorClass, ...] = get_args(ErrorClass)
+RETRIED_BY_DEFAULT: tuple[ErrorClass, ...] = ("transient", "rate_limit")
 
 
 class Effect(StrEnum):
@@ -46,7 +48,7 @@ class RetryPolicy(BaseModel):
     backoff_seconds: float = Field(default=1.0, ge=0.0, le=3600.0)
     """Wait before the second attempt; doubled for each later one (with jitter)."""
     max_interval_seconds: float = Field(default=300.0, ge=0.0, le=86_400.0)
-    retry_on: list[ErrorClass] = Field(default_factory=lambda: ["transient", "rate_limit"])
+    retry_on: list[ErrorClass] = Field(default_factory=lambda: list(RETRIED_BY_DEFAULT))
 
 
 class NodeConfig(BaseModel):
@@ -235,7 +237,7 @@ class Node:
     """A node type: ``type`` names it, ``Config`` validates its ``data``, ``run`` executes it."""
 
     type: ClassVar[str]
-    Config: ClassVar[type[NodeConfig]] = NodeConfig
+    Config: ClassVar[builtins.type[NodeConfig]] = NodeConfig
     effect: ClassVar[Effect] = Effect.PURE
     handles: ClassVar[tuple[str, ...]] = ("default",)
     """The handles its outgoing edges may use (``error`` is always allowed)."""
