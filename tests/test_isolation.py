@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -15,8 +16,7 @@ from frontdesk.core.db import Base
 from frontdesk.llm.models import LLMUsage
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
-from frontdesk.workflows import audit as workflow_audit
-from frontdesk.workflows.models import Workflow, WorkflowTask
+from frontdesk.workflows.models import WorkflowTask
 from tests.conftest import TenantCtx
 from tests.factories import open_session, wait_for_messages
 
@@ -27,6 +27,23 @@ BODIES = {
     ("POST", "/api/v1/faq/match"): {"text": "When will my order arrive?"},
     ("PATCH", "/api/v1/faq/{entry_id}"): {"answer": "hijacked"},
     ("POST", "/api/v1/workflow-tasks/{task_id}/complete"): {"note": "hijacked"},
+    ("POST", "/api/v1/workflows"): {"name": "b-flow"},
+    ("POST", "/api/v1/workflows/validate"): {"nodes": []},
+    ("PATCH", "/api/v1/workflows/{workflow_id}"): {"name": "hijacked"},
+    ("POST", "/api/v1/workflows/{workflow_id}/versions"): {},
+    ("POST", "/api/v1/workflows/{workflow_id}/activate"): {"version_id": "{version_id}"},
+    ("PUT", "/api/v1/workflows/{workflow_id}/variants"): {"variants": []},
+    ("POST", "/api/v1/workflows/{workflow_id}/copy"): {"bot": "b"},
+    ("POST", "/api/v1/workflows/{workflow_id}/runs"): {},
+    ("POST", "/api/v1/workflows/{workflow_id}/simulate"): {},
+    ("POST", "/api/v1/workflows/{workflow_id}/shadow"): {},
+    ("POST", "/api/v1/workflow-templates/{template_key}/install"): {},
+    ("POST", "/api/v1/workflow-instances/{instance_id}/skip-node/{node_id}"): {"reason": "hijack"},
+    ("POST", "/api/v1/workflow-instances/{instance_id}/retry"): {"node_id": "{node_id}"},
+    ("POST", "/api/v1/workflow-instances/{instance_id}/approvals/{node_id}"): {
+        "decision": "approve"
+    },
+    ("POST", "/api/v1/events"): {"type": "b-event", "payload": {}},
     ("PATCH", "/api/v1/contacts/{contact_id}"): {"name": "hijacked"},
     ("POST", "/api/v1/contacts/{contact_id}/merge"): {"other_id": "{contact_id}"},
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
@@ -176,10 +193,10 @@ async def seed_tenant_a(
     example = (await client.get("/api/v1/understanding/examples", headers=a.headers)).json()[0]
     model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
     kb = await _seed_knowledge(client, a)
-    workflow_id = await _seed_workflow(runtime, a)
+    workflows = await _seed_workflow(client, a)
     return {
         **kb,
-        "workflow_id": workflow_id,
+        **workflows,
         "example_id": example["id"],
         "model_id": model["id"],
         "entry_id": faq["id"],
@@ -227,18 +244,43 @@ async def _seed_knowledge(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, 
     }
 
 
-async def _seed_workflow(runtime: Runtime, a: TenantCtx) -> str:
-    """A workflow of tenant A with audit entries (the lead's service will create it)."""
-    async with runtime.db.tenant_tx(a.id) as session:
-        workflow = Workflow(tenant_id=a.id, name="acme-workflow")
-        session.add(workflow)
-        await session.flush()
-        for event_type in ("created", "modified", "activated"):
-            category = workflow_audit.CATEGORY_OF[event_type]
-            await workflow_audit.append(
-                session, a.id, workflow.id, event_type, category, "apikey:a", {"secret": "a"}
-            )
-    return workflow.id
+async def _seed_workflow(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, str]:
+    """An active workflow of tenant A with a run waiting for an approval."""
+    definition = {
+        "nodes": [
+            {"id": "s", "type": "start"},
+            {"id": "acme-approval", "type": "approval", "data": {"title": "acme-approval-secret"}},
+            {"id": "e", "type": "end"},
+        ],
+        "edges": [
+            {"id": "a", "source": "s", "target": "acme-approval"},
+            {"id": "b", "source": "acme-approval", "target": "e", "sourceHandle": "approved"},
+        ],
+    }
+    w = "/api/v1/workflows"
+    r = await client.post(
+        w, headers=a.headers, json={"name": "acme-flow", "definition": definition}
+    )
+    workflow_id = r.json()["id"]
+    r = await client.post(f"{w}/{workflow_id}/versions", headers=a.headers, json={})
+    version_id = r.json()["id"]
+    await client.post(
+        f"{w}/{workflow_id}/activate", headers=a.headers, json={"version_id": version_id}
+    )
+    r = await client.post(f"{w}/{workflow_id}/runs", headers=a.headers, json={"input": {"a": 1}})
+    instance_id = r.json()["id"]
+    for _ in range(200):
+        run = await client.get(f"/api/v1/workflow-instances/{instance_id}", headers=a.headers)
+        if run.json()["status"] == "waiting":
+            break
+        await asyncio.sleep(0.05)
+    return {
+        "workflow_id": workflow_id,
+        "version_id": version_id,
+        "instance_id": instance_id,
+        "node_id": "acme-approval",
+        "template_key": "no-such-template",
+    }
 
 
 def _dead_job(tenant_id: str):  # type: ignore[no-untyped-def]
@@ -328,7 +370,11 @@ async def test_no_route_leaks_across_tenants(
     r = await client.get(
         f"/api/v1/workflows/{ids['workflow_id']}/audit-log/verify", headers=tenant.headers
     )
-    assert r.json()["ok"] and r.json()["entries"] == 3
+    assert r.json()["ok"] and r.json()["entries"] == 3  # created, version_created, activated
+    r = await client.get(f"/api/v1/workflows/{ids['workflow_id']}", headers=tenant.headers)
+    assert r.json()["name"] == "acme-flow"
+    r = await client.get(f"/api/v1/workflow-instances/{ids['instance_id']}", headers=tenant.headers)
+    assert r.json()["status"] == "waiting"
 
 
 async def test_every_route_requires_an_api_key(

@@ -91,6 +91,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "conversations:read",
             "conversations:write",
             "nlu:read",
+            "workflows:read",
             "workflows:approve",
         }
     ),

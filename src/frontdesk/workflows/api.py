@@ -169,11 +169,17 @@ async def diff_versions(
     workflow_id: str,
     session: SessionDep,
     principal: Reader,
-    from_: Annotated[str, Query(alias="from")],
+    from_: Annotated[str | None, Query(alias="from")] = None,
     to: str = "draft",
 ) -> Any:
-    """Structural diff between two versions (or a version and the draft)."""
+    """Structural diff between two versions, or a version and the draft.
+
+    ``from`` defaults to the active version.
+    """
     workflow = await service.get(session, principal.tenant_id, workflow_id)
+    from_ = from_ or workflow.active_version_id
+    if from_ is None:
+        raise NotFound("No version to compare from: the workflow has no active version")
 
     async def load(ref: str) -> dict[str, Any]:
         if ref == "draft":
@@ -370,9 +376,11 @@ async def list_samples(principal: Reader) -> dict[str, Any]:
     return SAMPLES
 
 
-@router.post("/workflow-templates/{key}/install", response_model=WorkflowPublic, status_code=201)
+@router.post(
+    "/workflow-templates/{template_key}/install", response_model=WorkflowPublic, status_code=201
+)
 async def install_template(
-    key: str, body: InstallIn, runtime: RuntimeDep, principal: Writer
+    template_key: str, body: InstallIn, runtime: RuntimeDep, principal: Writer
 ) -> Any:
     """Install a template as a new workflow (version 1, active unless asked otherwise)."""
     async with runtime.db.tenant_tx(principal.tenant_id) as session:
@@ -380,7 +388,7 @@ async def install_template(
             session,
             principal.tenant_id,
             actor(principal),
-            key,
+            template_key,
             body.bot,
             body.name,
             activate_it=body.activate,
@@ -571,7 +579,9 @@ async def post_event(body: CustomEvent, runtime: RuntimeDep, principal: Runner) 
 
 
 @hooks.post("/{tenant}/workflows/{workflow_id}")
-async def webhook(tenant: str, workflow_id: str, request: Request, runtime: RuntimeDep) -> Any:
+async def workflow_webhook(
+    tenant: str, workflow_id: str, request: Request, runtime: RuntimeDep
+) -> Any:
     """Start a run from a signed webhook; it runs right away up to its first wait.
 
     The answer carries the run's status and, when it completed, its output. An
