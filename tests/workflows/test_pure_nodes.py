@@ -295,3 +295,13 @@ def test_checks_catch_variable_typos_before_any_run() -> None:
         }
     )
     assert "unknown variable 'lead'" in ConditionNode().check(condition_config)[0]
+
+
+async def test_static_values_are_copies() -> None:
+    config = SetConfig.model_validate(
+        {"assignments": [{"name": "items", "mode": "static", "value": {"list": [1]}}]}
+    )
+    result = await SetNode().run(step(config))
+    assert result.output is not None
+    result.output["items"]["list"].append(2)
+    assert config.assignments[0].value == {"list": [1]}

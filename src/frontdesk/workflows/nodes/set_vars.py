@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -77,7 +78,7 @@ def _value(assignment: Assignment, scope: dict[str, Any], now: datetime) -> Any:
         return evaluate(str(assignment.value), scope, now=now)
     if assignment.mode == "template":
         return render_data(assignment.value, scope, now=now)
-    return assignment.value
+    return copy.deepcopy(assignment.value)  # the run's variables never share the definition's
 
 
 def _check(assignment: Assignment) -> list[str]:
