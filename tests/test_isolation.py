@@ -15,6 +15,8 @@ from frontdesk.core.db import Base
 from frontdesk.llm.models import LLMUsage
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
+from frontdesk.workflows import audit as workflow_audit
+from frontdesk.workflows.models import Workflow, WorkflowTask
 from tests.conftest import TenantCtx
 from tests.factories import open_session, wait_for_messages
 
@@ -24,6 +26,7 @@ BODIES = {
     ("POST", "/api/v1/faq"): {"question": "q?", "answer": "a"},
     ("POST", "/api/v1/faq/match"): {"text": "When will my order arrive?"},
     ("PATCH", "/api/v1/faq/{entry_id}"): {"answer": "hijacked"},
+    ("POST", "/api/v1/workflow-tasks/{task_id}/complete"): {"note": "hijacked"},
     ("PATCH", "/api/v1/contacts/{contact_id}"): {"name": "hijacked"},
     ("POST", "/api/v1/contacts/{contact_id}/merge"): {"other_id": "{contact_id}"},
     ("PATCH", "/api/v1/tenant"): {"name": "hijacked"},
@@ -122,6 +125,10 @@ async def seed_tenant_a(
             data=await runtime.keyring.encrypt(session, a.id, b"png", media_aad("m")),
         )
         session.add(media)
+        task = WorkflowTask(
+            tenant_id=a.id, idempotency_key="seed-a", title="task-of-a", description="secret-of-a"
+        )
+        session.add(task)
     async with runtime.db.system_tx() as session:
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
@@ -169,8 +176,10 @@ async def seed_tenant_a(
     example = (await client.get("/api/v1/understanding/examples", headers=a.headers)).json()[0]
     model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
     kb = await _seed_knowledge(client, a)
+    workflow_id = await _seed_workflow(runtime, a)
     return {
         **kb,
+        "workflow_id": workflow_id,
         "example_id": example["id"],
         "model_id": model["id"],
         "entry_id": faq["id"],
@@ -183,6 +192,8 @@ async def seed_tenant_a(
         "_vault_token": vault_token,
         "channel_id": channel["id"],
         "media_id": media.id,
+        "task_id": task.id,
+        "_task_title": "task-of-a",
         "_tenant": a.id,
         "_llm_key": LLM_KEY_OF_A,
         "_llm_provider": "a-openai",
@@ -214,6 +225,20 @@ async def _seed_knowledge(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, 
         "document_id": document_id,
         "ingest_job_id": r.json()["id"],
     }
+
+
+async def _seed_workflow(runtime: Runtime, a: TenantCtx) -> str:
+    """A workflow of tenant A with audit entries (the lead's service will create it)."""
+    async with runtime.db.tenant_tx(a.id) as session:
+        workflow = Workflow(tenant_id=a.id, name="acme-workflow")
+        session.add(workflow)
+        await session.flush()
+        for event_type in ("created", "modified", "activated"):
+            category = workflow_audit.CATEGORY_OF[event_type]
+            await workflow_audit.append(
+                session, a.id, workflow.id, event_type, category, "apikey:a", {"secret": "a"}
+            )
+    return workflow.id
 
 
 def _dead_job(tenant_id: str):  # type: ignore[no-untyped-def]
@@ -300,6 +325,10 @@ async def test_no_route_leaks_across_tenants(
     assert r.status_code == 200
     r = await client.get("/api/v1/knowledge/namespaces/acme-kb-secret", headers=tenant.headers)
     assert r.json()["description"] != "hijacked"
+    r = await client.get(
+        f"/api/v1/workflows/{ids['workflow_id']}/audit-log/verify", headers=tenant.headers
+    )
+    assert r.json()["ok"] and r.json()["entries"] == 3
 
 
 async def test_every_route_requires_an_api_key(

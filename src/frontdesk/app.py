@@ -37,6 +37,11 @@ from frontdesk.understanding.api import router as understanding_router
 from frontdesk.vault.api import router as vault_router
 from frontdesk.vault.service import Vault
 from frontdesk.webui.static import install_console
+from frontdesk.workflows.api import hooks as workflow_hooks
+from frontdesk.workflows.api import router as workflows_router
+from frontdesk.workflows.audit_api import router as workflow_audit_router
+from frontdesk.workflows.effects import close_http_client
+from frontdesk.workflows.tasks_api import router as workflow_tasks_router
 
 log = get_logger("frontdesk.app")
 
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             with suppress(asyncio.CancelledError):
                 await background
             await runtime.close_llm()
+            await close_http_client(runtime)
             await runtime.channels.aclose()
             await runtime.db.dispose()
             log.info("frontdesk_stopped")
@@ -103,6 +109,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         dashboard_router,
         understanding_router,
         vault_router,
+        workflows_router,
+        workflow_hooks,
+        workflow_audit_router,
+        workflow_tasks_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above

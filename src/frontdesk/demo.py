@@ -201,7 +201,23 @@ async def seed_demo(db: Database) -> tuple[Tenant, str]:
         await session.commit()
         _, key = await tenants.create_api_key(session, tenant.id, Role.ADMIN, "demo admin")
     await _demo_admin(db, tenant.id)
+    await _demo_workflows(db, tenant.id)
     return tenant, key
+
+
+async def _demo_workflows(db: Database, tenant_id: str) -> None:
+    """Every workflow template, installed once as version 1 (not active: the operator decides)."""
+    from frontdesk.workflows.models import Workflow
+    from frontdesk.workflows.service import install
+    from frontdesk.workflows.templates import TEMPLATES
+
+    async with db.tenant_tx(tenant_id) as session:
+        present = set(
+            await session.scalars(select(Workflow.template).where(Workflow.tenant_id == tenant_id))
+        )
+        for key in TEMPLATES:
+            if key not in present:
+                await install(session, tenant_id, "demo", key, "default", None, activate_it=False)
 
 
 async def _demo_admin(db: Database, tenant_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -141,8 +142,10 @@ class Runtime:
     async def run_background(self, stop: asyncio.Event, workers: int) -> None:
         """Run the worker(s) and the outbox dispatcher until ``stop`` is set."""
         from frontdesk.handlers.registry import job_handlers
+        from frontdesk.workflows.triggers import on_event, run_schedules
 
         handlers = job_handlers(self)
+        self.outbox.subscribe("", partial(on_event, self))
         self.workers = (
             [
                 Worker(
@@ -168,6 +171,7 @@ class Runtime:
             from frontdesk.vault.service import Vault
 
             tasks.append(asyncio.create_task(self._prune_loop(stop)))
+            tasks.append(asyncio.create_task(run_schedules(self, stop)))
             tasks.append(asyncio.create_task(run_forever(Vault.of(self), stop)))
         await asyncio.gather(*tasks)
 

@@ -145,6 +145,8 @@ class FakeProvider:
     def _success(self, r: Recorded) -> tuple[Any, int]:
         n = next(self._ids)
         path = r.path
+        if path.startswith("/echo/"):  # any API a workflow's HTTP action calls
+            return {"ok": True, "n": n, "path": path}, 200
         if path.startswith("/bot"):
             if path.endswith("/answerCallbackQuery"):
                 return {"ok": True, "result": True}, 200

@@ -126,6 +126,7 @@ async def _record_and_reply(
             "message_id": inbound.id,
             "conversation_id": conversation.id,
             "channel": channel_type,
+            "text": text[:2000],
             "intent": ((analysis or {}).get("intent") or {}).get("name"),
             "sentiment": (analysis or {}).get("sentiment", {}).get("label"),
         },

@@ -13,6 +13,7 @@ from frontdesk.knowledge.jobs import INGEST, run_ingest
 from frontdesk.queue.worker import Handler
 from frontdesk.runtime import Runtime
 from frontdesk.understanding.service import TRAIN_INTENTS, run_training
+from frontdesk.workflows import runner
 
 
 def job_handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -24,4 +25,6 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         STATUS: partial(apply_status, runtime),
         FETCH: partial(fetch_media, runtime),
         INGEST: partial(run_ingest, runtime),
+        runner.RUN: partial(runner.run, runtime),
+        runner.TIMER: partial(runner.timer, runtime),
     }

@@ -1,0 +1,250 @@
+"""What starts and wakes runs: domain events from the outbox, cron schedules, signed webhooks.
+
+Events reach :func:`on_event` at least once; a run started by an event carries the event's id as
+its trigger key (unique per workflow), so a redelivery never starts a second run. The same event
+also wakes branches parked on it (wait-for-event, wait-for-reply); a duplicate wake finds the
+branch no longer waiting and is ignored.
+
+Schedules live in ``workflow_triggers.next_run_at``; a process claims a due one by moving its
+``next_run_at`` forward with a compare-and-set, so across processes each tick starts one run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.errors import Unauthorized
+from frontdesk.core.logging import get_logger
+from frontdesk.core.outbox import Event
+from frontdesk.runtime import Runtime
+from frontdesk.workflows import runner
+from frontdesk.workflows.models import Workflow, WorkflowInstance, WorkflowTrigger, WorkflowWait
+
+log = get_logger("frontdesk.workflows.triggers")
+
+SIGNATURE_HEADER = "X-Frontdesk-Signature"
+REPLAY_WINDOW = 300
+
+
+def trigger_names(event: Event) -> list[str]:
+    """The trigger event names an outbox event stands for."""
+    names = [event.type]
+    payload = event.payload
+    if event.type == "message.received" and payload.get("intent"):
+        names.append("intent.detected")
+    if event.type == "conversation.status_changed":
+        names.append(
+            {"waiting": "conversation.escalated", "closed": "conversation.closed"}.get(
+                str(payload.get("status")), "conversation.changed"
+            )
+        )
+    return names
+
+
+def _matches(when: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
+    if not when:
+        return True
+    from frontdesk.workflows.rules import RuleGroup, evaluate
+
+    scope = {**payload, "event": payload, "trigger": payload}
+    try:
+        return evaluate(RuleGroup.model_validate(when), scope).matched
+    except Exception:
+        log.warning("trigger_filter_failed", exc_info=True)
+        return False
+
+
+class TriggerIndex:
+    """Event triggers of each tenant, cached for a few seconds (cleared on activation)."""
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, list[WorkflowTrigger]]] = {}
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop the cached triggers of ``tenant_id``."""
+        self._cache.pop(tenant_id, None)
+
+    async def of(self, session: AsyncSession, tenant_id: str) -> list[WorkflowTrigger]:
+        """The tenant's event triggers."""
+        hit = self._cache.get(tenant_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        rows = list(
+            await session.scalars(
+                select(WorkflowTrigger).where(
+                    WorkflowTrigger.tenant_id == tenant_id, WorkflowTrigger.type == "event"
+                )
+            )
+        )
+        self._cache[tenant_id] = (time.monotonic() + self._ttl, rows)
+        return rows
+
+
+TRIGGERS = TriggerIndex(5.0)
+
+
+async def on_event(runtime: Runtime, event: Event) -> None:
+    """Start the runs an event triggers and wake the branches waiting for it."""
+    if event.tenant_id is None or event.type.startswith("workflow."):
+        return
+    names = trigger_names(event)
+    async with runtime.db.transaction(runtime.db.tenant_session(event.tenant_id)) as session:
+        for trigger in await TRIGGERS.of(session, event.tenant_id):
+            if trigger.event in names and _matches(trigger.config.get("when"), event.payload):
+                await _start_from_event(runtime, session, trigger, event)
+        await _wake_waiters(runtime, session, event, names)
+
+
+async def _start_from_event(
+    runtime: Runtime, session: AsyncSession, trigger: WorkflowTrigger, event: Event
+) -> None:
+    key = f"event:{event.id}"
+    seen = await session.scalar(
+        select(WorkflowInstance.id).where(
+            WorkflowInstance.workflow_id == trigger.workflow_id,
+            WorkflowInstance.trigger_key == key,
+        )
+    )
+    workflow = await session.get(Workflow, trigger.workflow_id)
+    if seen is not None or workflow is None or workflow.active_version_id is None:
+        return
+    conversation = event.payload.get("conversation_id")
+    await runner.start(
+        runtime,
+        session,
+        workflow,
+        trigger={"event": event.type, **event.payload},
+        trigger_type="event",
+        trigger_key=key,
+        entity_type="conversation" if conversation else None,
+        entity_id=conversation,
+    )
+
+
+async def _wake_waiters(
+    runtime: Runtime, session: AsyncSession, event: Event, names: list[str]
+) -> None:
+    keys = [f"event:{name}" for name in names]
+    if event.type == "message.received" and event.payload.get("conversation_id"):
+        keys.append(f"reply:{event.payload['conversation_id']}")
+    waits = await session.scalars(
+        select(WorkflowWait).where(
+            WorkflowWait.tenant_id == event.tenant_id, WorkflowWait.key.in_(keys)
+        )
+    )
+    for wait in waits:
+        if not _matches(wait.data.get("when"), event.payload):
+            continue
+        await runtime.db.begin_write(session)
+        await runtime.queue.enqueue(
+            session,
+            runner.run_job(
+                wait.instance_id,
+                wait.tenant_id,
+                wake={
+                    "token": wait.token,
+                    "kind": "event",
+                    "data": {"event": event.type, **event.payload},
+                },
+            ),
+        )
+
+
+# -- schedules ---------------------------------------------------------------------------
+
+
+def next_run(cron: str, timezone: str, after: datetime) -> datetime:
+    """The first time after ``after`` that ``cron`` fires in ``timezone`` (returned in UTC)."""
+    zone = ZoneInfo(timezone)
+    nxt: datetime = croniter(cron, after.astimezone(zone)).get_next(datetime)
+    return nxt.astimezone(after.tzinfo)
+
+
+async def fire_due(runtime: Runtime, limit: int = 100) -> int:
+    """Start a run for each schedule that is due; return how many started."""
+    now = utcnow()
+    started = 0
+    async with runtime.db.transaction(runtime.db.system_session()) as session:
+        due = list(
+            await session.scalars(
+                select(WorkflowTrigger)
+                .where(WorkflowTrigger.type == "cron", WorkflowTrigger.next_run_at <= now)
+                .limit(limit)
+            )
+        )
+        for trigger in due:
+            tick = trigger.next_run_at
+            assert tick is not None
+            config = trigger.config
+            following = next_run(config["cron"], config.get("timezone", "UTC"), now)
+            await runtime.db.begin_write(session)
+            claimed = await session.execute(
+                update(WorkflowTrigger)
+                .where(WorkflowTrigger.id == trigger.id, WorkflowTrigger.next_run_at == tick)
+                .values(next_run_at=following)
+                .execution_options(synchronize_session=False)
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                continue  # another process took this tick
+            workflow = await session.get(Workflow, trigger.workflow_id)
+            if workflow is None or workflow.active_version_id is None:
+                continue
+            await runner.start(
+                runtime,
+                session,
+                workflow,
+                trigger={"schedule": config["cron"], "at": tick.isoformat()},
+                trigger_type="cron",
+                trigger_key=f"cron:{trigger.id}:{tick.isoformat()}",
+            )
+            started += 1
+    return started
+
+
+async def run_schedules(runtime: Runtime, stop: asyncio.Event, every: float = 1.0) -> None:
+    """Fire due schedules until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            await fire_due(runtime)
+        except Exception:
+            log.exception("schedule_failed")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+# -- webhooks ----------------------------------------------------------------------------
+
+
+def sign(secret: str, body: bytes, at: int) -> str:
+    """The ``X-Frontdesk-Signature`` value for ``body`` sent at unix time ``at``."""
+    mac = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={mac}"
+
+
+def verify(secret: str, body: bytes, header: str | None, now: float | None = None) -> None:
+    """Check a webhook signature (HMAC-SHA256 over ``t.body``, 5-minute replay window)."""
+    if not header:
+        raise Unauthorized(f"Missing {SIGNATURE_HEADER} header")
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        at = int(parts.get("t", ""))
+    except ValueError:
+        raise Unauthorized("Malformed signature") from None
+    if abs((now or time.time()) - at) > REPLAY_WINDOW:
+        raise Unauthorized("Signature timestamp outside the 5-minute window")
+    expected = sign(secret, body, at).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, parts.get("v1", "")):
+        raise Unauthorized("Invalid signature")
