@@ -440,3 +440,19 @@ def test_backslashes_in_literals_are_kept(scope: dict[str, Any]) -> None:
     # the parser's warning about unknown escapes must not turn into an error
     assert evaluate(r"'\d+' + '-'", scope) == "\\d+-"
     assert check(r"'\d'") is None
+
+
+def test_checks_against_the_runs_variable_names() -> None:
+    from frontdesk.workflows.expressions import SCOPE_NAMES
+
+    assert check("len(trigger.items) + vars.count", SCOPE_NAMES) is None
+    assert check("true and null is None", SCOPE_NAMES) is None
+    problem = check("customer.name == 'x' or trigger.x", SCOPE_NAMES)
+    assert problem is not None and problem.startswith("unknown variable 'customer' (known: entity,")
+    assert check("customer.name", SCOPE_NAMES) is not None  # a plain path too
+    assert check("customer.name") is None  # trigger filters see the payload's own keys
+    assert check_template("Hi {{ contact.name }}", SCOPE_NAMES) == [
+        "{{ contact.name }}: unknown variable 'contact' (known: entity, input, instance, nodes, "
+        "trigger, vars)"
+    ]
+    assert len(check_data({"a": ["{{ who }}", "{{ vars.ok }}"]}, SCOPE_NAMES)) == 1

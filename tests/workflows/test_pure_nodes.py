@@ -269,3 +269,39 @@ async def test_pure_nodes_read_the_steps_clock_not_the_wall() -> None:
         }
     )
     assert (await ConditionNode().run(step(condition_config))).handle == "true"
+
+
+def test_checks_catch_variable_typos_before_any_run() -> None:
+    set_config = SetConfig.model_validate(
+        {
+            "assignments": [
+                {"name": "a", "mode": "expression", "value": "customer.tier"},
+                {"name": "b", "mode": "template", "value": "Hi {{ contact.name }}"},
+                {"name": "c", "mode": "variable", "value": "order.total"},
+                {"name": "d", "mode": "variable", "value": "trigger.order.total"},
+            ]
+        }
+    )
+    problems = SetNode().check(set_config)
+    assert len(problems) == 3
+    assert "unknown variable 'customer'" in problems[0]
+    assert "unknown variable 'contact'" in problems[1]
+    assert problems[2].startswith("assignments[2] (c): path 'order.total' starts with none of")
+    condition_config = ConditionConfig.model_validate(
+        {
+            "rules": {
+                "conditions": [{"field": "{{ lead.score }}", "operator": "greater", "value": 1}]
+            }
+        }
+    )
+    assert "unknown variable 'lead'" in ConditionNode().check(condition_config)[0]
+
+
+async def test_static_values_are_copies() -> None:
+    config = SetConfig.model_validate(
+        {"assignments": [{"name": "items", "mode": "static", "value": {"list": [1]}}]}
+    )
+    result = await SetNode().run(step(config))
+    assert result.output is not None
+    result.output["items"]["list"].append(2)
+    assert config.assignments[0].value == {"list": [1]}

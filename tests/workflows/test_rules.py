@@ -470,3 +470,25 @@ def test_trace_values_that_cannot_be_json_are_previews() -> None:
     group = RuleGroup.model_validate({"conditions": [rule("trigger.when", "is_not_empty")]})
     verdict = evaluate(group, {"trigger": {"when": {"at": when, "odd": {1, 2}}}})
     assert verdict.trace[0]["actual"] == {"at": "2026-01-02T00:00:00+00:00", "odd": [1, 2]}
+
+
+def test_check_with_the_runs_variable_names() -> None:
+    from frontdesk.workflows.expressions import SCOPE_NAMES
+
+    group = RuleGroup.model_validate(
+        {
+            "conditions": [
+                rule("{{ customer.score }}", "greater", 1),
+                rule("trigger.score", "greater", "{{ limits.high }}"),
+                rule("score", "greater", "{{ vars.limit }}"),
+            ]
+        }
+    )
+    problems = check(group, SCOPE_NAMES)
+    assert [problem.split(": ")[0] for problem in problems] == [
+        "rules.conditions[0]",
+        "rules.conditions[1]",
+    ]
+    assert "unknown variable 'customer'" in problems[0]
+    assert "value: {{ limits.high }}: unknown variable 'limits'" in problems[1]
+    assert check(group) == []

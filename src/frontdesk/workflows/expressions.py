@@ -16,7 +16,7 @@ import operator
 import re
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -47,6 +47,8 @@ MAX_ROUND = 15
 MAX_DATA_DEPTH = 64
 """Deepest nesting of dicts and lists :func:`render_data` walks."""
 
+SCOPE_NAMES = frozenset({"input", "trigger", "entity", "vars", "nodes", "instance"})
+"""The variables a run's expressions see (trigger filters see the event's own keys instead)."""
 UNCLOSED = "unclosed '{{' in template"
 LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
 _PATH_PART = re.compile(r"-?\d+")
@@ -737,10 +739,34 @@ def _run(tree: ast.AST, scope: Mapping[str, Any], now: datetime | None) -> Any:
         evaluator.names, evaluator.clock = {}, None
 
 
-def check(expression: str) -> str | None:
-    """Why ``expression`` would be refused (syntax, forbidden construct, limit), else ``None``."""
+def check(expression: str, names: Collection[str] | None = None) -> str | None:
+    """Why ``expression`` would be refused (syntax, forbidden construct, limit), else ``None``.
+
+    With ``names`` (such as :data:`SCOPE_NAMES`), a variable that is none of them is a problem.
+    """
     compiled = _compile(expression)
-    return compiled if isinstance(compiled, str) else None
+    if isinstance(compiled, str):
+        return compiled
+    if names is not None:
+        unknown = sorted(_variables(expression) - set(names))
+        if unknown:
+            return f"unknown variable '{unknown[0]}' (known: {', '.join(sorted(names))})"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _variables(expression: str) -> frozenset[str]:
+    """The top-level names ``expression`` reads (function names aside)."""
+    compiled = _compile(expression)
+    if isinstance(compiled, str):
+        return frozenset()
+    if isinstance(compiled, tuple):
+        return frozenset(compiled[:1])
+    return frozenset(
+        node.id
+        for node in ast.walk(compiled)
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS
+    )
 
 
 def lookup(path: str, scope: Mapping[str, Any]) -> Any:
@@ -786,28 +812,33 @@ def _template(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return texts, expressions
 
 
-def check_template(template: str) -> list[str]:
-    """Every problem of ``template``: an unclosed ``{{``, an empty or refused expression."""
+def check_template(template: str, names: Collection[str] | None = None) -> list[str]:
+    """Every problem of ``template``: an unclosed ``{{``, an empty or refused expression.
+
+    With ``names``, a variable that is none of them is a problem too.
+    """
     _, expressions, unclosed = _split_template(template)
     problems = [
         f"{{{{ {_short(expression)} }}}}: {problem}"
         for expression in expressions
-        if (problem := check(expression))
+        if (problem := check(expression, names))
     ]
     return [UNCLOSED, *problems] if unclosed else problems
 
 
-def check_data(data: Any, _depth: int = 0) -> list[str]:
+def check_data(data: Any, names: Collection[str] | None = None, _depth: int = 0) -> list[str]:
     """Every template problem of the strings inside ``data`` (as :func:`render_data` walks it)."""
     if _depth > MAX_DATA_DEPTH:
         return [f"data is nested deeper than {MAX_DATA_DEPTH} levels"]
     if isinstance(data, str):
-        return check_template(data) if "{{" in data else []
+        return check_template(data, names) if "{{" in data else []
     if isinstance(data, Mapping):
-        return [problem for item in data.values() for problem in check_data(item, _depth + 1)]
-    if isinstance(data, list | tuple):
-        return [problem for item in data for problem in check_data(item, _depth + 1)]
-    return []
+        items = list(data.values())
+    elif isinstance(data, list | tuple):
+        items = list(data)
+    else:
+        return []
+    return [problem for item in items for problem in check_data(item, names, _depth + 1)]
 
 
 def render(template: str, scope: Mapping[str, Any], *, now: datetime | None = None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -30,6 +30,7 @@ from pydantic import (
 
 from frontdesk.workflows.expressions import (
     ExpressionError,
+    check_data,
     check_template,
     json_prefix,
     lookup,
@@ -589,14 +590,20 @@ def _rule(rule: Rule, run: _Run, where: str) -> tuple[bool, str]:
 # --- validation ------------------------------------------------------------------------------
 
 
-def check(group: RuleGroup) -> list[str]:
-    """Every problem of ``group``: unknown operators, bad values, patterns or templates."""
+def check(group: RuleGroup, names: Collection[str] | None = None) -> list[str]:
+    """Every problem of ``group``: unknown operators, bad values, patterns or templates.
+
+    With ``names`` (such as :data:`~frontdesk.workflows.expressions.SCOPE_NAMES`), templates
+    reading any other variable are problems too.
+    """
     problems: list[str] = []
-    _check_group(group, "rules", problems)
+    _check_group(group, "rules", names, problems)
     return problems
 
 
-def _check_group(group: RuleGroup, where: str, problems: list[str]) -> None:
+def _check_group(
+    group: RuleGroup, where: str, names: Collection[str] | None, problems: list[str]
+) -> None:
     if not group.conditions:
         problems.append(f"{where}: the {group.logical} group has no conditions")
     for index, condition in enumerate(group.conditions):
@@ -604,20 +611,20 @@ def _check_group(group: RuleGroup, where: str, problems: list[str]) -> None:
         if condition.id:
             label += f" ({condition.id})"
         if isinstance(condition, RuleGroup):
-            _check_group(condition, label, problems)
+            _check_group(condition, label, names, problems)
         else:
-            problems.extend(f"{label}: {problem}" for problem in _check_rule(condition))
+            problems.extend(f"{label}: {problem}" for problem in _check_rule(condition, names))
 
 
-def _check_rule(rule: Rule) -> list[str]:
-    problems = _check_field(rule.field)
+def _check_rule(rule: Rule, names: Collection[str] | None) -> list[str]:
+    problems = _check_field(rule.field, names)
     if rule.operator not in _TESTS:
         return [*problems, f"unknown operator '{rule.operator}'"]
     if rule.operator in UNARY:
         return problems
     if rule.value is None or rule.value == "":
         return [*problems, f"operator '{rule.operator}' needs a value"]
-    problems += _check_templates(rule.value)
+    problems += [f"value: {problem}" for problem in check_data(rule.value, names)]
     if _has_template(rule.value):
         return problems
     if rule.operator == "between":
@@ -634,9 +641,9 @@ def _check_rule(rule: Rule) -> list[str]:
     return problems + [p for item in values if (p := _check_type(item, rule))]
 
 
-def _check_field(path: str) -> list[str]:
+def _check_field(path: str, names: Collection[str] | None) -> list[str]:
     if "{{" in path or "}}" in path:
-        return [f"field: {problem}" for problem in check_template(path)]
+        return [f"field: {problem}" for problem in check_template(path, names)]
     if not _PATH.fullmatch(path.strip()):
         return [f"field {_show(path)} is not a dotted path such as trigger.order.total"]
     return []
@@ -658,14 +665,6 @@ def _has_template(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_template(item) for item in value)
     return False
-
-
-def _check_templates(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [f"value: {problem}" for problem in check_template(value)] if "{{" in value else []
-    if isinstance(value, list | tuple):
-        return [problem for item in value for problem in _check_templates(item)]
-    return []
 
 
 # --- display ---------------------------------------------------------------------------------

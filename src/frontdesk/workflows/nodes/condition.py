@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import model_validator
 
 from frontdesk.workflows import rules
+from frontdesk.workflows.expressions import SCOPE_NAMES
 from frontdesk.workflows.nodes.base import Effect, Node, NodeConfig, Result, Step
 from frontdesk.workflows.rules import RuleGroup
 
@@ -37,7 +38,7 @@ class ConditionNode(Node):
 
     def check(self, config: Any) -> list[str]:
         """Unknown operators, missing values, bad patterns and templates in the rules."""
-        return rules.check(_config(config).rules)
+        return rules.check(_config(config).rules, SCOPE_NAMES)
 
     async def run(self, step: Step) -> Result:
         """Evaluate the rules over the run's variables."""

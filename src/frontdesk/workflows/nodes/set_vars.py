@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -9,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.workflows.expressions import (
+    SCOPE_NAMES,
     ExpressionError,
     check,
     check_data,
@@ -76,7 +78,7 @@ def _value(assignment: Assignment, scope: dict[str, Any], now: datetime) -> Any:
         return evaluate(str(assignment.value), scope, now=now)
     if assignment.mode == "template":
         return render_data(assignment.value, scope, now=now)
-    return assignment.value
+    return copy.deepcopy(assignment.value)  # the run's variables never share the definition's
 
 
 def _check(assignment: Assignment) -> list[str]:
@@ -84,14 +86,16 @@ def _check(assignment: Assignment) -> list[str]:
     if assignment.mode == "static":
         return []
     if assignment.mode == "template":
-        return check_data(value)
+        return check_data(value, SCOPE_NAMES)
     if not isinstance(value, str) or not value.strip():
         return [f"mode {assignment.mode!r} needs a non-empty string value"]
     if assignment.mode == "expression":
-        problem = check(value)
+        problem = check(value, SCOPE_NAMES)
         return [problem] if problem else []
     if not _PATH.fullmatch(value.strip()):
         return [f"'{value[:60]}' is not a dotted path such as trigger.order.total"]
+    if value.strip().split(".", 1)[0] not in SCOPE_NAMES:
+        return [f"path '{value[:60]}' starts with none of {', '.join(sorted(SCOPE_NAMES))}"]
     return []
 
 
