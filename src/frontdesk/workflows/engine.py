@@ -122,6 +122,8 @@ class Graph:
     outgoing: dict[str, list[EdgeSpec]]
     incoming: dict[str, int]
     start: str
+    number: int | None = None
+    """The version number, when the graph is a stored version's."""
 
     @classmethod
     def build(cls, raw: Mapping[str, Any], registry: Mapping[str, Node]) -> Graph:

@@ -61,12 +61,17 @@ class Graphs:
         """The graph of ``version_id``."""
         graph = self._cache.get(version_id)
         if graph is None:
-            raw = await session.scalar(
-                select(WorkflowVersion.definition).where(WorkflowVersion.id == version_id)
-            )
-            if raw is None:
+            row = (
+                await session.execute(
+                    select(WorkflowVersion.definition, WorkflowVersion.number).where(
+                        WorkflowVersion.id == version_id
+                    )
+                )
+            ).first()
+            if row is None:
                 raise NotFound("No such workflow version")
-            graph = Graph.build(raw, NODES)
+            graph = Graph.build(row.definition, NODES)
+            graph.number = row.number
             self._cache[version_id] = graph
             if len(self._cache) > self._size:
                 self._cache.popitem(last=False)
@@ -180,13 +185,13 @@ async def start(
         correlation_id=correlation_id.get(),
     )
     if inline:
-        number = await _number(session, version_id)
-        interp = _interpreter(runtime, session, instance, graph, number)
+        interp = _interpreter(runtime, session, instance, graph)
         segment = await interp.advance()
         await runtime.db.begin_write(session)
+        settle(instance, interp, segment)  # one INSERT with the outcome, no UPDATE after
         session.add(instance)
         await session.flush()
-        await persist(runtime, session, instance, interp, segment)
+        await write(runtime, session, instance, interp, segment, new=True)
     else:
         await runtime.db.begin_write(session)
         session.add(instance)
@@ -195,25 +200,18 @@ async def start(
     return instance
 
 
-async def _number(session: AsyncSession, version_id: str) -> int | None:
-    return await session.scalar(
-        select(WorkflowVersion.number).where(WorkflowVersion.id == version_id)
-    )
-
-
 def _interpreter(
     runtime: Runtime,
     session: AsyncSession,
     instance: WorkflowInstance,
     graph: Graph,
-    number: int | None,
 ) -> Interpreter:
     return Interpreter(
         graph,
         NODES,
         instance.state,
         _effects(runtime, session, instance.tenant_id),
-        instance=_instance_view(instance, number),
+        instance=_instance_view(instance, graph.number),
         tenant_id=instance.tenant_id,
         now=utcnow(),
         level=instance.level,
@@ -232,9 +230,8 @@ async def run(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
     if command is None and instance.status in FINISHED:
         return
     graph = await GRAPHS.get(session, instance.version_id)
-    number = await _number(session, instance.version_id)
     instance.state = dict(instance.state)  # a new object, so the JSON column is written
-    interp = _interpreter(runtime, session, instance, graph, number)
+    interp = _interpreter(runtime, session, instance, graph)
     if command is not None:
         if not _operate(interp, command):
             return
@@ -266,7 +263,9 @@ async def cancel(
     state["tokens"] = []
     instance.state = state
     segment = Segment(finished="cancelled", error={"class": "cancelled", "by": by})
-    await _finish(runtime, session, instance, segment, utcnow())
+    await _finished(runtime, session, instance, segment)
+    instance.status, instance.error = "cancelled", segment.error
+    instance.finished_at = instance.updated_at = utcnow()
     children = await session.scalars(
         select(WorkflowInstance.id).where(
             WorkflowInstance.parent_id == instance.id,
@@ -301,27 +300,55 @@ async def persist(
     segment: Segment,
 ) -> None:
     """Write what a segment did, in the caller's (write) transaction."""
+    await write(runtime, session, instance, interp, segment)
+    settle(instance, interp, segment)
+
+
+def settle(instance: WorkflowInstance, interp: Interpreter, segment: Segment) -> None:
+    """Set the run's status, state and outcome after a segment (no statement is issued)."""
     interp.check_size()
     now = utcnow()
+    instance.updated_at = now
+    if segment.finished:
+        instance.status = segment.finished
+        instance.finished_at = now
+        instance.output = segment.output
+        instance.error = segment.error
+    else:
+        waiting = all(t.get("wait") for t in interp.state["tokens"])
+        instance.status = "waiting" if waiting and not segment.more else "running"
+    instance.state = interp.state
+
+
+async def write(
+    runtime: Runtime,
+    session: AsyncSession,
+    instance: WorkflowInstance,
+    interp: Interpreter,
+    segment: Segment,
+    *,
+    new: bool = False,
+) -> None:
+    """The rows of a segment: steps, waits, timers, children, the follow-up job, events.
+
+    ``new``: the run's row was inserted in this very transaction (it has no waits to delete).
+    """
     await _write_steps(session, instance, segment)
     gone = segment.resumed + segment.cancelled
-    if gone:
+    if gone and not new:
         await session.execute(
             delete(WorkflowWait).where(
                 WorkflowWait.instance_id == instance.id, WorkflowWait.token.in_(gone)
             )
         )
+    still = {t["id"] for t in interp.state["tokens"] if t.get("wait")}
     for parked in segment.parked:
-        await _register(runtime, session, instance, parked.token, parked.node_id, parked.wait)
+        if parked.token in still:  # not parked and dropped in the same segment
+            await _register(runtime, session, instance, parked.token, parked.node_id, parked.wait)
     if segment.more:
         await runtime.queue.enqueue(session, run_job(instance.id, instance.tenant_id))
-    instance.updated_at = now
     if segment.finished:
-        await _finish(runtime, session, instance, segment, now)
-    else:
-        waiting = all(t.get("wait") for t in interp.state["tokens"])
-        instance.status = "waiting" if waiting and not segment.more else "running"
-    instance.state = interp.state
+        await _finished(runtime, session, instance, segment, new=new)
     if segment.more or segment.parked or segment.finished:
         after_commit(session, runtime.wake_workers)
 
@@ -435,18 +462,16 @@ async def _start_child(
     )
 
 
-async def _finish(
+async def _finished(
     runtime: Runtime,
     session: AsyncSession,
     instance: WorkflowInstance,
     segment: Segment,
-    now: datetime,
+    *,
+    new: bool = False,
 ) -> None:
-    instance.status = segment.finished or "completed"
-    instance.finished_at = now
-    instance.output = segment.output
-    instance.error = segment.error
-    await session.execute(delete(WorkflowWait).where(WorkflowWait.instance_id == instance.id))
+    if not new:
+        await session.execute(delete(WorkflowWait).where(WorkflowWait.instance_id == instance.id))
     await publish(
         session,
         instance.tenant_id,
@@ -454,15 +479,17 @@ async def _finish(
         {
             "instance_id": instance.id,
             "workflow_id": instance.workflow_id,
-            "status": instance.status,
+            "status": segment.finished,
         },
     )
     if instance.parent_id and instance.parent_token:
-        await wake_parent(runtime, session, instance)
+        await wake_parent(runtime, session, instance, segment)
 
 
-async def wake_parent(runtime: Runtime, session: AsyncSession, child: WorkflowInstance) -> None:
-    """Tell the parent run that ``child`` ended."""
+async def wake_parent(
+    runtime: Runtime, session: AsyncSession, child: WorkflowInstance, segment: Segment
+) -> None:
+    """Tell the parent run that ``child`` ended (as ``segment`` says)."""
     assert child.parent_id is not None
     await runtime.queue.enqueue(
         session,
@@ -474,9 +501,9 @@ async def wake_parent(runtime: Runtime, session: AsyncSession, child: WorkflowIn
                 "kind": "child",
                 "data": {
                     "instance_id": child.id,
-                    "status": child.status,
-                    "output": child.output,
-                    "error": child.error,
+                    "status": segment.finished,
+                    "output": segment.output,
+                    "error": segment.error,
                 },
             },
         ),
