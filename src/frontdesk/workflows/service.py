@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.crypto import KeyRing
+from frontdesk.core.db import after_commit
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound
 from frontdesk.workflows import audit
 from frontdesk.workflows.definition import Definition
@@ -167,6 +168,7 @@ async def create_version(
     )
     session.add(version)
     await session.flush()
+    after_commit(session, lambda: TRIGGERS.forget(workflow.tenant_id))  # its waits, maybe
     await audit.append(
         session,
         workflow.tenant_id,
@@ -218,7 +220,7 @@ async def deactivate(session: AsyncSession, workflow: Workflow, actor: str) -> W
     workflow.active_version_id = None
     workflow.variants = []
     await session.execute(delete(WorkflowTrigger).where(WorkflowTrigger.workflow_id == workflow.id))
-    TRIGGERS.forget(workflow.tenant_id)
+    after_commit(session, lambda: TRIGGERS.forget(workflow.tenant_id))
     await audit.append(
         session,
         workflow.tenant_id,
@@ -248,7 +250,7 @@ async def _install_triggers(
                 next_run_at=next_run(spec.cron, spec.timezone, now) if spec.cron else None,
             )
         )
-    TRIGGERS.forget(workflow.tenant_id)
+    after_commit(session, lambda: TRIGGERS.forget(workflow.tenant_id))
 
 
 async def set_variants(

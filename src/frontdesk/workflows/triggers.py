@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import time
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,12 +26,19 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import utcnow
+from frontdesk.core.db import Database
 from frontdesk.core.errors import Unauthorized
 from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import Event
 from frontdesk.runtime import Runtime
 from frontdesk.workflows import runner
-from frontdesk.workflows.models import Workflow, WorkflowInstance, WorkflowTrigger, WorkflowWait
+from frontdesk.workflows.models import (
+    Workflow,
+    WorkflowInstance,
+    WorkflowTrigger,
+    WorkflowVersion,
+    WorkflowWait,
+)
 
 log = get_logger("frontdesk.workflows.triggers")
 
@@ -66,31 +74,61 @@ def _matches(when: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """What a tenant's workflows listen to: event triggers, and event names branches await."""
+
+    triggers: list[WorkflowTrigger]
+    awaited: frozenset[str]
+    """Event names a wait-for-event node of any version waits for; ``reply`` for reply waits."""
+
+
+def _awaited(definitions: list[dict[str, Any]]) -> frozenset[str]:
+    names: set[str] = set()
+    for definition in definitions:
+        for node in definition.get("nodes", []):
+            if node.get("type") == "wait_event":
+                names.add(str((node.get("data") or {}).get("event")))
+            elif node.get("type") == "wait_reply":
+                names.add("reply")
+    return frozenset(names)
+
+
 class TriggerIndex:
-    """Event triggers of each tenant, cached for a few seconds (cleared on activation)."""
+    """What each tenant listens to, cached for a few seconds (cleared on version changes here).
+
+    Most events concern no workflow: knowing that without a query keeps the outbox fast.
+    """
 
     def __init__(self, ttl: float) -> None:
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, list[WorkflowTrigger]]] = {}
+        self._cache: dict[str, tuple[float, Listening]] = {}
 
     def forget(self, tenant_id: str) -> None:
-        """Drop the cached triggers of ``tenant_id``."""
+        """Drop what is cached for ``tenant_id``."""
         self._cache.pop(tenant_id, None)
 
-    async def of(self, session: AsyncSession, tenant_id: str) -> list[WorkflowTrigger]:
-        """The tenant's event triggers."""
+    async def of(self, db: Database, tenant_id: str) -> Listening:
+        """The tenant's event triggers and awaited event names."""
         hit = self._cache.get(tenant_id)
         if hit and hit[0] > time.monotonic():
             return hit[1]
-        rows = list(
-            await session.scalars(
-                select(WorkflowTrigger).where(
-                    WorkflowTrigger.tenant_id == tenant_id, WorkflowTrigger.type == "event"
+        async with db.tenant_session(tenant_id) as session:
+            triggers = list(
+                await session.scalars(
+                    select(WorkflowTrigger).where(
+                        WorkflowTrigger.tenant_id == tenant_id, WorkflowTrigger.type == "event"
+                    )
                 )
             )
-        )
-        self._cache[tenant_id] = (time.monotonic() + self._ttl, rows)
-        return rows
+            definitions = list(
+                await session.scalars(
+                    select(WorkflowVersion.definition).where(WorkflowVersion.tenant_id == tenant_id)
+                )
+            )
+        listening = Listening(triggers, _awaited(definitions))
+        self._cache[tenant_id] = (time.monotonic() + self._ttl, listening)
+        return listening
 
 
 TRIGGERS = TriggerIndex(5.0)
@@ -101,11 +139,23 @@ async def on_event(runtime: Runtime, event: Event) -> None:
     if event.tenant_id is None or event.type.startswith("workflow."):
         return
     names = trigger_names(event)
+    listening = await TRIGGERS.of(runtime.db, event.tenant_id)
+    starts = [
+        t
+        for t in listening.triggers
+        if t.event in names and _matches(t.config.get("when"), event.payload)
+    ]
+    keys = [f"event:{name}" for name in names if name in listening.awaited]
+    conversation = event.payload.get("conversation_id")
+    if event.type == "message.received" and conversation and "reply" in listening.awaited:
+        keys.append(f"reply:{conversation}")
+    if not starts and not keys:
+        return
     async with runtime.db.transaction(runtime.db.tenant_session(event.tenant_id)) as session:
-        for trigger in await TRIGGERS.of(session, event.tenant_id):
-            if trigger.event in names and _matches(trigger.config.get("when"), event.payload):
-                await _start_from_event(runtime, session, trigger, event)
-        await _wake_waiters(runtime, session, event, names)
+        for trigger in starts:
+            await _start_from_event(runtime, session, trigger, event)
+        if keys:
+            await _wake_waiters(runtime, session, event, keys)
 
 
 async def _start_from_event(
@@ -135,11 +185,8 @@ async def _start_from_event(
 
 
 async def _wake_waiters(
-    runtime: Runtime, session: AsyncSession, event: Event, names: list[str]
+    runtime: Runtime, session: AsyncSession, event: Event, keys: list[str]
 ) -> None:
-    keys = [f"event:{name}" for name in names]
-    if event.type == "message.received" and event.payload.get("conversation_id"):
-        keys.append(f"reply:{event.payload['conversation_id']}")
     waits = await session.scalars(
         select(WorkflowWait).where(
             WorkflowWait.tenant_id == event.tenant_id, WorkflowWait.key.in_(keys)
