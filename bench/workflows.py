@@ -6,8 +6,9 @@
 2. ``throughput``: ``frontdesk migrate`` + ``demo`` + ``serve`` (embedded shape: SQLite, one
    process, in-process workers) with the Telegram API pointed at a local fake; a 5-node workflow
    (webhook → condition → set → send_message → end) is deployed; a load generator in its own
-   process posts signed webhooks (each for a new chat) from ``--concurrency`` clients for
-   ``--seconds``; each answer is the completed run. The send jobs then drain to the fake.
+   process posts signed webhooks (an order confirmation for one of ``--recipients`` Telegram
+   chats: the first message to a chat starts its conversation) from ``--concurrency`` clients
+   for ``--seconds``; each answer is the completed run. The send jobs then drain to the fake.
    ``bench/bare_app.py`` (FastAPI, no database) is loaded the same way in the same run: the
    ceiling. Prints executions/s, p50/p99, peak RSS and the deliveries the fake received.
 
@@ -37,11 +38,11 @@ from common import BIN, HOST, ROOT, Server, free_port, percentile, table, verdic
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
-from frontdesk.workflows.fakes import SimulatedEffects  # noqa: E402
 from tests.channels.fake_provider import FakeProvider  # noqa: E402
 
 from frontdesk.core.clock import utcnow  # noqa: E402
 from frontdesk.workflows.engine import Graph, Interpreter, new_state  # noqa: E402
+from frontdesk.workflows.fakes import SimulatedEffects  # noqa: E402
 from frontdesk.workflows.nodes.base import Node, Result, Step  # noqa: E402
 from frontdesk.workflows.nodes.registry import NODES  # noqa: E402
 from frontdesk.workflows.triggers import sign  # noqa: E402
@@ -226,7 +227,7 @@ def deploy(base: str, key: str) -> tuple[str, str]:
 
 
 async def load(
-    base: str, path: str, secret: str | None, seconds: float, concurrency: int
+    base: str, path: str, secret: str | None, seconds: float, concurrency: int, recipients: int
 ) -> dict[str, Any]:
     """POST for ``seconds`` from ``concurrency`` clients; latencies of successful answers."""
     latencies: list[float] = []
@@ -242,7 +243,7 @@ async def load(
                 if secret is None:
                     body, headers = orjson.dumps({"text": f"order {n}"}), {}
                 else:
-                    body = orjson.dumps({"order": n, "amount": 50, "chat": n})
+                    body = orjson.dumps({"order": n, "amount": 50, "chat": n % recipients})
                     headers = {"X-Frontdesk-Signature": sign(secret, body, int(time.time()))}
                 started = time.perf_counter()
                 r = await client.post(
@@ -289,6 +290,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--recipients", type=int, default=1000)
     args = parser.parse_args()
 
     rows = []
@@ -326,13 +328,20 @@ def main() -> None:
         )
         bare.wait_ready("/docs")
         ceiling = run_load(
-            bare.url, "/api/v1/webchat/sessions/x/messages", None, args.seconds, args.concurrency
+            bare.url,
+            "/api/v1/webchat/sessions/x/messages",
+            None,
+            args.seconds,
+            args.concurrency,
+            args.recipients,
         )
         bare.stop()
         server, key = start_frontdesk(tmp, fake)
         try:
             path, secret = deploy(server.url, key)
-            result = run_load(server.url, path, secret, args.seconds, args.concurrency)
+            result = run_load(
+                server.url, path, secret, args.seconds, args.concurrency, args.recipients
+            )
             runs = len(result["latencies"])
             drained = drain(fake, runs)
             rss = server.peak_rss()
