@@ -213,3 +213,38 @@ async def test_a_schedule_fires_once_per_tick(
         await asyncio.sleep(0.05)
     assert len(runs) == 1
     assert runs[0]["output"] == "*/5 * * * *"
+
+
+async def test_wait_for_event_matches_its_rules_against_each_payload(
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
+    rules = {
+        "logical": "AND",
+        "conditions": [{"field": "order", "operator": "equals", "value": "{{ input.order }}"}],
+    }
+    wid, _ = await deploy(
+        client,
+        tenant.headers,
+        graph(
+            [
+                ("s", "start", {}),
+                ("paid", "wait_event", {"event": "custom.paid", "when": rules}),
+                ("e", "end", {"output": "{{ nodes.paid.amount }}"}),
+            ],
+            [("s", "paid", None), ("paid", "e", None)],
+        ),
+    )
+    r = await client.post(
+        f"/api/v1/workflows/{wid}/runs", headers=tenant.headers, json={"input": {"order": "A-1"}}
+    )
+    run = r.json()["id"]
+    await wait_for(client, tenant.headers, run, "waiting")
+    events = "/api/v1/events"
+    other = {"type": "paid", "payload": {"order": "B-2", "amount": 1}}
+    await client.post(events, headers=tenant.headers, json=other)
+    await asyncio.sleep(0.5)
+    body = (await client.get(f"/api/v1/workflow-instances/{run}", headers=tenant.headers)).json()
+    assert body["status"] == "waiting", "another order's payment does not wake it"
+    mine = {"type": "paid", "payload": {"order": "A-1", "amount": 42}}
+    await client.post(events, headers=tenant.headers, json=mine)
+    assert (await wait_for(client, tenant.headers, run, "completed"))["output"] == 42

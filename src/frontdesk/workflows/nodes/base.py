@@ -224,13 +224,13 @@ class Step:
         """``template`` with each ``{{ expression }}`` replaced by its value."""
         from frontdesk.workflows.expressions import render
 
-        return render(template, self.scope)
+        return render(template, self.scope, now=self.now)
 
     def evaluate(self, expression: str) -> Any:
         """The value of a safe expression over the run's variables."""
         from frontdesk.workflows.expressions import evaluate
 
-        return evaluate(expression, self.scope)
+        return evaluate(expression, self.scope, now=self.now)
 
 
 class Node:

@@ -30,13 +30,27 @@ class WaitEvent(WaitingNode):
         return check(RuleGroup.model_validate(config.when)) if config.when else []
 
     async def run(self, step: Step) -> Result | Wait:
-        """Wait for ``event`` (the trigger matcher checks ``when`` against each payload)."""
-        from frontdesk.workflows.expressions import render_data
+        """Wait for ``event`` (the trigger matcher checks ``when`` against each payload).
 
-        when = render_data(step.config.when, step.scope) if step.config.when else None
+        The rules' values are rendered now, against the run (``{{ input.order_id }}``); their
+        fields are read later, from each event's payload.
+        """
+        when = _values_rendered(step.config.when, step) if step.config.when else None
         return Wait(
             "event",
             until=self.deadline(step),
             key=f"event:{step.config.event}",
             data={"when": when},
         )
+
+
+def _values_rendered(group: Any, step: Step) -> Any:
+    """A copy of a rule group with each rule's ``value`` rendered against the run."""
+    from frontdesk.workflows.expressions import render_data
+
+    if isinstance(group, dict):
+        if "conditions" in group:
+            return {**group, "conditions": [_values_rendered(c, step) for c in group["conditions"]]}
+        if "value" in group:
+            return {**group, "value": render_data(group["value"], step.scope, now=step.now)}
+    return group
