@@ -7,7 +7,10 @@
    ``check`` scans templates. Baseline, same run: ``Definition.model_validate`` of the same JSON
    (the schema parse alone, which validation includes). The p99 is the process's generation-2
    garbage collections (about 150,000 objects from the imports), which any allocation may
-   trigger; the row "after gc.freeze()" moves those objects out of the collector's way.
+   trigger; the row "after gc.freeze()" moves those objects out of the collector's way. The row
+   "shipped node types" validates the same shape built from the real registry (``http``, ``set``
+   with expressions, ``condition`` with rule groups, ``delay``), so each ``check`` parses real
+   expressions, templates and rules; its baseline is that graph's ``Definition.model_validate``.
 2. **diff**: ``frontdesk.workflows.diff.diff`` between that graph and a copy with 20 nodes'
    parameters changed, 10 nodes moved, 5 nodes added and 5 edges renamed. Baseline: canonical
    JSON of both definitions (what any structural comparison has to read at least).
@@ -46,6 +49,7 @@ from frontdesk.workflows.definition import Definition
 from frontdesk.workflows.diff import diff
 from frontdesk.workflows.models import Workflow
 from frontdesk.workflows.nodes.base import Effect, Node, NodeConfig
+from frontdesk.workflows.nodes.registry import NODES
 from frontdesk.workflows.validate import validate
 
 TEMPLATE = re.compile(r"{{(.*?)}}")
@@ -152,9 +156,42 @@ def node_data(kind: str, n: int) -> dict[str, Any]:
     return {"seconds": 30 + n}
 
 
-def graph(size: int = 200) -> dict[str, Any]:
-    """A start, ``size - 2`` typed nodes in a chain with side branches and loops, and an end."""
-    kinds = ("http", "set", "condition", "wait")
+def real_data(kind: str, n: int) -> dict[str, Any]:
+    """Configs of the shipped node types, with templates, expressions and rule groups."""
+    if kind == "http":
+        return {
+            "url": f"https://crm.example/api/{{{{ vars.id_{n} }}}}",
+            "method": "POST",
+            "headers": {"Accept": "application/json", "X-Run": "{{ instance.id }}"},
+            "body": {"contact": "{{ entity.id }}", "step": n},
+            "retry": {"max_attempts": 3, "backoff_seconds": 2, "retry_on": ["transient"]},
+        }
+    if kind == "set":
+        return {
+            "assignments": [
+                {"name": f"v{n}_{i}", "mode": "expression", "value": f"trigger.amount * {i} + 1"}
+                for i in range(5)
+            ]
+        }
+    if kind == "condition":
+        rules = [
+            {"field": "trigger.amount", "operator": "greater", "value": n},
+            {"field": "trigger.source", "operator": "in", "value": ["Web", "Referral"]},
+        ]
+        return {"rules": {"logical": "AND", "conditions": rules}}
+    return {"seconds": 30 + n}
+
+
+def graph(
+    size: int = 200,
+    kinds: tuple[str, ...] = ("http", "set", "condition", "wait"),
+    data: Callable[[str, int], dict[str, Any]] = node_data,
+    back: str = "timeout",
+) -> dict[str, Any]:
+    """A start, ``size - 2`` typed nodes in a chain with side branches and loops, and an end.
+
+    ``kinds[3]`` is a waiting type; it loops back three nodes by its ``back`` handle.
+    """
     nodes = [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}}]
     edges = []
     previous, way = "start", None
@@ -166,7 +203,7 @@ def graph(size: int = 200) -> dict[str, Any]:
                 "id": node_id,
                 "type": kind,
                 "position": {"x": n * 40, "y": 0},
-                "data": node_data(kind, n),
+                "data": data(kind, n),
             }
         )
         edges.append({"id": f"e{n}", "source": previous, "target": node_id, "sourceHandle": way})
@@ -175,9 +212,9 @@ def graph(size: int = 200) -> dict[str, Any]:
             edges.append(
                 {"id": f"f{n}", "source": node_id, "target": "end", "sourceHandle": "false"}
             )
-        if kind == "wait" and n > 4:
+        if kind == kinds[3] and n > 4:
             edges.append(
-                {"id": f"b{n}", "source": node_id, "target": f"n{n - 3}", "sourceHandle": "timeout"}
+                {"id": f"b{n}", "source": node_id, "target": f"n{n - 3}", "sourceHandle": back}
             )
         if kind == "http":
             edges.append(
@@ -247,8 +284,12 @@ def pure(runs: int) -> None:
     checks, checks_cpu = timed(runs, lambda: validate(raw, REGISTRY))
     dumps, dumps_cpu = timed(runs, canonical)
     diffs, diffs_cpu = timed(runs, lambda: diff(raw, new))
+    real = graph(kinds=("http", "set", "condition", "delay"), data=real_data, back="error")
+    assert validate(real, NODES) == [], validate(real, NODES)[:3]
     gc.freeze()  # the imports' objects out of the collector's way, as a server does after start
     frozen, frozen_cpu = timed(runs, lambda: validate(raw, REGISTRY))
+    shipped, shipped_cpu = timed(runs, lambda: validate(real, NODES))
+    real_schema, _ = timed(runs, lambda: Definition.model_validate(real))
     gc.unfreeze()
     result = diff(raw, new).summary
     edges = len(raw["edges"])
@@ -260,6 +301,12 @@ def pure(runs: int) -> None:
                 ms_row("Definition.model_validate (baseline)", schema, schema_cpu, None),
                 ms_row("validate (every check)", checks, checks_cpu, percentile(schema, 50)),
                 ms_row("validate, after gc.freeze()", frozen, frozen_cpu, percentile(schema, 50)),
+                ms_row(
+                    "validate, shipped node types, after gc.freeze()",
+                    shipped,
+                    shipped_cpu,
+                    percentile(real_schema, 50),
+                ),
                 ms_row("canonical JSON of both (baseline)", dumps, dumps_cpu, None),
                 ms_row("diff", diffs, diffs_cpu, percentile(dumps, 50)),
             ],

@@ -298,3 +298,28 @@ def test_deep_nesting_is_bounded():
     [change] = diff(nested(1), nested(2)).nodes_changed
     [param] = change.params
     assert param.path == "data" + ".d" * MAX_DEPTH and param.kind == "changed"
+
+
+def test_junk_where_names_and_numbers_belong_is_tolerated():
+    old = {
+        "nodes": [{"id": "a", "type": "start", "position": {"x": "left", "y": True}}],
+        "edges": [{"id": "e", "source": 1, "target": ["x"], "sourceHandle": {}}],
+        "triggers": [{"type": ["cron"], "cron": "0 9 * * *"}],
+    }
+    new = {
+        "nodes": [
+            {"id": "a", "type": 7, "position": {"x": float("inf"), "y": 2}},
+            {"id": "b", "type": None, "data": {"label": 3}},
+        ],
+        "edges": [{"id": "f", "source": None, "target": "b"}],
+        "triggers": [{"type": ["cron"], "cron": "0 10 * * *"}],
+    }
+    result = diff(old, new)
+    assert [(n.id, n.type, n.label) for n in result.nodes_added] == [("b", None, None)]
+    [changed] = result.nodes_changed
+    assert changed.type is None and changed.type_change is not None
+    assert changed.position_change is not None
+    assert changed.position_change.new == {"x": 0.0, "y": 2.0}
+    assert [(e.id, e.source, e.handle) for e in result.edges_removed] == [("e", None, "default")]
+    assert result.triggers_changed[0].type is None
+    json.loads(result.model_dump_json())

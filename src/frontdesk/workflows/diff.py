@@ -14,6 +14,7 @@ same type (and event). React Flow's UI state (selection, sizes) is ignored.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from difflib import SequenceMatcher
 from typing import Any, Literal
@@ -247,27 +248,34 @@ def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {item["id"]: item for item in items if isinstance(item.get("id"), str)}
 
 
+def _text(value: Any) -> str | None:
+    """``value`` if it is a string (a draft may hold anything where a name belongs)."""
+    return value if isinstance(value, str) else None
+
+
 def _node_ref(node: Mapping[str, Any]) -> NodeRef:
     data = node.get("data")
     label = data.get("label") if isinstance(data, Mapping) else None
-    return NodeRef(
-        id=node["id"],
-        type=node.get("type"),
-        label=label if isinstance(label, str) else None,
-    )
+    return NodeRef(id=node["id"], type=_text(node.get("type")), label=_text(label))
+
+
+def _coordinate(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return 0.0
 
 
 def _position(node: Mapping[str, Any]) -> dict[str, Any]:
     position = node.get("position")
     if not isinstance(position, Mapping):
         return {"x": 0.0, "y": 0.0}
-    return {"x": float(position.get("x") or 0), "y": float(position.get("y") or 0)}
+    return {"x": _coordinate(position.get("x")), "y": _coordinate(position.get("y"))}
 
 
 def _node_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> NodeChange | None:
     params: list[ParamChange] = []
     _walk(old.get("data") or {}, new.get("data") or {}, "data", params)
-    change = NodeChange(id=new["id"], type=new.get("type"), params=params)
+    change = NodeChange(id=new["id"], type=_text(new.get("type")), params=params)
     if old.get("type") != new.get("type"):
         change.type_change = ValueChange(old=old.get("type"), new=new.get("type"))
     if _position(old) != _position(new):
@@ -306,7 +314,10 @@ def _ends(edge: Mapping[str, Any]) -> tuple[str, str, str]:
 def _edge_ref(edge: Mapping[str, Any]) -> EdgeRef:
     view = _edge_view(edge)
     return EdgeRef(
-        id=edge["id"], source=view["source"], target=view["target"], handle=view["handle"]
+        id=edge["id"],
+        source=_text(view["source"]),
+        target=_text(view["target"]),
+        handle=_text(view["handle"]) or "default",
     )
 
 
@@ -361,7 +372,7 @@ def _diff_triggers(old: Mapping[str, Any], new: Mapping[str, Any], diff: Diff) -
         changes: list[ParamChange] = []
         _walk(kin, trigger, "", changes)
         diff.triggers_changed.append(
-            TriggerChange(index=index, type=trigger.get("type"), changes=changes)
+            TriggerChange(index=index, type=_text(trigger.get("type")), changes=changes)
         )
     diff.triggers_removed = [dict(trigger) for trigger in removed]
 
