@@ -5147,6 +5147,23 @@ export interface components {
             notes: string;
         };
         /**
+         * VersionPublic
+         * @description One version of a credential, without its ciphertext.
+         */
+        VersionPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Reason */
+            reason: string;
+            /** Version */
+            version: number;
+        };
+        /**
          * VolumePoint
          * @description Messages of one channel type and direction in one period.
          */
@@ -5250,27 +5267,10 @@ export interface components {
             name?: string | null;
         };
         /**
-         * VersionPublic
-         * @description One version of a credential, without its ciphertext.
-         */
-        frontdesk__vault__schemas__VersionPublic: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Created By */
-            created_by: string;
-            /** Reason */
-            reason: string;
-            /** Version */
-            version: number;
-        };
-        /**
-         * VersionPublic
+         * WorkflowVersionPublic
          * @description An immutable version.
          */
-        frontdesk__workflows__schemas__VersionPublic: {
+        WorkflowVersionPublic: {
             /** Author Id */
             author_id: string | null;
             /**
@@ -8220,7 +8220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["frontdesk__vault__schemas__VersionPublic"][];
+                    "application/json": components["schemas"]["VersionPublic"][];
                 };
             };
             /** @description Validation Error */
@@ -9462,7 +9462,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["frontdesk__workflows__schemas__VersionPublic"][];
+                    "application/json": components["schemas"]["WorkflowVersionPublic"][];
                 };
             };
             /** @description Validation Error */
@@ -9497,7 +9497,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["frontdesk__workflows__schemas__VersionPublic"];
+                    "application/json": components["schemas"]["WorkflowVersionPublic"];
                 };
             };
             /** @description Validation Error */
@@ -9529,7 +9529,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["frontdesk__workflows__schemas__VersionPublic"];
+                    "application/json": components["schemas"]["WorkflowVersionPublic"];
                 };
             };
             /** @description Validation Error */

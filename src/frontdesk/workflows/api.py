@@ -42,11 +42,11 @@ from frontdesk.workflows.schemas import (
     Timeline,
     Variants,
     VersionCreate,
-    VersionPublic,
     WebhookSecret,
     WorkflowCreate,
     WorkflowPublic,
     WorkflowUpdate,
+    WorkflowVersionPublic,
 )
 from frontdesk.workflows.simulator import Sample, Trace, compare, replayed_responses, simulate
 from frontdesk.workflows.templates import SAMPLES, TEMPLATES, sample_of
@@ -133,7 +133,7 @@ async def draft_problems(workflow_id: str, session: SessionDep, principal: Reade
     return {"problems": service.problems_of(workflow.draft)}
 
 
-@router.get("/workflows/{workflow_id}/versions", response_model=list[VersionPublic])
+@router.get("/workflows/{workflow_id}/versions", response_model=list[WorkflowVersionPublic])
 async def list_versions(workflow_id: str, session: SessionDep, principal: Reader) -> Any:
     """Every version, newest first."""
     workflow = await service.get(session, principal.tenant_id, workflow_id)
@@ -145,7 +145,9 @@ async def list_versions(workflow_id: str, session: SessionDep, principal: Reader
     return list(rows)
 
 
-@router.post("/workflows/{workflow_id}/versions", response_model=VersionPublic, status_code=201)
+@router.post(
+    "/workflows/{workflow_id}/versions", response_model=WorkflowVersionPublic, status_code=201
+)
 async def create_version(
     workflow_id: str, body: VersionCreate, runtime: RuntimeDep, principal: Writer
 ) -> Any:
@@ -155,7 +157,7 @@ async def create_version(
         return await service.create_version(session, workflow, actor(principal), body.notes)
 
 
-@router.get("/workflows/{workflow_id}/versions/{version_id}", response_model=VersionPublic)
+@router.get("/workflows/{workflow_id}/versions/{version_id}", response_model=WorkflowVersionPublic)
 async def get_version(
     workflow_id: str, version_id: str, session: SessionDep, principal: Reader
 ) -> Any:

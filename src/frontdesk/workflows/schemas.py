@@ -58,7 +58,7 @@ class VersionCreate(BaseModel):
     notes: str = Field(default="", max_length=4000)
 
 
-class VersionPublic(BaseModel):
+class WorkflowVersionPublic(BaseModel):
     """An immutable version."""
 
     model_config = ConfigDict(from_attributes=True)
