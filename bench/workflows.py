@@ -12,16 +12,16 @@
    ``bench/bare_app.py`` (FastAPI, no database) is loaded the same way in the same run: the
    ceiling. Prints executions/s, p50/p99, peak RSS and the deliveries the fake received.
 
-Run: ``.venv/bin/python bench/workflows.py [--seconds 15] [--concurrency 32]``.
+The load comes from ``wrk`` (``bench/webhooks.lua``) cycling over requests signed beforehand
+(each signature is valid for the 5-minute window).
+Run: ``.venv/bin/python bench/workflows.py [--seconds 15] [--concurrency 32]`` (needs ``wrk``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -226,57 +226,46 @@ def deploy(base: str, key: str) -> tuple[str, str]:
     return "/" + hook["url"].split("/", 3)[3], hook["secret"]
 
 
-async def load(
-    base: str, path: str, secret: str | None, seconds: float, concurrency: int, recipients: int
-) -> dict[str, Any]:
-    """POST for ``seconds`` from ``concurrency`` clients; latencies of successful answers."""
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    counter = itertools.count(int(time.time() * 1000))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as client:
-        deadline = time.perf_counter() + seconds
-
-        async def user() -> None:
-            while time.perf_counter() < deadline:
-                n = next(counter)
-                if secret is None:
-                    body, headers = orjson.dumps({"text": f"order {n}"}), {}
-                else:
-                    body = orjson.dumps({"order": n, "amount": 50, "chat": n % recipients})
-                    headers = {"X-Frontdesk-Signature": sign(secret, body, int(time.time()))}
-                started = time.perf_counter()
-                r = await client.post(
-                    path, content=body, headers={**headers, "Content-Type": "application/json"}
-                )
-                elapsed = time.perf_counter() - started
-                ok = r.status_code in (200, 202) and (
-                    secret is None or r.json()["status"] == "completed"
-                )
-                if ok:
-                    latencies.append(elapsed)
-                else:
-                    errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(user() for _ in range(concurrency)))
-        took = time.perf_counter() - started
-    return {"latencies": latencies, "errors": errors, "seconds": took}
+def requests_file(folder: Path, path: str, secret: str | None, count: int, recipients: int) -> Path:
+    """``count`` requests for webhooks.lua, signed now (valid for the 5-minute window)."""
+    out = folder / f"requests-{'signed' if secret else 'bare'}.tsv"
+    now = int(time.time())
+    with out.open("w") as f:
+        for n in range(count):
+            if secret is None:
+                f.write(f"{path}\t-\t{json.dumps({'text': f'order {n}'})}\n")
+                continue
+            body = orjson.dumps({"order": n, "amount": 50, "chat": n % recipients})
+            f.write(f"{path}\t{sign(secret, body, now)}\t{body.decode()}\n")
+    return out
 
 
-def _child(args: tuple[Any, ...], out: Any) -> None:
-    out.put(asyncio.run(load(*args)))
-
-
-def run_load(*args: Any) -> dict[str, Any]:
-    """The load generator in its own process."""
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(args, out))
-    proc.start()
-    result: dict[str, Any] = out.get(timeout=args[3] + 120)
-    proc.join(timeout=30)
-    return result
+def run_wrk(url: str, requests: Path, seconds: float, connections: int) -> dict[str, Any]:
+    """One wrk run over ``requests``; the JSON that webhooks.lua's ``done()`` printed."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "webhooks.lua"),
+            url,
+            "--",
+            str(requests),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("WRK_RESULT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("WRK_RESULT "))
+            return result
+    raise RuntimeError(f"no result from wrk:\n{out.stdout}\n{out.stderr}")
 
 
 def drain(fake: FakeProvider, expected: int, timeout: float = 300.0) -> float:
@@ -310,39 +299,28 @@ def main() -> None:
 
     fake = FakeProvider().start()
     tmp = Path(tempfile.mkdtemp(prefix="fd-bench-wf-"))
+    count = 200_000
     try:
         port = free_port()
-        bare = Server(
-            "bare",
-            [
-                str(BIN / "python"),
-                str(ROOT / "bench" / "bare_app.py"),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-            ],
-            port,
-            dict(os.environ),
-            tmp / "bare.log",
-        )
+        args_bare = [
+            str(BIN / "python"),
+            str(ROOT / "bench" / "bare_app.py"),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+        ]
+        bare = Server("bare", args_bare, port, dict(os.environ), tmp / "bare.log")
         bare.wait_ready("/docs")
-        ceiling = run_load(
-            bare.url,
-            "/api/v1/webchat/sessions/x/messages",
-            None,
-            args.seconds,
-            args.concurrency,
-            args.recipients,
-        )
+        bare_file = requests_file(tmp, "/api/v1/webchat/sessions/x/messages", None, count, 1)
+        ceiling = run_wrk(bare.url, bare_file, args.seconds, args.concurrency)
         bare.stop()
         server, key = start_frontdesk(tmp, fake)
         try:
             path, secret = deploy(server.url, key)
-            result = run_load(
-                server.url, path, secret, args.seconds, args.concurrency, args.recipients
-            )
-            runs = len(result["latencies"])
+            signed = requests_file(tmp, path, secret, count, args.recipients)
+            result = run_wrk(server.url, signed, args.seconds, args.concurrency)
+            runs = result["accepted"]
             drained = drain(fake, runs)
             rss = server.peak_rss()
         finally:
@@ -352,25 +330,25 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     out = []
     for name, r in (("bare FastAPI", ceiling), ("5-node workflow", result)):
-        lat = r["latencies"]
+        errors = r["other_status"] + r["timeouts"] + r["read_errors"] + r["connect_errors"]
         out.append(
             [
                 name,
-                len(lat),
-                f"{len(lat) / r['seconds']:.0f}",
-                f"{percentile(lat, 50) * 1000:.1f}",
-                f"{percentile(lat, 99) * 1000:.1f}",
-                json.dumps(r["errors"]) if r["errors"] else "-",
+                r["accepted"],
+                f"{r['accepted'] / (r['duration_us'] / 1e6):.0f}",
+                f"{r['p50_us'] / 1000:.1f}",
+                f"{r['p99_us'] / 1000:.1f}",
+                errors or "-",
             ]
         )
-    rate = runs / result["seconds"]
-    ratio = rate / (len(ceiling["latencies"]) / ceiling["seconds"])
-    p99 = percentile(result["latencies"], 99) * 1000
+    rate = runs / (result["duration_us"] / 1e6)
+    ratio = rate / (ceiling["accepted"] / (ceiling["duration_us"] / 1e6))
+    p99 = result["p99_us"] / 1000
     print(
         table(
-            f"Webhook → condition → set → send → end, concurrency {args.concurrency}, "
+            f"Webhook → condition → set → send → end, wrk {args.concurrency} connections, "
             f"{args.seconds:.0f} s (SQLite, 127.0.0.1)",
-            ["server", "answers", "per s", "p50 ms", "p99 ms", "errors"],
+            ["server", "completed", "per s", "p50 ms", "p99 ms", "errors"],
             out,
         )
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy import DateTime, MetaData, String, Table, event, inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -138,7 +139,15 @@ def _set_rls_context(session: Session, _tx: SessionTransaction, conn: Connection
 @event.listens_for(Session, "do_orm_execute")
 def _note_dml(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
+        if STAGED in state.session.info:
+            raise Unstageable("a statement that writes, in a staging session")
         state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_staged_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if STAGED in session.info and (session.new or session.dirty or session.deleted):
+        raise Unstageable("a flush, in a staging session")
 
 
 @event.listens_for(Session, "after_flush")
@@ -210,8 +219,9 @@ class Database:
 
         Call it before a transaction's first write, after its first statement (so the
         connection is held before the lock); :meth:`transaction` releases it after commit.
+        A staging session never writes itself: no lock.
         """
-        if self._write_lock is None or session.info.get(_GATED):
+        if self._write_lock is None or session.info.get(_GATED) or STAGED in session.info:
             return
         if session.info.get(_WROTE):
             # This transaction already holds SQLite's lock (it wrote without asking): waiting
@@ -238,5 +248,62 @@ class Database:
 
 
 def after_commit(session: AsyncSession, callback: Any) -> None:
-    """Run ``callback()`` once, after ``session``'s current transaction commits."""
+    """Run ``callback()`` once, after ``session``'s current transaction commits.
+
+    In a staging session, after the group commit that writes what it staged.
+    """
+    staged = session.info.get(STAGED)
+    if staged is not None:
+        staged.callbacks.append(callback)
+        return
     event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)
+
+
+STAGED = "staged"
+
+
+class Unstageable(Exception):
+    """Work in a staging session tried to write directly: it must run in a transaction."""
+
+
+@dataclass
+class Staged:
+    """What a staging session's work would write: rows to insert, updates, after-commit hooks.
+
+    A staging session only reads; writers that know about it (the queue, the ORM objects it
+    holds) leave their rows here, for a group commit to write with other requests' rows in one
+    transaction. Anything else that writes raises :class:`Unstageable`.
+    """
+
+    rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
+    updates: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
+    callbacks: list[Callable[[], Any]] = field(default_factory=list)
+
+    def collect(self, session: AsyncSession) -> None:
+        """Turn the ORM objects added to or changed in ``session`` into rows and updates."""
+        for obj in session.new:
+            mapper = inspect(obj).mapper
+            row = {}
+            for attr in mapper.column_attrs:
+                column = attr.columns[0]
+                value = getattr(obj, attr.key)
+                if value is None and column.default is not None:
+                    value = _default(column)
+                    setattr(obj, attr.key, value)
+                row[column.key] = value
+            self.rows.append((cast(Table, mapper.local_table), row))
+        for obj in session.dirty:
+            state = inspect(obj)
+            changed = {
+                attr.columns[0].key: getattr(obj, attr.key)
+                for attr in state.mapper.column_attrs
+                if state.attrs[attr.key].history.has_changes()
+            }
+            if changed:
+                changed["id"] = state.identity[0]
+                self.updates.append((cast(Table, state.mapper.local_table), changed))
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    return default.arg(None) if default.is_callable else default.arg

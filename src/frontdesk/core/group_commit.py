@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, update
 
-from frontdesk.core.db import Database
+from frontdesk.core.db import Base, Database
 from frontdesk.core.logging import get_logger
 
 Rows = list[tuple[Table, dict[str, Any]]]
+"""Rows to insert, and (with an ``id``) rows to update: ``(table, values)`` each."""
 log = get_logger("frontdesk.group_commit")
 
 
@@ -26,13 +27,13 @@ class GroupCommit:
     def __init__(self, db: Database, max_batch: int = 256) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._pending: list[tuple[Rows, asyncio.Future[None]]] = []
+        self._pending: list[tuple[tuple[Rows, Rows], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def insert(self, rows: Rows) -> None:
-        """Insert ``rows`` (all or none) and return once they are committed."""
+    async def insert(self, rows: Rows, updates: Rows | None = None) -> None:
+        """Insert ``rows`` and apply ``updates`` (all or none); return once committed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((rows, done))
+        self._pending.append(((rows, updates or []), done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         await asyncio.shield(done)
@@ -59,11 +60,25 @@ class GroupCommit:
             for _, done in batch:
                 done.set_result(None)
 
-    async def _commit(self, entries: list[Rows]) -> None:
+    async def _commit(self, entries: list[tuple[Rows, Rows]]) -> None:
         by_table: dict[Table, list[dict[str, Any]]] = {}
-        for rows in entries:
+        changes: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for rows, updates in entries:
             for table, values in rows:
                 by_table.setdefault(table, []).append(values)
+            for table, values in updates:
+                keys = tuple(sorted(k for k in values if k != "id"))
+                changes.setdefault((table, keys), []).append(
+                    {"_id": values["id"], **{f"_{k}": values[k] for k in keys}}
+                )
+        order = {table: i for i, table in enumerate(Base.metadata.sorted_tables)}
         async with self._db.system_tx() as session:
-            for table, table_rows in by_table.items():
-                await session.execute(table.insert(), table_rows)
+            for table in sorted(by_table, key=lambda t: order.get(t, -1)):  # parents first
+                await session.execute(table.insert(), by_table[table])
+            for (table, keys), params in changes.items():
+                statement = (
+                    update(table)
+                    .where(table.c.id == bindparam("_id"))
+                    .values({k: bindparam(f"_{k}") for k in keys})
+                )
+                await session.execute(statement, params)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from frontdesk.core.clock import utcnow
-from frontdesk.core.db import Database
+from frontdesk.core.db import STAGED, Database
 from frontdesk.core.errors import Conflict, NotFound
 from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id
@@ -74,9 +74,13 @@ class SqlQueue:
         }
 
     async def enqueue(self, session: AsyncSession, job: NewJob) -> str:
-        """Add ``job`` inside the caller's transaction; return its id."""
+        """Add ``job`` inside the caller's transaction (or its staging); return its id."""
         values = self.row(job)
-        await session.execute(jobs.insert().values(values))
+        staged = session.info.get(STAGED)
+        if staged is not None:
+            staged.rows.append((jobs, values))
+        else:
+            await session.execute(jobs.insert().values(values))
         return str(values["id"])
 
     async def reap(self) -> int:

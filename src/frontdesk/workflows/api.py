@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import Principal
@@ -595,7 +596,7 @@ async def workflow_webhook(
         f"webhook:tenant:{info.id}", s.webhook_rate_per_tenant, s.webhook_burst_per_tenant
     )
     body = await request.body()
-    async with runtime.db.transaction(runtime.db.tenant_session(info.id), write=False) as session:
+    async with runtime.db.tenant_session(info.id) as session:
         workflow = await session.scalar(
             select(Workflow).where(Workflow.id == workflow_id, Workflow.tenant_id == info.id)
         )
@@ -613,26 +614,36 @@ async def workflow_webhook(
             raise BadRequest("The body must be a JSON object")
         key = request.headers.get("idempotency-key")
         trigger_key = f"webhook:{key[:150]}" if key else None
-        if trigger_key:
-            seen = await session.scalar(
-                select(WorkflowInstance).where(
-                    WorkflowInstance.workflow_id == workflow.id,
-                    WorkflowInstance.trigger_key == trigger_key,
-                )
-            )
-            if seen is not None:
-                return _webhook_answer(seen)
-        run = await runner.start(
+        if trigger_key and (seen := await _started(session, workflow.id, trigger_key)):
+            return _webhook_answer(seen)
+    try:
+        run = await runner.start_grouped(
             runtime,
-            session,
             workflow,
             input=payload,
             trigger={"webhook": True, **payload},
             trigger_type="webhook",
             trigger_key=trigger_key,
-            inline=True,
         )
+    except IntegrityError:
+        if trigger_key is None:
+            raise
+        async with runtime.db.tenant_session(info.id) as session:  # a concurrent redelivery
+            seen = await _started(session, workflow.id, trigger_key)
+        if seen is None:
+            raise
+        return _webhook_answer(seen)
     return _webhook_answer(run)
+
+
+async def _started(
+    session: AsyncSession, workflow_id: str, trigger_key: str
+) -> WorkflowInstance | None:
+    return await session.scalar(
+        select(WorkflowInstance).where(
+            WorkflowInstance.workflow_id == workflow_id, WorkflowInstance.trigger_key == trigger_key
+        )
+    )
 
 
 async def _has_webhook(session: AsyncSession, workflow: Workflow) -> bool:

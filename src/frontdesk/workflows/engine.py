@@ -192,8 +192,11 @@ class Interpreter:
         tenant_id: str,
         now: datetime,
         level: int = 0,
+        call_out: bool = True,
     ) -> None:
         self.graph = graph
+        self.call_out = call_out
+        """``False``: stop before any call out (the driver then runs the rest as a job)."""
         self.registry = registry
         self.state = state
         self.effects = effects
@@ -271,7 +274,8 @@ class Interpreter:
                 continue  # dropped by a join while it waited in line
             spec = self.graph.nodes[token["node"]]
             node = self.registry[spec.type]
-            if node.effect is Effect.EXTERNAL and (self._called_out or self.seg.wrote):
+            calls_out = node.effect is Effect.EXTERNAL
+            if calls_out and (not self.call_out or self._called_out or self.seg.wrote):
                 self.seg.more = True  # commit what we have before the next call out
                 return
             if self.state["seq"] >= max_steps:

@@ -20,10 +20,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import utcnow
-from frontdesk.core.db import after_commit
+from frontdesk.core.db import STAGED, Staged, Unstageable, after_commit
 from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id, get_logger
@@ -153,11 +154,13 @@ async def start(
     level: int = 0,
     instance_id: str | None = None,
 ) -> WorkflowInstance:
-    """Create a run of ``workflow`` in the caller's transaction.
+    """Create a run of ``workflow`` in the caller's transaction (or staging session).
 
     With ``inline`` the run advances right away, in this transaction, up to its first wait or
-    second call out (webhooks answer with the result); otherwise a job starts it.
+    second call out (webhooks answer with the result); otherwise a job starts it. In a staging
+    session it may not call out at all (:class:`Unstageable`: run it in a transaction).
     """
+    staging = STAGED in session.info
     instance_id = instance_id or new_id()
     if version_id is None:
         version_id, variant = pick_version(workflow, trigger_key or instance_id)
@@ -185,12 +188,15 @@ async def start(
         correlation_id=correlation_id.get(),
     )
     if inline:
-        interp = _interpreter(runtime, session, instance, graph)
+        interp = _interpreter(runtime, session, instance, graph, call_out=not staging)
         segment = await interp.advance()
+        if staging and segment.more:
+            raise Unstageable("the run calls out before it waits or ends")
         await runtime.db.begin_write(session)
         settle(instance, interp, segment)  # one INSERT with the outcome, no UPDATE after
         session.add(instance)
-        await session.flush()
+        if not staging:
+            await session.flush()
         await write(runtime, session, instance, interp, segment, new=True)
     else:
         await runtime.db.begin_write(session)
@@ -200,11 +206,60 @@ async def start(
     return instance
 
 
+async def start_grouped(runtime: Runtime, workflow: Workflow, **options: Any) -> WorkflowInstance:
+    """Start a run and advance it right away, written by a group commit when it can be.
+
+    The run advances in a staging session (reads only); its rows join other requests' rows in
+    one shared transaction (one commit, one statement per table). A run that must write
+    otherwise (it calls out first, starts a conversation, …) runs in its own transaction.
+    """
+    try:
+        return await _start_staged(runtime, workflow, options)
+    except Unstageable:
+        pass
+    try:
+        return await _start_in_transaction(runtime, workflow, options)
+    except IntegrityError:
+        # A concurrent run started the same conversation first: it exists now.
+        return await _start_in_transaction(runtime, workflow, options)
+
+
+async def _start_in_transaction(
+    runtime: Runtime, workflow: Workflow, options: dict[str, Any]
+) -> WorkflowInstance:
+    session = runtime.db.tenant_session(workflow.tenant_id)
+    async with runtime.db.transaction(session, write=False):
+        fresh = await session.get(Workflow, workflow.id)
+        assert fresh is not None
+        return await start(runtime, session, fresh, inline=True, **options)
+
+
+async def _start_staged(
+    runtime: Runtime, workflow: Workflow, options: dict[str, Any]
+) -> WorkflowInstance:
+    staged = Staged()
+    session = runtime.db.tenant_session(workflow.tenant_id)
+    session.info[STAGED] = staged
+    session.sync_session.autoflush = False
+    async with session:
+        fresh = await session.get(Workflow, workflow.id)
+        assert fresh is not None
+        instance = await start(runtime, session, fresh, inline=True, **options)
+        staged.collect(session)
+        session.expunge_all()
+    await runtime.intake.insert(staged.rows, staged.updates)
+    for callback in staged.callbacks:
+        callback()
+    return instance
+
+
 def _interpreter(
     runtime: Runtime,
     session: AsyncSession,
     instance: WorkflowInstance,
     graph: Graph,
+    *,
+    call_out: bool = True,
 ) -> Interpreter:
     return Interpreter(
         graph,
@@ -215,6 +270,7 @@ def _interpreter(
         tenant_id=instance.tenant_id,
         now=utcnow(),
         level=instance.level,
+        call_out=call_out,
     )
 
 
@@ -389,7 +445,10 @@ async def _write_steps(session: AsyncSession, instance: WorkflowInstance, segmen
                 "started_at": record.started_at,
             }
         )
-    if rows:
+    staged = session.info.get(STAGED)
+    if staged is not None:
+        staged.rows.extend((STEPS, row) for row in rows)
+    elif rows:
         await session.execute(STEPS.insert(), rows)
 
 
