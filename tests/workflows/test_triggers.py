@@ -248,3 +248,57 @@ async def test_wait_for_event_matches_its_rules_against_each_payload(
     mine = {"type": "paid", "payload": {"order": "A-1", "amount": 42}}
     await client.post(events, headers=tenant.headers, json=mine)
     assert (await wait_for(client, tenant.headers, run, "completed"))["output"] == 42
+
+
+async def test_webhook_runs_group_committed_or_in_their_own_transaction(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
+):
+    """A run that only writes rows is group-committed; one that starts a conversation, or
+    calls out first, runs in its own transaction; both answer with the completed run."""
+    sid, auth = await open_session(client, "acme")
+    await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=auth, json={"text": "hi"})
+    conversations: list[dict[str, str]] = []
+    for _ in range(100):
+        conversations = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()
+        if conversations:
+            break
+        await asyncio.sleep(0.05)
+    wid, _ = await deploy(
+        client,
+        tenant.headers,
+        graph(
+            [
+                ("s", "start", {}),
+                (
+                    "say",
+                    "send_message",
+                    {
+                        "text": "Order {{ input.order }} shipped",
+                        "conversation_id": "{{ input.conversation }}",
+                    },
+                ),
+                ("e", "end", {"output": "{{ nodes.say.message_id }}"}),
+            ],
+            [("s", "say", None), ("say", "e", None)],
+            [{"type": "webhook"}],
+        ),
+    )
+    secret, path = await _secret(client, tenant, wid)
+
+    async def call(payload: dict[str, object]) -> dict[str, object]:
+        body = orjson.dumps(payload)
+        headers = {"X-Frontdesk-Signature": sign(secret, body, int(time.time()))}
+        r = await client.post(path, content=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    answers = await asyncio.gather(
+        *(call({"order": n, "conversation": conversations[0]["id"]}) for n in range(8))
+    )
+    assert all(a["status"] == "completed" for a in answers)
+    messages = (await client.get(f"/api/v1/webchat/sessions/{sid}/messages", headers=auth)).json()
+    shipped = [m for m in messages if m["text"].startswith("Order ")]
+    assert len(shipped) == 8
+    assert {a["output"] for a in answers} == {m["id"] for m in shipped}
+    bad = await call({"order": 1, "conversation": "no-such-conversation"})
+    assert bad["status"] == "failed" and "Unknown conversation" in str(bad["error"])
