@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,11 +14,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.local_server import ThreadedServer
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 
@@ -49,18 +49,15 @@ class Scripted:
     hang: float = 0.0
 
 
-class FakeProvider:
+class FakeProvider(ThreadedServer):
     """Start with :meth:`start`; ``requests`` holds every call; ``script`` queues odd answers."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[Recorded] = []
         self.script: list[Scripted] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.url = ""
-        self.hostport = ""
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
 
     def reset(self) -> None:
         with self._lock:
@@ -68,31 +65,8 @@ class FakeProvider:
             self.script.clear()
 
     def start(self) -> FakeProvider:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        self.hostport = f"127.0.0.1:{port}"
-        self.url = f"http://{self.hostport}"
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])])
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._server.serve(sockets=[sock])),  # type: ignore[union-attr]
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
+        self.serve(Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])]))
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Recorded]:
         deadline = time.monotonic() + timeout

@@ -8,34 +8,20 @@ the test's loop. ``token`` makes it demand ``Authorization: Bearer <token>`` (40
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.channels.fake_provider import Recorded
+from tests.local_server import ThreadedServer
+
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    query: dict[str, str]
-
-    @property
-    def json(self) -> Any:
-        return orjson.loads(self.body)
 
 
 @dataclass
@@ -49,19 +35,16 @@ class Answer:
     stream: bool = False
 
 
-class FakeApi:
+class FakeApi(ThreadedServer):
     """Start with :meth:`start`; ``requests`` holds every call; ``script`` queues answers."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[Recorded] = []
         self.script: list[Answer] = []
         self.token: str | None = None
         self.on_request: Callable[[Recorded], None] | None = None
         self._lock = threading.Lock()
-        self.url = ""
-        self.hostport = ""
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
 
     def reset(self) -> None:
         with self._lock:
@@ -71,31 +54,8 @@ class FakeApi:
         self.on_request = None
 
     def start(self) -> FakeApi:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        self.hostport = f"127.0.0.1:{port}"
-        self.url = f"http://{self.hostport}"
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=METHODS)])
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._server.serve(sockets=[sock])),  # type: ignore[union-attr]
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
+        self.serve(Starlette(routes=[Route("/{path:path}", self._handle, methods=METHODS)]))
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     async def _handle(self, request: Request) -> Response:
         recorded = Recorded(
