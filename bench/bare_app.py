@@ -40,8 +40,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop="uvloop",
-                http="httptools", timeout_graceful_shutdown=15)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=15,
+    )
 
 
 if __name__ == "__main__":

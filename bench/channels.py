@@ -20,9 +20,7 @@ import asyncio
 import itertools
 import json
 import multiprocessing
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from common import BIN, HOST, ROOT, Server, free_port, percentile, table, verdict
+from common import ROOT, Server, percentile, start_frontdesk, table, verdict
 
 sys.path.insert(0, str(ROOT))
 from tests.channels import payloads  # noqa: E402
@@ -58,33 +56,14 @@ QUESTION = "When will my order arrive?"
 
 def start_server(folder: Path, fake: FakeProvider) -> tuple[Server, str]:
     """A fresh Frontdesk with the demo tenant; returns the server and an admin key."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "FRONTDESK_DATABASE_URL"}
-    env.update(
-        RAISED,
-        FRONTDESK_DATA_DIR=str(folder / "data"),
-        FRONTDESK_LOG_LEVEL="WARNING",
-        FRONTDESK_PUBLIC_BASE_URL=f"http://{HOST}:{port}",
-        FRONTDESK_CHANNEL_API_URLS=json.dumps({t: fake.url for t in TYPES}),
-        FRONTDESK_HTTP_ALLOWED_HOSTS=json.dumps([fake.hostport]),
+    return start_frontdesk(
+        folder,
+        {
+            **RAISED,
+            "FRONTDESK_CHANNEL_API_URLS": json.dumps({t: fake.url for t in TYPES}),
+            "FRONTDESK_HTTP_ALLOWED_HOSTS": json.dumps([fake.hostport]),
+        },
     )
-    key = ""
-    for command in ("migrate", "demo"):
-        done = subprocess.run(
-            [str(BIN / "frontdesk"), command],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode:
-            raise RuntimeError(f"frontdesk {command} failed:\n{done.stderr}")
-        key = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else key
-    args = [str(BIN / "frontdesk"), "serve", "--host", HOST, "--port", str(port)]
-    server = Server("frontdesk", args, port, env, folder / "frontdesk.log")
-    server.wait_ready()
-    return server, key
 
 
 def create_channels(base: str, key: str, fake: FakeProvider) -> list[dict[str, Any]]:

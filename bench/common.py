@@ -37,13 +37,15 @@ def percentile(values: Sequence[float], p: float) -> float:
 class Server:
     """A server subprocess on 127.0.0.1: started, waited for, measured (/proc), stopped."""
 
-    def __init__(self, name: str, args: list[str], port: int, env: dict[str, str],
-                 log: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], port: int, env: dict[str, str], log: Path
+    ) -> None:
         self.name = name
         self.url = f"http://{HOST}:{port}"
         self._log = log.open("wb")
-        self.proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            args, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
+        )
 
     def wait_ready(self, path: str = "/healthz", timeout: float = 30.0) -> None:
         """Poll ``path`` until it answers 200, or raise."""
@@ -86,12 +88,43 @@ class Server:
         self._log.close()
 
 
+def start_frontdesk(folder: Path, env: dict[str, str]) -> tuple[Server, str]:
+    """``frontdesk migrate`` + ``demo`` + ``serve`` in ``folder`` with ``env`` on top of ours
+    (an embedded shape: SQLite); return the ready server and the demo's admin API key."""
+    port = free_port()
+    full = {k: v for k, v in os.environ.items() if k != "FRONTDESK_DATABASE_URL"}
+    full.update(
+        env,
+        FRONTDESK_DATA_DIR=str(folder / "data"),
+        FRONTDESK_LOG_LEVEL="WARNING",
+        FRONTDESK_PUBLIC_BASE_URL=f"http://{HOST}:{port}",
+    )
+    key = ""
+    for command in ("migrate", "demo"):
+        done = subprocess.run(
+            [str(BIN / "frontdesk"), command],
+            env=full,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        if done.returncode:
+            raise RuntimeError(f"frontdesk {command} failed:\n{done.stderr}")
+        key = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else key
+    args = [str(BIN / "frontdesk"), "serve", "--host", HOST, "--port", str(port)]
+    server = Server("frontdesk", args, port, full, folder / "frontdesk.log")
+    server.wait_ready()
+    return server, key
+
+
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table with left-aligned columns."""
     cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-             for row in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     rule = "-" * max(len(line) for line in lines)
     return "\n".join([title, rule, lines[0], rule, *lines[1:], rule])
 

@@ -51,8 +51,10 @@ UNMATCHED = [
     "Do you have this jacket in dark green?",
 ]
 REPLY_TIMEOUT = 10.0  # seconds a customer waits for the bot's reply
-RAISED_LIMITS = {f"FRONTDESK_PUBLIC_{k}": "1000000000" for k in
-                 ("RATE_PER_IP", "BURST_PER_IP", "RATE_PER_TENANT", "BURST_PER_TENANT")}
+RAISED_LIMITS = {
+    f"FRONTDESK_PUBLIC_{k}": "1000000000"
+    for k in ("RATE_PER_IP", "BURST_PER_IP", "RATE_PER_TENANT", "BURST_PER_TENANT")
+}
 
 
 def faq_texts() -> list[str]:
@@ -80,13 +82,30 @@ class LoadResult:
         return self.accepted / self.seconds
 
 
-def run_wrk(url: str, sessions: Path, bodies: Path, seconds: int, connections: int,
-            threads: int) -> dict[str, Any]:
+def run_wrk(
+    url: str, sessions: Path, bodies: Path, seconds: int, connections: int, threads: int
+) -> dict[str, Any]:
     """One wrk run; return the JSON that webchat.lua's ``done()`` printed."""
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", str(BENCH / "webchat.lua"), url, "--", str(sessions), str(bodies), str(threads)],
-        capture_output=True, text=True, timeout=seconds + 60)
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BENCH / "webchat.lua"),
+            url,
+            "--",
+            str(sessions),
+            str(bodies),
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
     for line in out.stdout.splitlines():
         if line.startswith("WRK_RESULT "):
             result: dict[str, Any] = json.loads(line.removeprefix("WRK_RESULT "))
@@ -102,10 +121,16 @@ def load(server: Server, sessions: Path, bodies: Path, args: argparse.Namespace)
     seconds = r["duration_us"] / 1e6
     ms = {k: r[f"{k}_us"] / 1e3 if r["requests"] else math.nan for k in ("p50", "p99", "max")}
     return LoadResult(
-        requests=r["requests"], accepted=r["accepted"], other_status=r["other_status"],
+        requests=r["requests"],
+        accepted=r["accepted"],
+        other_status=r["other_status"],
         socket_errors=r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"],
-        seconds=seconds, p50_ms=ms["p50"], p99_ms=ms["p99"], max_ms=ms["max"],
-        cpu_cores=(server.cpu_seconds() - cpu) / seconds)
+        seconds=seconds,
+        p50_ms=ms["p50"],
+        p99_ms=ms["p99"],
+        max_ms=ms["max"],
+        cpu_cores=(server.cpu_seconds() - cpu) / seconds,
+    )
 
 
 def write_inputs(folder: Path, name: str, sessions: list[tuple[str, str]]) -> Path:
@@ -170,8 +195,11 @@ def server_counters(base: str) -> dict[str, float]:
             labels = sample.labels
             if sample.name == "frontdesk_jobs_total":
                 key = f"jobs_{labels['outcome']}"
-            elif (sample.name == "frontdesk_http_requests_total" and labels["method"] == "POST"
-                  and labels["route"].endswith("/messages")):
+            elif (
+                sample.name == "frontdesk_http_requests_total"
+                and labels["method"] == "POST"
+                and labels["route"].endswith("/messages")
+            ):
                 key = f"post_{labels['status'][0]}xx"
             else:
                 continue
@@ -183,9 +211,12 @@ def stored_counts(db_file: Path) -> dict[str, int]:
     """Raw messages, inbound messages recorded, and jobs by status, read from the SQLite file."""
     conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
     try:
-        counts = {"raw_messages": conn.execute("SELECT count(*) FROM raw_messages").fetchone()[0],
-                  "inbound": conn.execute(
-                      "SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()[0]}
+        counts = {
+            "raw_messages": conn.execute("SELECT count(*) FROM raw_messages").fetchone()[0],
+            "inbound": conn.execute(
+                "SELECT count(*) FROM messages WHERE direction = 'in'"
+            ).fetchone()[0],
+        }
         for status, n in conn.execute("SELECT status, count(*) FROM jobs GROUP BY status"):
             counts[f"jobs_{status}"] = n
         return counts
@@ -205,16 +236,18 @@ class E2EResult:
 class Customer:
     """A visitor with the session's SSE stream open, as the widget has it."""
 
-    def __init__(self, post: httpx.AsyncClient, stream: httpx.AsyncClient,
-                 session: tuple[str, str]) -> None:
+    def __init__(
+        self, post: httpx.AsyncClient, stream: httpx.AsyncClient, session: tuple[str, str]
+    ) -> None:
         self._post, self._stream = post, stream
         self._id, self._token = session
         self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
 
     async def _listen(self) -> None:
-        async with self._stream.stream("GET", f"/api/v1/webchat/sessions/{self._id}/stream",
-                                       params={"token": self._token}) as r:
+        async with self._stream.stream(
+            "GET", f"/api/v1/webchat/sessions/{self._id}/stream", params={"token": self._token}
+        ) as r:
             async for line in r.aiter_lines():
                 if line.startswith("data: "):
                     message = json.loads(line.removeprefix("data: "))
@@ -228,9 +261,11 @@ class Customer:
     async def exchange(self, text: str) -> float | None:
         """Post ``text``; the seconds until its reply arrived, or None after REPLY_TIMEOUT."""
         started = time.perf_counter()
-        r = await self._post.post(f"/api/v1/webchat/sessions/{self._id}/messages",
-                                  headers={"Authorization": f"Bearer {self._token}"},
-                                  json={"text": text})
+        r = await self._post.post(
+            f"/api/v1/webchat/sessions/{self._id}/messages",
+            headers={"Authorization": f"Bearer {self._token}"},
+            json={"text": text},
+        )
         if r.status_code != 202:
             raise RuntimeError(f"post answered {r.status_code}: {r.text}")
         message_id = r.json()["message_id"]
@@ -254,9 +289,12 @@ async def e2e(base: str, sessions: list[tuple[str, str]], seconds: float) -> E2E
     texts = faq_texts()
     result = E2EResult()
     limits = httpx.Limits(max_connections=len(sessions), max_keepalive_connections=len(sessions))
-    async with (httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as post,
-                httpx.AsyncClient(base_url=base, limits=limits,
-                                  timeout=httpx.Timeout(30.0, read=None)) as stream):
+    async with (
+        httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as post,
+        httpx.AsyncClient(
+            base_url=base, limits=limits, timeout=httpx.Timeout(30.0, read=None)
+        ) as stream,
+    ):
         customers = [Customer(post, stream, s) for s in sessions]
         for c in customers:
             c.open()
@@ -318,13 +356,24 @@ def start_frontdesk(folder: Path, name: str) -> tuple[Server, Path]:
     data_dir = folder / name
     env = frontdesk_env(data_dir)
     for command in ("migrate", "demo"):
-        done = subprocess.run([str(BIN / "frontdesk"), command], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(BIN / "frontdesk"), command],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode:
             raise RuntimeError(f"frontdesk {command} failed:\n{done.stderr}")
     port = free_port()
-    server = Server(name, [str(BIN / "frontdesk"), "serve", "--host", HOST, "--port", str(port)],
-                    port, env, folder / f"{name}.log")
+    server = Server(
+        name,
+        [str(BIN / "frontdesk"), "serve", "--host", HOST, "--port", str(port)],
+        port,
+        env,
+        folder / f"{name}.log",
+    )
     try:
         server.wait_ready()
     except BaseException:
@@ -342,8 +391,9 @@ def run_e2e(server: Server, args: argparse.Namespace) -> tuple[E2EResult, float]
     return result, (server.cpu_seconds() - cpu) / result.seconds
 
 
-def run_frontdesk(folder: Path, bodies: Path, bare: LoadResult,
-                  args: argparse.Namespace) -> Findings:
+def run_frontdesk(
+    folder: Path, bodies: Path, bare: LoadResult, args: argparse.Namespace
+) -> Findings:
     """Load Frontdesk, drain it, then the end-to-end phase (on a fresh server if not drained)."""
     fd, data_dir = start_frontdesk(folder, "frontdesk")
     try:
@@ -367,9 +417,20 @@ def run_frontdesk(folder: Path, bodies: Path, bare: LoadResult,
             e2e_result, e2e_cpu = run_e2e(fresh, args)
         finally:
             fresh.stop()
-    return Findings(bare, load_result, rss_after_load, rss_peak, drain_s,
-                    backlog["queued"] + backlog["running"], depth, stored, counters,
-                    e2e_result, e2e_cpu, e2e_fresh=not drained)
+    return Findings(
+        bare,
+        load_result,
+        rss_after_load,
+        rss_peak,
+        drain_s,
+        backlog["queued"] + backlog["running"],
+        depth,
+        stored,
+        counters,
+        e2e_result,
+        e2e_cpu,
+        e2e_fresh=not drained,
+    )
 
 
 def main() -> int:
@@ -391,8 +452,11 @@ def main() -> int:
     try:
         bodies = write_bodies(folder)
         fake = [(str(uuid.uuid4()), secrets.token_urlsafe(32)) for _ in range(args.sessions)]
-        print(f"bare FastAPI: {args.warmup} s warm-up + {args.seconds} s at "
-              f"{args.connections} connections", flush=True)
+        print(
+            f"bare FastAPI: {args.warmup} s warm-up + {args.seconds} s at "
+            f"{args.connections} connections",
+            flush=True,
+        )
         bare = serve_bare(folder, free_port())
         try:
             bare.wait_ready("/docs")
@@ -420,24 +484,48 @@ def report(args: argparse.Namespace, f: Findings) -> None:
     measured = fd.accepted > 0
     errors = fd.other_status + fd.socket_errors
     rows: list[list[object]] = [
-        ["acked (202) messages/s", f"{fd.rate:,.0f}", f"{bare.rate:,.0f}", ">= 1,500",
-         verdict(fd.rate >= 1500)],
+        [
+            "acked (202) messages/s",
+            f"{fd.rate:,.0f}",
+            f"{bare.rate:,.0f}",
+            ">= 1,500",
+            verdict(fd.rate >= 1500),
+        ],
         ["ratio frontdesk / bare", f"{ratio:.3f}", "1", ">= 0.3", verdict(ratio >= 0.3)],
         ["ack latency p50 (ms)", _ms(fd.p50_ms), _ms(bare.p50_ms), "", ""],
-        ["ack latency p99 (ms)", _ms(fd.p99_ms), _ms(bare.p99_ms), "< 50",
-         verdict(measured and fd.p99_ms < 50)],
+        [
+            "ack latency p99 (ms)",
+            _ms(fd.p99_ms),
+            _ms(bare.p99_ms),
+            "< 50",
+            verdict(measured and fd.p99_ms < 50),
+        ],
         ["ack latency max (ms)", _ms(fd.max_ms), _ms(bare.max_ms), "", ""],
-        ["non-202 answers / socket errors+timeouts", f"{fd.other_status} / {fd.socket_errors}",
-         f"{bare.other_status} / {bare.socket_errors}", "0 / 0", verdict(errors == 0)],
+        [
+            "non-202 answers / socket errors+timeouts",
+            f"{fd.other_status} / {fd.socket_errors}",
+            f"{bare.other_status} / {bare.socket_errors}",
+            "0 / 0",
+            verdict(errors == 0),
+        ],
         ["server CPU during load (cores)", f"{fd.cpu_cores:.2f}", f"{bare.cpu_cores:.2f}", "", ""],
-        ["peak RSS after load / at end (MB)",
-         f"{f.rss_after_load / 2**20:.0f} / {f.rss_peak / 2**20:.0f}", "", "< 600",
-         verdict(f.rss_peak < 600 * 2**20)],
+        [
+            "peak RSS after load / at end (MB)",
+            f"{f.rss_after_load / 2**20:.0f} / {f.rss_peak / 2**20:.0f}",
+            "",
+            "< 600",
+            verdict(f.rss_peak < 600 * 2**20),
+        ],
     ]
     print()
-    print(table(f"Intake: {args.connections} connections, {args.seconds} s measured "
-                f"(after {args.warmup} s warm-up), {args.sessions} sessions, SQLite",
-                ["metric", "frontdesk", "bare", "target", ""], rows))
+    print(
+        table(
+            f"Intake: {args.connections} connections, {args.seconds} s measured "
+            f"(after {args.warmup} s warm-up), {args.sessions} sessions, SQLite",
+            ["metric", "frontdesk", "bare", "target", ""],
+            rows,
+        )
+    )
 
     stored, c = f.stored, f.counters
     done = stored.get("jobs_done", 0)
@@ -446,19 +534,35 @@ def report(args: argparse.Namespace, f: Findings) -> None:
     rows = [
         ["backlog when the load stopped (jobs)", f.backlog, "", ""],
         ["drain time (s)", f"{f.drain_s:.1f}", f"<= {args.drain_timeout:g}", verdict(drained)],
-        ["jobs processed while draining / per second",
-         f"{worked:,} / {worked / f.drain_s:,.0f}" if f.drain_s > 0.5 else "-", "", ""],
-        ["stored raw messages / jobs done / inbound recorded",
-         f"{stored['raw_messages']} / {done} / {stored['inbound']}", "all equal",
-         verdict(stored["raw_messages"] == done == stored["inbound"])],
+        [
+            "jobs processed while draining / per second",
+            f"{worked:,} / {worked / f.drain_s:,.0f}" if f.drain_s > 0.5 else "-",
+            "",
+            "",
+        ],
+        [
+            "stored raw messages / jobs done / inbound recorded",
+            f"{stored['raw_messages']} / {done} / {stored['inbound']}",
+            "all equal",
+            verdict(stored["raw_messages"] == done == stored["inbound"]),
+        ],
         ["dead letters", f.depth["dead"], "0", verdict(f.depth["dead"] == 0)],
         ["failed job attempts (retried)", f"{c.get('jobs_failed', 0):.0f}", "0", ""],
-        ["message posts answered 5xx (server side)", f"{c.get('post_5xx', 0):.0f}", "0",
-         verdict(c.get("post_5xx", 0) == 0)],
+        [
+            "message posts answered 5xx (server side)",
+            f"{c.get('post_5xx', 0):.0f}",
+            "0",
+            verdict(c.get("post_5xx", 0) == 0),
+        ],
     ]
     print()
-    print(table("Processing of everything acknowledged (warm-up + measured load)",
-                ["metric", "value", "target", ""], rows))
+    print(
+        table(
+            "Processing of everything acknowledged (warm-up + measured load)",
+            ["metric", "value", "target", ""],
+            rows,
+        )
+    )
 
     e2e = f.e2e
     lat = e2e.latencies
@@ -468,13 +572,18 @@ def report(args: argparse.Namespace, f: Findings) -> None:
         ["post -> reply visible p50 (ms)", _ms(p50), "< 100", verdict(bool(lat) and p50 < 100)],
         ["post -> reply visible p99 (ms)", _ms(p99), "< 300", verdict(bool(lat) and p99 < 300)],
         ["post -> reply visible max (ms)", _ms(max(lat, default=math.nan) * 1e3), "", ""],
-        [f"replies not seen within {REPLY_TIMEOUT:g} s", e2e.timeouts, "0",
-         verdict(e2e.timeouts == 0)],
+        [
+            f"replies not seen within {REPLY_TIMEOUT:g} s",
+            e2e.timeouts,
+            "0",
+            verdict(e2e.timeouts == 0),
+        ],
         ["server CPU (cores)", f"{f.e2e_cpu:.2f}", "", ""],
     ]
     print()
-    title = (f"End to end: {args.customers} customers (SSE), {e2e.seconds:.0f} s, "
-             f"{len(lat)} exchanges")
+    title = (
+        f"End to end: {args.customers} customers (SSE), {e2e.seconds:.0f} s, {len(lat)} exchanges"
+    )
     if f.e2e_fresh:
         title += f" -- on a fresh server: the loaded one still had {left:,} jobs queued"
     print(table(title, ["metric", "value", "target", ""], rows))

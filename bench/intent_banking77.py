@@ -68,13 +68,15 @@ def latency(model: IntentClassifier, embedder: LocalEmbedder, texts: list[str]) 
     return timings
 
 
-def out_of_scope(train: tuple[list[str], list[str], np.ndarray],
-                 test: tuple[list[str], list[str], np.ndarray]) -> tuple[float, float, int]:
+def out_of_scope(
+    train: tuple[list[str], list[str], np.ndarray], test: tuple[list[str], list[str], np.ndarray]
+) -> tuple[float, float, int]:
     intents = sorted(set(train[1]))
     unseen = set(intents[::7])
     keep = [i for i, label in enumerate(train[1]) if label not in unseen]
-    model = IntentClassifier.train([train[0][i] for i in keep], [train[1][i] for i in keep],
-                                   train[2][keep])
+    model = IntentClassifier.train(
+        [train[0][i] for i in keep], [train[1][i] for i in keep], train[2][keep]
+    )
     predictions = model.predict(test[0], test[2])
     pairs = list(zip(predictions, test[1], strict=True))
     oos = [p.out_of_scope for p, label in pairs if label in unseen]
@@ -94,25 +96,35 @@ def main() -> int:
         train_s = time.perf_counter() - started
         test_acc = accuracy(model, test_texts, test_labels, test_vectors)
         timings = latency(model, embedder, test_texts[:500])
-        recall, rejected, n_unseen = out_of_scope((train_texts, train_labels, train_vectors),
-                                                  (test_texts, test_labels, test_vectors))
+        recall, rejected, n_unseen = out_of_scope(
+            (train_texts, train_labels, train_vectors), (test_texts, test_labels, test_vectors)
+        )
     size = len(model.to_bytes())
     p50 = statistics.median(timings)
     p99 = statistics.quantiles(timings, n=100)[98]
     rows = [
-        ["test accuracy (3,080 messages)", f"{test_acc:.2%}",
-         verdict(test_acc >= TARGET_ACCURACY)],
-        ["training on 10,003 examples (s)", f"{train_s:.1f}",
-         verdict(train_s < TARGET_TRAIN_S)],
-        ["encode + classify p50 / p99 (ms)", f"{p50:.1f} / {p99:.1f}",
-         verdict(p99 < TARGET_P99_MS)],
-        [f"out of scope: recall on {n_unseen} unseen intents", f"{recall:.1%}",
-         verdict(recall >= 0.9)],
+        ["test accuracy (3,080 messages)", f"{test_acc:.2%}", verdict(test_acc >= TARGET_ACCURACY)],
+        ["training on 10,003 examples (s)", f"{train_s:.1f}", verdict(train_s < TARGET_TRAIN_S)],
+        [
+            "encode + classify p50 / p99 (ms)",
+            f"{p50:.1f} / {p99:.1f}",
+            verdict(p99 < TARGET_P99_MS),
+        ],
+        [
+            f"out of scope: recall on {n_unseen} unseen intents",
+            f"{recall:.1%}",
+            verdict(recall >= 0.9),
+        ],
         ["out of scope: in-scope wrongly rejected", f"{rejected:.1%}", verdict(rejected <= 0.05)],
         ["stored model size", f"{size / 1e6:.1f} MB", ""],
     ]
-    print(table("Intent classification on Banking77 (MiniLM + TF-IDF; SVM + LR + nearest example)",
-                ["figure", "value", "target"], rows))
+    print(
+        table(
+            "Intent classification on Banking77 (MiniLM + TF-IDF; SVM + LR + nearest example)",
+            ["figure", "value", "target"],
+            rows,
+        )
+    )
     return 0
 
 

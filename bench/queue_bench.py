@@ -101,8 +101,12 @@ class Result:
 
 def settings_for(data_dir: Path, postgres_url: str | None) -> Settings:
     """Default settings, quiet logs; SQLite under ``data_dir`` unless a PostgreSQL URL is given."""
-    return Settings(data_dir=data_dir, database_url=postgres_url, log_level="WARNING",
-                    master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+    return Settings(
+        data_dir=data_dir,
+        database_url=postgres_url,
+        log_level="WARNING",
+        master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    )
 
 
 async def reset_postgres(settings: Settings) -> None:
@@ -127,13 +131,15 @@ async def enqueue_all(db: Database, queue: SqlQueue, n: int, batch: int, keys: i
     return time.perf_counter() - started
 
 
-async def run_layout(db: Database, settings: Settings, layout: Layout, n: int, batch: int,
-                     limit_s: float) -> Result:
+async def run_layout(
+    db: Database, settings: Settings, layout: Layout, n: int, batch: int, limit_s: float
+) -> Result:
     """Enqueue ``n`` jobs, work them off with ``layout``, check every one is done."""
     async with db.system_tx() as session:
         await session.execute(Job.__table__.delete())
-    queue = SqlQueue(db, lease_seconds=settings.queue_lease_seconds,
-                     max_attempts=settings.queue_max_attempts)
+    queue = SqlQueue(
+        db, lease_seconds=settings.queue_lease_seconds, max_attempts=settings.queue_max_attempts
+    )
     enqueue_s = await enqueue_all(db, queue, n, batch, layout.ordering_keys)
 
     seen: set[str] = set()
@@ -145,10 +151,19 @@ async def run_layout(db: Database, settings: Settings, layout: Layout, n: int, b
             all_seen.set()
 
     metrics = Metrics()
-    workers = [Worker(db, queue, {KIND: noop}, concurrency=layout.tasks,
-                      batch=settings.queue_batch, poll_seconds=settings.queue_poll_seconds,
-                      lease_seconds=settings.queue_lease_seconds, metrics=metrics)
-               for _ in range(layout.workers)]
+    workers = [
+        Worker(
+            db,
+            queue,
+            {KIND: noop},
+            concurrency=layout.tasks,
+            batch=settings.queue_batch,
+            poll_seconds=settings.queue_poll_seconds,
+            lease_seconds=settings.queue_lease_seconds,
+            metrics=metrics,
+        )
+        for _ in range(layout.workers)
+    ]
     stop = asyncio.Event()
     started = time.perf_counter()
     runs = [asyncio.create_task(w.run(stop)) for w in workers]
@@ -160,8 +175,12 @@ async def run_layout(db: Database, settings: Settings, layout: Layout, n: int, b
 
     async with db.system_session() as session:
         done = await session.scalar(select(func.count()).where(Job.status == "done"))
-    failed = sum(s.value for m in metrics.jobs.collect() for s in m.samples
-                 if s.name.endswith("_total") and s.labels.get("outcome") != "done")
+    failed = sum(
+        s.value
+        for m in metrics.jobs.collect()
+        for s in m.samples
+        if s.name.endswith("_total") and s.labels.get("outcome") != "done"
+    )
     return Result(layout.name, n, enqueue_s, done or 0, process_s, failed=int(failed))
 
 
@@ -173,8 +192,9 @@ async def baseline(settings: Settings, n: int, batch: int, tasks: int, limit_s: 
     return await _baseline_postgres(settings, ids, batch, tasks, limit_s)
 
 
-async def _updates(update: Callable[[Any, str], Awaitable[None]], conns: list[Any],
-                   ids: list[str], limit_s: float) -> tuple[int, float]:
+async def _updates(
+    update: Callable[[Any, str], Awaitable[None]], conns: list[Any], ids: list[str], limit_s: float
+) -> tuple[int, float]:
     """``update(conn, id)`` every id, one task per connection, for at most ``limit_s``.
 
     Return the rows updated and the seconds it took.
@@ -194,64 +214,81 @@ async def _updates(update: Callable[[Any, str], Awaitable[None]], conns: list[An
     return done, time.perf_counter() - started
 
 
-async def _baseline_sqlite(settings: Settings, ids: list[str], batch: int, tasks: int,
-                           limit_s: float) -> Result:
+async def _baseline_sqlite(
+    settings: Settings, ids: list[str], batch: int, tasks: int, limit_s: float
+) -> Result:
     path = settings.data_dir / "baseline.db"
     conns = [await aiosqlite.connect(path, isolation_level=None) for _ in range(tasks)]
     try:
         for conn in conns:
-            for pragma in ("journal_mode=WAL", f"synchronous={settings.sqlite_synchronous}",
-                           "busy_timeout=10000"):
+            for pragma in (
+                "journal_mode=WAL",
+                f"synchronous={settings.sqlite_synchronous}",
+                "busy_timeout=10000",
+            ):
                 await conn.execute(f"PRAGMA {pragma}")
         first = conns[0]
-        await first.execute("CREATE TABLE rows (id TEXT PRIMARY KEY, status TEXT NOT NULL, "
-                            "payload TEXT NOT NULL, finished_at REAL)")
+        await first.execute(
+            "CREATE TABLE rows (id TEXT PRIMARY KEY, status TEXT NOT NULL, "
+            "payload TEXT NOT NULL, finished_at REAL)"
+        )
         started = time.perf_counter()
         for i in range(0, len(ids), batch):
             await first.execute("BEGIN")
-            await first.executemany("INSERT INTO rows (id, status, payload) VALUES (?, ?, ?)",
-                                    [(x, "queued", "{}") for x in ids[i:i + batch]])
+            await first.executemany(
+                "INSERT INTO rows (id, status, payload) VALUES (?, ?, ?)",
+                [(x, "queued", "{}") for x in ids[i : i + batch]],
+            )
             await first.execute("COMMIT")
         insert_s = time.perf_counter() - started
 
         async def update(conn: aiosqlite.Connection, row_id: str) -> None:
             await conn.execute("BEGIN IMMEDIATE")
-            await conn.execute("UPDATE rows SET status = 'done', finished_at = ? WHERE id = ?",
-                               (time.time(), row_id))
+            await conn.execute(
+                "UPDATE rows SET status = 'done', finished_at = ? WHERE id = ?",
+                (time.time(), row_id),
+            )
             await conn.execute("COMMIT")
 
         done, seconds = await _updates(update, conns, ids, limit_s)
-        return Result(f"baseline: raw aiosqlite, {tasks} connections", len(ids), insert_s,
-                      done, seconds)
+        return Result(
+            f"baseline: raw aiosqlite, {tasks} connections", len(ids), insert_s, done, seconds
+        )
     finally:
         for conn in conns:
             await conn.close()
 
 
-async def _baseline_postgres(settings: Settings, ids: list[str], batch: int, tasks: int,
-                             limit_s: float) -> Result:
+async def _baseline_postgres(
+    settings: Settings, ids: list[str], batch: int, tasks: int, limit_s: float
+) -> Result:
     dsn = settings.db_url.replace("postgresql+asyncpg://", "postgresql://")
     conns: list[Any] = [await asyncpg.connect(dsn) for _ in range(tasks)]
     try:
         first = conns[0]
-        await first.execute("CREATE TABLE rows (id TEXT PRIMARY KEY, status TEXT NOT NULL, "
-                            "payload JSONB NOT NULL, finished_at TIMESTAMPTZ)")
+        await first.execute(
+            "CREATE TABLE rows (id TEXT PRIMARY KEY, status TEXT NOT NULL, "
+            "payload JSONB NOT NULL, finished_at TIMESTAMPTZ)"
+        )
         started = time.perf_counter()
         for i in range(0, len(ids), batch):
             async with first.transaction():
                 await first.executemany(
                     "INSERT INTO rows (id, status, payload) VALUES ($1, 'queued', '{}')",
-                    [(x,) for x in ids[i:i + batch]])
+                    [(x,) for x in ids[i : i + batch]],
+                )
         insert_s = time.perf_counter() - started
 
         async def update(conn: Any, row_id: str) -> None:
             async with conn.transaction():
-                await conn.execute("UPDATE rows SET status = 'done', finished_at = now() "
-                                   "WHERE id = $1", row_id)
+                await conn.execute(
+                    "UPDATE rows SET status = 'done', finished_at = now() WHERE id = $1", row_id
+                )
 
         done, seconds = await _updates(update, conns, ids, limit_s)
-        return Result(f"baseline: raw asyncpg, {tasks} connections", len(ids), insert_s,
-                      done, seconds)
+        return Result(
+            f"baseline: raw asyncpg, {tasks} connections", len(ids), insert_s, done, seconds
+        )
     finally:
         for conn in conns:
             await conn.close()
@@ -265,10 +302,11 @@ async def bench_backend(label: str, settings: Settings, args: argparse.Namespace
     db = Database(create_engine(settings))
     results = []
     try:
-        for layout in LAYOUTS[:args.layouts]:
+        for layout in LAYOUTS[: args.layouts]:
             print(f"  {label}: {layout.name} ...", flush=True)
-            results.append(await run_layout(db, settings, layout, args.jobs, args.batch,
-                                            args.limit))
+            results.append(
+                await run_layout(db, settings, layout, args.jobs, args.batch, args.limit)
+            )
     finally:
         await db.dispose()
     print(f"  {label}: baseline ...", flush=True)
@@ -276,14 +314,34 @@ async def bench_backend(label: str, settings: Settings, args: argparse.Namespace
     rows: list[list[object]] = []
     for r in [*results, base]:
         ratio = "" if r is base else f"{r.process_rate / base.process_rate:.3f}"
-        rows.append([r.name, f"{r.enqueue_rate:,.0f}", f"{r.done:,} in {r.process_s:.1f} s",
-                     f"{r.process_rate:,.0f}", ratio, f"{r.pipeline_rate:,.0f}",
-                     "" if r is base else r.failed])
+        rows.append(
+            [
+                r.name,
+                f"{r.enqueue_rate:,.0f}",
+                f"{r.done:,} in {r.process_s:.1f} s",
+                f"{r.process_rate:,.0f}",
+                ratio,
+                f"{r.pipeline_rate:,.0f}",
+                "" if r is base else r.failed,
+            ]
+        )
     print()
-    print(table(f"Queue on {label}: {args.jobs:,} no-op jobs per layout, enqueued {args.batch} "
-                f"per transaction; work stops after {args.limit:g} s (rates in jobs/s)",
-                ["layout", "enqueue", "done", "claim->done", "ratio vs base",
-                 "enqueue->done", "failed"], rows))
+    print(
+        table(
+            f"Queue on {label}: {args.jobs:,} no-op jobs per layout, enqueued {args.batch} "
+            f"per transaction; work stops after {args.limit:g} s (rates in jobs/s)",
+            [
+                "layout",
+                "enqueue",
+                "done",
+                "claim->done",
+                "ratio vs base",
+                "enqueue->done",
+                "failed",
+            ],
+            rows,
+        )
+    )
     four = results[0]
     target = f"target >= {TARGET_PG:,.0f} jobs/s claim->done with 4 workers on PostgreSQL"
     if settings.is_sqlite:
@@ -312,10 +370,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--jobs", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500, help="jobs per enqueue transaction")
-    parser.add_argument("--layouts", type=int, default=len(LAYOUTS),
-                        help=f"run the first N of the {len(LAYOUTS)} layouts")
-    parser.add_argument("--limit", type=float, default=8,
-                        help="seconds each layout (and the baseline) may work before it stops")
+    parser.add_argument(
+        "--layouts",
+        type=int,
+        default=len(LAYOUTS),
+        help=f"run the first N of the {len(LAYOUTS)} layouts",
+    )
+    parser.add_argument(
+        "--limit",
+        type=float,
+        default=8,
+        help="seconds each layout (and the baseline) may work before it stops",
+    )
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     uvloop.run(main_async(args))

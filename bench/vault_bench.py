@@ -61,13 +61,21 @@ CPU: dict[int, float] = {}  # id(samples) -> process CPU seconds per call
 
 def row(name: str, samples: list[float], raw_p50: float, floor_p50: float) -> list[object]:
     p50, p99 = percentile(samples, 50), percentile(samples, 99)
-    return [name, len(samples), f"{p50 * 1e3:.3f}", f"{p99 * 1e3:.3f}",
-            f"{statistics.fmean(samples) * 1e3:.3f}", f"{CPU[id(samples)] * 1e3:.3f}",
-            f"{p50 / raw_p50:.0f}x", f"{p50 / floor_p50:.2f}x"]
+    return [
+        name,
+        len(samples),
+        f"{p50 * 1e3:.3f}",
+        f"{p99 * 1e3:.3f}",
+        f"{statistics.fmean(samples) * 1e3:.3f}",
+        f"{CPU[id(samples)] * 1e3:.3f}",
+        f"{p50 / raw_p50:.0f}x",
+        f"{p50 / floor_p50:.2f}x",
+    ]
 
 
-async def timed(n: int, prepare: Callable[[], Awaitable[object]],
-                call: Callable[[object], Awaitable[object]]) -> list[float]:
+async def timed(
+    n: int, prepare: Callable[[], Awaitable[object]], call: Callable[[object], Awaitable[object]]
+) -> list[float]:
     samples = []
     cpu = 0.0
     for _ in range(n):
@@ -86,8 +94,11 @@ async def run(settings: Settings, n: int) -> tuple[list[list[object]], float]:
     vault = Vault.of(runtime)
     async with runtime.db.system_session() as session:
         tenant = await create_tenant(session, f"bench-{os.getpid()}-{time.monotonic_ns()}")
-    cred = await vault.create(tenant.id, ACTOR, CredentialCreate(
-        name="crm", type="api_key", value={"key": "sk_live_" + "4" * 40}))
+    cred = await vault.create(
+        tenant.id,
+        ACTOR,
+        CredentialCreate(name="crm", type="api_key", value={"key": "sk_live_" + "4" * 40}),
+    )
 
     async def mint() -> object:
         return (await tokens.mint(vault, tenant.id, ACTOR, cred.id, "bench", "benchmark")).token
@@ -109,9 +120,10 @@ async def run(settings: Settings, n: int) -> tuple[list[list[object]], float]:
 
     # Baseline: the same ciphertext, decrypted with the bare AES-GCM primitive.
     async with runtime.db.tenant_session(tenant.id) as session:
-        blob = await session.scalar(text(
-            "SELECT ciphertext FROM vault_credential_versions WHERE credential_id = :c"
-        ), {"c": cred.id})
+        blob = await session.scalar(
+            text("SELECT ciphertext FROM vault_credential_versions WHERE credential_id = :c"),
+            {"c": cred.id},
+        )
         key_id, key = await vault.keyring._active_key(session, tenant.id)
     aead, nonce, body = key, blob[17:29], blob[29:]
     aad = tenant.id.encode() + b"|" + f"vault:{cred.id}:1".encode()
@@ -139,11 +151,13 @@ async def run(settings: Settings, n: int) -> tuple[list[list[object]], float]:
     both = await timed(n, nothing, reveal)
     await runtime.db.dispose()
     base, low = percentile(raw, 50), percentile(floors, 50)
-    rows = [row("raw AES-GCM decrypt (baseline)", raw, base, low),
-            row("one-row write transaction (floor)", floors, base, low),
-            row("redeem, warm key ring", warm, base, low),
-            row("redeem, cold (unwrap each call)", cold, base, low),
-            row("reveal (mint + redeem)", both, base, low)]
+    rows = [
+        row("raw AES-GCM decrypt (baseline)", raw, base, low),
+        row("one-row write transaction (floor)", floors, base, low),
+        row("redeem, warm key ring", warm, base, low),
+        row("redeem, cold (unwrap each call)", cold, base, low),
+        row("reveal (mint + redeem)", both, base, low),
+    ]
     return rows, percentile(warm, 99)
 
 
@@ -165,21 +179,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), master_key=master, env="test")
         rows, p99 = asyncio.run(run(settings, args.iterations))
-    print(table(f"Vault decrypt path on SQLite (synchronous=FULL), {args.iterations} calls each",
-                header, rows))
-    print(f"target: redeem (warm) p99 < {TARGET_P99_MS} ms: {p99 * 1e3:.3f} ms "
-          f"{verdict(p99 * 1e3 < TARGET_P99_MS)}")
+    print(
+        table(
+            f"Vault decrypt path on SQLite (synchronous=FULL), {args.iterations} calls each",
+            header,
+            rows,
+        )
+    )
+    print(
+        f"target: redeem (warm) p99 < {TARGET_P99_MS} ms: {p99 * 1e3:.3f} ms "
+        f"{verdict(p99 * 1e3 < TARGET_P99_MS)}"
+    )
     print(f"load average while running: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     url = os.environ.get("FRONTDESK_BENCH_POSTGRES_URL")
     if url:
         asyncio.run(reset_postgres(url))
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(data_dir=Path(tmp), master_key=master, database_url=url,
-                                env="test")
+            settings = Settings(data_dir=Path(tmp), master_key=master, database_url=url, env="test")
             rows, p99 = asyncio.run(run(settings, args.iterations))
         print()
-        print(table(f"Vault decrypt path on PostgreSQL, {args.iterations} calls each",
-                    header, rows))
+        print(
+            table(f"Vault decrypt path on PostgreSQL, {args.iterations} calls each", header, rows)
+        )
     sys.stdout.flush()
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import orjson
 
-from common import BIN, HOST, ROOT, Server, free_port, percentile, table, verdict
+from common import BIN, HOST, ROOT, Server, free_port, percentile, start_frontdesk, table, verdict
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
@@ -110,34 +110,16 @@ async def overhead(kind: str, length: int = 100, rounds: int = 300) -> dict[str,
     return {"p50": p50, "p99": p99, "own": own, "overhead": p50 - own}
 
 
-def start_frontdesk(folder: Path, fake: FakeProvider) -> tuple[Server, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "FRONTDESK_DATABASE_URL"}
-    env.update(
-        RAISED,
-        FRONTDESK_DATA_DIR=str(folder / "data"),
-        FRONTDESK_LOG_LEVEL="WARNING",
-        FRONTDESK_PUBLIC_BASE_URL=f"http://{HOST}:{port}",
-        FRONTDESK_CHANNEL_API_URLS=json.dumps({"telegram": fake.url}),
-        FRONTDESK_HTTP_ALLOWED_HOSTS=json.dumps([fake.hostport]),
+def start_server(folder: Path, fake: FakeProvider) -> tuple[Server, str]:
+    """A fresh Frontdesk with the demo tenant, its Telegram API at the fake; server and key."""
+    return start_frontdesk(
+        folder,
+        {
+            **RAISED,
+            "FRONTDESK_CHANNEL_API_URLS": json.dumps({"telegram": fake.url}),
+            "FRONTDESK_HTTP_ALLOWED_HOSTS": json.dumps([fake.hostport]),
+        },
     )
-    key = ""
-    for command in ("migrate", "demo"):
-        done = subprocess.run(
-            [str(BIN / "frontdesk"), command],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if done.returncode:
-            raise RuntimeError(f"frontdesk {command} failed:\n{done.stderr}")
-        key = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else key
-    args = [str(BIN / "frontdesk"), "serve", "--host", HOST, "--port", str(port)]
-    server = Server("frontdesk", args, port, env, folder / "frontdesk.log")
-    server.wait_ready()
-    return server, key
 
 
 def deploy(base: str, key: str) -> tuple[str, str]:
@@ -315,7 +297,7 @@ def main() -> None:
         bare_file = requests_file(tmp, "/api/v1/webchat/sessions/x/messages", None, count, 1)
         ceiling = run_wrk(bare.url, bare_file, args.seconds, args.concurrency)
         bare.stop()
-        server, key = start_frontdesk(tmp, fake)
+        server, key = start_server(tmp, fake)
         try:
             path, secret = deploy(server.url, key)
             signed = requests_file(tmp, path, secret, count, args.recipients)
