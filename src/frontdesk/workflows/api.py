@@ -411,15 +411,8 @@ async def start_run(
         if body.version_id:
             await service.version(session, workflow, body.version_id)
         key = f"api:{body.idempotency_key}" if body.idempotency_key else None
-        if key:
-            seen = await session.scalar(
-                select(WorkflowInstance).where(
-                    WorkflowInstance.workflow_id == workflow.id,
-                    WorkflowInstance.trigger_key == key,
-                )
-            )
-            if seen is not None:
-                return seen
+        if key and (seen := await runner.started(session, workflow.id, key)):
+            return seen
         return await runner.start(
             runtime,
             session,
@@ -614,7 +607,7 @@ async def workflow_webhook(
             raise BadRequest("The body must be a JSON object")
         key = request.headers.get("idempotency-key")
         trigger_key = f"webhook:{key[:150]}" if key else None
-        if trigger_key and (seen := await _started(session, workflow.id, trigger_key)):
+        if trigger_key and (seen := await runner.started(session, workflow.id, trigger_key)):
             return _webhook_answer(seen)
     try:
         run = await runner.start_grouped(
@@ -629,21 +622,11 @@ async def workflow_webhook(
         if trigger_key is None:
             raise
         async with runtime.db.tenant_session(info.id) as session:  # a concurrent redelivery
-            seen = await _started(session, workflow.id, trigger_key)
+            seen = await runner.started(session, workflow.id, trigger_key)
         if seen is None:
             raise
         return _webhook_answer(seen)
     return _webhook_answer(run)
-
-
-async def _started(
-    session: AsyncSession, workflow_id: str, trigger_key: str
-) -> WorkflowInstance | None:
-    return await session.scalar(
-        select(WorkflowInstance).where(
-            WorkflowInstance.workflow_id == workflow_id, WorkflowInstance.trigger_key == trigger_key
-        )
-    )
 
 
 async def _has_webhook(session: AsyncSession, workflow: Workflow) -> bool:

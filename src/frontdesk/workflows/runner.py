@@ -103,6 +103,17 @@ def _timer_job(instance_id: str, tenant_id: str, token: str, kind: str, at: date
     )
 
 
+async def started(
+    session: AsyncSession, workflow_id: str, trigger_key: str
+) -> WorkflowInstance | None:
+    """The run of ``workflow_id`` that ``trigger_key`` already started, if any."""
+    return await session.scalar(
+        select(WorkflowInstance).where(
+            WorkflowInstance.workflow_id == workflow_id, WorkflowInstance.trigger_key == trigger_key
+        )
+    )
+
+
 def pick_version(workflow: Workflow, key: str) -> tuple[str, str | None]:
     """The version a new run takes, and its A/B variant (stable for the same ``key``)."""
     variants = [v for v in workflow.variants if v.get("weight", 0) > 0]

@@ -34,11 +34,11 @@ from frontdesk.runtime import Runtime
 from frontdesk.workflows import runner
 from frontdesk.workflows.models import (
     Workflow,
-    WorkflowInstance,
     WorkflowTrigger,
     WorkflowVersion,
     WorkflowWait,
 )
+from frontdesk.workflows.rules import RuleGroup, evaluate
 
 log = get_logger("frontdesk.workflows.triggers")
 
@@ -61,14 +61,17 @@ def trigger_names(event: Event) -> list[str]:
     return names
 
 
-def _matches(when: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
-    if not when:
-        return True
-    from frontdesk.workflows.rules import RuleGroup, evaluate
+def _filter(when: dict[str, Any] | None) -> RuleGroup | None:
+    """The parsed rule group of a trigger or a wait (``None``: every payload matches)."""
+    return RuleGroup.model_validate(when) if when else None
 
+
+def _matches(group: RuleGroup | None, payload: dict[str, Any]) -> bool:
+    if group is None:
+        return True
     scope = {**payload, "event": payload, "trigger": payload}
     try:
-        return evaluate(RuleGroup.model_validate(when), scope).matched
+        return evaluate(group, scope).matched
     except Exception:
         log.warning("trigger_filter_failed", exc_info=True)
         return False
@@ -78,7 +81,8 @@ def _matches(when: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
 class Listening:
     """What a tenant's workflows listen to: event triggers, and event names branches await."""
 
-    triggers: list[WorkflowTrigger]
+    triggers: list[tuple[WorkflowTrigger, RuleGroup | None]]
+    """Each event trigger with its parsed filter."""
     awaited: frozenset[str]
     """Event names a wait-for-event node of any version waits for; ``reply`` for reply waits."""
 
@@ -126,7 +130,13 @@ class TriggerIndex:
                     select(WorkflowVersion.definition).where(WorkflowVersion.tenant_id == tenant_id)
                 )
             )
-        listening = Listening(triggers, _awaited(definitions))
+        filters = []
+        for trigger in triggers:
+            try:
+                filters.append((trigger, _filter(trigger.config.get("when"))))
+            except ValueError:  # validated with the version: never expected; never matches
+                log.warning("trigger_filter_invalid", trigger_id=trigger.id)
+        listening = Listening(filters, _awaited(definitions))
         self._cache[tenant_id] = (time.monotonic() + self._ttl, listening)
         return listening
 
@@ -141,9 +151,7 @@ async def on_event(runtime: Runtime, event: Event) -> None:
     names = trigger_names(event)
     listening = await TRIGGERS.of(runtime.db, event.tenant_id)
     starts = [
-        t
-        for t in listening.triggers
-        if t.event in names and _matches(t.config.get("when"), event.payload)
+        t for t, group in listening.triggers if t.event in names and _matches(group, event.payload)
     ]
     keys = [f"event:{name}" for name in names if name in listening.awaited]
     conversation = event.payload.get("conversation_id")
@@ -162,12 +170,7 @@ async def _start_from_event(
     runtime: Runtime, session: AsyncSession, trigger: WorkflowTrigger, event: Event
 ) -> None:
     key = f"event:{event.id}"
-    seen = await session.scalar(
-        select(WorkflowInstance.id).where(
-            WorkflowInstance.workflow_id == trigger.workflow_id,
-            WorkflowInstance.trigger_key == key,
-        )
-    )
+    seen = await runner.started(session, trigger.workflow_id, key)
     workflow = await session.get(Workflow, trigger.workflow_id)
     if seen is not None or workflow is None or workflow.active_version_id is None:
         return
@@ -193,7 +196,12 @@ async def _wake_waiters(
         )
     )
     for wait in waits:
-        if not _matches(wait.data.get("when"), event.payload):
+        try:
+            group = _filter(wait.data.get("when"))
+        except ValueError:
+            log.warning("wait_filter_invalid", instance_id=wait.instance_id)
+            continue
+        if not _matches(group, event.payload):
             continue
         await runtime.db.begin_write(session)
         await runtime.queue.enqueue(
