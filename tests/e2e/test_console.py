@@ -88,7 +88,7 @@ def test_operator_journey(console: Console, browser: Any) -> None:
     page.get_by_role("button", name="Claim").click()
     page.get_by_label("Reply").fill("Hello, this is Ana from Demo Shop.")
     page.get_by_role("button", name="Send").click()
-    page.get_by_text("Hello, this is Ana from Demo Shop.").wait_for()
+    page.get_by_test_id("message").get_by_text("Hello, this is Ana from Demo Shop.").wait_for()
     messages = _messages(console.url, sid, headers, 3)
     assert messages[-1]["sender"] == "agent"
     assert messages[-1]["text"] == "Hello, this is Ana from Demo Shop."
