@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"  # every request of every bench goes to this machine only
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+MODELS = ROOT / "var" / "models"  # the local model's ONNX export, shared by every bench run
+os.environ.setdefault("FRONTDESK_MODEL_CACHE_DIR", str(MODELS))
 
 
 def free_port() -> int:

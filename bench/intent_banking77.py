@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from common import table, verdict
+from common import MODELS, table, verdict
 from frontdesk.knowledge.embeddings import LocalEmbedder
 from frontdesk.understanding.intent import IntentClassifier
 
@@ -85,7 +85,7 @@ def out_of_scope(
 
 
 def main() -> int:
-    embedder = LocalEmbedder(threads=2)
+    embedder = LocalEmbedder(MODELS, threads=2)
     train_texts, train_labels = load("train.csv")
     test_texts, test_labels = load("test.csv")
     train_vectors, test_vectors = embeddings(embedder, train_texts, test_texts)

@@ -25,6 +25,9 @@ from tests.factories import make_tenant
 POSTGRES_URL = os.environ.get("FRONTDESK_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 TEST_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+# The local model's ONNX export, made once and shared by every test and test server.
+MODELS = Path(__file__).resolve().parents[1] / "var" / "test-models"
+os.environ.setdefault("FRONTDESK_MODEL_CACHE_DIR", str(MODELS))
 
 
 def base_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -171,9 +171,18 @@ class Runtime:
             from frontdesk.vault.service import Vault
 
             tasks.append(asyncio.create_task(self._prune_loop(stop)))
+            tasks.append(asyncio.create_task(self._warm_up()))
             tasks.append(asyncio.create_task(run_schedules(self, stop)))
             tasks.append(asyncio.create_task(run_forever(Vault.of(self), stop)))
         await asyncio.gather(*tasks)
+
+    async def _warm_up(self) -> None:
+        """Load the local model now (exporting it on a first start), not in the first message."""
+        if self.settings.faq_semantic and self.settings.embedding_backend == "local":
+            try:
+                await get_embedder(self.settings).embed(["warm-up"])
+            except Exception:
+                log.exception("model_warm_up_failed")
 
     async def _prune_loop(self, stop: asyncio.Event, every: float = 600.0) -> None:
         """Drop finished jobs and delivered events once they are older than the keep window."""

@@ -89,7 +89,12 @@ class Settings(BaseSettings):
     )
     embedding_backend: Literal["local", "api"] = "local"
     embedding_batch_size: int = Field(default=64, ge=1)
-    embedding_threads: int = Field(default=2, ge=1, description="torch threads for local encoding")
+    embedding_threads: int = Field(
+        default=2, ge=1, description="ONNX Runtime threads for local batches (queries take one)"
+    )
+    model_cache_dir: Path | None = Field(
+        default=None, description="where the local model's ONNX export is kept (data dir/models)"
+    )
     embedding_api_base_url: str = "https://api.openai.com/v1"
     embedding_api_key: SecretStr | None = None
     embedding_api_model: str = "text-embedding-3-small"
@@ -162,6 +167,11 @@ class Settings(BaseSettings):
                 url = "postgresql+asyncpg://" + url.split("://", 1)[1]
             return url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'frontdesk.db').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        """The configured model cache, or ``models/`` under the data dir."""
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def is_sqlite(self) -> bool:

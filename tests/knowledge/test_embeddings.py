@@ -19,12 +19,12 @@ from frontdesk.knowledge.embeddings import (
     LocalEmbedder,
     get_embedder,
 )
-from tests.conftest import base_settings
+from tests.conftest import MODELS, base_settings
 
 
 @pytest.fixture(scope="module")
 def local() -> LocalEmbedder:
-    return LocalEmbedder(batch_size=16)
+    return LocalEmbedder(MODELS, batch_size=16)
 
 
 async def test_local_vectors_are_normalised_and_semantic(local: LocalEmbedder):

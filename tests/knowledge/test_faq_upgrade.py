@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 
 import httpx
 import openpyxl
 import pytest
 
 from frontdesk.demo import FAQ, PARAPHRASES
-from frontdesk.knowledge.embeddings import get_embedder
+from frontdesk.knowledge.embeddings import Vectors, get_embedder
 from frontdesk.knowledge.faq_index import FaqIndex
 from frontdesk.knowledge.models import FaqEntry
 from frontdesk.runtime import Runtime
@@ -45,6 +46,37 @@ async def test_semantic_matching_answers_every_paraphrase_and_no_off_topic(
             for text in OFF_TOPIC:
                 match = await index.match(session, tenant.id, text, threshold)
                 assert match is not None and match.score < THRESHOLD, (text, match)
+
+
+class CountingEmbedder:
+    """The real local embedder, counting the texts it is asked to encode."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.inner = get_embedder(runtime.settings)
+        self.name, self.dim, self.texts = self.inner.name, self.inner.dim, 0
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        self.texts += len(texts)
+        return await self.inner.embed(texts)
+
+
+async def test_a_rebuilt_index_encodes_only_new_phrasings(runtime: Runtime, tenant: TenantCtx):
+    if runtime.db.dialect != "sqlite":
+        pytest.skip("caching does not depend on the database")
+    counting = CountingEmbedder(runtime)
+    index = FaqIndex(60, lambda: counting)
+    async with runtime.db.tenant_session(tenant.id) as session:
+        await session.execute(FaqEntry.__table__.delete())
+        session.add(FaqEntry(tenant_id=tenant.id, question="Do you ship abroad?", answer="Yes."))
+        await session.commit()
+        await index.match(session, tenant.id, "Do you ship abroad?", THRESHOLD)
+        assert counting.texts == 1
+        session.add(FaqEntry(tenant_id=tenant.id, question="Can I pay later?", answer="No."))
+        await session.commit()
+        index.invalidate(tenant.id)
+        match = await index.match(session, tenant.id, "is paying later possible", None)
+        assert counting.texts == 3  # the new question, then the query: not the old question
+        assert match is not None and match.answer == "No."
 
 
 async def test_internal_entries_are_not_auto_answers_and_versions_grow(

@@ -9,6 +9,7 @@ import pytest
 
 from frontdesk.knowledge.embeddings import LocalEmbedder
 from frontdesk.understanding.intent import IntentClassifier, TrainingError, _familiarity
+from tests.conftest import MODELS
 
 EXAMPLES = {
     "track_order": [
@@ -38,7 +39,7 @@ EXAMPLES = {
 
 @pytest.fixture(scope="module")
 def embedder() -> LocalEmbedder:
-    return LocalEmbedder(batch_size=32)
+    return LocalEmbedder(MODELS, batch_size=32)
 
 
 @pytest.fixture(scope="module")

