@@ -28,6 +28,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from frontdesk.core import sqlite_driver
 from frontdesk.core.clock import utcnow
 from frontdesk.core.ids import new_id
 from frontdesk.settings import Settings
@@ -106,7 +107,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            settings.db_url, pool_size=settings.db_pool_size, max_overflow=0, pool_timeout=60
+            settings.db_url,
+            module=sqlite_driver.dbapi(),
+            pool_size=settings.db_pool_size,
+            max_overflow=0,
+            pool_timeout=60,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
         return engine
@@ -118,7 +123,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def create_null_pool_engine(settings: Settings) -> AsyncEngine:
     """An engine that holds no connections between uses (CLI commands, migrations)."""
-    engine = create_async_engine(settings.db_url, poolclass=NullPool)
+    module = {"module": sqlite_driver.dbapi()} if settings.is_sqlite else {}
+    engine = create_async_engine(settings.db_url, poolclass=NullPool, **module)
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))

@@ -1,0 +1,81 @@
+"""The one-trip aiosqlite cursor: the stock adapter's results, one thread trip per statement."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from frontdesk.core.db import create_engine
+from frontdesk.core.sqlite_driver import OneTripCursor
+from tests.conftest import base_settings
+
+metadata = MetaData()
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, unique=True, nullable=False),
+)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(base_settings(tmp_path))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+async def test_rows_counts_and_ids_come_back(engine: AsyncEngine):
+    async with engine.begin() as conn:
+        one = await conn.execute(insert(items).values(name="a"))
+        assert one.inserted_primary_key == (1,)
+        await conn.execute(insert(items), [{"name": "b"}, {"name": "c"}, {"name": "d"}])
+        changed = await conn.execute(
+            update(items).where(items.c.id > 2).values(name=items.c.name + "!")
+        )
+        assert changed.rowcount == 2
+        rows = (await conn.execute(select(items.c.name).order_by(items.c.id))).scalars().all()
+        assert rows == ["a", "b", "c!", "d!"]
+        assert (await conn.execute(select(items).where(items.c.id == 99))).first() is None
+        first_two = await conn.execute(select(items.c.id).order_by(items.c.id))
+        assert first_two.fetchmany(2) == [(1,), (2,)] and first_two.fetchall() == [(3,), (4,)]
+
+
+async def test_driver_errors_are_sqlalchemy_errors_and_roll_back(engine: AsyncEngine):
+    async with engine.begin() as conn:
+        await conn.execute(insert(items).values(name="a"))
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(insert(items).values(name="b"))
+            await conn.execute(insert(items).values(name="a"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(items.c.name))).scalars().all() == ["a"]
+
+
+async def test_each_statement_is_one_trip_to_the_driver_thread(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+):
+    trips = 0
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await original(self, fn, *args)  # type: ignore[arg-type]
+
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.driver_connection, aiosqlite.Connection)
+        assert type(raw.dbapi_connection.cursor()).__name__ == OneTripCursor.__name__
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        for _ in range(5):
+            await conn.execute(text("SELECT 1"))
+    assert trips <= 5 + 2  # one per statement, plus the transaction's begin/rollback
