@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from typing import cast
+
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.handlers.base import Reply
@@ -14,10 +16,12 @@ async def answer(session: AsyncSession, match: FaqMatch | None, threshold: float
     """The FAQ reply for a match, or None when it scores below ``threshold``."""
     if match is None or match.score < threshold:
         return None
+    entries = cast(Table, FaqEntry.__table__)
+    # A Core statement: nothing of the entry is loaded, so the ORM has nothing to synchronise.
     await session.execute(
-        update(FaqEntry)
-        .where(FaqEntry.id == match.entry_id)
-        .values(hit_count=FaqEntry.hit_count + 1)
+        update(entries)
+        .where(entries.c.id == match.entry_id)
+        .values(hit_count=entries.c.hit_count + 1)
     )
     return Reply(
         match.answer,

@@ -159,11 +159,17 @@ async def on_event(runtime: Runtime, event: Event) -> None:
         keys.append(f"reply:{conversation}")
     if not starts and not keys:
         return
+    woken: list[WorkflowWait] = []
+    if keys:
+        async with runtime.db.tenant_session(event.tenant_id) as session:
+            woken = await _matching_waits(session, event, keys)
+    if not starts and not woken:
+        return  # the usual case: nobody waits on this conversation, and nothing is written
     async with runtime.db.transaction(runtime.db.tenant_session(event.tenant_id)) as session:
         for trigger in starts:
             await _start_from_event(runtime, session, trigger, event)
-        if keys:
-            await _wake_waiters(runtime, session, event, keys)
+        for wait in woken:
+            await _wake(runtime, session, event, wait)
 
 
 async def _start_from_event(
@@ -187,35 +193,41 @@ async def _start_from_event(
     )
 
 
-async def _wake_waiters(
-    runtime: Runtime, session: AsyncSession, event: Event, keys: list[str]
-) -> None:
+async def _matching_waits(
+    session: AsyncSession, event: Event, keys: list[str]
+) -> list[WorkflowWait]:
+    """The waits on ``keys`` whose filter the event's payload passes."""
     waits = await session.scalars(
         select(WorkflowWait).where(
             WorkflowWait.tenant_id == event.tenant_id, WorkflowWait.key.in_(keys)
         )
     )
+    matching = []
     for wait in waits:
         try:
             group = _filter(wait.data.get("when"))
         except ValueError:
             log.warning("wait_filter_invalid", instance_id=wait.instance_id)
             continue
-        if not _matches(group, event.payload):
-            continue
-        await runtime.db.begin_write(session)
-        await runtime.queue.enqueue(
-            session,
-            runner.run_job(
-                wait.instance_id,
-                wait.tenant_id,
-                wake={
-                    "token": wait.token,
-                    "kind": "event",
-                    "data": {"event": event.type, **event.payload},
-                },
-            ),
-        )
+        if _matches(group, event.payload):
+            matching.append(wait)
+    return matching
+
+
+async def _wake(runtime: Runtime, session: AsyncSession, event: Event, wait: WorkflowWait) -> None:
+    await runtime.db.begin_write(session)
+    await runtime.queue.enqueue(
+        session,
+        runner.run_job(
+            wait.instance_id,
+            wait.tenant_id,
+            wake={
+                "token": wait.token,
+                "kind": "event",
+                "data": {"event": event.type, **event.payload},
+            },
+        ),
+    )
 
 
 # -- schedules ---------------------------------------------------------------------------
