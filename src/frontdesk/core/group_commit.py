@@ -9,6 +9,7 @@ requests queue up; no caller waits for a timer.
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
@@ -19,6 +20,16 @@ from frontdesk.core.logging import get_logger
 Rows = list[tuple[Table, dict[str, Any]]]
 """Rows to insert, and (with an ``id``) rows to update: ``(table, values)`` each."""
 log = get_logger("frontdesk.group_commit")
+
+
+def _table_order() -> dict[Table, int]:
+    """Each table's place in dependency order (parents first), recomputed if tables are added."""
+    return _order_of(len(Base.metadata.tables))
+
+
+@cache
+def _order_of(_table_count: int) -> dict[Table, int]:
+    return {table: i for i, table in enumerate(Base.metadata.sorted_tables)}
 
 
 class GroupCommit:
@@ -71,7 +82,7 @@ class GroupCommit:
                 changes.setdefault((table, keys), []).append(
                     {"_id": values["id"], **{f"_{k}": values[k] for k in keys}}
                 )
-        order = {table: i for i, table in enumerate(Base.metadata.sorted_tables)}
+        order = _table_order()
         async with self._db.system_tx() as session:
             for table in sorted(by_table, key=lambda t: order.get(t, -1)):  # parents first
                 await session.execute(table.insert(), by_table[table])
