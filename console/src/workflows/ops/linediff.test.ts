@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { lineDiff, MAX_CELLS, sideBySide, stableJson } from "./linediff";
+
+const kinds = (ops: { kind: string; text: string }[]) => ops.map((o) => `${o.kind[0]}:${o.text}`);
+
+describe("lineDiff", () => {
+  it("keeps the longest common subsequence and marks the rest", () => {
+    const ops = lineDiff(["a", "b", "c", "d"], ["a", "c", "x", "d"]);
+    expect(kinds(ops)).toEqual(["s:a", "r:b", "s:c", "a:x", "s:d"]);
+    expect(ops.map((o) => [o.oldNo, o.newNo])).toEqual([
+      [1, 1],
+      [2, undefined],
+      [3, 2],
+      [undefined, 3],
+      [4, 4],
+    ]);
+  });
+
+  it("handles empty sides and identical inputs", () => {
+    expect(kinds(lineDiff([], ["x", "y"]))).toEqual(["a:x", "a:y"]);
+    expect(kinds(lineDiff(["x"], []))).toEqual(["r:x"]);
+    expect(lineDiff(["a", "b"], ["a", "b"]).every((o) => o.kind === "same")).toBe(true);
+  });
+
+  it("finds a common line between insertions, not just a prefix", () => {
+    const ops = lineDiff(["1", "k", "2"], ["3", "k", "4"]);
+    expect(ops.filter((o) => o.kind === "same").map((o) => o.text)).toEqual(["k"]);
+    expect(ops.filter((o) => o.kind !== "same")).toHaveLength(4);
+  });
+
+  it("gives up on alignment past the size limit but stays correct", () => {
+    const size = Math.ceil(Math.sqrt(MAX_CELLS)) + 2;
+    const a = Array.from({ length: size }, (_, i) => `a${i}`);
+    const b = Array.from({ length: size }, (_, i) => `b${i}`);
+    const ops = lineDiff(a, b);
+    expect(ops.filter((o) => o.kind === "removed")).toHaveLength(size);
+    expect(ops.filter((o) => o.kind === "added")).toHaveLength(size);
+  });
+});
+
+describe("sideBySide", () => {
+  it("faces a removed run with the added run after it", () => {
+    const rows = sideBySide(lineDiff(["a", "old1", "old2", "z"], ["a", "new1", "z"]));
+    expect(rows.map((r) => [r.left?.text ?? null, r.right?.text ?? null])).toEqual([
+      ["a", "a"],
+      ["old1", "new1"],
+      ["old2", null],
+      ["z", "z"],
+    ]);
+    expect(rows[1].left?.kind).toBe("removed");
+    expect(rows[1].right?.kind).toBe("added");
+    expect(rows[3].left?.no).toBe(4);
+    expect(rows[3].right?.no).toBe(3);
+  });
+});
+
+describe("stableJson", () => {
+  it("sorts keys so key order does not show as a change", () => {
+    expect(stableJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: null } })).toBe(
+      stableJson({ a: { c: null, d: [2, { e: 0, f: 1 }] }, b: 1 }),
+    );
+    const ops = lineDiff(stableJson({ x: 1, y: 2 }).split("\n"), stableJson({ y: 2, x: 3 }).split("\n"));
+    expect(kinds(ops.filter((o) => o.kind !== "same"))).toEqual(['r:  "x": 1,', 'a:  "x": 3,']);
+  });
+});

@@ -1,0 +1,140 @@
+// A line diff by longest common subsequence, and its side-by-side layout for the Raw JSON tab.
+
+export type LineKind = "same" | "added" | "removed";
+
+export interface LineOp {
+  kind: LineKind;
+  text: string;
+  /** 1-based line number on the old side (absent for an added line). */
+  oldNo?: number;
+  /** 1-based line number on the new side (absent for a removed line). */
+  newNo?: number;
+}
+
+export interface Cell {
+  no: number;
+  text: string;
+  kind: LineKind;
+}
+
+export interface SideRow {
+  left: Cell | null;
+  right: Cell | null;
+}
+
+/** Above this many table cells the middle part is shown as removed then added (no LCS). */
+export const MAX_CELLS = 4_000_000;
+
+/** The LCS table of a and b, as lengths of the common subsequence of the suffixes. */
+function lcsTable(a: string[], b: string[]): Uint32Array[] {
+  const rows: Uint32Array[] = [];
+  for (let i = 0; i <= a.length; i++) rows.push(new Uint32Array(b.length + 1));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      rows[i][j] = a[i] === b[j] ? rows[i + 1][j + 1] + 1 : Math.max(rows[i + 1][j], rows[i][j + 1]);
+    }
+  }
+  return rows;
+}
+
+/** How each line of the changed middle part goes: kept, removed from a, or added from b. */
+function middle(a: string[], b: string[]): LineKind[] {
+  const kinds: LineKind[] = [];
+  if (a.length * b.length > MAX_CELLS) {
+    for (let i = 0; i < a.length; i++) kinds.push("removed");
+    for (let j = 0; j < b.length; j++) kinds.push("added");
+    return kinds;
+  }
+  const table = lcsTable(a, b);
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      kinds.push("same");
+      i++;
+      j++;
+    } else if (table[i + 1][j] >= table[i][j + 1]) {
+      kinds.push("removed");
+      i++;
+    } else {
+      kinds.push("added");
+      j++;
+    }
+  }
+  for (; i < a.length; i++) kinds.push("removed");
+  for (; j < b.length; j++) kinds.push("added");
+  return kinds;
+}
+
+/** Every line of old and new, in order, marked same / removed / added. */
+export function lineDiff(oldLines: string[], newLines: string[]): LineOp[] {
+  let head = 0;
+  while (head < oldLines.length && head < newLines.length && oldLines[head] === newLines[head]) head++;
+  let tail = 0;
+  while (
+    tail < oldLines.length - head &&
+    tail < newLines.length - head &&
+    oldLines[oldLines.length - 1 - tail] === newLines[newLines.length - 1 - tail]
+  ) {
+    tail++;
+  }
+  const ops: LineOp[] = [];
+  let i = 0;
+  let j = 0;
+  const push = (kind: LineKind) => {
+    if (kind === "same") ops.push({ kind, text: newLines[j], oldNo: ++i, newNo: ++j });
+    else if (kind === "removed") ops.push({ kind, text: oldLines[i], oldNo: ++i });
+    else ops.push({ kind, text: newLines[j], newNo: ++j });
+  };
+  for (let k = 0; k < head; k++) push("same");
+  const core = middle(oldLines.slice(head, oldLines.length - tail), newLines.slice(head, newLines.length - tail));
+  for (const kind of core) push(kind);
+  for (let k = 0; k < tail; k++) push("same");
+  return ops;
+}
+
+/** Pairs the lines for two columns: a run of removed lines faces the run of added lines after it. */
+export function sideBySide(ops: LineOp[]): SideRow[] {
+  const rows: SideRow[] = [];
+  let k = 0;
+  while (k < ops.length) {
+    const op = ops[k];
+    if (op.kind === "same") {
+      rows.push({
+        left: { no: op.oldNo ?? 0, text: op.text, kind: "same" },
+        right: { no: op.newNo ?? 0, text: op.text, kind: "same" },
+      });
+      k++;
+      continue;
+    }
+    const removed: LineOp[] = [];
+    const added: LineOp[] = [];
+    while (k < ops.length && ops[k].kind === "removed") removed.push(ops[k++]);
+    while (k < ops.length && ops[k].kind === "added") added.push(ops[k++]);
+    for (let n = 0; n < Math.max(removed.length, added.length); n++) {
+      const r = removed[n];
+      const a = added[n];
+      rows.push({
+        left: r ? { no: r.oldNo ?? 0, text: r.text, kind: "removed" } : null,
+        right: a ? { no: a.newNo ?? 0, text: a.text, kind: "added" } : null,
+      });
+    }
+  }
+  return rows;
+}
+
+/** JSON with sorted object keys, two-space indented, so equal definitions print alike. */
+export function stableJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(
+        Object.keys(v as Record<string, unknown>)
+          .sort()
+          .map((key) => [key, sort((v as Record<string, unknown>)[key])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value), null, 2) ?? "null";
+}
