@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
@@ -211,7 +212,7 @@ def _runs(page: Any, url: str, flow: Flow) -> None:
     runs.nth(1).wait_for()
     assert runs.count() == 2
     page.get_by_role("form", name="Filter runs").get_by_label("Status").select_option("cancelled")
-    page.wait_for_function("document.querySelectorAll('[data-testid=wf-run]').length === 1")
+    expect(runs).to_have_count(1)
     assert "cancelled" in runs.first.inner_text()
     _shot(page, "runs")
 
@@ -224,7 +225,7 @@ def _audit(page: Any, url: str, flow: Flow) -> None:
     assert entries.filter(has_text="instance_cancelled").count() == 1
     filters = page.get_by_role("form", name="Filter the audit log")
     filters.get_by_label("Event type").select_option("activated")
-    page.wait_for_function("document.querySelectorAll('[data-testid=audit-entry]').length === 2")
+    expect(entries).to_have_count(2)
     assert all("activated" in entries.nth(i).inner_text() for i in range(2))
     entries.first.get_by_role("button", name="Details").click()
     assert flow.v2 in page.get_by_test_id("audit-details").inner_text()

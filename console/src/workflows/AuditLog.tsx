@@ -5,6 +5,7 @@ import { get } from "../api/client";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { localToIso, pretty, when, type AuditPage, type Verification } from "./ops/api";
 import { WorkflowHeader } from "./ops/Header";
+import { useWho } from "./ops/members";
 import "./ops/ops.css";
 
 const PAGE = 25;
@@ -67,6 +68,7 @@ export default function AuditLog() {
   const [filters, setFilters] = useState<Filters>({ event_type: "", from: "", to: "" });
   const [offset, setOffset] = useState(0);
   const [open, setOpen] = useState<string | null>(null);
+  const who = useWho();
   const query = auditQuery(filters);
   const page = useQuery({
     queryKey: ["workflow-audit", workflowId, query, offset],
@@ -130,7 +132,7 @@ export default function AuditLog() {
                       <code>{e.event_type}</code>
                     </td>
                     <td>{e.category}</td>
-                    <td className="wrap">{e.actor}</td>
+                    <td className="wrap">{who(e.actor)}</td>
                     <td>
                       <button
                         type="button"

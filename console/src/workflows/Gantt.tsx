@@ -24,8 +24,10 @@ export interface GanttProps {
 export function Gantt({ timeline, selected, onSelect, now }: GanttProps) {
   const entries = timeline.entries;
   const start = Date.parse(timeline.started_at);
-  const ends = entries.map((e) => (e.end ? Date.parse(e.end) : now));
-  const last = Math.max(start, timeline.finished_at ? Date.parse(timeline.finished_at) : 0, ...ends);
+  // A step left unfinished ends with the run when the run is over, else it is still going.
+  const stop = timeline.finished_at ? Date.parse(timeline.finished_at) : now;
+  const ends = entries.map((e) => (e.end ? Date.parse(e.end) : Math.max(stop, Date.parse(e.start))));
+  const last = Math.max(start, stop, ...ends);
   const scale = timeScale(start, last, 6);
   const height = AXIS + entries.length * ROW + 8;
   const present = STATUSES.filter((s) => entries.some((e) => e.status === s));
@@ -60,7 +62,7 @@ export function Gantt({ timeline, selected, onSelect, now }: GanttProps) {
           const x0 = LABEL + scale.x(from, PLOT);
           const width = Math.max(3, scale.x(ends[i], PLOT) - scale.x(from, PLOT));
           const name = `${e.seq}. ${e.label || e.node_id}`;
-          const duration = e.end ? formatDuration(e.duration_ms) : `${formatDuration(now - from)}, ${e.status}`;
+          const duration = e.end ? formatDuration(e.duration_ms) : `${formatDuration(ends[i] - from)}, unfinished`;
           return (
             <g
               key={e.seq}

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { get, post } from "../api/client";
@@ -7,6 +7,7 @@ import { ErrorBox, Loading } from "../components/Status";
 import { Gantt } from "./Gantt";
 import { pretty, when, type RunDetail as Detail, type Step, type Timeline } from "./ops/api";
 import { StatusBadge } from "./ops/Header";
+import { useWho } from "./ops/members";
 import { formatDuration } from "./ops/scale";
 import "./ops/ops.css";
 
@@ -24,7 +25,15 @@ interface Pending {
   before: string;
 }
 
+/** A run's or a step's error in words: its message, or who cancelled it. */
+export function errorText(error: Record<string, unknown>, who: (id: string) => string): string {
+  if (typeof error.message === "string" && error.message) return error.message;
+  if (error.class === "cancelled") return typeof error.by === "string" ? `cancelled by ${who(error.by)}` : "cancelled";
+  return String(error.class ?? "failed");
+}
+
 function StepDetails({ step }: { step: Step }) {
+  const who = useWho();
   return (
     <section className="panel" aria-label="Step details" data-testid="run-step-detail">
       <h2>
@@ -57,7 +66,7 @@ function StepDetails({ step }: { step: Step }) {
           <>
             <dt>Skipped</dt>
             <dd>
-              {step.skip_reason} <span className="muted">by {step.skipped_by ?? "?"}</span>
+              {step.skip_reason} <span className="muted">by {who(step.skipped_by)}</span>
             </dd>
           </>
         )}
@@ -85,7 +94,6 @@ function StepDetails({ step }: { step: Step }) {
 /** One run: its Gantt timeline, per-step details and the operations the role allows. */
 export default function RunDetail() {
   const { instanceId = "" } = useParams();
-  const client = useQueryClient();
   const canRun = useCan("workflows:run");
   const canApprove = useCan("workflows:approve");
   const [selected, setSelected] = useState<number | null>(null);
@@ -93,23 +101,23 @@ export default function RunDetail() {
   const [reason, setReason] = useState("");
   const [comment, setComment] = useState("");
   const [now, setNow] = useState(() => Date.now());
+  const who = useWho();
   const live = (status?: string) => Boolean(pending) || (status !== undefined && !FINISHED.includes(status));
   const run = useQuery({
     queryKey: ["workflow-run", instanceId],
     queryFn: () => get<Detail>(`/workflow-instances/${instanceId}`),
     refetchInterval: (q) => (pending ? 500 : live(q.state.data?.status) ? 2000 : false),
   });
+  // The timeline follows the run: a new step or status in the run fetches it again.
   const timeline = useQuery({
-    queryKey: ["workflow-run", instanceId, "timeline"],
+    queryKey: ["workflow-run", instanceId, "timeline", run.data ? fingerprint(run.data) : ""],
     queryFn: () => get<Timeline>(`/workflow-instances/${instanceId}/timeline`),
-    refetchInterval: () => (pending ? 500 : live(run.data?.status) ? 2000 : false),
+    enabled: Boolean(run.data),
+    placeholderData: keepPreviousData,
   });
   useEffect(() => {
-    if (pending && run.data && fingerprint(run.data) !== pending.before) {
-      setPending(null);
-      void client.invalidateQueries({ queryKey: ["workflow-run", instanceId, "timeline"] });
-    }
-  }, [run.data, pending, client, instanceId]);
+    if (pending && run.data && fingerprint(run.data) !== pending.before) setPending(null);
+  }, [run.data, pending]);
   useEffect(() => {
     setNow(Date.now());
   }, [timeline.data]);
@@ -163,7 +171,7 @@ export default function RunDetail() {
       </dl>
       {detail.error && (
         <div className="status error" role="alert">
-          <strong>Error:</strong> {String(detail.error.message ?? detail.error.class ?? "")}
+          <strong>{detail.status === "cancelled" ? "Cancelled:" : "Error:"}</strong> {errorText(detail.error, who)}
         </div>
       )}
       {pending && (

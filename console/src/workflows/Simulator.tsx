@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useEffect, useState, type FormEvent, type JSX } from "react";
+import { Fragment, useEffect, useState, type FormEvent, type JSX } from "react";
 import { get } from "../api/client";
 import { ErrorBox, Loading } from "../components/Status";
 import { parseObject, pretty, ProblemsError, simulate, type SimulateBody, type Trace, type TraceStep } from "./ops/api";
@@ -115,10 +115,10 @@ function TraceView({ trace, onStep }: { trace: Trace; onStep: (nodeId: string | 
       <p className="wf-path" data-testid="sim-path">
         Path:{" "}
         {trace.path.map((id, i) => (
-          <span key={i} className={step && id === step.node_id ? "wf-path-current" : undefined}>
+          <Fragment key={i}>
             {i > 0 && " → "}
-            {id}
-          </span>
+            <span className={step && id === step.node_id ? "wf-path-current" : undefined}>{id}</span>
+          </Fragment>
         ))}
       </p>
       <div className="row">
@@ -207,11 +207,11 @@ export function SimulatorPanel({ workflowId, definition, onStep }: SimulatorPane
       <form className="form" onSubmit={submit} aria-label="Simulation input">
         <fieldset className="wf-fieldset">
           <legend>Input</legend>
-          <label className="inline">
+          <label className="check">
             <input type="radio" name="sim-source" checked={source === "sample"} onChange={() => setSource("sample")} />
             Sample data
           </label>
-          <label className="inline">
+          <label className="check">
             <input type="radio" name="sim-source" checked={source === "json"} onChange={() => setSource("json")} />
             Pasted JSON
           </label>

@@ -7,6 +7,7 @@ import { Empty, ErrorBox, Loading } from "../components/Status";
 import { DiffView } from "./DiffView";
 import { getVersions, getWorkflow, when, workflowKey, type Definition, type Version } from "./ops/api";
 import { WorkflowHeader } from "./ops/Header";
+import { useWho } from "./ops/members";
 import "./ops/ops.css";
 
 function History({
@@ -23,6 +24,7 @@ function History({
   const client = useQueryClient();
   const workflowId = versions[0]?.workflow_id ?? "";
   const [notice, setNotice] = useState("");
+  const who = useWho();
   const numberOf = new Map(versions.map((v) => [v.id, v.number]));
   const refresh = () => void client.invalidateQueries({ queryKey: workflowKey(workflowId) });
   const activate = useMutation({
@@ -69,7 +71,7 @@ function History({
                 {v.id === activeId && <span className="badge wf-s-completed">active</span>}
               </td>
               <td>{v.notes || <span className="muted">—</span>}</td>
-              <td className="wrap">{v.author_id ?? <span className="muted">—</span>}</td>
+              <td className="wrap">{who(v.author_id)}</td>
               <td>{when(v.created_at)}</td>
               <td>{v.parent_id ? `v${numberOf.get(v.parent_id) ?? "?"}` : <span className="muted">—</span>}</td>
               <td>
