@@ -146,6 +146,11 @@ def _versions(page: Any, url: str, flow: Flow) -> None:
     rows.filter(has_text="lower threshold").get_by_text("active", exact=True).wait_for()
     assert rows.filter(has_text="first cut").get_by_role("button", name="Activate").count() == 1
     _shot(page, "versions")
+    page.once("dialog", lambda dialog: dialog.accept())
+    rows.filter(has_text="first cut").get_by_role("button", name="Restore").click()
+    page.get_by_text("The draft now holds version 1's definition.").wait_for()
+    compare.get_by_label("To").select_option("draft")
+    compare.get_by_test_id("wf-diff-summary").filter(has_text="No change").wait_for()
 
 
 def _simulate(page: Any, url: str, flow: Flow) -> None:
@@ -159,7 +164,7 @@ def _simulate(page: Any, url: str, flow: Flow) -> None:
     trace.get_by_role("button", name="Next").click()
     assert trace.get_by_test_id("sim-current-node").inner_text() == "check"
     assert trace.get_by_test_id("sim-handle").inner_text() == "true"
-    assert "input.amount (12000) greater 50" in trace.get_by_test_id("sim-explanation").inner_text()
+    assert "input.amount (12000) greater 100" in trace.get_by_test_id("sim-explanation").inner_text()
     current = page.get_by_role("region", name="Draft nodes").locator("[aria-current=step]")
     assert current.inner_text().startswith("check")
     trace.get_by_role("button", name="4. hold").click()
@@ -201,6 +206,17 @@ def _runs(page: Any, url: str, flow: Flow) -> None:
 
     _start(page, url, flow, 500)
     page.get_by_role("heading", name="waiting").wait_for(timeout=30_000)
+    bars.nth(3).click()
+    skip = page.get_by_role("form", name="Skip node")
+    skip.get_by_label("Reason").fill("customer called")
+    skip.get_by_role("button", name="Skip node").click()
+    page.get_by_role("heading", name="completed").wait_for(timeout=30_000)
+    assert "skipped" in (bars.nth(3).get_attribute("aria-label") or "")
+    skipped = page.get_by_role("region", name="Step details").inner_text()
+    assert "customer called" in skipped and ADMIN_EMAIL in skipped
+
+    _start(page, url, flow, 500)
+    page.get_by_role("heading", name="waiting").wait_for(timeout=30_000)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Cancel run").click()
     page.get_by_role("heading", name="cancelled").wait_for(timeout=30_000)
@@ -209,8 +225,8 @@ def _runs(page: Any, url: str, flow: Flow) -> None:
 
     page.goto(f"{url}/workflows/{flow.id}/runs")
     runs = page.get_by_test_id("wf-run")
-    runs.nth(1).wait_for()
-    assert runs.count() == 2
+    runs.nth(2).wait_for()
+    assert runs.count() == 3
     page.get_by_role("form", name="Filter runs").get_by_label("Status").select_option("cancelled")
     expect(runs).to_have_count(1)
     assert "cancelled" in runs.first.inner_text()

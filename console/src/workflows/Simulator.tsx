@@ -179,6 +179,8 @@ export function SimulatorPanel({ workflowId, definition, onStep }: SimulatorPane
   const [pasted, setPasted] = useState("");
   const [trigger, setTrigger] = useState("");
   const [responses, setResponses] = useState("");
+  const [events, setEvents] = useState("");
+  const [approvals, setApprovals] = useState("");
   const [invalid, setInvalid] = useState<string[]>([]);
   const run = useMutation({ mutationFn: (body: SimulateBody) => simulate(workflowId, body) });
   const types = Object.keys(samples.data ?? {});
@@ -187,14 +189,25 @@ export function SimulatorPanel({ workflowId, definition, onStep }: SimulatorPane
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const input = source === "json" ? parseObject(pasted, undefined) : { value: undefined };
-    const parsed = { input, trigger: parseObject(trigger), responses: parseObject(responses) };
+    const parsed = {
+      input,
+      trigger: parseObject(trigger),
+      responses: parseObject(responses),
+      events: parseObject(events),
+      approvals: parseObject(approvals),
+    };
     const errors = Object.entries(parsed)
       .filter(([, p]) => p.error)
       .map(([name, p]) => `${name}: ${p.error}`);
     if (source === "json" && !pasted.trim()) errors.push("input: paste a JSON object, or pick a sample.");
     setInvalid(errors);
     if (errors.length) return;
-    const body: SimulateBody = { trigger: parsed.trigger.value, responses: parsed.responses.value };
+    const body: SimulateBody = {
+      trigger: parsed.trigger.value,
+      responses: parsed.responses.value,
+      events: parsed.events.value,
+      approvals: parsed.approvals.value,
+    };
     if (definition !== null && definition !== undefined) body.definition = definition;
     if (source === "json") body.input = parsed.input.value;
     else body.entity_type = chosen;
@@ -249,6 +262,17 @@ export function SimulatorPanel({ workflowId, definition, onStep }: SimulatorPane
           Recorded responses for HTTP / LLM nodes (JSON by node id, optional)
           <textarea rows={3} value={responses} onChange={(e) => setResponses(e.target.value)} spellCheck={false} />
         </label>
+        <details>
+          <summary>Answers for waits (optional)</summary>
+          <label>
+            Events received by wait nodes (JSON by node id; a wait without one takes its timeout)
+            <textarea rows={3} value={events} onChange={(e) => setEvents(e.target.value)} spellCheck={false} />
+          </label>
+          <label>
+            Approval decisions (JSON by node id: "approve" or "reject"; default approve)
+            <textarea rows={2} value={approvals} onChange={(e) => setApprovals(e.target.value)} spellCheck={false} />
+          </label>
+        </details>
         {invalid.length > 0 && (
           <div className="status error" role="alert">
             <strong>Not sent:</strong>

@@ -101,6 +101,8 @@ export interface SimulateBody {
   input?: Record<string, unknown>;
   trigger?: Record<string, unknown>;
   responses?: Record<string, unknown>;
+  events?: Record<string, unknown>;
+  approvals?: Record<string, unknown>;
 }
 
 export interface Problem {
