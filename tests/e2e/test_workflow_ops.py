@@ -31,7 +31,12 @@ def _definition(threshold: int, with_note: bool) -> dict[str, Any]:
     rule = {"field": "input.amount", "operator": "greater", "value": threshold}
     nodes = [
         _node("start", "start", 0, {}),
-        _node("check", "condition", 100, {"label": "Big amount?", "rules": {"logical": "AND", "conditions": [rule]}}),
+        _node(
+            "check",
+            "condition",
+            100,
+            {"label": "Big amount?", "rules": {"logical": "AND", "conditions": [rule]}},
+        ),
         _node("big", "set", 200, _set("size", "big")),
         _node("hold", "delay", 300, {"label": "Hold an hour", "seconds": 3600}),
         _node("small", "set", 200, _set("size", "small")),
@@ -93,7 +98,9 @@ class Api:
 def flow(console: Console, browser: Any) -> Iterator[Flow]:
     context = browser.new_context()
     api = Api(context, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    created = api.call("POST", "/workflows", {"name": "Order sizes", "definition": _definition(100, False)})
+    created = api.call(
+        "POST", "/workflows", {"name": "Order sizes", "definition": _definition(100, False)}
+    )
     wid = created["id"]
     v1 = api.call("POST", f"/workflows/{wid}/versions", {"notes": "first cut"})["id"]
     api.call("POST", f"/workflows/{wid}/activate", {"version_id": v1})
@@ -164,7 +171,9 @@ def _simulate(page: Any, url: str, flow: Flow) -> None:
     trace.get_by_role("button", name="Next").click()
     assert trace.get_by_test_id("sim-current-node").inner_text() == "check"
     assert trace.get_by_test_id("sim-handle").inner_text() == "true"
-    assert "input.amount (12000) greater 100" in trace.get_by_test_id("sim-explanation").inner_text()
+    assert (
+        "input.amount (12000) greater 100" in trace.get_by_test_id("sim-explanation").inner_text()
+    )
     current = page.get_by_role("region", name="Draft nodes").locator("[aria-current=step]")
     assert current.inner_text().startswith("check")
     trace.get_by_role("button", name="4. hold").click()
@@ -271,9 +280,7 @@ def test_admin_versions_simulates_runs_and_audits(
     assert errors == []
 
 
-def test_viewer_reads_without_write_controls(
-    console: Console, browser: Any, flow: Flow
-) -> None:
+def test_viewer_reads_without_write_controls(console: Console, browser: Any, flow: Flow) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
