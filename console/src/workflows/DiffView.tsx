@@ -3,7 +3,7 @@ import { useMemo, useState } from "react";
 import { get } from "../api/client";
 import { ErrorBox, Loading } from "../components/Status";
 import { short, type Definition, type Diff, type EdgeRef, type NodeRef, type ParamChange, type Version } from "./ops/api";
-import { lineDiff, sideBySide, stableJson, type Cell } from "./ops/linediff";
+import { foldRows, lineDiff, sideBySide, stableJson, type Cell } from "./ops/linediff";
 
 type Tab = "nodes" | "transitions" | "raw";
 type Mark = "added" | "removed" | "modified";
@@ -158,18 +158,39 @@ function RawTab({ before, after }: { before: Definition; after: Definition }) {
     () => sideBySide(lineDiff(stableJson(before).split("\n"), stableJson(after).split("\n"))),
     [before, after],
   );
+  const [opened, setOpened] = useState<Set<number>>(new Set());
   const changed = rows.filter((r) => r.left?.kind !== "same").length;
+  const items = foldRows(rows, 3);
   return (
     <div className="scroll">
       <p className="muted small">{changed ? `${changed} line(s) differ.` : "The JSON is the same."}</p>
       <table className="wf-raw" data-testid="wf-raw-diff">
         <tbody>
-          {rows.map((r, i) => (
-            <tr key={i}>
-              <Line cell={r.left} />
-              <Line cell={r.right} />
-            </tr>
-          ))}
+          {items.flatMap((item) =>
+            "row" in item
+              ? [
+                  <tr key={item.index}>
+                    <Line cell={item.row.left} />
+                    <Line cell={item.row.right} />
+                  </tr>,
+                ]
+              : opened.has(item.fold)
+                ? rows.slice(item.fold, item.fold + item.count).map((r, k) => (
+                    <tr key={item.fold + k}>
+                      <Line cell={r.left} />
+                      <Line cell={r.right} />
+                    </tr>
+                  ))
+                : [
+                    <tr key={`fold-${item.fold}`} className="wf-fold">
+                      <td colSpan={4}>
+                        <button type="button" className="link" onClick={() => setOpened(new Set(opened).add(item.fold))}>
+                          Show {item.count} unchanged lines
+                        </button>
+                      </td>
+                    </tr>,
+                  ],
+          )}
         </tbody>
       </table>
     </div>

@@ -13,6 +13,8 @@ import "./ops/ops.css";
 
 const FINISHED = ["completed", "failed", "cancelled"];
 const SKIPPABLE = ["waiting", "retrying", "failed"];
+/** How long the page polls for a queued operation to show before it stops waiting. */
+const PENDING_SECONDS = 20;
 
 /** What changes when a queued operation has been applied to the run. */
 function fingerprint(run: Detail): string {
@@ -98,6 +100,7 @@ export default function RunDetail() {
   const canApprove = useCan("workflows:approve");
   const [selected, setSelected] = useState<number | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
+  const [stale, setStale] = useState("");
   const [reason, setReason] = useState("");
   const [comment, setComment] = useState("");
   const [now, setNow] = useState(() => Date.now());
@@ -116,8 +119,19 @@ export default function RunDetail() {
     placeholderData: keepPreviousData,
   });
   useEffect(() => {
-    if (pending && run.data && fingerprint(run.data) !== pending.before) setPending(null);
+    if (pending && run.data && fingerprint(run.data) !== pending.before) {
+      setPending(null);
+      setStale("");
+    }
   }, [run.data, pending]);
+  useEffect(() => {
+    if (!pending) return undefined;
+    const timer = window.setTimeout(() => {
+      setPending(null);
+      setStale(`${pending.label}: accepted, but the run has not changed after ${PENDING_SECONDS} s (it may not apply here).`);
+    }, PENDING_SECONDS * 1000);
+    return () => window.clearTimeout(timer);
+  }, [pending]);
   useEffect(() => {
     setNow(Date.now());
   }, [timeline.data]);
@@ -177,6 +191,11 @@ export default function RunDetail() {
       {pending && (
         <div className="status" role="status" data-testid="run-pending">
           <span className="spinner" aria-hidden="true" /> {pending.label}: queued, waiting for the run to apply it…
+        </div>
+      )}
+      {stale && (
+        <div className="status" role="status">
+          {stale}
         </div>
       )}
       {act.error && <ErrorBox error={act.error} />}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lineDiff, MAX_CELLS, sideBySide, stableJson } from "./linediff";
+import { foldRows, lineDiff, MAX_CELLS, sideBySide, stableJson } from "./linediff";
 
 const kinds = (ops: { kind: string; text: string }[]) => ops.map((o) => `${o.kind[0]}:${o.text}`);
 
@@ -61,5 +61,27 @@ describe("stableJson", () => {
     );
     const ops = lineDiff(stableJson({ x: 1, y: 2 }).split("\n"), stableJson({ y: 2, x: 3 }).split("\n"));
     expect(kinds(ops.filter((o) => o.kind !== "same"))).toEqual(['r:  "x": 1,', 'a:  "x": 3,']);
+  });
+});
+
+describe("foldRows", () => {
+  const lines = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  it("folds unchanged stretches beyond the context and keeps every change", () => {
+    const before = [...lines(20, "a"), "old", ...lines(20, "b")];
+    const after = [...lines(20, "a"), "new", ...lines(20, "b")];
+    const folded = foldRows(sideBySide(lineDiff(before, after)), 3);
+    expect(folded[0]).toEqual({ fold: 0, count: 17 });
+    const shown = folded.filter((f) => "row" in f);
+    expect(shown).toHaveLength(7);
+    expect(folded[folded.length - 1]).toEqual({ fold: 24, count: 17 });
+    expect(shown.some((f) => "row" in f && f.row.left?.text === "old" && f.row.right?.text === "new")).toBe(true);
+  });
+
+  it("never folds a single unchanged line", () => {
+    const same = foldRows(sideBySide(lineDiff(["x"], ["x"])), 3);
+    expect(same).toEqual([{ row: expect.anything(), index: 0 }]);
+    const small = foldRows(sideBySide(lineDiff([...lines(4, "a"), "o"], [...lines(4, "a"), "n"])), 3);
+    expect(small.filter((f) => "fold" in f)).toHaveLength(0);
   });
 });

@@ -138,3 +138,29 @@ export function stableJson(value: unknown): string {
   };
   return JSON.stringify(sort(value), null, 2) ?? "null";
 }
+
+export type Folded = { row: SideRow; index: number } | { fold: number; count: number };
+
+/** The rows with long unchanged stretches folded, keeping ``context`` lines around each change. */
+export function foldRows(rows: SideRow[], context = 3): Folded[] {
+  const near = new Array<boolean>(rows.length).fill(false);
+  rows.forEach((r, i) => {
+    if (r.left?.kind === "same" && r.right?.kind === "same") return;
+    for (let k = Math.max(0, i - context); k <= Math.min(rows.length - 1, i + context); k++) near[k] = true;
+  });
+  const out: Folded[] = [];
+  let i = 0;
+  while (i < rows.length) {
+    if (near[i]) {
+      out.push({ row: rows[i], index: i });
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < rows.length && !near[j]) j++;
+    if (j - i > 1) out.push({ fold: i, count: j - i });
+    else out.push({ row: rows[i], index: i });
+    i = j;
+  }
+  return out;
+}
