@@ -28,7 +28,35 @@ describe("lineDiff", () => {
     expect(ops.filter((o) => o.kind !== "same")).toHaveLength(4);
   });
 
-  it("gives up on alignment past the size limit but stays correct", () => {
+  it("aligns a large document with scattered changes line by line", () => {
+    const before = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? `  "id": "n${i}",` : "  },"));
+    const after = before.map((line, i) => (i % 300 === 150 ? `${line} changed` : line));
+    const ops = lineDiff(before, after);
+    expect(ops.filter((o) => o.kind === "removed")).toHaveLength(10);
+    expect(ops.filter((o) => o.kind === "added")).toHaveLength(10);
+    expect(ops.filter((o) => o.kind === "same")).toHaveLength(2990);
+  });
+
+  it("rebuilds both sides and keeps as many lines as the LCS, on random inputs", () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const lcs = (a: string[], b: string[]) => {
+      const t = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+      for (let i = 1; i <= a.length; i++)
+        for (let j = 1; j <= b.length; j++) t[i][j] = a[i - 1] === b[j - 1] ? t[i - 1][j - 1] + 1 : Math.max(t[i - 1][j], t[i][j - 1]);
+      return t[a.length][b.length];
+    };
+    for (let round = 0; round < 200; round++) {
+      const a = Array.from({ length: next() % 12 }, () => "abcd"[next() % 4]);
+      const b = Array.from({ length: next() % 12 }, () => "abcd"[next() % 4]);
+      const ops = lineDiff(a, b);
+      expect(ops.filter((o) => o.kind !== "added").map((o) => o.text)).toEqual(a);
+      expect(ops.filter((o) => o.kind !== "removed").map((o) => o.text)).toEqual(b);
+      expect(ops.filter((o) => o.kind === "same")).toHaveLength(lcs(a, b));
+    }
+  });
+
+  it("gives up on alignment past the size limit when no line is shared, but stays correct", () => {
     const size = Math.ceil(Math.sqrt(MAX_CELLS)) + 2;
     const a = Array.from({ length: size }, (_, i) => `a${i}`);
     const b = Array.from({ length: size }, (_, i) => `b${i}`);

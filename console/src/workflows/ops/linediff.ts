@@ -22,8 +22,8 @@ export interface SideRow {
   right: Cell | null;
 }
 
-/** Above this many table cells the middle part is shown as removed then added (no LCS). */
-export const MAX_CELLS = 4_000_000;
+/** Above this many table cells a part is split at its unique common lines before the LCS. */
+export const MAX_CELLS = 1_000_000;
 
 /** The LCS table of a and b, as lengths of the common subsequence of the suffixes. */
 function lcsTable(a: string[], b: string[]): Uint32Array[] {
@@ -37,14 +37,8 @@ function lcsTable(a: string[], b: string[]): Uint32Array[] {
   return rows;
 }
 
-/** How each line of the changed middle part goes: kept, removed from a, or added from b. */
-function middle(a: string[], b: string[]): LineKind[] {
-  const kinds: LineKind[] = [];
-  if (a.length * b.length > MAX_CELLS) {
-    for (let i = 0; i < a.length; i++) kinds.push("removed");
-    for (let j = 0; j < b.length; j++) kinds.push("added");
-    return kinds;
-  }
+/** The LCS path of a small part: kept, removed from a, or added from b, in order. */
+function lcsKinds(a: string[], b: string[], kinds: LineKind[]): void {
   const table = lcsTable(a, b);
   let i = 0;
   let j = 0;
@@ -63,33 +57,95 @@ function middle(a: string[], b: string[]): LineKind[] {
   }
   for (; i < a.length; i++) kinds.push("removed");
   for (; j < b.length; j++) kinds.push("added");
-  return kinds;
+}
+
+/** Lines found exactly once in a and once in b, as index pairs in a's order. */
+function uniquePairs(a: string[], b: string[]): [number, number][] {
+  const count = (lines: string[]) => {
+    const seen = new Map<string, number>();
+    lines.forEach((line, i) => seen.set(line, seen.has(line) ? -1 : i));
+    return seen;
+  };
+  const inA = count(a);
+  const inB = count(b);
+  const pairs: [number, number][] = [];
+  for (const [line, i] of inA) {
+    const j = inB.get(line);
+    if (i >= 0 && j !== undefined && j >= 0) pairs.push([i, j]);
+  }
+  return pairs.sort((x, y) => x[0] - y[0]);
+}
+
+/** The longest run of pairs increasing in b as well (patience sorting). */
+function increasing(pairs: [number, number][]): [number, number][] {
+  const tails: number[] = [];
+  const back: number[] = new Array<number>(pairs.length).fill(-1);
+  pairs.forEach(([, j], k) => {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pairs[tails[mid]][1] < j) lo = mid + 1;
+      else hi = mid;
+    }
+    back[k] = lo > 0 ? tails[lo - 1] : -1;
+    tails[lo] = k;
+  });
+  const out: [number, number][] = [];
+  for (let k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = back[k]) out.push(pairs[k]);
+  return out.reverse();
+}
+
+/**
+ * How each line of a part goes. A small part is aligned by LCS; a large one is first cut at
+ * the lines unique to both sides that keep their order (as patience diff does), and each piece
+ * between them is aligned on its own, so the table never grows past MAX_CELLS.
+ */
+function middle(a: string[], b: string[], kinds: LineKind[]): void {
+  if (a.length * b.length <= MAX_CELLS) {
+    lcsKinds(a, b, kinds);
+    return;
+  }
+  const anchors = increasing(uniquePairs(a, b));
+  if (!anchors.length) {
+    for (let i = 0; i < a.length; i++) kinds.push("removed");
+    for (let j = 0; j < b.length; j++) kinds.push("added");
+    return;
+  }
+  let i = 0;
+  let j = 0;
+  for (const [ai, bj] of anchors) {
+    piece(a.slice(i, ai), b.slice(j, bj), kinds);
+    kinds.push("same");
+    i = ai + 1;
+    j = bj + 1;
+  }
+  piece(a.slice(i), b.slice(j), kinds);
+}
+
+/** A piece: its common head and tail kept, the rest aligned by middle(). */
+function piece(a: string[], b: string[], kinds: LineKind[]): void {
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  for (let k = 0; k < head; k++) kinds.push("same");
+  middle(a.slice(head, a.length - tail), b.slice(head, b.length - tail), kinds);
+  for (let k = 0; k < tail; k++) kinds.push("same");
 }
 
 /** Every line of old and new, in order, marked same / removed / added. */
 export function lineDiff(oldLines: string[], newLines: string[]): LineOp[] {
-  let head = 0;
-  while (head < oldLines.length && head < newLines.length && oldLines[head] === newLines[head]) head++;
-  let tail = 0;
-  while (
-    tail < oldLines.length - head &&
-    tail < newLines.length - head &&
-    oldLines[oldLines.length - 1 - tail] === newLines[newLines.length - 1 - tail]
-  ) {
-    tail++;
-  }
+  const kinds: LineKind[] = [];
+  piece(oldLines, newLines, kinds);
   const ops: LineOp[] = [];
   let i = 0;
   let j = 0;
-  const push = (kind: LineKind) => {
+  for (const kind of kinds) {
     if (kind === "same") ops.push({ kind, text: newLines[j], oldNo: ++i, newNo: ++j });
     else if (kind === "removed") ops.push({ kind, text: oldLines[i], oldNo: ++i });
     else ops.push({ kind, text: newLines[j], newNo: ++j });
-  };
-  for (let k = 0; k < head; k++) push("same");
-  const core = middle(oldLines.slice(head, oldLines.length - tail), newLines.slice(head, newLines.length - tail));
-  for (const kind of core) push(kind);
-  for (let k = 0; k < tail; k++) push("same");
+  }
   return ops;
 }
 
