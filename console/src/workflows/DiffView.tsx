@@ -216,13 +216,11 @@ export function DiffView({ workflowId, versions, draft, from, to, onChange }: Di
   });
   const definitionOf = (ref: string): Definition =>
     ref === "draft" ? draft : ((versions.find((v) => v.id === ref)?.definition as Definition | undefined) ?? {});
-  const options = [
-    ...versions.map((v) => (
-      <option key={v.id} value={v.id}>
-        Version {v.number}
-      </option>
-    )),
-  ];
+  const options = versions.map((v) => (
+    <option key={v.id} value={v.id}>
+      Version {v.number}
+    </option>
+  ));
   const summary = diff.data?.summary;
   return (
     <section className="panel" aria-label="Compare">

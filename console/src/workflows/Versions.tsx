@@ -11,18 +11,19 @@ import { useWho } from "./ops/members";
 import "./ops/ops.css";
 
 function History({
+  workflowId,
   versions,
   activeId,
   canWrite,
   onCompare,
 }: {
+  workflowId: string;
   versions: Version[];
   activeId: string | null;
   canWrite: boolean;
   onCompare: (from: string, to: string) => void;
 }) {
   const client = useQueryClient();
-  const workflowId = versions[0]?.workflow_id ?? "";
   const [notice, setNotice] = useState("");
   const who = useWho();
   const numberOf = new Map(versions.map((v) => [v.id, v.number]));
@@ -137,6 +138,7 @@ export default function Versions() {
       {workflow.data && list.length > 0 && (
         <>
           <History
+            workflowId={workflowId}
             versions={list}
             activeId={workflow.data.active_version_id}
             canWrite={canWrite}
