@@ -165,6 +165,12 @@ function RawTab({ before, after }: { before: Definition; after: Definition }) {
     <div className="scroll">
       <p className="muted small">{changed ? `${changed} line(s) differ.` : "The JSON is the same."}</p>
       <table className="wf-raw" data-testid="wf-raw-diff">
+        <colgroup>
+          <col className="wf-col-no" />
+          <col />
+          <col className="wf-col-no" />
+          <col />
+        </colgroup>
         <tbody>
           {items.flatMap((item) =>
             "row" in item
