@@ -195,7 +195,7 @@ def _start(page: Any, url: str, flow: Flow, amount: int) -> None:
 
 def _runs(page: Any, url: str, flow: Flow) -> None:
     _start(page, url, flow, 10)
-    page.get_by_role("heading", name="completed").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="completed").wait_for(timeout=60_000)
     bars = page.get_by_test_id("gantt-bar")
     bars.nth(4).wait_for()
     assert bars.count() == 5
@@ -214,21 +214,21 @@ def _runs(page: Any, url: str, flow: Flow) -> None:
     _shot(page, "run")
 
     _start(page, url, flow, 500)
-    page.get_by_role("heading", name="waiting").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="waiting").wait_for(timeout=60_000)
     bars.nth(3).click()
     skip = page.get_by_role("form", name="Skip node")
     skip.get_by_label("Reason").fill("customer called")
     skip.get_by_role("button", name="Skip node").click()
-    page.get_by_role("heading", name="completed").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="completed").wait_for(timeout=60_000)
     assert "skipped" in (bars.nth(3).get_attribute("aria-label") or "")
     skipped = page.get_by_role("region", name="Step details").inner_text()
     assert "customer called" in skipped and ADMIN_EMAIL in skipped
 
     _start(page, url, flow, 500)
-    page.get_by_role("heading", name="waiting").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="waiting").wait_for(timeout=60_000)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Cancel run").click()
-    page.get_by_role("heading", name="cancelled").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="cancelled").wait_for(timeout=60_000)
     assert page.get_by_role("button", name="Cancel run").count() == 0
     _shot(page, "run-cancelled")
 
@@ -276,6 +276,110 @@ def test_admin_versions_simulates_runs_and_audits(
     _simulate(page, console.url, flow)
     _runs(page, console.url, flow)
     _audit(page, console.url, flow)
+    context.close()
+    assert errors == []
+
+
+APPROVAL = {
+    "nodes": [
+        _node("start", "start", 0, {}),
+        _node(
+            "ok",
+            "approval",
+            100,
+            {"title": "Refund over limit", "message": "Refund {{ input.amount }} EUR?"},
+        ),
+        _node("yes", "set", 200, _set("decision", "refunded")),
+        _node("no", "set", 200, _set("decision", "refused")),
+        _node("end", "end", 300, {"output": {"decision": "{{ vars.decision }}"}}),
+    ],
+    "edges": [
+        {"id": "a", "source": "start", "target": "ok"},
+        {"id": "b", "source": "ok", "target": "yes", "sourceHandle": "approved"},
+        {"id": "c", "source": "ok", "target": "no", "sourceHandle": "rejected"},
+        {"id": "d", "source": "yes", "target": "end"},
+        {"id": "e", "source": "no", "target": "end"},
+    ],
+    "triggers": [{"type": "manual"}],
+}
+
+
+def test_admin_approves_a_waiting_run(console: Console, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    api = Api(context, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wid = api.call("POST", "/workflows", {"name": "Refunds", "definition": APPROVAL})["id"]
+    version = api.call("POST", f"/workflows/{wid}/versions", {"notes": "v1"})["id"]
+    api.call("POST", f"/workflows/{wid}/activate", {"version_id": version})
+    run = api.call("POST", f"/workflows/{wid}/runs", {"input": {"amount": 80}})["id"]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{console.url}/workflow-runs/{run}")
+    panel = page.get_by_role("region", name="Approval at ok")
+    panel.wait_for(timeout=60_000)
+    assert "Refund over limit" in panel.inner_text()
+    assert "Refund 80 EUR?" in panel.inner_text()
+    panel.get_by_label("Comment").fill("within policy")
+    panel.get_by_role("button", name="Approve").click()
+    page.get_by_role("heading", name="completed").wait_for(timeout=60_000)
+    assert '"refunded"' in page.get_by_role("region", name="Output").inner_text()
+    page.get_by_test_id("gantt-bar").nth(1).click()
+    assert "approved" in page.get_by_role("region", name="Step details").inner_text()
+    _shot(page, "approval")
+    context.close()
+    assert errors == []
+
+
+DIVIDE = {
+    "nodes": [
+        _node("start", "start", 0, {}),
+        _node(
+            "calc",
+            "set",
+            100,
+            {"assignments": [{"name": "share", "mode": "expression", "value": "100 / input.d"}]},
+        ),
+        _node("end", "end", 200, {"output": {"share": "{{ vars.share }}"}}),
+    ],
+    "edges": [
+        {"id": "a", "source": "start", "target": "calc"},
+        {"id": "b", "source": "calc", "target": "end"},
+    ],
+    "triggers": [{"type": "manual"}],
+}
+
+
+def test_operator_retries_then_skips_a_failed_node(console: Console, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    api = Api(context, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wid = api.call("POST", "/workflows", {"name": "Shares", "definition": DIVIDE})["id"]
+    version = api.call("POST", f"/workflows/{wid}/versions", {"notes": "v1"})["id"]
+    api.call("POST", f"/workflows/{wid}/activate", {"version_id": version})
+    run = api.call("POST", f"/workflows/{wid}/runs", {"input": {"d": 0}})["id"]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{console.url}/workflow-runs/{run}")
+    page.get_by_role("heading", name="failed").wait_for(timeout=60_000)
+    bars = page.get_by_test_id("gantt-bar")
+    bars.nth(1).click()
+    assert "division by zero" in page.get_by_role("region", name="Step details").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Retry from this node").click()
+    page.get_by_test_id("run-pending").wait_for()
+    page.get_by_test_id("run-pending").wait_for(state="detached", timeout=60_000)
+    page.get_by_role("heading", name="failed").wait_for()
+    bars.last.click()
+    skip = page.get_by_role("form", name="Skip node")
+    skip.get_by_label("Reason").fill("no share for zero")
+    skip.get_by_role("button", name="Skip node").click()
+    page.get_by_role("heading", name="completed").wait_for(timeout=60_000)
+    skipped = bars.filter(has=page.locator(".wf-bar-skipped"))
+    skipped.click()
+    assert "no share for zero" in page.get_by_role("region", name="Step details").inner_text()
+    _shot(page, "skipped")
     context.close()
     assert errors == []
 

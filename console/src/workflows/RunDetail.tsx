@@ -13,7 +13,7 @@ import "./ops/ops.css";
 
 const FINISHED = ["completed", "failed", "cancelled"];
 const SKIPPABLE = ["waiting", "retrying", "failed"];
-/** How long the page polls for a queued operation to show before it stops waiting. */
+/** After this long without a visible change, a queued operation is polled less often. */
 const PENDING_SECONDS = 20;
 
 /** What changes when a queued operation has been applied to the run. */
@@ -25,6 +25,12 @@ function fingerprint(run: Detail): string {
 interface Pending {
   label: string;
   before: string;
+}
+
+/** A string field of a JSON object, or "". */
+function textOf(data: unknown, key: string): string {
+  const value = data && typeof data === "object" ? (data as Record<string, unknown>)[key] : undefined;
+  return typeof value === "string" ? value : "";
 }
 
 /** A run's or a step's error in words: its message, or who cancelled it. */
@@ -100,7 +106,7 @@ export default function RunDetail() {
   const canApprove = useCan("workflows:approve");
   const [selected, setSelected] = useState<number | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
-  const [stale, setStale] = useState("");
+  const [slow, setSlow] = useState(false);
   const [reason, setReason] = useState("");
   const [comment, setComment] = useState("");
   const [now, setNow] = useState(() => Date.now());
@@ -109,7 +115,7 @@ export default function RunDetail() {
   const run = useQuery({
     queryKey: ["workflow-run", instanceId],
     queryFn: () => get<Detail>(`/workflow-instances/${instanceId}`),
-    refetchInterval: (q) => (pending ? 500 : live(q.state.data?.status) ? 2000 : false),
+    refetchInterval: (q) => (pending && !slow ? 500 : live(q.state.data?.status) ? 2000 : false),
   });
   // The timeline follows the run: a new step or status in the run fetches it again.
   const timeline = useQuery({
@@ -121,15 +127,12 @@ export default function RunDetail() {
   useEffect(() => {
     if (pending && run.data && fingerprint(run.data) !== pending.before) {
       setPending(null);
-      setStale("");
+      setSlow(false);
     }
   }, [run.data, pending]);
   useEffect(() => {
     if (!pending) return undefined;
-    const timer = window.setTimeout(() => {
-      setPending(null);
-      setStale(`${pending.label}: accepted, but the run has not changed after ${PENDING_SECONDS} s (it may not apply here).`);
-    }, PENDING_SECONDS * 1000);
+    const timer = window.setTimeout(() => setSlow(true), PENDING_SECONDS * 1000);
     return () => window.clearTimeout(timer);
   }, [pending]);
   useEffect(() => {
@@ -153,6 +156,10 @@ export default function RunDetail() {
   const step = (detail.steps ?? []).find((s) => s.seq === selected) ?? null;
   const finished = FINISHED.includes(detail.status);
   const approvals = (detail.waiting ?? []).filter((w) => w.kind === "approval");
+  const canSkip = step !== null && SKIPPABLE.includes(step.status);
+  const canRetry = detail.status === "failed";
+  // Another operation waits for the last one to show, unless that one seems not to apply.
+  const busy = act.isPending || (Boolean(pending) && !slow);
   const skip = (event: FormEvent) => {
     event.preventDefault();
     if (step) act.mutate({ label: `Skip ${step.node_id}`, path: `skip-node/${step.node_id}`, body: { reason } });
@@ -191,11 +198,7 @@ export default function RunDetail() {
       {pending && (
         <div className="status" role="status" data-testid="run-pending">
           <span className="spinner" aria-hidden="true" /> {pending.label}: queued, waiting for the run to apply it…
-        </div>
-      )}
-      {stale && (
-        <div className="status" role="status">
-          {stale}
+          {slow && ` Nothing has changed for ${PENDING_SECONDS} s (it may not apply at this point); still checking.`}
         </div>
       )}
       {act.error && <ErrorBox error={act.error} />}
@@ -204,7 +207,7 @@ export default function RunDetail() {
           <button
             type="button"
             className="danger"
-            disabled={act.isPending || Boolean(pending)}
+            disabled={busy}
             onClick={() =>
               window.confirm("Cancel this run? Its waits and timers are dropped.") &&
               act.mutate({ label: "Cancel", path: "cancel" })
@@ -217,14 +220,17 @@ export default function RunDetail() {
       {canApprove &&
         approvals.map((w) => (
           <section key={String(w.node_id)} className="panel" aria-label={`Approval at ${String(w.node_id)}`}>
-            <h2>Waiting for approval at {String(w.node_id)}</h2>
+            <h2>
+              {textOf(w.data, "title") || "Approval needed"} <span className="muted">({String(w.node_id)})</span>
+            </h2>
+            {textOf(w.data, "message") && <p>{textOf(w.data, "message")}</p>}
             <label>
               Comment <input value={comment} maxLength={2000} onChange={(e) => setComment(e.target.value)} />
             </label>
             <div className="row wrap">
               <button
                 type="button"
-                disabled={act.isPending || Boolean(pending)}
+                disabled={busy}
                 onClick={() =>
                   act.mutate({ label: "Approve", path: `approvals/${String(w.node_id)}`, body: { decision: "approve", comment } })
                 }
@@ -234,7 +240,7 @@ export default function RunDetail() {
               <button
                 type="button"
                 className="danger"
-                disabled={act.isPending || Boolean(pending)}
+                disabled={busy}
                 onClick={() =>
                   act.mutate({ label: "Reject", path: `approvals/${String(w.node_id)}`, body: { decision: "reject", comment } })
                 }
@@ -266,24 +272,24 @@ export default function RunDetail() {
         )}
       </section>
       {step && <StepDetails step={step} />}
-      {step && canRun && (
+      {step && canRun && (canSkip || canRetry) && (
         <section className="panel" aria-label="Step actions">
           <h2>Operate on {step.node_id}</h2>
-          {SKIPPABLE.includes(step.status) && (
+          {canSkip && (
             <form className="row wrap" onSubmit={skip} aria-label="Skip node">
               <label>
                 Reason <input required maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} />
               </label>
-              <button type="submit" className="secondary" disabled={act.isPending || Boolean(pending)}>
+              <button type="submit" className="secondary" disabled={busy}>
                 Skip node
               </button>
             </form>
           )}
-          {(detail.status === "failed" || detail.status === "cancelled") && (
+          {canRetry && (
             <button
               type="button"
               className="secondary"
-              disabled={act.isPending || Boolean(pending)}
+              disabled={busy}
               onClick={() =>
                 window.confirm(`Run again from ${step.node_id}?`) &&
                 act.mutate({ label: `Retry from ${step.node_id}`, path: "retry", body: { node_id: step.node_id } })
@@ -291,9 +297,6 @@ export default function RunDetail() {
             >
               Retry from this node
             </button>
-          )}
-          {!SKIPPABLE.includes(step.status) && detail.status !== "failed" && detail.status !== "cancelled" && (
-            <p className="muted">Nothing to do on this step.</p>
           )}
         </section>
       )}
