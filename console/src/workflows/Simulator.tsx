@@ -188,7 +188,7 @@ export function SimulatorPanel({ workflowId, definition, onStep }: SimulatorPane
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const input = source === "json" ? parseObject(pasted, undefined) : { value: undefined };
+    const input = source === "json" ? parseObject(pasted) : { value: undefined };
     const parsed = {
       input,
       trigger: parseObject(trigger),

@@ -178,12 +178,9 @@ export function when(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : "—";
 }
 
-/** Parse a JSON object from a text box: the value, or a readable error. Blank gives ``empty``. */
-export function parseObject(
-  text: string,
-  empty: Record<string, unknown> | undefined = {},
-): { value?: Record<string, unknown>; error?: string } {
-  if (!text.trim()) return { value: empty };
+/** Parse a JSON object from a text box: the value, or a readable error. Blank text gives {}. */
+export function parseObject(text: string): { value?: Record<string, unknown>; error?: string } {
+  if (!text.trim()) return { value: {} };
   try {
     const value: unknown = JSON.parse(text);
     if (!value || typeof value !== "object" || Array.isArray(value)) return { error: "It must be a JSON object ({…})." };
