@@ -17,6 +17,11 @@ const Channels = lazy(() => import("./routes/Channels"));
 const Vault = lazy(() => import("./routes/Vault"));
 const Intents = lazy(() => import("./routes/Intents"));
 const Knowledge = lazy(() => import("./routes/Knowledge"));
+const WorkflowVersions = lazy(() => import("./workflows/Versions"));
+const WorkflowSimulate = lazy(() => import("./workflows/ops/SimulatePage"));
+const WorkflowRuns = lazy(() => import("./workflows/Runs"));
+const WorkflowRun = lazy(() => import("./workflows/RunDetail"));
+const WorkflowAudit = lazy(() => import("./workflows/AuditLog"));
 
 function Guard({ me, permission, children }: { me: Me; permission: string; children: ReactNode }) {
   if (!me.permissions.includes(permission)) {
@@ -71,6 +76,26 @@ export function App() {
                   />
                   <Route path="/vault" element={<Guard me={user} permission="vault:write"><Vault /></Guard>} />
                   <Route path="/intents" element={<Guard me={user} permission="nlu:read"><Intents /></Guard>} />
+                  <Route
+                    path="/workflows/:workflowId/versions"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowVersions /></Guard>}
+                  />
+                  <Route
+                    path="/workflows/:workflowId/simulate"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowSimulate /></Guard>}
+                  />
+                  <Route
+                    path="/workflows/:workflowId/runs"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowRuns /></Guard>}
+                  />
+                  <Route
+                    path="/workflow-runs/:instanceId"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowRun /></Guard>}
+                  />
+                  <Route
+                    path="/workflows/:workflowId/audit"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowAudit /></Guard>}
+                  />
                   <Route
                     path="/members"
                     element={<Guard me={user} permission="members:read"><Members /></Guard>}

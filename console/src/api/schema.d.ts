@@ -1698,7 +1698,7 @@ export interface paths {
         };
         /**
          * List Instances
-         * @description Runs, newest first.
+         * @description Runs, newest first (``started_from`` / ``started_to`` bound their start time).
          */
         get: operations["workflows-list_instances"];
         put?: never;
@@ -8422,6 +8422,9 @@ export interface operations {
             query?: {
                 workflow_id?: string | null;
                 status?: string | null;
+                version_id?: string | null;
+                started_from?: string | null;
+                started_to?: string | null;
                 limit?: number;
                 offset?: number;
             };

@@ -11,13 +11,14 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, SessionDep, require
-from frontdesk.core.errors import BadRequest, Forbidden, NotFound
+from frontdesk.core.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from frontdesk.core.outbox import publish
 from frontdesk.runtime import Runtime
 from frontdesk.workflows import audit, runner, service
@@ -433,15 +434,26 @@ async def list_instances(
     principal: Reader,
     workflow_id: str | None = None,
     status: str | None = None,
+    version_id: str | None = None,
+    started_from: AwareDatetime | None = None,
+    started_to: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    """Runs, newest first."""
+    """Runs, newest first (``started_from`` / ``started_to`` bound their start time)."""
+    if started_from and started_to and started_from > started_to:
+        raise ValidationFailed("'started_from' is after 'started_to'")
     stmt = select(WorkflowInstance).where(WorkflowInstance.tenant_id == principal.tenant_id)
     if workflow_id:
         stmt = stmt.where(WorkflowInstance.workflow_id == workflow_id)
     if status:
         stmt = stmt.where(WorkflowInstance.status == status)
+    if version_id:
+        stmt = stmt.where(WorkflowInstance.version_id == version_id)
+    if started_from:
+        stmt = stmt.where(WorkflowInstance.started_at >= started_from)
+    if started_to:
+        stmt = stmt.where(WorkflowInstance.started_at <= started_to)
     stmt = stmt.order_by(WorkflowInstance.id.desc()).limit(limit).offset(offset)
     return list(await session.scalars(stmt))
 
