@@ -21,6 +21,7 @@ from frontdesk.core.errors import BadRequest, Forbidden, NotFound
 from frontdesk.core.outbox import publish
 from frontdesk.runtime import Runtime
 from frontdesk.workflows import audit, runner, service
+from frontdesk.workflows.catalog import catalog
 from frontdesk.workflows.diff import diff
 from frontdesk.workflows.models import Workflow, WorkflowInstance, WorkflowVersion, WorkflowWait
 from frontdesk.workflows.nodes.registry import NODES
@@ -28,6 +29,7 @@ from frontdesk.workflows.schemas import (
     Accepted,
     Activate,
     ApprovalIn,
+    Catalog,
     CopyIn,
     CustomEvent,
     InstallIn,
@@ -355,6 +357,12 @@ async def shadow_run(
         "different": len(results) - same,
         "runs": results,
     }
+
+
+@router.get("/workflow-node-types", response_model=Catalog)
+async def node_types(principal: Reader) -> Catalog:
+    """Node types, trigger kinds, event types and rule operators: the builder's catalog."""
+    return catalog()
 
 
 @router.get("/workflow-templates")
