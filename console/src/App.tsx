@@ -17,6 +17,8 @@ const Channels = lazy(() => import("./routes/Channels"));
 const Vault = lazy(() => import("./routes/Vault"));
 const Intents = lazy(() => import("./routes/Intents"));
 const Knowledge = lazy(() => import("./routes/Knowledge"));
+const WorkflowList = lazy(() => import("./workflows/WorkflowList"));
+const WorkflowEditor = lazy(() => import("./workflows/Editor"));
 
 function Guard({ me, permission, children }: { me: Me; permission: string; children: ReactNode }) {
   if (!me.permissions.includes(permission)) {
@@ -71,6 +73,14 @@ export function App() {
                   />
                   <Route path="/vault" element={<Guard me={user} permission="vault:write"><Vault /></Guard>} />
                   <Route path="/intents" element={<Guard me={user} permission="nlu:read"><Intents /></Guard>} />
+                  <Route
+                    path="/workflows"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowList /></Guard>}
+                  />
+                  <Route
+                    path="/workflows/:workflowId"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowEditor /></Guard>}
+                  />
                   <Route
                     path="/members"
                     element={<Guard me={user} permission="members:read"><Members /></Guard>}
