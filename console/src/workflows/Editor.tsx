@@ -182,6 +182,8 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
       return post<Version>(`/workflows/${workflow.id}/versions`, { notes });
     },
     onSuccess: (version) => {
+      // A version is only made from a draft without errors: what is left are warnings.
+      setProblems((found) => found.filter((p) => p.severity === "warning"));
       setVersionProblems(null);
       setNotes("");
       void client.invalidateQueries({ queryKey: ["workflow-versions", workflow.id] });

@@ -15,7 +15,7 @@ import {
   type XYPosition,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useMemo, useRef, type DragEvent } from "react";
+import { useCallback, useMemo, useRef, useState, type DragEvent } from "react";
 import { connectionProblem, handleLabel, uniqueEdgeId, type Catalog, type Definition, type Problem, type WfEdge } from "../nodes";
 import { CanvasContext, NodeView } from "./NodeView";
 import { DRAG_TYPE } from "./Palette";
@@ -40,6 +40,8 @@ const COSMETIC = new Set(["select", "dimensions"]);
 export function Canvas({ definition, catalog, problems, highlight, readOnly, apply, onAdd, onRefuse }: Props) {
   const flow = useReactFlow();
   const drag = useRef(0);
+  // Fit the view to a loaded graph once; an empty canvas starts at 100 % (no zoom onto the first node).
+  const [fit] = useState(definition.nodes.length > 0);
   const latest = useRef(definition);
   latest.current = definition;
   const nodeTypes = useMemo(() => Object.fromEntries(catalog.nodes.map((n) => [n.type, NodeView])), [catalog]);
@@ -133,7 +135,9 @@ export function Canvas({ definition, catalog, problems, highlight, readOnly, app
           deleteKeyCode={null}
           selectionKeyCode="Shift"
           multiSelectionKeyCode={["Meta", "Control"]}
-          fitView
+          fitView={fit}
+          fitViewOptions={{ maxZoom: 1 }}
+          defaultViewport={{ x: 0, y: 0, zoom: 1 }}
           minZoom={0.1}
           proOptions={{ hideAttribution: true }}
         >

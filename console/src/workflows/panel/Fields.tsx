@@ -79,10 +79,15 @@ export function kindOf(name: string, schema: Schema, root: Schema): Kind {
   return "json";
 }
 
-/** A readable title for a property. */
-export function titleOf(name: string, schema: Schema): string {
+/** A readable title for a property, from its name (`$ref` titles are class names). */
+export function titleOf(name: string): string {
   const words = name.replace(/_/g, " ");
-  return schema.title && schema.title.toLowerCase() !== words ? schema.title : words.charAt(0).toUpperCase() + words.slice(1);
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The first line of a docstring, without reStructuredText literals. */
+export function helpOf(schema: Schema): string | undefined {
+  return schema.description?.split("\n")[0].replace(/``/g, "");
 }
 
 interface FieldProps {
@@ -98,8 +103,8 @@ interface FieldProps {
 export function Field({ name, schema: raw, value, onChange, ctx, required }: FieldProps) {
   const { schema, nullable } = concrete(raw, ctx.root);
   const kind = kindOf(name, schema, ctx.root);
-  const title = titleOf(name, schema);
-  const help = schema.description?.split("\n")[0];
+  const title = titleOf(name);
+  const help = helpOf(schema);
   const widget = <Widget name={name} kind={kind} schema={schema} value={value} onChange={onChange} ctx={ctx} title={title} />;
   if (kind === "boolean") {
     return (

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import type { NodeType, Problem, WfNode } from "../nodes";
-import { Field, type FieldContext, type Schema } from "./Fields";
+import { Field, helpOf, type FieldContext, type Schema } from "./Fields";
 
 /** Which tab a property belongs to (properties not named here are Basic). */
 const TABS: { key: string; label: string; fields: string[] }[] = [
@@ -56,7 +56,7 @@ export function Properties({ node, nodeType, problems, ctx, onChange, onDelete }
           </button>
         )}
       </div>
-      {nodeType?.description && <p className="muted small">{nodeType.description}</p>}
+      {nodeType?.description && <p className="muted small">{helpOf({ description: nodeType.description })}</p>}
       {!nodeType && <div className="status error">Unknown node type “{node.type}”: the engine will refuse it.</div>}
       {problems.length > 0 && (
         <ul className="wf-problems" aria-label="Node problems">
