@@ -226,9 +226,11 @@ def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser:
     errors: list[str] = []
     page.on(
         "console",
-        lambda m: errors.append(m.text)
-        if m.type == "error" and not EXPECTED_HTTP_ERRORS.search(m.text)
-        else None,
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not EXPECTED_HTTP_ERRORS.search(m.text)
+            else None
+        ),
     )
     page.on("pageerror", lambda e: errors.append(str(e)))
     api = _api(console.url)
