@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow, type XYPosition } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Link, useBlocker, useParams } from "react-router-dom";
 import { ApiError, get, patch, post, type Schemas } from "../api/client";
 import { useCan } from "../auth";
@@ -101,7 +101,10 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
   const readOnly = !canWrite;
   const [history, setHistory] = useState<History<Definition>>(() => start(normalize(workflow.definition)));
   const definition = history.present;
-  const savedText = useMemo(() => JSON.stringify(toSaved(definition)), [definition]);
+  // What is saved, validated and offered to the rule builder follows the canvas a frame
+  // behind (deferred): a drag re-renders the canvas first, the rest when the browser is idle.
+  const settled = useDeferredValue(definition);
+  const savedText = useMemo(() => JSON.stringify(toSaved(settled)), [settled]);
   const [lastSaved, setLastSaved] = useState(savedText);
   const [revision, setRevision] = useState(workflow.draft_revision);
   const dirty = savedText !== lastSaved;
@@ -139,7 +142,7 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
     }, 500);
     return () => clearTimeout(timer);
   }, [savedText]);
-  const byNode = useMemo(() => problemsByNode(definition, problems), [definition, problems]);
+  const byNode = useMemo(() => problemsByNode(definition.edges, problems), [definition.edges, problems]);
 
   // Unsaved changes: ask before leaving the page or the app.
   const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
@@ -253,20 +256,30 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
     return () => window.removeEventListener("keydown", onKey);
   }, [apply, deleteSelection, history.present, readOnly, save, selected]);
 
-  const ruleFields = useMemo(() => fieldsOf(definition, catalog, samples), [definition, catalog, samples]);
+  const ruleFields = useMemo(() => fieldsOf(settled, catalog, samples), [settled, catalog, samples]);
   const variables = useMemo(
-    () => [...ruleFields.map((f) => f.path), ...definition.nodes.map((n) => `nodes.${n.id}.output`), "instance.id"],
-    [ruleFields, definition.nodes],
+    () => [...ruleFields.map((f) => f.path), ...settled.nodes.map((n) => `nodes.${n.id}.output`), "instance.id"],
+    [ruleFields, settled.nodes],
   );
-  const fieldCtx = {
-    variables,
-    ruleFields,
-    operators: catalog.operators,
-    allOperators: catalog.all_operators,
-    unary: catalog.unary_operators,
-    readOnly,
-  };
+  const fieldCtx = useMemo(
+    () => ({
+      variables,
+      ruleFields,
+      operators: catalog.operators,
+      allOperators: catalog.all_operators,
+      unary: catalog.unary_operators,
+      readOnly,
+    }),
+    [variables, ruleFields, catalog, readOnly],
+  );
   const one = selected.length === 1 ? selected[0] : null;
+  const changeData = useCallback(
+    (nodeId: string, data: Record<string, unknown>, field: string) =>
+      apply((d) => ({ ...d, nodes: d.nodes.map((n) => (n.id === nodeId ? { ...n, data } : n)) }), `field:${nodeId}:${field}`),
+    [apply],
+  );
+  const refuse = useCallback((reason: string) => say("refused", reason), [say]);
+  const noProblems = useMemo(() => [], []);
   const errors = problems.filter((p) => p.severity !== "warning");
 
   return (
@@ -384,18 +397,20 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
             readOnly={readOnly}
             apply={apply}
             onAdd={addNode}
-            onRefuse={(reason) => say("refused", reason)}
+            onRefuse={refuse}
           />
         )}
         <div className="wf-side">
           {one ? (
             <Properties
               key={one.id}
-              node={one}
+              nodeId={one.id}
+              type={one.type}
+              data={one.data}
               nodeType={catalog.nodes.find((n) => n.type === one.type)}
-              problems={byNode.get(one.id) ?? []}
+              problems={byNode.get(one.id) ?? noProblems}
               ctx={fieldCtx}
-              onChange={(data, field) => apply((d) => ({ ...d, nodes: d.nodes.map((n) => (n.id === one.id ? { ...n, data } : n)) }), `field:${one.id}:${field}`)}
+              onChange={changeData}
               onDelete={deleteSelection}
             />
           ) : selected.length > 1 ? (

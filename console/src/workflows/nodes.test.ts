@@ -112,7 +112,7 @@ describe("saved shape, layout and problems", () => {
   });
 
   it("puts an edge's problem on its source node", () => {
-    const byNode = problemsByNode(DEF, [
+    const byNode = problemsByNode(DEF.edges, [
       { code: "unknown_handle", message: "bad", edge_id: "e2" },
       { code: "dead_end", message: "x", node_id: "m" },
     ]);

@@ -239,10 +239,10 @@ export function autoLayout(definition: Definition): Definition {
 }
 
 /** Every problem by the node it names (problems of edges go to the edge's source). */
-export function problemsByNode(definition: Definition, problems: Problem[]): Map<string, Problem[]> {
+export function problemsByNode(edges: WfEdge[], problems: Problem[]): Map<string, Problem[]> {
   const byNode = new Map<string, Problem[]>();
   for (const p of problems) {
-    const id = p.node_id ?? definition.edges.find((e) => e.id === p.edge_id)?.source;
+    const id = p.node_id ?? edges.find((e) => e.id === p.edge_id)?.source;
     if (!id) continue;
     byNode.set(id, [...(byNode.get(id) ?? []), p]);
   }

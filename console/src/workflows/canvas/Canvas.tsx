@@ -15,7 +15,7 @@ import {
   type XYPosition,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useMemo, useRef, useState, type DragEvent } from "react";
+import { memo, useCallback, useMemo, useRef, useState, type DragEvent } from "react";
 import { connectionProblem, handleLabel, uniqueEdgeId, type Catalog, type Definition, type Problem, type WfEdge } from "../nodes";
 import { CanvasContext, NodeView } from "./NodeView";
 import { DRAG_TYPE } from "./Palette";
@@ -37,7 +37,7 @@ interface Props {
 const COSMETIC = new Set(["select", "dimensions"]);
 
 /** The React Flow canvas over the definition: nodes, labelled edges, minimap, zoom, drop target. */
-export function Canvas({ definition, catalog, problems, highlight, readOnly, apply, onAdd, onRefuse }: Props) {
+export const Canvas = memo(function Canvas({ definition, catalog, problems, highlight, readOnly, apply, onAdd, onRefuse }: Props) {
   const flow = useReactFlow();
   const drag = useRef(0);
   // Fit the view to a loaded graph once; an empty canvas starts at 100 % (no zoom onto the first node).
@@ -148,4 +148,4 @@ export function Canvas({ definition, catalog, problems, highlight, readOnly, app
       </div>
     </CanvasContext.Provider>
   );
-}
+});

@@ -1,5 +1,5 @@
-import { useState } from "react";
-import type { NodeType, Problem, WfNode } from "../nodes";
+import { memo, useState } from "react";
+import type { NodeType, Problem } from "../nodes";
 import { Field, helpOf, type FieldContext, type Schema } from "./Fields";
 
 /** Which tab a property belongs to (properties not named here are Basic). */
@@ -23,26 +23,29 @@ export function tabsOf(schema: Schema): { key: string; label: string; fields: st
 }
 
 interface Props {
-  node: WfNode;
+  nodeId: string;
+  type: string;
+  data: Record<string, unknown>;
   nodeType: NodeType | undefined;
   problems: Problem[];
   ctx: Omit<FieldContext, "root">;
-  onChange: (data: Record<string, unknown>, field: string) => void;
+  onChange: (nodeId: string, data: Record<string, unknown>, field: string) => void;
   onDelete: () => void;
 }
 
-/** The selected node's settings, in tabs generated from its type's JSON Schema. */
-export function Properties({ node, nodeType, problems, ctx, onChange, onDelete }: Props) {
+/** The selected node's settings, in tabs generated from its type's JSON Schema (not re-rendered by a drag). */
+export const Properties = memo(function Properties({ nodeId, type, data, nodeType, problems, ctx, onChange, onDelete }: Props) {
+  const node = { id: nodeId, type, data };
   const schema = (nodeType?.schema ?? {}) as Schema;
   const tabs = tabsOf(schema);
   const [chosen, setChosen] = useState("basic");
   const tab = tabs.find((t) => t.key === chosen) ?? tabs[0];
   const required = new Set(schema.required ?? []);
   const set = (key: string, value: unknown) => {
-    const data = { ...node.data };
-    if (value === undefined) delete data[key];
-    else data[key] = value;
-    onChange(data, key);
+    const next = { ...data };
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+    onChange(nodeId, next, key);
   };
   return (
     <div className="wf-properties" aria-label={`Properties of ${node.id}`}>
@@ -101,4 +104,4 @@ export function Properties({ node, nodeType, problems, ctx, onChange, onDelete }
       )}
     </div>
   );
-}
+});
