@@ -108,6 +108,10 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
   const [lastSaved, setLastSaved] = useState(savedText);
   const [revision, setRevision] = useState(workflow.draft_revision);
   const dirty = savedText !== lastSaved;
+  // Saving takes the definition as it is now, not the deferred copy.
+  const latest = useRef(definition);
+  latest.current = definition;
+  const currentText = () => JSON.stringify(toSaved(latest.current));
   const [problems, setProblems] = useState<Problem[]>([]);
   const [versionProblems, setVersionProblems] = useState<Problem[] | null>(null);
   const [notice, setNotice] = useState<{ kind: "ok" | "refused"; text: string } | null>(null);
@@ -173,15 +177,16 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
     },
   });
   const save = useCallback(() => {
-    if (!readOnly && !saveDraft.isPending) saveDraft.mutate({ base: revision, text: savedText });
-  }, [readOnly, revision, saveDraft, savedText]);
+    if (!readOnly && !saveDraft.isPending) saveDraft.mutate({ base: revision, text: currentText() });
+  }, [readOnly, revision, saveDraft]);
   const overwrite = async () => {
     const current = await get<Workflow>(`/workflows/${workflow.id}`);
-    saveDraft.mutate({ base: current.draft_revision, text: savedText });
+    saveDraft.mutate({ base: current.draft_revision, text: currentText() });
   };
   const saveVersion = useMutation({
     mutationFn: async () => {
-      if (dirty) await saveDraft.mutateAsync({ base: revision, text: savedText });
+      const text = currentText();
+      if (text !== lastSaved) await saveDraft.mutateAsync({ base: revision, text });
       return post<Version>(`/workflows/${workflow.id}/versions`, { notes });
     },
     onSuccess: (version) => {
