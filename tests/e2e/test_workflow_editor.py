@@ -185,6 +185,17 @@ def _bad_rule_json(page: Any, api: httpx.Client, workflow_id: str) -> None:
     rules.get_by_role("button", name="Cancel").click()
 
 
+def _copy_paste_undo(page: Any) -> None:
+    _node(page, "send_message_1").locator(".wf-node-label").click()
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    _node(page, "send_message_2").wait_for()
+    page.get_by_label("Properties of send_message_2").wait_for()
+    page.keyboard.press("Control+z")
+    _node(page, "send_message_2").wait_for(state="detached")
+    page.locator(".wf-header .s-waiting").wait_for(state="detached")
+
+
 def _check_saved(api: httpx.Client, workflow_id: str) -> None:
     definition = api.get(f"/workflows/{workflow_id}").json()["definition"]
     types = {n["id"]: n["type"] for n in definition["nodes"]}
@@ -254,6 +265,7 @@ def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser:
     _invalid_version_then_fix(page)
     _conflict(page, api, workflow_id)
     _bad_rule_json(page, api, workflow_id)
+    _copy_paste_undo(page)
     _check_saved(api, workflow_id)
     page.screenshot(path=str(ARTIFACTS / "workflow-editor.png"), full_page=True)
 

@@ -248,7 +248,10 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
       if (isTyping(event.target) || readOnly) return;
       if (mod && key === "z" && !event.shiftKey) setHistory(undo);
       else if (mod && ((key === "z" && event.shiftKey) || key === "y")) setHistory(redo);
-      else if (mod && key === "c") clipboard.current = copySelection(history.present, new Set(selected.map((n) => n.id)));
+      else if (mod && key === "c") {
+        const now = latest.current;
+        clipboard.current = copySelection(now, new Set(now.nodes.filter((n) => n.selected).map((n) => n.id)));
+      }
       else if (mod && key === "v" && clipboard.current) {
         const clip = clipboard.current;
         apply((d) => paste(d, clip));
@@ -259,7 +262,7 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [apply, deleteSelection, history.present, readOnly, save, selected]);
+  }, [apply, deleteSelection, readOnly, save]);
 
   const ruleFields = useMemo(() => fieldsOf(settled, catalog, samples), [settled, catalog, samples]);
   const variables = useMemo(

@@ -136,7 +136,7 @@ export function newId(type: string, taken: Set<string>): string {
 /** The initial `data` of a new node: its required settings that have a sensible empty value. */
 export function initialData(nodeType: NodeType | undefined): Record<string, unknown> {
   const data: Record<string, unknown> = { label: nodeType?.label ?? "" };
-  const schema = nodeType?.schema as { required?: string[]; properties?: Record<string, { $ref?: string }> } | undefined;
+  const schema = nodeType?.schema as { required?: string[] } | undefined;
   for (const name of schema?.required ?? []) {
     if (name === "rules") data.rules = { logical: "AND", conditions: [] };
   }
