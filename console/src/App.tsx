@@ -17,6 +17,8 @@ const Channels = lazy(() => import("./routes/Channels"));
 const Vault = lazy(() => import("./routes/Vault"));
 const Intents = lazy(() => import("./routes/Intents"));
 const Knowledge = lazy(() => import("./routes/Knowledge"));
+const WorkflowList = lazy(() => import("./workflows/WorkflowList"));
+const WorkflowEditor = lazy(() => import("./workflows/EditorPage"));
 const WorkflowVersions = lazy(() => import("./workflows/Versions"));
 const WorkflowSimulate = lazy(() => import("./workflows/ops/SimulatePage"));
 const WorkflowRuns = lazy(() => import("./workflows/Runs"));
@@ -76,6 +78,14 @@ export function App() {
                   />
                   <Route path="/vault" element={<Guard me={user} permission="vault:write"><Vault /></Guard>} />
                   <Route path="/intents" element={<Guard me={user} permission="nlu:read"><Intents /></Guard>} />
+                  <Route
+                    path="/workflows"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowList /></Guard>}
+                  />
+                  <Route
+                    path="/workflows/:workflowId"
+                    element={<Guard me={user} permission="workflows:read"><WorkflowEditor /></Guard>}
+                  />
                   <Route
                     path="/workflows/:workflowId/versions"
                     element={<Guard me={user} permission="workflows:read"><WorkflowVersions /></Guard>}

@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { BrowserRouter } from "react-router-dom";
+import { createBrowserRouter, RouterProvider } from "react-router-dom";
 import { ApiError, setUnauthorizedHandler } from "./api/client";
 import { App } from "./App";
 import { ErrorBoundary } from "./components/ErrorBoundary";
@@ -24,14 +24,22 @@ setUnauthorizedHandler(() => {
   }
 });
 
+// A data router, so pages can guard unsaved changes (useBlocker); the app routes below it.
+const router = createBrowserRouter([
+  {
+    path: "*",
+    element: (
+      <ErrorBoundary>
+        <App />
+      </ErrorBoundary>
+    ),
+  },
+]);
+
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={client}>
-      <BrowserRouter>
-        <ErrorBoundary>
-          <App />
-        </ErrorBoundary>
-      </BrowserRouter>
+      <RouterProvider router={router} />
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -1829,6 +1829,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflow-node-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Node Types
+         * @description Node types, trigger kinds, event types and rule operators: the builder's catalog.
+         */
+        get: operations["workflows-node_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workflow-samples": {
         parameters: {
             query?: never;
@@ -2715,6 +2735,30 @@ export interface components {
             title: string;
         };
         /**
+         * Catalog
+         * @description Everything the builder needs to know about the engine.
+         */
+        Catalog: {
+            /** All Operators */
+            all_operators: string[];
+            /** Events */
+            events: components["schemas"]["EventType"][];
+            /** Groups */
+            groups: components["schemas"]["NodeGroup"][];
+            /** Nodes */
+            nodes: components["schemas"]["NodeType"][];
+            /** Operators */
+            operators: {
+                [key: string]: string[];
+            };
+            /** Scope */
+            scope: string[];
+            /** Triggers */
+            triggers: components["schemas"]["TriggerKind"][];
+            /** Unary Operators */
+            unary_operators: string[];
+        };
+        /**
          * ChannelCreate
          * @description A new channel: its type, a display name, provider settings and secrets.
          */
@@ -3460,6 +3504,23 @@ export interface components {
             updated_at: string;
             /** Url */
             url: string | null;
+        };
+        /**
+         * EventType
+         * @description An event type a trigger or a wait may listen to.
+         */
+        EventType: {
+            /** Description */
+            description: string;
+            /** Fields */
+            fields: components["schemas"]["PayloadField"][];
+            /**
+             * Pattern
+             * @default false
+             */
+            pattern: boolean;
+            /** Type */
+            type: string;
         };
         /**
          * ExampleIn
@@ -4246,6 +4307,38 @@ export interface components {
             description?: string | null;
         };
         /**
+         * NodeGroup
+         * @description A palette group.
+         */
+        NodeGroup: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * NodeType
+         * @description A node type as the builder sees it.
+         */
+        NodeType: {
+            /** Description */
+            description: string;
+            /** Effect */
+            effect: string;
+            /** Group */
+            group: string;
+            /** Handles */
+            handles: string[];
+            /** Label */
+            label: string;
+            /** Schema */
+            schema: {
+                [key: string]: unknown;
+            };
+            /** Type */
+            type: string;
+        };
+        /**
          * NotConfigured
          * @description No provider is configured: callers fall back to extractive answers.
          */
@@ -4320,6 +4413,25 @@ export interface components {
         PasswordSet: {
             /** Password */
             password: string;
+        };
+        /**
+         * PayloadField
+         * @description A field of an event's payload.
+         */
+        PayloadField: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @default string
+             * @enum {string}
+             */
+            type: "string" | "number" | "boolean" | "date";
         };
         /**
          * ProviderSettingsIn
@@ -4953,6 +5065,20 @@ export interface components {
             service: string;
         };
         /**
+         * TriggerKind
+         * @description A kind of trigger and the fields of TriggerSpec it uses.
+         */
+        TriggerKind: {
+            /** Description */
+            description: string;
+            /** Fields */
+            fields: string[];
+            /** Label */
+            label: string;
+            /** Type */
+            type: string;
+        };
+        /**
          * UnansweredQuestion
          * @description A question the FAQ could not answer, with how often it was asked.
          */
@@ -5234,6 +5360,8 @@ export interface components {
             };
             /** Description */
             description: string;
+            /** Draft Revision */
+            draft_revision: number;
             /** Id */
             id: string;
             /** Name */
@@ -5247,6 +5375,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** Updated By */
+            updated_by: string | null;
             /** Variants */
             variants: {
                 [key: string]: unknown;
@@ -5257,6 +5387,8 @@ export interface components {
          * @description A change to the draft or the workflow's description.
          */
         WorkflowUpdate: {
+            /** Base Revision */
+            base_revision?: number | null;
             /** Definition */
             definition?: {
                 [key: string]: unknown;
@@ -8650,6 +8782,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "workflows-node_types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Catalog"];
                 };
             };
         };

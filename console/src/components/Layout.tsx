@@ -18,6 +18,7 @@ export const NAV: NavItem[] = [
   { to: "/knowledge", label: "Knowledge", permission: "knowledge:read" },
   { to: "/channels", label: "Channels", permission: "channels:read" },
   { to: "/intents", label: "Intents", permission: "nlu:read" },
+  { to: "/workflows", label: "Workflows", permission: "workflows:read" },
   // Viewers may read the vault's list through the API; the page is for those who manage it.
   { to: "/vault", label: "Vault", permission: "vault:write" },
   { to: "/members", label: "Members & keys", permission: "members:read" },
@@ -25,7 +26,7 @@ export const NAV: NavItem[] = [
 ];
 
 /** Places kept for the pages that arrive with their own issues. */
-export const COMING = ["Workflows", "Bots"];
+export const COMING = ["Bots"];
 
 export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();

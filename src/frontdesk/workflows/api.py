@@ -22,6 +22,7 @@ from frontdesk.core.errors import BadRequest, Forbidden, NotFound, ValidationFai
 from frontdesk.core.outbox import publish
 from frontdesk.runtime import Runtime
 from frontdesk.workflows import audit, runner, service
+from frontdesk.workflows.catalog import catalog
 from frontdesk.workflows.diff import diff
 from frontdesk.workflows.models import Workflow, WorkflowInstance, WorkflowVersion, WorkflowWait
 from frontdesk.workflows.nodes.registry import NODES
@@ -29,6 +30,7 @@ from frontdesk.workflows.schemas import (
     Accepted,
     Activate,
     ApprovalIn,
+    Catalog,
     CopyIn,
     CustomEvent,
     InstallIn,
@@ -356,6 +358,12 @@ async def shadow_run(
         "different": len(results) - same,
         "runs": results,
     }
+
+
+@router.get("/workflow-node-types", response_model=Catalog)
+async def node_types(principal: Reader) -> Catalog:
+    """Node types, trigger kinds, event types and rule operators: the builder's catalog."""
+    return catalog()
 
 
 @router.get("/workflow-templates")

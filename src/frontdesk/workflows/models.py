@@ -40,6 +40,8 @@ class Workflow(TenantMixin, Base):
     webhook_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    draft_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Incremented by every change of the draft: an editor saves against the one it loaded."""
 
 
 class WorkflowVersion(TenantMixin, Base):

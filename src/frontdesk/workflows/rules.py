@@ -74,6 +74,47 @@ OPERATORS = (
 )
 UNARY = frozenset({"is_empty", "is_not_empty"})
 """Operators that take no value."""
+OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "string": (
+        "equals",
+        "not_equals",
+        "contains",
+        "not_contains",
+        "starts_with",
+        "ends_with",
+        "in",
+        "not_in",
+        "matches",
+        "is_empty",
+        "is_not_empty",
+    ),
+    "number": (
+        "equals",
+        "not_equals",
+        "greater",
+        "greater_or_equal",
+        "less",
+        "less_or_equal",
+        "between",
+        "in",
+        "not_in",
+        "is_empty",
+        "is_not_empty",
+    ),
+    "boolean": ("equals", "not_equals", "is_empty", "is_not_empty"),
+    "date": (
+        "equals",
+        "not_equals",
+        "greater",
+        "greater_or_equal",
+        "less",
+        "less_or_equal",
+        "between",
+        "is_empty",
+        "is_not_empty",
+    ),
+}
+"""The operators that make sense for each ``value_type`` (what a rule builder offers)."""
 
 _ALIASES = {
     "eq": "equals",

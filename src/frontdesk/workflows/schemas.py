@@ -30,6 +30,8 @@ class WorkflowUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
     definition: dict[str, Any] | None = None
+    base_revision: int | None = Field(default=None, ge=1)
+    """The ``draft_revision`` the change was made on: another one answers 409 ``draft_conflict``."""
 
 
 class WorkflowPublic(BaseModel):
@@ -47,6 +49,8 @@ class WorkflowPublic(BaseModel):
     template: str | None
     created_at: datetime
     updated_at: datetime
+    updated_by: str | None
+    draft_revision: int
     definition: dict[str, Any] = Field(validation_alias="draft")
 
 
@@ -299,3 +303,69 @@ class InstallIn(BaseModel):
     bot: str = BOT
     name: str | None = Field(default=None, min_length=1, max_length=200)
     activate: bool = True
+
+
+class NodeGroup(BaseModel):
+    """A palette group."""
+
+    key: str
+    label: str
+
+
+class NodeType(BaseModel):
+    """A node type as the builder sees it."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
+    type: str
+    label: str
+    group: str
+    effect: str
+    handles: list[str]
+    """The out handles its edges may use (``default`` is the unnamed one; ``error`` on all)."""
+    description: str
+    config_schema: dict[str, Any] = Field(alias="schema")
+    """The JSON Schema of its ``data`` (its Config model)."""
+
+
+class PayloadField(BaseModel):
+    """A field of an event's payload."""
+
+    name: str
+    type: Literal["string", "number", "boolean", "date"] = "string"
+    description: str = ""
+
+
+class EventType(BaseModel):
+    """An event type a trigger or a wait may listen to."""
+
+    type: str
+    description: str
+    fields: list[PayloadField]
+    pattern: bool = False
+    """``custom.*``: any name under the prefix."""
+
+
+class TriggerKind(BaseModel):
+    """A kind of trigger and the fields of TriggerSpec it uses."""
+
+    type: str
+    label: str
+    description: str
+    fields: list[str]
+
+
+class Catalog(BaseModel):
+    """Everything the builder needs to know about the engine."""
+
+    groups: list[NodeGroup]
+    nodes: list[NodeType]
+    triggers: list[TriggerKind]
+    events: list[EventType]
+    operators: dict[str, list[str]]
+    """The operators offered for each value type (string, number, boolean, date)."""
+    all_operators: list[str]
+    unary_operators: list[str]
+    """Operators that take no value."""
+    scope: list[str]
+    """The variables a run's expressions see (``trigger``, ``vars``, ``input``, …)."""

@@ -11,12 +11,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import after_commit
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound
+from frontdesk.tenants.models import Member
 from frontdesk.workflows import audit
 from frontdesk.workflows.definition import Definition
 from frontdesk.workflows.models import (
@@ -47,6 +50,12 @@ class InvalidWorkflow(FrontdeskError):
     """The definition has problems (listed in ``problems``)."""
 
     status, code, title = 422, "invalid_workflow", "Invalid workflow"
+
+
+class DraftConflict(Conflict):
+    """The draft changed since the editor loaded it (someone else saved)."""
+
+    code, title = "draft_conflict", "The draft was changed by someone else"
 
 
 def problems_of(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -120,7 +129,11 @@ async def create(
 async def update(
     session: AsyncSession, workflow: Workflow, actor: str, data: WorkflowUpdate
 ) -> Workflow:
-    """Change the draft, name or description."""
+    """Change the draft, name or description (refused if the draft moved past ``base_revision``)."""
+    if data.base_revision is not None:
+        await _claim_revision(session, workflow, data.base_revision)
+    elif data.definition is not None:
+        workflow.draft_revision += 1
     changed: dict[str, Any] = {}
     if data.name is not None and data.name != workflow.name:
         await _name_free(session, workflow.tenant_id, workflow.bot, data.name)
@@ -140,6 +153,44 @@ async def update(
         session, workflow.tenant_id, workflow.id, audit.MODIFIED, audit.DEFINITION, actor, changed
     )
     return workflow
+
+
+async def _claim_revision(session: AsyncSession, workflow: Workflow, base: int) -> None:
+    """Move the draft from revision ``base`` to the next one, or raise :class:`DraftConflict`.
+
+    A compare-and-set in the database: of two editors saving on the same revision, one wins.
+    """
+    moved = await session.execute(
+        sql_update(Workflow)
+        .where(Workflow.id == workflow.id, Workflow.draft_revision == base)
+        .values(draft_revision=base + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) == 1:
+        set_committed_value(workflow, "draft_revision", base + 1)
+        return
+    await session.refresh(workflow)
+    raise DraftConflict(
+        f"{await _who(session, workflow.updated_by)} saved this workflow at "
+        f"{workflow.updated_at:%Y-%m-%d %H:%M:%S} UTC (revision {workflow.draft_revision});"
+        f" your changes were made on revision {base}. Reload to see their version, or"
+        " overwrite it with yours.",
+        revision=workflow.draft_revision,
+        saved_by=workflow.updated_by,
+        saved_at=workflow.updated_at.isoformat(),
+    )
+
+
+async def _who(session: AsyncSession, actor: str | None) -> str:
+    """A readable name for an audit actor (a member's name or e-mail, else the API key)."""
+    if actor is None:
+        return "Someone"
+    if actor.startswith("apikey:"):
+        return f"API key {actor.removeprefix('apikey:')}"
+    member = await session.get(Member, actor)
+    if member is None:
+        return f"Member {actor}"
+    return member.name or member.email
 
 
 async def create_version(

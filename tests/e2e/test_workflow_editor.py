@@ -1,0 +1,300 @@
+"""The workflow editor in Chromium: build a workflow on an empty canvas with the mouse, save it.
+
+Trigger (message.received) → condition with a nested group → send message on true → end, the
+false branch to another end; an invalid connection refused with its reason; an invalid draft's
+422 shown on its nodes; a version; a conflicting save explained; bad rule JSON refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+EXPECTED_HTTP_ERRORS = re.compile(r"status of (409|422)")
+
+
+def _login(page: Any, url: str, email: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.get_by_label("Tenant").fill("demo")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Inbox").wait_for()
+
+
+def _api(url: str) -> httpx.Client:
+    client = httpx.Client(base_url=f"{url}/api/v1")
+    r = client.post(
+        "/auth/login", json={"tenant": "demo", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return client
+
+
+def _drop(page: Any, node_type: str, x: int, y: int) -> None:
+    page.locator(f'.wf-palette [data-type="{node_type}"]').drag_to(
+        page.get_by_test_id("canvas"), target_position={"x": x, "y": y}
+    )
+
+
+def _node(page: Any, node_id: str) -> Any:
+    return page.locator(f'.react-flow__node[data-id="{node_id}"]')
+
+
+def _connect(page: Any, source: str, handle: str, target: str) -> None:
+    start = _node(page, source).locator(f'.react-flow__handle.source[data-handleid="{handle}"]')
+    end = _node(page, target).locator(".react-flow__handle.target")
+    a, b = start.bounding_box(), end.bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=15)
+    page.mouse.up()
+
+
+def _select(page: Any, node_id: str) -> Any:
+    _node(page, node_id).locator(".wf-node-label").click()
+    panel = page.get_by_label(f"Properties of {node_id}")
+    panel.wait_for()
+    return panel
+
+
+def _build(page: Any) -> None:
+    for node_type, x, y in [
+        ("start", 30, 200),
+        ("condition", 270, 200),
+        ("send_message", 520, 110),
+        ("end", 780, 110),
+        ("end", 560, 340),
+    ]:
+        _drop(page, node_type, x, y)
+    for node_id in ("start_1", "condition_1", "send_message_1", "end_1", "end_2"):
+        _node(page, node_id).wait_for()
+    _connect(page, "start_1", "default", "condition_1")
+    _connect(page, "condition_1", "true", "send_message_1")
+    _connect(page, "send_message_1", "default", "end_1")
+    _connect(page, "condition_1", "false", "end_2")
+    page.locator(".react-flow__edge").nth(3).wait_for()
+    assert page.locator(".react-flow__edge").count() == 4
+    assert page.locator(".react-flow__edge-text", has_text="true").count() == 1
+    assert page.locator(".react-flow__edge-text", has_text="false").count() == 1
+
+
+def _refused_connection(page: Any) -> None:
+    _connect(page, "condition_1", "true", "end_2")
+    notice = page.get_by_test_id("notice")
+    notice.wait_for()
+    assert "Connection refused" in notice.inner_text()
+    assert '"true" output is already connected' in notice.inner_text()
+    assert page.locator(".react-flow__edge").count() == 4
+
+
+def _trigger(page: Any) -> None:
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    settings = page.get_by_label("Workflow settings")
+    settings.get_by_role("button", name="+ Trigger").click()
+    assert settings.get_by_label("Event type").input_value() == "message.received"
+
+
+def _rules(page: Any) -> None:
+    panel = _select(page, "condition_1")
+    rules = panel.locator(".wf-rules")
+    rules.get_by_role("button", name="+ Rule").click()
+    rule = rules.locator(".wf-rule").first
+    rule.get_by_label("Field").fill("trigger.text")
+    rule.get_by_label("Operator").select_option("contains")
+    rule.get_by_label("Value").fill("refund")
+    rules.get_by_role("button", name="+ Group").first.click()
+    nested = rules.locator(".wf-group .wf-group")
+    nested.get_by_label("Group logic").select_option("NOT")
+    nested.get_by_role("button", name="+ Rule").click()
+    inner = nested.locator(".wf-rule")
+    inner.get_by_label("Field").fill("trigger.channel")
+    inner.get_by_label("Operator").select_option("equals")
+    inner.get_by_label("Value").fill("sms")
+
+
+def _invalid_version_then_fix(page: Any) -> None:
+    page.get_by_label("Version notes").fill("first cut")
+    page.get_by_role("button", name="Save version").click()
+    problems = page.get_by_role("alert", name="Version problems")
+    problems.wait_for()
+    assert "send_message_1" in problems.inner_text()
+    assert _node(page, "send_message_1").locator(".wf-node.has-errors").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "workflow-editor-problems.png"), full_page=True)
+    panel = _select(page, "send_message_1")
+    text = panel.get_by_label("Text")
+    text.fill("About your refund: {{ trigger.te")
+    suggestions = panel.get_by_role("listbox", name="Variables")
+    suggestions.get_by_role("option", name="trigger.text").click()
+    assert text.input_value() == "About your refund: {{ trigger.text }}"
+    page.get_by_role("button", name="Save version").click()
+    page.get_by_text("Version 1 saved.").wait_for()
+    assert page.get_by_role("alert", name="Version problems").count() == 0
+    _node(page, "send_message_1").locator(".wf-node:not(.has-errors)").wait_for()
+
+
+def _conflict(page: Any, api: httpx.Client, workflow_id: str) -> None:
+    panel = _select(page, "end_1")
+    panel.get_by_label("Label").fill("Done (refund)")
+    current = api.get(f"/workflows/{workflow_id}").json()
+    moved = {**current["definition"], "variables": {"changed_by": "someone else"}}
+    r = api.patch(
+        f"/workflows/{workflow_id}",
+        json={"definition": moved, "base_revision": current["draft_revision"]},
+    )
+    assert r.status_code == 200, r.text
+    page.keyboard.press("Control+s")
+    conflict = page.get_by_role("alert", name="Save conflict")
+    conflict.wait_for()
+    assert "Someone else changed this draft" in conflict.inner_text()
+    assert ADMIN_EMAIL in conflict.inner_text() or "Demo" in conflict.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "workflow-editor-conflict.png"), full_page=True)
+    conflict.get_by_role("button", name="Overwrite with mine").click()
+    page.get_by_text(re.compile(r"Draft saved \(revision \d+\)")).wait_for()
+    stored = api.get(f"/workflows/{workflow_id}").json()["definition"]
+    labels = {n["id"]: n["data"].get("label") for n in stored["nodes"]}
+    assert labels["end_1"] == "Done (refund)"
+
+
+def _bad_rule_json(page: Any, api: httpx.Client, workflow_id: str) -> None:
+    panel = _select(page, "condition_1")
+    rules = panel.locator(".wf-rules")
+    rules.get_by_role("button", name="JSON").click()
+    editor = rules.get_by_label("Rules JSON")
+    original = editor.input_value()
+    assert '"logical": "NOT"' in original
+    editor.fill('{"logical": "AND", "conditions": [{"field": "x", "operator": "teleports"}]}')
+    rules.get_by_role("button", name="Apply JSON").click()
+    alert = rules.get_by_role("alert")
+    alert.wait_for()
+    assert 'unknown operator "teleports"' in alert.inner_text()
+    editor.fill('{"logical": "AND", "conditions": [')
+    rules.get_by_role("button", name="Apply JSON").click()
+    assert "Not valid JSON" in rules.get_by_role("alert").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "workflow-editor-bad-json.png"), full_page=True)
+    assert page.get_by_role("button", name="Save draft").is_disabled()
+    assert "teleports" not in api.get(f"/workflows/{workflow_id}").text
+    rules.get_by_role("button", name="Cancel").click()
+
+
+def _copy_paste_undo(page: Any) -> None:
+    _node(page, "send_message_1").locator(".wf-node-label").click()
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    _node(page, "send_message_2").wait_for()
+    page.get_by_label("Properties of send_message_2").wait_for()
+    page.keyboard.press("Control+z")
+    _node(page, "send_message_2").wait_for(state="detached")
+    page.locator(".wf-header .s-waiting").wait_for(state="detached")
+
+
+def _check_saved(api: httpx.Client, workflow_id: str) -> None:
+    definition = api.get(f"/workflows/{workflow_id}").json()["definition"]
+    types = {n["id"]: n["type"] for n in definition["nodes"]}
+    assert types == {
+        "start_1": "start",
+        "condition_1": "condition",
+        "send_message_1": "send_message",
+        "end_1": "end",
+        "end_2": "end",
+    }
+    edges = {(e["source"], e.get("sourceHandle"), e["target"]) for e in definition["edges"]}
+    assert edges == {
+        ("start_1", None, "condition_1"),
+        ("condition_1", "true", "send_message_1"),
+        ("condition_1", "false", "end_2"),
+        ("send_message_1", None, "end_1"),
+    }
+    assert definition["triggers"][0]["type"] == "event"
+    assert definition["triggers"][0]["event"] == "message.received"
+    rules = next(n for n in definition["nodes"] if n["id"] == "condition_1")["data"]["rules"]
+    assert rules == {
+        "logical": "AND",
+        "conditions": [
+            {"field": "trigger.text", "operator": "contains", "value": "refund"},
+            {
+                "logical": "NOT",
+                "conditions": [{"field": "trigger.channel", "operator": "equals", "value": "sms"}],
+            },
+        ],
+    }
+    versions = api.get(f"/workflows/{workflow_id}/versions").json()
+    assert [v["number"] for v in versions] == [1]
+    assert versions[0]["notes"] == "first cut"
+
+
+def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1800, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not EXPECTED_HTTP_ERRORS.search(m.text)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    api = _api(console.url)
+    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.get_by_role("link", name="Workflows").click()
+    page.get_by_role("heading", name="Templates").wait_for()
+    page.get_by_label("Template Refund request with approval").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "workflow-list.png"), full_page=True)
+    form = page.get_by_role("form", name="New workflow")
+    form.get_by_label("Name").fill("Refund router")
+    form.get_by_role("button", name="Create and edit").click()
+    page.get_by_role("heading", name="Refund router").wait_for()
+    workflow_id = page.url.rsplit("/", 1)[1]
+    for link in ("Versions", "Runs", "Audit log"):
+        assert page.get_by_role("link", name=link).count() == 1
+
+    _build(page)
+    _refused_connection(page)
+    _trigger(page)
+    _rules(page)
+    _invalid_version_then_fix(page)
+    _conflict(page, api, workflow_id)
+    _bad_rule_json(page, api, workflow_id)
+    _copy_paste_undo(page)
+    _check_saved(api, workflow_id)
+    page.screenshot(path=str(ARTIFACTS / "workflow-editor.png"), full_page=True)
+
+    panel = _select(page, "end_2")
+    panel.get_by_label("Label").fill("Not a refund")
+    page.get_by_role("link", name="← Workflows").click()
+    guard = page.get_by_role("dialog", name="Unsaved changes")
+    guard.wait_for()
+    guard.get_by_role("button", name="Stay").click()
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+z")
+    page.locator(".wf-header .s-waiting").wait_for(state="detached")
+    api.close()
+    context.close()
+    assert errors == []
+
+
+def test_viewer_sees_the_editor_read_only(console: Console, browser: Any) -> None:
+    api = _api(console.url)
+    r = api.post("/workflow-templates/order_status_inquiry/install", json={"bot": "viewer-test"})
+    assert r.status_code == 201, r.text
+    workflow_id = r.json()["id"]
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    _login(page, console.url, *VIEWER)
+    page.goto(f"{console.url}/workflows/{workflow_id}")
+    page.locator(".react-flow__node").first.wait_for()
+    assert page.get_by_role("button", name="Save draft").count() == 0
+    assert page.get_by_role("button", name="Save version").count() == 0
+    assert page.locator(".wf-palette button:not([disabled])").count() == 0
+    api.close()
+    context.close()
