@@ -15,110 +15,28 @@ import pytest
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
+from tests.e2e.workflow_canvas import (
+    add_trigger,
+    api_client,
+    build,
+    connect,
+    login,
+    nested_rules,
+    node,
+    select,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 EXPECTED_HTTP_ERRORS = re.compile(r"status of (409|422)")
 
 
-def _login(page: Any, url: str, email: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_label("Tenant").fill("demo")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Inbox").wait_for()
-
-
-def _api(url: str) -> httpx.Client:
-    client = httpx.Client(base_url=f"{url}/api/v1")
-    r = client.post(
-        "/auth/login", json={"tenant": "demo", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-    )
-    assert r.status_code == 200, r.text
-    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return client
-
-
-def _drop(page: Any, node_type: str, x: int, y: int) -> None:
-    page.locator(f'.wf-palette [data-type="{node_type}"]').drag_to(
-        page.get_by_test_id("canvas"), target_position={"x": x, "y": y}
-    )
-
-
-def _node(page: Any, node_id: str) -> Any:
-    return page.locator(f'.react-flow__node[data-id="{node_id}"]')
-
-
-def _connect(page: Any, source: str, handle: str, target: str) -> None:
-    start = _node(page, source).locator(f'.react-flow__handle.source[data-handleid="{handle}"]')
-    end = _node(page, target).locator(".react-flow__handle.target")
-    a, b = start.bounding_box(), end.bounding_box()
-    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=15)
-    page.mouse.up()
-
-
-def _select(page: Any, node_id: str) -> Any:
-    _node(page, node_id).locator(".wf-node-label").click()
-    panel = page.get_by_label(f"Properties of {node_id}")
-    panel.wait_for()
-    return panel
-
-
-def _build(page: Any) -> None:
-    for node_type, x, y in [
-        ("start", 30, 200),
-        ("condition", 270, 200),
-        ("send_message", 520, 110),
-        ("end", 780, 110),
-        ("end", 560, 340),
-    ]:
-        _drop(page, node_type, x, y)
-    for node_id in ("start_1", "condition_1", "send_message_1", "end_1", "end_2"):
-        _node(page, node_id).wait_for()
-    _connect(page, "start_1", "default", "condition_1")
-    _connect(page, "condition_1", "true", "send_message_1")
-    _connect(page, "send_message_1", "default", "end_1")
-    _connect(page, "condition_1", "false", "end_2")
-    page.locator(".react-flow__edge").nth(3).wait_for()
-    assert page.locator(".react-flow__edge").count() == 4
-    assert page.locator(".react-flow__edge-text", has_text="true").count() == 1
-    assert page.locator(".react-flow__edge-text", has_text="false").count() == 1
-
-
 def _refused_connection(page: Any) -> None:
-    _connect(page, "condition_1", "true", "end_2")
+    connect(page, "condition_1", "true", "end_2")
     notice = page.get_by_test_id("notice")
     notice.wait_for()
     assert "Connection refused" in notice.inner_text()
     assert '"true" output is already connected' in notice.inner_text()
     assert page.locator(".react-flow__edge").count() == 4
-
-
-def _trigger(page: Any) -> None:
-    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
-    settings = page.get_by_label("Workflow settings")
-    settings.get_by_role("button", name="+ Trigger").click()
-    assert settings.get_by_label("Event type").input_value() == "message.received"
-
-
-def _rules(page: Any) -> None:
-    panel = _select(page, "condition_1")
-    rules = panel.locator(".wf-rules")
-    rules.get_by_role("button", name="+ Rule").click()
-    rule = rules.locator(".wf-rule").first
-    rule.get_by_label("Field").fill("trigger.text")
-    rule.get_by_label("Operator").select_option("contains")
-    rule.get_by_label("Value").fill("refund")
-    rules.get_by_role("button", name="+ Group").first.click()
-    nested = rules.locator(".wf-group .wf-group")
-    nested.get_by_label("Group logic").select_option("NOT")
-    nested.get_by_role("button", name="+ Rule").click()
-    inner = nested.locator(".wf-rule")
-    inner.get_by_label("Field").fill("trigger.channel")
-    inner.get_by_label("Operator").select_option("equals")
-    inner.get_by_label("Value").fill("sms")
 
 
 def _invalid_version_then_fix(page: Any) -> None:
@@ -127,9 +45,9 @@ def _invalid_version_then_fix(page: Any) -> None:
     problems = page.get_by_role("alert", name="Version problems")
     problems.wait_for()
     assert "send_message_1" in problems.inner_text()
-    assert _node(page, "send_message_1").locator(".wf-node.has-errors").count() == 1
+    assert node(page, "send_message_1").locator(".wf-node.has-errors").count() == 1
     page.screenshot(path=str(ARTIFACTS / "workflow-editor-problems.png"), full_page=True)
-    panel = _select(page, "send_message_1")
+    panel = select(page, "send_message_1")
     text = panel.get_by_label("Text")
     text.fill("About your refund: {{ trigger.te")
     suggestions = panel.get_by_role("listbox", name="Variables")
@@ -138,11 +56,11 @@ def _invalid_version_then_fix(page: Any) -> None:
     page.get_by_role("button", name="Save version").click()
     page.get_by_text("Version 1 saved.").wait_for()
     assert page.get_by_role("alert", name="Version problems").count() == 0
-    _node(page, "send_message_1").locator(".wf-node:not(.has-errors)").wait_for()
+    node(page, "send_message_1").locator(".wf-node:not(.has-errors)").wait_for()
 
 
 def _conflict(page: Any, api: httpx.Client, workflow_id: str) -> None:
-    panel = _select(page, "end_1")
+    panel = select(page, "end_1")
     panel.get_by_label("Label").fill("Done (refund)")
     current = api.get(f"/workflows/{workflow_id}").json()
     moved = {**current["definition"], "variables": {"changed_by": "someone else"}}
@@ -165,7 +83,7 @@ def _conflict(page: Any, api: httpx.Client, workflow_id: str) -> None:
 
 
 def _bad_rule_json(page: Any, api: httpx.Client, workflow_id: str) -> None:
-    panel = _select(page, "condition_1")
+    panel = select(page, "condition_1")
     rules = panel.locator(".wf-rules")
     rules.get_by_role("button", name="JSON").click()
     editor = rules.get_by_label("Rules JSON")
@@ -186,13 +104,13 @@ def _bad_rule_json(page: Any, api: httpx.Client, workflow_id: str) -> None:
 
 
 def _copy_paste_undo(page: Any) -> None:
-    _node(page, "send_message_1").locator(".wf-node-label").click()
+    node(page, "send_message_1").locator(".wf-node-label").click()
     page.keyboard.press("Control+c")
     page.keyboard.press("Control+v")
-    _node(page, "send_message_2").wait_for()
+    node(page, "send_message_2").wait_for()
     page.get_by_label("Properties of send_message_2").wait_for()
     page.keyboard.press("Control+z")
-    _node(page, "send_message_2").wait_for(state="detached")
+    node(page, "send_message_2").wait_for(state="detached")
     page.locator(".wf-header .s-waiting").wait_for(state="detached")
 
 
@@ -244,8 +162,8 @@ def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser:
         ),
     )
     page.on("pageerror", lambda e: errors.append(str(e)))
-    api = _api(console.url)
-    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    api = api_client(console.url)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.get_by_role("link", name="Workflows").click()
     page.get_by_role("heading", name="Templates").wait_for()
     page.get_by_label("Template Refund request with approval").wait_for()
@@ -258,10 +176,10 @@ def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser:
     for link in ("Versions", "Runs", "Audit log"):
         assert page.get_by_role("link", name=link).count() == 1
 
-    _build(page)
+    build(page)
     _refused_connection(page)
-    _trigger(page)
-    _rules(page)
+    add_trigger(page)
+    nested_rules(page)
     _invalid_version_then_fix(page)
     _conflict(page, api, workflow_id)
     _bad_rule_json(page, api, workflow_id)
@@ -269,7 +187,7 @@ def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser:
     _check_saved(api, workflow_id)
     page.screenshot(path=str(ARTIFACTS / "workflow-editor.png"), full_page=True)
 
-    panel = _select(page, "end_2")
+    panel = select(page, "end_2")
     panel.get_by_label("Label").fill("Not a refund")
     page.get_by_role("link", name="← Workflows").click()
     guard = page.get_by_role("dialog", name="Unsaved changes")
@@ -284,13 +202,13 @@ def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser:
 
 
 def test_viewer_sees_the_editor_read_only(console: Console, browser: Any) -> None:
-    api = _api(console.url)
+    api = api_client(console.url)
     r = api.post("/workflow-templates/order_status_inquiry/install", json={"bot": "viewer-test"})
     assert r.status_code == 201, r.text
     workflow_id = r.json()["id"]
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    _login(page, console.url, *VIEWER)
+    login(page, console.url, *VIEWER)
     page.goto(f"{console.url}/workflows/{workflow_id}")
     page.locator(".react-flow__node").first.wait_for()
     assert page.get_by_role("button", name="Save draft").count() == 0

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
+from tests.e2e.workflow_canvas import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -108,15 +109,6 @@ def flow(console: Console, browser: Any) -> Iterator[Flow]:
     v2 = api.call("POST", f"/workflows/{wid}/versions", {"notes": "lower threshold, note"})["id"]
     context.close()
     yield Flow(wid, v1, v2)
-
-
-def _login(page: Any, url: str, email: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_label("Tenant").fill("demo")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Inbox").wait_for()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -271,7 +263,7 @@ def test_admin_versions_simulates_runs_and_audits(
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     _versions(page, console.url, flow)
     _simulate(page, console.url, flow)
     _runs(page, console.url, flow)
@@ -389,7 +381,7 @@ def test_viewer_reads_without_write_controls(console: Console, browser: Any, flo
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, console.url, *VIEWER)
+    login(page, console.url, *VIEWER)
     page.goto(f"{console.url}/workflows/{flow.id}/versions")
     page.get_by_test_id("wf-version").first.wait_for()
     page.get_by_test_id("wf-node-added").wait_for()
