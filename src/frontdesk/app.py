@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         metrics=runtime.metrics,
         max_body=settings.max_body_bytes,
         uploads=(UPLOAD_PATH, settings.kb_max_upload_bytes),
+        in_flight=runtime.in_flight,
     )
     app.add_middleware(WebchatCORS, origins=settings.webchat_cors_origins)
     return app

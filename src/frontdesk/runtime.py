@@ -22,6 +22,7 @@ from frontdesk.core.group_commit import GroupCommit
 from frontdesk.core.live import Hub
 from frontdesk.core.logging import get_logger
 from frontdesk.core.metrics import Metrics
+from frontdesk.core.middleware import InFlight
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.ratelimit import RateLimiter
 from frontdesk.core.sessions import SessionAuthenticator
@@ -63,6 +64,7 @@ class Runtime:
     languages: LanguageDetector
     channels: ChannelDirectory
     kb: KnowledgeBase
+    in_flight: InFlight
     workers: list[Worker] = field(default_factory=list)
     _channel_types: dict[str, str] = field(default_factory=dict)
     _llm: LLMGateway | None = None
@@ -122,6 +124,7 @@ class Runtime:
             languages=LanguageDetector(settings.languages),
             channels=ChannelDirectory(db, keyring, settings),
             kb=KnowledgeBase(settings),
+            in_flight=InFlight(settings.worker_give_way_writes),
         )
 
     async def channel_type(self, session: AsyncSession, channel_id: str) -> str:
@@ -157,6 +160,7 @@ class Runtime:
                     poll_seconds=self.settings.queue_poll_seconds,
                     lease_seconds=self.settings.queue_lease_seconds,
                     metrics=self.metrics,
+                    give_way=self.in_flight.busy,
                 )
             ]
             if workers > 0

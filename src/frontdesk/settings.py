@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=4096, ge=1)
 
     workers: int = Field(default=4, ge=0, description="in-process worker tasks for `serve`")
+    worker_give_way_writes: int = Field(
+        default=8,
+        ge=0,
+        description="in-process workers run one job at a time while this many API writes are"
+        " being served (intake first; 0: never give way)",
+    )
     queue_batch: int = Field(default=32, ge=1)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
     queue_poll_seconds: float = Field(default=0.5, gt=0)

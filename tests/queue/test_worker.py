@@ -226,6 +226,32 @@ async def test_concurrency_is_never_exceeded(db: Database):
     assert peak == 3
 
 
+async def test_workers_run_one_job_at_a_time_while_intake_is_busy(db: Database):
+    queue = make_queue(db)
+    busy = True
+    now_running = peak_busy = peak_quiet = 0
+
+    async def slow(session: AsyncSession, job: ClaimedJob) -> None:
+        nonlocal now_running, peak_busy, peak_quiet
+        now_running += 1
+        if busy:
+            peak_busy = max(peak_busy, now_running)
+        else:
+            peak_quiet = max(peak_quiet, now_running)
+        await asyncio.sleep(0.02)
+        now_running -= 1
+
+    ids = await enqueue(queue, db, *[NewJob("slow") for _ in range(16)])
+    worker = make_worker(db, queue, {"slow": slow}, concurrency=4, give_way=lambda: busy)
+    async with running(worker):
+        await wait_status(db, ids[3], "done", 1)
+        busy = False
+        worker.wake.set()
+        for job_id in ids:
+            await wait_status(db, job_id, "done", 1)
+    assert peak_busy == 1 and peak_quiet == 4
+
+
 async def test_heartbeat_keeps_the_lease_of_a_long_job(db: Database):
     queue = make_queue(db, lease_seconds=0.3)
     started, finish = asyncio.Event(), asyncio.Event()

@@ -13,6 +13,24 @@ from frontdesk.core.logging import correlation_id
 from frontdesk.core.metrics import Metrics
 
 _VALID_CID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class InFlight:
+    """How many API writes (POST, PUT, PATCH, DELETE: messages, webhooks) are being served.
+
+    In-process workers read it to give way to intake: while ``threshold`` or more writes are
+    in flight, they run one job at a time, so a burst is acknowledged first and processed
+    from the durable queue right after. Reads (SSE streams among them) are not counted.
+    """
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.writes = 0
+
+    def busy(self) -> bool:
+        """True while intake is busy enough that background work should give way."""
+        return 0 < self.threshold <= self.writes
 
 
 class RequestContext:
@@ -24,9 +42,11 @@ class RequestContext:
         metrics: Metrics,
         max_body: int,
         uploads: tuple[re.Pattern[str], int] | None = None,
+        in_flight: InFlight | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
+        self.in_flight = in_flight or InFlight(0)
         self.max_body = max_body
         self.uploads = uploads  # paths that take file uploads, and their larger limit
 
@@ -55,6 +75,8 @@ class RequestContext:
             await send(message)
 
         limit = self._limit(scope["path"])
+        write = scope["method"] not in _READS
+        self.in_flight.writes += write
         try:
             length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > limit:
@@ -69,6 +91,7 @@ class RequestContext:
                 return
             await self.app(scope, self._limited(receive, limit), send_with_id)
         finally:
+            self.in_flight.writes -= write
             route = _route_of(scope)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)

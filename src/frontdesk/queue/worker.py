@@ -42,6 +42,7 @@ class Worker:
         lease_seconds: float,
         metrics: Metrics,
         shutdown_grace: float = 10.0,
+        give_way: Callable[[], bool] = lambda: False,
     ) -> None:
         self._db = db
         self._queue = queue
@@ -52,6 +53,7 @@ class Worker:
         self._heartbeat = lease_seconds / 3
         self._metrics = metrics
         self._grace = shutdown_grace
+        self._give_way = give_way
         self.id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
         self._running: dict[asyncio.Task[None], ClaimedJob] = {}
@@ -63,11 +65,13 @@ class Worker:
         keeper = asyncio.create_task(self._keep_leases())
         try:
             while not stop.is_set():
-                if not self._buffer and len(self._running) < self._concurrency:
+                # While intake is busy (see InFlight), run one job at a time.
+                slots = 1 if self._give_way() else self._concurrency
+                if not self._buffer and len(self._running) < slots:
                     await self._refill()
-                while self._buffer and len(self._running) < self._concurrency:
+                while self._buffer and len(self._running) < slots:
                     self._start(self._buffer.popleft())
-                if len(self._running) >= self._concurrency:
+                if len(self._running) >= slots:
                     await self._wait_for_slot(stop)
                 elif not self._buffer:  # the last claim came back short: wait for work
                     await self._idle(stop)
