@@ -60,6 +60,13 @@ def test_dates_resolve_in_the_tenants_time_zone():
     assert when.value == "2031-03-03T15:00:00+01:00"
 
 
+def test_a_date_beside_an_amount_is_read_as_a_date():
+    found = extract("I paid €49.90 on 3 March and was charged twice", timezone="Europe/Berlin")
+    assert [e.type for e in found] == ["amount", "datetime"]
+    assert found[0].text == "€49.90" and "3 March" in found[1].text
+    assert found[1].value[4:10] == "-03-03"  # not the years 2049 and 1990
+
+
 def test_plain_text_has_no_entities():
     assert extract("where is my parcel?") == []
     assert extract("") == []

@@ -192,12 +192,16 @@ def extract(
     custom = tenant_ids(text, patterns or [])
     taken = [(e.start, e.end) for e in custom]
     found = list(custom)
-    for entity in [
-        *emails(text),
-        *amounts(text),
-        *phones(text, region),
-        *dates(text, timezone, language),
-    ]:
+    for entity in [*emails(text), *amounts(text), *phones(text, region)]:
+        if all(entity.end <= s or entity.start >= e for s, e in taken):
+            found.append(entity)
+            taken.append((entity.start, entity.end))
+    # Dates last, with the other entities blanked out (same length, so offsets hold): otherwise
+    # dateparser reads "€49.90 on 3 March" as the years 2049 and 1990.
+    blanked = list(text)
+    for start, end in taken:
+        blanked[start:end] = " " * (end - start)
+    for entity in dates("".join(blanked), timezone, language):
         if all(entity.end <= s or entity.start >= e for s, e in taken):
             found.append(entity)
             taken.append((entity.start, entity.end))
