@@ -432,6 +432,7 @@ function EditorBody({ workflow, catalog, samples, simulator, reload }: BodyProps
             </div>
           ) : (
             <WorkflowSettings
+              workflowId={workflow.id}
               definition={definition}
               catalog={catalog}
               readOnly={readOnly}

@@ -1,10 +1,15 @@
 import { useState } from "react";
+import { post, type Schemas } from "../../api/client";
+import { CopyField } from "../../components/Copy";
+import { ErrorBox } from "../../components/Status";
 import { RuleBuilder, type FieldOption } from "../rules/RuleBuilder";
 import { typeOfSample } from "../rules/model";
 import type { Catalog, Definition, Trigger } from "../nodes";
 import { JsonValue } from "./Fields";
 
 interface Props {
+  /** The saved workflow's id (the webhook URL and its secret belong to it). */
+  workflowId?: string;
   definition: Definition;
   catalog: Catalog;
   readOnly: boolean;
@@ -23,7 +28,7 @@ export function eventFields(catalog: Catalog, event: string | null | undefined):
 }
 
 /** The workflow-level settings shown when no node is selected: triggers, variables, limits. */
-export function WorkflowSettings({ definition, catalog, readOnly, onChange }: Props) {
+export function WorkflowSettings({ workflowId, definition, catalog, readOnly, onChange }: Props) {
   const triggers = definition.triggers;
   const setTrigger = (index: number, trigger: Trigger | null) => {
     const next = trigger === null ? triggers.filter((_, i) => i !== index) : triggers.map((t, i) => (i === index ? trigger : t));
@@ -36,7 +41,14 @@ export function WorkflowSettings({ definition, catalog, readOnly, onChange }: Pr
       <h3>Triggers</h3>
       {triggers.length === 0 && <p className="muted small">No trigger: runs start only through the API.</p>}
       {triggers.map((trigger, index) => (
-        <TriggerEditor key={index} trigger={trigger} catalog={catalog} readOnly={readOnly} onChange={(t) => setTrigger(index, t)} />
+        <TriggerEditor
+          key={index}
+          workflowId={workflowId}
+          trigger={trigger}
+          catalog={catalog}
+          readOnly={readOnly}
+          onChange={(t) => setTrigger(index, t)}
+        />
       ))}
       {!readOnly && (
         <button
@@ -72,7 +84,15 @@ export function WorkflowSettings({ definition, catalog, readOnly, onChange }: Pr
   );
 }
 
-function TriggerEditor({ trigger, catalog, readOnly, onChange }: { trigger: Trigger; catalog: Catalog; readOnly: boolean; onChange: (t: Trigger | null) => void }) {
+interface TriggerProps {
+  workflowId?: string;
+  trigger: Trigger;
+  catalog: Catalog;
+  readOnly: boolean;
+  onChange: (t: Trigger | null) => void;
+}
+
+function TriggerEditor({ workflowId, trigger, catalog, readOnly, onChange }: TriggerProps) {
   const kind = catalog.triggers.find((k) => k.type === trigger.type);
   const known = catalog.events.some((e) => e.type === trigger.event);
   const custom = !known && trigger.type === "event";
@@ -155,6 +175,7 @@ function TriggerEditor({ trigger, catalog, readOnly, onChange }: { trigger: Trig
           )}
         </>
       )}
+      {trigger.type === "webhook" && workflowId && <WebhookSecret workflowId={workflowId} readOnly={readOnly} />}
       {trigger.type === "cron" && (
         <div className="row flow">
           <label className="wf-field">
@@ -197,6 +218,38 @@ function Variables({ value, readOnly, onChange }: { value: Record<string, unknow
       {!readOnly && (
         <button type="button" className="secondary" onClick={() => write([...entries, [`var${entries.length + 1}`, ""]])}>
           + Variable
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** The webhook's URL and a new signing secret, shown once (a new one replaces the old). */
+export function WebhookSecret({ workflowId, readOnly }: { workflowId: string; readOnly: boolean }) {
+  const [issued, setIssued] = useState<Schemas["WebhookSecret"] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const issue = () => {
+    if (!window.confirm("A new secret replaces the current one: callers using it will be refused. Continue?")) return;
+    setError(null);
+    post<Schemas["WebhookSecret"]>(`/workflows/${workflowId}/webhook-secret`).then(setIssued, setError);
+  };
+  return (
+    <div className="wf-webhook" aria-label="Webhook">
+      <p className="muted small">
+        Callers POST a JSON object to the URL, signed with <code>X-Frontdesk-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex
+        HMAC-SHA256(secret, "t." + body)&gt;</code>. The trigger works once a version with it is active.
+      </p>
+      {issued && (
+        <>
+          <CopyField label="URL" value={issued.url} />
+          <CopyField label="Secret" value={issued.secret} />
+          <p className="muted small">The secret is shown only now; keep it with the caller.</p>
+        </>
+      )}
+      {error !== null && <ErrorBox error={error} />}
+      {!readOnly && (
+        <button type="button" className="secondary" onClick={issue}>
+          {issued ? "Issue another secret" : "Show URL and issue a secret"}
         </button>
       )}
     </div>
