@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 import numpy as np
@@ -25,9 +25,10 @@ import numpy.typing as npt
 
 from frontdesk.core.errors import UpstreamError
 from frontdesk.core.http import safe_client
-from frontdesk.knowledge import minilm
-from frontdesk.knowledge.minilm import OnnxMiniLM
 from frontdesk.settings import Settings
+
+if TYPE_CHECKING:
+    from frontdesk.knowledge.minilm import OnnxMiniLM
 
 Vectors = npt.NDArray[np.float32]
 LOCAL_MODEL = "all-MiniLM-L6-v2"
@@ -120,6 +121,8 @@ class LocalEmbedder:
     def _load(self) -> OnnxMiniLM:
         with self._lock:
             if self._model is None:
+                from frontdesk.knowledge import minilm
+
                 self._model = minilm.load(self._cache_dir)
             return self._model
 

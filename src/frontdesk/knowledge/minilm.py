@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from frontdesk.core.logging import get_logger
+from frontdesk.knowledge.embeddings import Vectors, normalise
 
 if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
 
-Vectors = npt.NDArray[np.float32]
 PROBES = (
     "How long does shipping take?",
     "My parcel arrived crushed and I want my money back, this is the second time this month!",
@@ -99,9 +98,7 @@ class OnnxMiniLM:
         hidden = self.session(threads).run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        out: Vectors = np.divide(pooled, norms, out=np.zeros_like(pooled), where=norms > 0)
-        return out.astype(np.float32, copy=False)
+        return normalise(pooled)
 
 
 def load(cache_dir: Path) -> OnnxMiniLM:
