@@ -23,6 +23,7 @@ from tests.e2e.workflow_canvas import (
     login,
     nested_rules,
     node,
+    page_errors,
     select,
 )
 
@@ -152,16 +153,7 @@ def _check_saved(api: httpx.Client, workflow_id: str) -> None:
 def test_admin_builds_a_workflow_from_an_empty_canvas(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1800, "height": 1000})
     page = context.new_page()
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not EXPECTED_HTTP_ERRORS.search(m.text)
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page, EXPECTED_HTTP_ERRORS)
     api = api_client(console.url)
     login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.get_by_role("link", name="Workflows").click()

@@ -11,7 +11,15 @@ import pytest
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, Console
-from tests.e2e.workflow_canvas import add_trigger, build, login, nested_rules, node, select
+from tests.e2e.workflow_canvas import (
+    add_trigger,
+    build,
+    login,
+    nested_rules,
+    node,
+    page_errors,
+    select,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REPLY = "We got your refund request: {{ trigger.text }}"
@@ -103,9 +111,7 @@ def test_build_simulate_version_activate_and_run_from_web_chat(
 ) -> None:
     context = browser.new_context(viewport={"width": 1800, "height": 1000})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto(f"{console.url}/workflows")
     form = page.get_by_role("form", name="New workflow")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
-from tests.e2e.workflow_canvas import login
+from tests.e2e.workflow_canvas import login, page_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -93,6 +93,13 @@ class Api:
         )
         assert r.ok, f"{method} {path}: {r.status} {r.text()}"
         return r.json()
+
+    def run(self, name: str, definition: dict[str, Any], run_input: dict[str, Any]) -> str:
+        """Create ``definition`` as a workflow, version and activate it, start a run: its id."""
+        wid = self.call("POST", "/workflows", {"name": name, "definition": definition})["id"]
+        version = self.call("POST", f"/workflows/{wid}/versions", {"notes": "v1"})["id"]
+        self.call("POST", f"/workflows/{wid}/activate", {"version_id": version})
+        return str(self.call("POST", f"/workflows/{wid}/runs", {"input": run_input})["id"])
 
 
 @pytest.fixture(scope="module")
@@ -260,9 +267,7 @@ def test_admin_versions_simulates_runs_and_audits(
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     _versions(page, console.url, flow)
     _simulate(page, console.url, flow)
@@ -299,14 +304,9 @@ APPROVAL = {
 def test_admin_approves_a_waiting_run(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     api = Api(context, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wid = api.call("POST", "/workflows", {"name": "Refunds", "definition": APPROVAL})["id"]
-    version = api.call("POST", f"/workflows/{wid}/versions", {"notes": "v1"})["id"]
-    api.call("POST", f"/workflows/{wid}/activate", {"version_id": version})
-    run = api.call("POST", f"/workflows/{wid}/runs", {"input": {"amount": 80}})["id"]
+    run = api.run("Refunds", APPROVAL, {"amount": 80})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     page.goto(f"{console.url}/workflow-runs/{run}")
     panel = page.get_by_role("region", name="Approval at ok")
     panel.wait_for(timeout=60_000)
@@ -345,14 +345,9 @@ DIVIDE = {
 def test_operator_retries_then_skips_a_failed_node(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     api = Api(context, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wid = api.call("POST", "/workflows", {"name": "Shares", "definition": DIVIDE})["id"]
-    version = api.call("POST", f"/workflows/{wid}/versions", {"notes": "v1"})["id"]
-    api.call("POST", f"/workflows/{wid}/activate", {"version_id": version})
-    run = api.call("POST", f"/workflows/{wid}/runs", {"input": {"d": 0}})["id"]
+    run = api.run("Shares", DIVIDE, {"d": 0})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     page.goto(f"{console.url}/workflow-runs/{run}")
     page.get_by_role("heading", name="failed").wait_for(timeout=60_000)
     bars = page.get_by_test_id("gantt-bar")

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
+
+
+def page_errors(page: Any, expected: re.Pattern[str] | None = None) -> list[str]:
+    """Collect the page's uncaught errors and console errors (except ``expected`` ones)."""
+    errors: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and not (expected and expected.search(message.text)):
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
 
 
 def login(page: Any, url: str, email: str, password: str) -> None:
