@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { useParams } from "react-router-dom";
 import { get } from "../api/client";
+import type { operations } from "../api/schema";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { localToIso, pretty, when, type AuditPage, type Verification } from "./ops/api";
 import { WorkflowHeader } from "./ops/Header";
@@ -9,21 +10,26 @@ import { useWho } from "./ops/members";
 import "./ops/ops.css";
 
 const PAGE = 25;
-export const EVENT_TYPES = [
-  "created",
-  "modified",
-  "version_created",
-  "activated",
-  "deactivated",
-  "variants_changed",
-  "deleted",
-  "copied",
-  "installed",
-  "webhook_rotated",
-  "instance_cancelled",
-  "node_skipped",
-  "instance_retried",
-];
+type AuditEventType = NonNullable<
+  NonNullable<operations["workflows-list_audit_log"]["parameters"]["query"]>["event_type"]
+>;
+/** Every key the API's event_type filter accepts (a record: the compiler flags a missing one). */
+const EVENT_TYPE_SET: Record<AuditEventType, true> = {
+  created: true,
+  modified: true,
+  version_created: true,
+  activated: true,
+  deactivated: true,
+  variants_changed: true,
+  deleted: true,
+  copied: true,
+  installed: true,
+  webhook_rotated: true,
+  instance_cancelled: true,
+  node_skipped: true,
+  instance_retried: true,
+};
+export const EVENT_TYPES = Object.keys(EVENT_TYPE_SET) as AuditEventType[];
 
 interface Filters {
   event_type: string;
