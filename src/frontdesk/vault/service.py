@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import Clock, SystemClock
@@ -51,6 +51,17 @@ if TYPE_CHECKING:
 
 MAX_METADATA_BYTES = 16384
 REFERENCE_KINDS = frozenset({"channel", "bot", "workflow", "integration", "llm"})
+_WITH_VALUE = (  # built once: the decrypt path reuses its compiled form
+    select(Credential, CredentialVersion.ciphertext)
+    .join(
+        CredentialVersion,
+        (CredentialVersion.credential_id == Credential.id)
+        & (CredentialVersion.version == Credential.version),
+    )
+    .where(
+        Credential.tenant_id == bindparam("tenant_id"), Credential.id == bindparam("credential_id")
+    )
+)
 
 
 def aad(credential_id: str, version: int) -> bytes:
@@ -121,17 +132,8 @@ class Vault:
         self, session: AsyncSession, tenant_id: str, credential_id: str
     ) -> tuple[Credential, bytes]:
         """An active credential and its current ciphertext, in one query."""
-        row = (
-            await session.execute(
-                select(Credential, CredentialVersion.ciphertext)
-                .join(
-                    CredentialVersion,
-                    (CredentialVersion.credential_id == Credential.id)
-                    & (CredentialVersion.version == Credential.version),
-                )
-                .where(Credential.tenant_id == tenant_id, Credential.id == credential_id)
-            )
-        ).first()
+        params = {"tenant_id": tenant_id, "credential_id": credential_id}
+        row = (await session.execute(_WITH_VALUE, params)).first()
         if row is None:
             raise CredentialNotFound("No such credential")
         cred, blob = row

@@ -12,9 +12,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import hash_secret
@@ -30,6 +30,51 @@ from frontdesk.vault.types import CredentialValue
 
 TOKEN_PREFIX = "fdv_"  # noqa: S105 (a prefix, not a secret)
 log = get_logger("frontdesk.vault")
+
+# The decrypt path's statements, built once: SQLAlchemy then reuses their compiled form, and
+# building expressions anew on every call cost more than running them.
+_TOKENS = cast(Table, DecryptToken.__table__)
+_UNUSED = and_(
+    _TOKENS.c.tenant_id == bindparam("b_tenant_id"),
+    _TOKENS.c.token_hash == bindparam("b_token_hash"),
+    _TOKENS.c.service == bindparam("b_service"),
+    _TOKENS.c.used_at.is_(None),
+    _TOKENS.c.expires_at > bindparam("b_now"),
+)
+_CONSUME = (
+    update(_TOKENS)
+    .where(_UNUSED)
+    .values(used_at=bindparam("b_now"))
+    .returning(_TOKENS.c.credential_id, _TOKENS.c.reason)
+)
+_CONSUME_FOR_CREDENTIAL = _CONSUME.where(_TOKENS.c.credential_id == bindparam("b_credential_id"))
+_CREDENTIALS = cast(Table, Credential.__table__)
+_COUNT_USE = (
+    update(_CREDENTIALS)
+    .where(_CREDENTIALS.c.id == bindparam("b_id"))
+    .values(use_count=_CREDENTIALS.c.use_count + 1, last_used_at=bindparam("b_now"))
+)
+_REFERENCES = cast(Table, CredentialReference.__table__)
+_COUNT_REFERENCE = (
+    update(_REFERENCES)
+    .where(
+        _REFERENCES.c.credential_id == bindparam("b_credential_id"),
+        _REFERENCES.c.kind == bindparam("b_kind"),
+        _REFERENCES.c.ref_id == bindparam("b_ref_id"),
+    )
+    .values(use_count=_REFERENCES.c.use_count + 1, last_used_at=bindparam("b_now"))
+)
+_AUDIT = cast(Table, VaultAudit.__table__)
+_RECENT_DECRYPTS = select(func.count()).select_from(
+    select(_AUDIT.c.id)
+    .where(
+        _AUDIT.c.credential_id == bindparam("b_credential_id"),
+        _AUDIT.c.action == "decrypt",
+        _AUDIT.c.at > bindparam("b_since"),
+    )
+    .limit(bindparam("b_cap"))
+    .subquery()
+)
 
 
 class SecretValue:
@@ -174,34 +219,20 @@ async def _consume(
     ref: tuple[str, str] | None,
 ) -> SecretValue | None:
     now = vault.clock.now()
-    match = [
-        DecryptToken.tenant_id == tenant_id,
-        DecryptToken.token_hash == hash_secret(token),
-        DecryptToken.service == service,
-        DecryptToken.used_at.is_(None),
-        DecryptToken.expires_at > now,
-    ]
-    if credential_id is not None:
-        match.append(DecryptToken.credential_id == credential_id)
-    row = (
-        await session.execute(
-            update(DecryptToken)
-            .where(*match)
-            .values(used_at=now)
-            .returning(DecryptToken.credential_id, DecryptToken.reason)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
+    params = {
+        "b_tenant_id": tenant_id,
+        "b_token_hash": hash_secret(token),
+        "b_service": service,
+        "b_now": now,
+        "b_credential_id": credential_id,
+    }
+    consume = _CONSUME if credential_id is None else _CONSUME_FOR_CREDENTIAL
+    row = (await session.execute(consume, params)).first()
     if row is None:
         return None
     cred, blob = await vault.usable_with_value(session, tenant_id, row.credential_id)
     value = await vault.unseal(session, cred, blob)
-    await session.execute(
-        update(Credential)
-        .where(Credential.id == cred.id)
-        .values(use_count=Credential.use_count + 1, last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_COUNT_USE, {"b_id": cred.id, "b_now": now})
     if ref is not None:
         await _count_reference(session, cred, ref, now)
     await audit.write(
@@ -222,13 +253,8 @@ async def _count_reference(
     session: AsyncSession, cred: Credential, ref: tuple[str, str], now: datetime
 ) -> None:
     await session.execute(
-        update(CredentialReference)
-        .where(
-            CredentialReference.credential_id == cred.id,
-            CredentialReference.kind == ref[0],
-            CredentialReference.ref_id == ref[1],
-        )
-        .values(use_count=CredentialReference.use_count + 1, last_used_at=now)
+        _COUNT_REFERENCE,
+        {"b_credential_id": cred.id, "b_kind": ref[0], "b_ref_id": ref[1], "b_now": now},
     )
 
 
@@ -236,17 +262,10 @@ async def _watch(vault: Vault, session: AsyncSession, cred: Credential, now: dat
     """Raise an anomaly event the moment decrypts in the last minute pass the threshold."""
     limit = vault.settings.vault_anomaly_per_minute
     # Counting stops at limit + 2: enough to see the crossing, and the cost stays bounded.
-    recent = (
-        select(VaultAudit.id)
-        .where(
-            VaultAudit.credential_id == cred.id,
-            VaultAudit.action == "decrypt",
-            VaultAudit.at > now - timedelta(minutes=1),
-        )
-        .limit(limit + 2)
-        .subquery()
+    count = await session.scalar(
+        _RECENT_DECRYPTS,
+        {"b_credential_id": cred.id, "b_since": now - timedelta(minutes=1), "b_cap": limit + 2},
     )
-    count = await session.scalar(select(func.count()).select_from(recent))
     if count == limit + 1:
         log.warning("vault_decrypt_anomaly", credential_id=cred.id, per_minute=count)
         await publish(
