@@ -2,8 +2,10 @@
 
 Ingests ../shared/datasets/dstc11-track5-kb/corpus.jsonl (10,882 snippets) through the real
 ingestion path into a fresh SQLite database, then scores queries.jsonl against qrels/val.tsv with
-recall@5, nDCG@10 and success@5 for vector-only, keyword-only, plain RRF, the weighted hybrid
-(the default), and the weighted hybrid filtered by the entity tracked in the dialogue context.
+recall@5, nDCG@10 and success@5 for vector-only, keyword-only, plain RRF, weighted sums with and
+without the keyword gate (the gated one is the default; see frontdesk.knowledge.search), and
+the default filtered by the entity tracked in the dialogue context. For each set it prints
+whether the default is at least as good as the best single method (nDCG@10).
 The FAQ-style sets check that the default fusion does not lose to dense retrieval there:
 the demo shop's FAQ with 20 paraphrased questions, and the DSTC FAQ answers retrieved by their
 questions. Queries are encoded in one batch beforehand (the same model as the search path).
@@ -46,6 +48,16 @@ DATASET = ROOT.parent.parent / "shared" / "datasets" / "dstc11-track5-kb"
 if not DATASET.exists():
     DATASET = Path("/work/shared/datasets/dstc11-track5-kb")
 RRF_K = 60
+DEFAULT = Settings()
+DEFAULT_FUSION = f"hybrid (default: a={DEFAULT.kb_hybrid_alpha}, margin {DEFAULT.kb_hybrid_margin})"
+FUSIONS = {  # label -> (alpha, margin); margin 1.0 turns the gate off
+    "hybrid, ungated, a=0.5": (0.5, 1.0),
+    "hybrid, ungated, a=0.7": (0.7, 1.0),
+    "hybrid, gated, a=0.5, margin 0.15": (0.5, 0.15),
+    DEFAULT_FUSION: (DEFAULT.kb_hybrid_alpha, DEFAULT.kb_hybrid_margin),
+    "hybrid, gated, a=0.7, margin 0.15": (0.7, 0.15),
+    "hybrid, gated, a=0.6, margin 0.1": (0.6, 0.1),
+}
 
 
 def record(
@@ -120,13 +132,15 @@ class Bench:
             )
         return [h.metadata["source"] for h in response.results], response.entity
 
-    def set_alpha(self, alpha: float) -> None:
+    def set_fusion(self, alpha: float, margin: float) -> None:
         kb = self.runtime.kb
-        kb.settings = kb.settings.model_copy(update={"kb_hybrid_alpha": alpha})
+        kb.settings = kb.settings.model_copy(
+            update={"kb_hybrid_alpha": alpha, "kb_hybrid_margin": margin}
+        )
 
 
 async def evaluate(
-    bench: Bench, namespace: str, queries: list[tuple[str, Any, set[str]]], alphas: list[float]
+    bench: Bench, namespace: str, queries: list[tuple[str, Any, set[str]]]
 ) -> dict[str, tuple[float, float, float]]:
     """Mean metrics per method on (text, vector, relevant) queries."""
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
@@ -134,9 +148,10 @@ async def evaluate(
         dense, _ = await bench.ranked(namespace, text, vector, "vector")
         keyword, _ = await bench.ranked(namespace, text, vector, "keyword")
         runs = {"vector": dense, "keyword": keyword, "rrf (equal weights)": rrf(dense, keyword)}
-        for alpha in alphas:
-            bench.set_alpha(alpha)
-            runs[f"hybrid a={alpha}"], _ = await bench.ranked(namespace, text, vector, "hybrid")
+        for name, (alpha, margin) in FUSIONS.items():
+            bench.set_fusion(alpha, margin)
+            runs[name], _ = await bench.ranked(namespace, text, vector, "hybrid")
+        bench.set_fusion(DEFAULT.kb_hybrid_alpha, DEFAULT.kb_hybrid_margin)
         for name, ranked in runs.items():
             for i, value in enumerate(scores_for(ranked, relevant)):
                 sums[name][i] += value
@@ -154,6 +169,17 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
 def print_results(title: str, results: dict[str, tuple[float, float, float]]) -> None:
     rows = [(name, f"{r:.3f}", f"{n:.3f}", f"{s:.3f}") for name, (r, n, s) in results.items()]
     print(table(title, ["method", "recall@5", "nDCG@10", "success@5"], rows))
+    compare(results, DEFAULT_FUSION, ["vector", "keyword"])
+
+
+def compare(
+    results: dict[str, tuple[float, float, float]], default: str, singles: list[str]
+) -> None:
+    """Print whether the default fusion's nDCG@10 is at least the best single method's."""
+    best = max(singles, key=lambda name: results[name][1])
+    ours, theirs = results[default][1], results[best][1]
+    print(f"{default} nDCG@10 {ours:.3f} vs best single ({best}) {theirs:.3f}: ", end="")
+    print("at least as good" if ours >= theirs else "WORSE")
 
 
 async def dstc(bench: Bench, dataset: Path, limit: int | None) -> None:
@@ -187,7 +213,6 @@ async def dstc(bench: Bench, dataset: Path, limit: int | None) -> None:
     last_vectors = bench.encoder.encode_sync([q["text"] for q in queries])
     print(f"encoded {2 * len(queries)} query texts in {time.perf_counter() - started:.1f} s")
 
-    alphas = [0.5, 0.7, 0.9]
     base = await evaluate(
         bench,
         "dstc",
@@ -195,9 +220,7 @@ async def dstc(bench: Bench, dataset: Path, limit: int | None) -> None:
             (text, vec, qrels[q["_id"]])
             for q, text, vec in zip(queries, with_context, ctx_vectors, strict=True)
         ],
-        alphas,
     )
-    bench.set_alpha(0.7)
     tracked: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     hits = 0
     for q, t, cvec, lvec, ctext in zip(
@@ -231,6 +254,11 @@ async def dstc(bench: Bench, dataset: Path, limit: int | None) -> None:
     print_results(
         f"DSTC11 track 5 val, {n} queries (vector/keyword/hybrid on the last 3 turns)", base
     )
+    compare(
+        base,
+        "hybrid + tracked entity, last turn",
+        ["vector + tracked entity, last turn", "keyword + tracked entity, last turn"],
+    )
     print(
         f"entity tracking: the detected entity is one the gold snippets are about in "
         f"{hits}/{n} queries ({hits / n:.1%})"
@@ -243,10 +271,9 @@ async def faq_sets(bench: Bench, dataset: Path, limit: int | None) -> None:
     texts = [p for p, _ in PARAPHRASES]
     vectors = bench.encoder.encode_sync(texts)
     queries = [(t, v, {want}) for (t, want), v in zip(PARAPHRASES, vectors, strict=True)]
-    alphas = [0.5, 0.7, 0.9]
     print_results(
         "demo shop FAQ: 18 entries, 20 paraphrased questions",
-        await evaluate(bench, "demo_faq", queries, alphas),
+        await evaluate(bench, "demo_faq", queries),
     )
 
     rows = [r for r in load_jsonl(dataset / "corpus.jsonl") if r["doc_type"] == "faq"]
@@ -257,7 +284,7 @@ async def faq_sets(bench: Bench, dataset: Path, limit: int | None) -> None:
     queries = [(r["question"], v, {r["_id"]}) for r, v in zip(rows, vectors, strict=True)]
     print_results(
         f"DSTC11 FAQ answers (titled by entity) found by their question, {len(queries)} queries",
-        await evaluate(bench, "dstc_faq", queries, alphas),
+        await evaluate(bench, "dstc_faq", queries),
     )
 
 

@@ -152,7 +152,13 @@ class Settings(BaseSettings):
     kb_crawl_max_pages: int = Field(default=50, ge=1)
     kb_crawl_max_depth: int = Field(default=2, ge=0)
     kb_hybrid_alpha: float = Field(
-        default=0.7, ge=0, le=1, description="weight of the vector score in hybrid fusion"
+        default=0.6, ge=0, le=1, description="weight of the vector score in hybrid fusion"
+    )
+    kb_hybrid_margin: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description="keyword evidence counts for chunks within this cosine of the best vector hit",
     )
     kb_answer_floor: float = Field(
         default=0.35, ge=0, le=1, description="below this fused score the bot says it doesn't know"

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
+
 from frontdesk.knowledge import search
 from frontdesk.knowledge.schemas import DateRange, QueryFilters, QueryRequest
 from frontdesk.runtime import Runtime
@@ -125,3 +127,32 @@ async def test_tenants_do_not_see_each_other(
     await add_docs(runtime, other_tenant.id, [text_doc("x.txt", "Globex sells rockets.")])
     r = await query(runtime, other_tenant, query="warranty shipping returns rockets", top_k=10)
     assert [h.metadata["source"] for h in r.results] == ["x.txt"]
+
+
+def _fused(vector: list[tuple[int, float]], keyword: list[float]) -> list[int]:
+    scores = np.array(keyword, dtype=np.float32)
+    return [s.position for s in search.fuse(vector, scores, None, "hybrid", 0.6, 0.15, 10)]
+
+
+def test_keyword_breaks_a_near_tie_of_the_vector_search() -> None:
+    assert _fused([(0, 0.60), (1, 0.58)], [0.0, 0.5]) == [1, 0]
+
+
+def test_a_partial_keyword_match_never_lifts_a_clearly_worse_chunk() -> None:
+    # The demo FAQ's "when does my order arrive": "cancel my order" matches the rare word
+    # "arrive", but the embedding ranks it 0.17 below the best hit, so "shipping" stays ahead.
+    order, shipping, cancel = 0, 1, 2
+    vector = [(order, 0.578), (shipping, 0.422), (cancel, 0.410)]
+    assert _fused(vector, [0.21, 0.0, 0.48]) == [order, shipping, cancel]
+
+
+def test_an_exact_keyword_match_counts_even_outside_the_vector_hits() -> None:
+    # An order code the embedding model cannot know: only the keyword side finds chunk 2.
+    assert _fused([(0, 0.60), (1, 0.40)], [0.0, 0.0, 0.95])[0] == 2
+
+
+def test_each_single_mode_ignores_the_other_list() -> None:
+    scores = np.array([0.0, 0.9], dtype=np.float32)
+    vector = [(0, 0.7), (1, 0.2)]
+    assert [s.position for s in search.fuse(vector, scores, None, "vector", 0.6, 0.15, 5)] == [0, 1]
+    assert [s.position for s in search.fuse(vector, scores, None, "keyword", 0.6, 0.15, 5)][0] == 1

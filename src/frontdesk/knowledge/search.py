@@ -1,12 +1,16 @@
-"""Hybrid search: vector and BM25 scores fused by a weighted sum, after the filters.
+"""Hybrid search: vector and BM25 scores fused by a gated, weighted sum, after the filters.
 
 Fusion: the vector score is the cosine similarity (clipped to 0..1); the keyword score is BM25
 over the query's self score (the share of the query's IDF mass a chunk matches, 0..1, see
 :mod:`frontdesk.knowledge.keyword`); the fused score is ``alpha * vector + (1 - alpha) *
-keyword`` (alpha 0.7 by default). Both parts are absolute, so a weak keyword match adds little
-(it gates itself) where equal-weight reciprocal rank fusion would let a weak keyword list pull a
-clear vector winner down (measured in ``bench/retrieval.py``), and the thresholds (``min_score``
-and the answer floor) apply to the fused score directly.
+keyword`` (alpha 0.6 by default). The keyword part is gated: it counts for a chunk only when the
+vector search puts that chunk within ``margin`` (0.15 cosine by default) of its best one, or when
+the chunk matches nearly all of the query's information (:data:`STRONG_KEYWORD`: an exact code
+or name the embedding model cannot know). So keyword evidence breaks near-ties and finds exact
+terms, but a partial keyword match never lifts a chunk the embedding clearly ranks lower over
+a better one, which equal-weight reciprocal rank fusion and an ungated sum both do (measured in
+``bench/retrieval.py``). Both parts are absolute, so the thresholds (``min_score`` and the
+answer floor) apply to the fused score directly.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from frontdesk.knowledge.schemas import QueryFilters, QueryHit, QueryRequest, Qu
 from frontdesk.knowledge.sql_store import top_k
 
 POOL = 50  # candidates taken from each list before fusion
+STRONG_KEYWORD = 0.75  # a chunk matching this share of the query's information always counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +106,16 @@ def fuse(
     mask: npt.NDArray[np.bool_] | None,
     mode: str,
     alpha: float,
+    margin: float,
     k: int,
 ) -> list[Scored]:
-    """Combine both lists into the ``k`` best chunks, best first."""
+    """Combine both lists into the ``k`` best chunks, best first (see the module's docstring)."""
     norm = keyword_scores.copy()
     if mask is not None:
         norm[~mask] = 0.0
     vector = {pos: max(0.0, min(1.0, score)) for pos, score in vector_hits}
     floor = min(vector.values()) if vector else 0.0
+    best = max(vector.values()) if vector else 0.0
     positions = set(vector)
     if mode != "vector":
         positions.update(int(p) for p in top_k(np.where(norm > 0, norm, -np.inf), POOL))
@@ -116,7 +123,8 @@ def fuse(
     for pos in positions:
         v = vector.get(pos, floor if mode == "hybrid" else 0.0)
         kw = float(norm[pos]) if norm.size else 0.0
-        total = {"vector": v, "keyword": kw}.get(mode, alpha * v + (1 - alpha) * kw)
+        gated = kw if best - v <= margin or kw >= STRONG_KEYWORD else 0.0
+        total = {"vector": v, "keyword": kw}.get(mode, alpha * v + (1 - alpha) * gated)
         scored.append(Scored(pos, total, v, kw))
     scored.sort(key=lambda s: (-s.score, s.position))
     return scored[:k]
@@ -163,7 +171,13 @@ async def search(
         else np.zeros(len(snapshot.chunks), dtype=np.float32)
     )
     fused = fuse(
-        vector_hits, keyword_scores, mask, request.mode, kb.settings.kb_hybrid_alpha, request.top_k
+        vector_hits,
+        keyword_scores,
+        mask,
+        request.mode,
+        kb.settings.kb_hybrid_alpha,
+        kb.settings.kb_hybrid_margin,
+        request.top_k,
     )
     if request.min_score is not None:
         fused = [s for s in fused if s.score >= request.min_score]
