@@ -46,7 +46,9 @@ def upgrade() -> None:
         ),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("used_at", UTCDateTime(timezone=True), nullable=True),
-        sa.UniqueConstraint("member_id", "code_hash", name="uq_member_recovery_codes_member_id_code_hash"),
+        sa.UniqueConstraint(
+            "member_id", "code_hash", name="uq_member_recovery_codes_member_id_code_hash"
+        ),
     )
     op.create_index("ix_member_recovery_codes_tenant_id", "member_recovery_codes", ["tenant_id"])
     op.create_index("ix_member_recovery_codes_member_id", "member_recovery_codes", ["member_id"])
