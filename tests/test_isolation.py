@@ -6,14 +6,17 @@ import asyncio
 import re
 
 import httpx
+import pyotp
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
 from frontdesk.channels.media import media_aad
 from frontdesk.channels.models import ChannelMedia
+from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Base
 from frontdesk.llm.models import LLMUsage
+from frontdesk.login.service import confirm_mfa, setup_mfa
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
 from frontdesk.workflows.models import WorkflowTask
@@ -63,6 +66,8 @@ BODIES = {
         "reply": {"text": "hijacked"},
     },
     ("PUT", "/api/v1/members/{member_id}/password"): {"password": "hijacked-password"},
+    ("POST", "/api/v1/auth/mfa/confirm"): {"code": "123456"},
+    ("POST", "/api/v1/auth/mfa/disable"): {"code": "123456"},
     ("POST", "/api/v1/conversations/{conversation_id}/reply"): {"text": "hijacked"},
     ("POST", "/api/v1/vault/credentials"): {
         "name": "b-key",
@@ -96,7 +101,13 @@ BODIES = {
     ("POST", "/api/v1/knowledge/answer"): {"query": "returns", "namespace": "{namespace}"},
 }
 # Routes without path parameters whose body names tenant A's data: refused, not served.
-REFUSED = {("POST", "/api/v1/vault/decrypt")}
+REFUSED = {
+    ("POST", "/api/v1/vault/decrypt"),
+    # A member's own MFA: an API key (no member) is refused; a member acts on itself only.
+    ("POST", "/api/v1/auth/mfa/setup"),
+    ("POST", "/api/v1/auth/mfa/confirm"),
+    ("POST", "/api/v1/auth/mfa/disable"),
+}
 # Routes that take a body other than JSON: (content type, body).
 RAW_BODIES = {
     ("POST", "/api/v1/understanding/examples/import"): ("text/csv", "text,intent\nhi,greet\n"),
@@ -122,6 +133,11 @@ async def seed_tenant_a(
             "/api/v1/members", headers=a.headers, json={"email": "a@example.com", "role": "agent"}
         )
     ).json()
+    mfa = await setup_mfa(runtime.db, runtime.keyring, a.id, member["id"], a.slug)
+    now = utcnow()
+    await confirm_mfa(
+        runtime.db, runtime.keyring, a.id, member["id"], pyotp.TOTP(mfa.secret).at(now), now
+    )
     keys = (await client.get("/api/v1/api-keys", headers=a.headers)).json()
     channel = (
         await client.post(
@@ -203,6 +219,7 @@ async def seed_tenant_a(
         "contact_id": conversation["contact_id"],
         "conversation_id": conversation["id"],
         "member_id": member["id"],
+        "_mfa_secret": mfa.secret,
         "key_id": keys[0]["id"],
         "job_id": job_id,
         "credential_id": credential["id"],
@@ -339,6 +356,8 @@ async def test_no_route_leaks_across_tenants(
             assert not leaked, (method, path, leaked)
 
     # Tenant A's data is untouched.
+    members = (await client.get("/api/v1/members", headers=tenant.headers)).json()
+    assert next(m for m in members if m["id"] == ids["member_id"])["mfa_enabled"]
     faq = (await client.get(f"/api/v1/faq/{ids['entry_id']}", headers=tenant.headers)).json()
     assert faq["answer"] != "hijacked"
     me = (await client.get("/api/v1/tenant", headers=tenant.headers)).json()

@@ -24,6 +24,7 @@ const WorkflowSimulate = lazy(() => import("./workflows/ops/SimulatePage"));
 const WorkflowRuns = lazy(() => import("./workflows/Runs"));
 const WorkflowRun = lazy(() => import("./workflows/RunDetail"));
 const WorkflowAudit = lazy(() => import("./workflows/AuditLog"));
+const Account = lazy(() => import("./routes/Account"));
 
 function Guard({ me, permission, children }: { me: Me; permission: string; children: ReactNode }) {
   if (!me.permissions.includes(permission)) {
@@ -114,6 +115,7 @@ export function App() {
                     path="/settings"
                     element={<Guard me={user} permission="tenant:write"><Settings /></Guard>}
                   />
+                  <Route path="/account" element={<Account />} />
                   <Route path="*" element={<div className="status">Page not found.</div>} />
                 </Routes>
               </Suspense>

@@ -222,6 +222,33 @@ def member_set_password(
     print(_run(lambda s: _with_db(s, work)))
 
 
+@member_app.command("reset-mfa")
+def member_reset_mfa(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    email: Annotated[str, typer.Option(help="The member's e-mail.")],
+) -> None:
+    """Turn a member's MFA off (lost authenticator and recovery codes); logged as mfa_reset."""
+    from sqlalchemy import select
+
+    from frontdesk.core.errors import NotFound
+    from frontdesk.login.service import reset_mfa
+    from frontdesk.tenants.models import Member
+    from frontdesk.tenants.service import tenant_by_slug
+
+    async def work(db: Any) -> str:
+        async with db.system_session() as session:
+            row = await tenant_by_slug(session, tenant)
+            member_id = await session.scalar(
+                select(Member.id).where(Member.tenant_id == row.id, Member.email == email.lower())
+            )
+        if member_id is None:
+            raise NotFound(f"No member {email!r} in tenant {tenant!r}")
+        await reset_mfa(db, row.id, member_id, {"by": "cli"})
+        return str(member_id)
+
+    print(_run(lambda s: _with_db(s, work)))
+
+
 def _dead_letters(work: Callable[[Any], Awaitable[T]]) -> T:
     from frontdesk.queue.sql import DeadLetters
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.channels.directory import ChannelDirectory
 from frontdesk.channels.models import Channel
 from frontdesk.core.auth import ApiKeyAuthenticator
+from frontdesk.core.clock import Clock, SystemClock
 from frontdesk.core.crypto import KeyRing, load_master_key, load_previous_master_key
 from frontdesk.core.db import Database, create_engine
 from frontdesk.core.errors import NotFound
@@ -66,6 +67,8 @@ class Runtime:
     kb: KnowledgeBase
     in_flight: InFlight
     workers: list[Worker] = field(default_factory=list)
+    clock: Clock = field(default_factory=SystemClock)
+    """The time one-time codes are checked against (tests set their own)."""
     _channel_types: dict[str, str] = field(default_factory=dict)
     _llm: LLMGateway | None = None
 

@@ -19,6 +19,8 @@ export type Tenant = Schemas["TenantPublic"];
 export type TenantUpdate = Schemas["TenantUpdate"];
 export type Stats = Schemas["Stats"];
 export type Role = Schemas["Role"];
+export type MfaSetup = Schemas["MfaSetupOut"];
+export type MfaRecoveryCodes = Schemas["MfaRecoveryCodes"];
 
 export class ApiError extends Error {
   constructor(

@@ -60,6 +60,9 @@ export interface paths {
         /**
          * Login
          * @description Log a member in: sets the HttpOnly session cookie and the CSRF cookie.
+         *
+         *     A member with MFA on also gives ``otp``; without it, the right password is answered with
+         *     401 ``mfa_required`` (a wrong one, as always, with the same 401 ``unauthorized``).
          */
         post: operations["auth-login"];
         delete?: never;
@@ -102,6 +105,68 @@ export interface paths {
         get: operations["auth-me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Confirm
+         * @description Turn MFA on with a code from the app; returns ten recovery codes, shown only this once.
+         *
+         *     The current login stays password-only: log in again with a code to act as an MFA login.
+         */
+        post: operations["auth-mfa_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Disable
+         * @description Turn the caller's MFA off, given a current code or a recovery code.
+         */
+        post: operations["auth-mfa_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Setup
+         * @description Start setting up the caller's authenticator app: a new secret, shown only this once.
+         */
+        post: operations["auth-mfa_setup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1050,6 +1115,26 @@ export interface paths {
          * @description Remove a member.
          */
         delete: operations["tenant-delete_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{member_id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset Mfa
+         * @description Turn a member's MFA off (a lost phone): they log in with the password and set it up anew.
+         */
+        delete: operations["auth-reset_mfa"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4060,6 +4145,11 @@ export interface components {
         LoginIn: {
             /** Email */
             email: string;
+            /**
+             * Otp
+             * @description a code from the authenticator app, or a recovery code (members with MFA)
+             */
+            otp?: string | null;
             /** Password */
             password: string;
             /** Tenant */
@@ -4081,6 +4171,7 @@ export interface components {
             /** Csrf Token */
             csrf_token?: string | null;
             member: components["schemas"]["MeMember"] | null;
+            mfa?: components["schemas"]["MeMfa"] | null;
             /** Permissions */
             permissions: string[];
             role: components["schemas"]["Role"];
@@ -4097,6 +4188,26 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /**
+         * MeMfa
+         * @description The member's second factor, and whether this login gave it.
+         */
+        MeMfa: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Pending
+             * @description set up but not yet confirmed with a code
+             */
+            pending: boolean;
+            /** Recovery Codes Left */
+            recovery_codes_left: number;
+            /**
+             * Session
+             * @description this login gave a second factor
+             */
+            session: boolean;
         };
         /**
          * MeTenant
@@ -4168,6 +4279,11 @@ export interface components {
             email: string;
             /** Id */
             id: string;
+            /**
+             * Mfa Enabled
+             * @default false
+             */
+            mfa_enabled: boolean;
             /** Name */
             name: string;
             role: components["schemas"]["Role"];
@@ -4254,6 +4370,40 @@ export interface components {
             variant: string;
             /** Version Id */
             version_id: string;
+        };
+        /**
+         * MfaCode
+         * @description A one-time code: from the authenticator app, or (to turn MFA off) a recovery code.
+         */
+        MfaCode: {
+            /** Code */
+            code: string;
+        };
+        /**
+         * MfaRecoveryCodes
+         * @description One-time recovery codes, shown only this once (each works once instead of a code).
+         */
+        MfaRecoveryCodes: {
+            /** Recovery Codes */
+            recovery_codes: string[];
+        };
+        /**
+         * MfaSetupOut
+         * @description A new authenticator secret, shown only this once; confirm it with a code.
+         */
+        MfaSetupOut: {
+            /** Otpauth Uri */
+            otpauth_uri: string;
+            /**
+             * Qr Svg
+             * @description the otpauth URI as a QR code, an SVG data: URI
+             */
+            qr_svg: string;
+            /**
+             * Secret
+             * @description base32, for typing into the app by hand
+             */
+            secret: string;
         };
         /**
          * NamespaceCreate
@@ -5585,6 +5735,90 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    "auth-mfa_confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCode"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaRecoveryCodes"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "auth-mfa_disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCode"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "auth-mfa_setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaSetupOut"];
                 };
             };
         };
@@ -7369,6 +7603,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "auth-reset_mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
             };
             /** @description Validation Error */
             422: {

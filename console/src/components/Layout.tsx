@@ -23,6 +23,7 @@ export const NAV: NavItem[] = [
   { to: "/vault", label: "Vault", permission: "vault:write" },
   { to: "/members", label: "Members & keys", permission: "members:read" },
   { to: "/settings", label: "Settings", permission: "tenant:write" },
+  { to: "/account", label: "Account security", permission: "tenant:read" },
 ];
 
 /** Places kept for the pages that arrive with their own issues. */

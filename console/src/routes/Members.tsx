@@ -40,6 +40,7 @@ function MemberList({ canWrite }: { canWrite: boolean }) {
     },
   });
   const remove = useMutation({ mutationFn: (id: string) => del(`/members/${id}`), onSuccess: done });
+  const resetMfa = useMutation({ mutationFn: (id: string) => del<Member>(`/members/${id}/mfa`), onSuccess: done });
   const setPwd = useMutation({
     mutationFn: ({ id, pwd }: { id: string; pwd: string }) => put<Member>(`/members/${id}/password`, { password: pwd }),
   });
@@ -60,6 +61,7 @@ function MemberList({ canWrite }: { canWrite: boolean }) {
               <th>E-mail</th>
               <th>Name</th>
               <th>Role</th>
+              <th>MFA</th>
               {canWrite && <th />}
             </tr>
           </thead>
@@ -71,6 +73,7 @@ function MemberList({ canWrite }: { canWrite: boolean }) {
                 <td>
                   <span className="badge">{m.role}</span>
                 </td>
+                <td>{m.mfa_enabled ? "on" : "off"}</td>
                 {canWrite && (
                   <td className="row">
                     <button
@@ -82,6 +85,17 @@ function MemberList({ canWrite }: { canWrite: boolean }) {
                     >
                       Set password
                     </button>
+                    {m.mfa_enabled && (
+                      <button
+                        className="secondary"
+                        onClick={() =>
+                          window.confirm(`Reset two-factor authentication for ${m.email}? They log in with the password alone until they set it up again.`) &&
+                          resetMfa.mutate(m.id)
+                        }
+                      >
+                        Reset MFA
+                      </button>
+                    )}
                     {m.id !== me.member?.id && (
                       <button className="danger" onClick={() => window.confirm(`Remove ${m.email}?`) && remove.mutate(m.id)}>
                         Remove
@@ -95,7 +109,8 @@ function MemberList({ canWrite }: { canWrite: boolean }) {
         </table>
       )}
       {setPwd.isSuccess && <div className="status">Password set.</div>}
-      {[remove.error, setPwd.error].map((e, i) => e && <ErrorBox key={i} error={e} />)}
+      {resetMfa.isSuccess && <div className="status">MFA reset.</div>}
+      {[remove.error, setPwd.error, resetMfa.error].map((e, i) => e && <ErrorBox key={i} error={e} />)}
       {canWrite && (
         <form className="row wrap" onSubmit={submit} aria-label="Add member">
           <input aria-label="E-mail" type="email" placeholder="e-mail" value={email} onChange={(e) => setEmail(e.target.value)} required />

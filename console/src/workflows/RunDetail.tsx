@@ -2,7 +2,7 @@ import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { get, post } from "../api/client";
-import { useCan } from "../auth";
+import { useCan, useMe } from "../auth";
 import { ErrorBox, Loading } from "../components/Status";
 import { Gantt } from "./Gantt";
 import { pretty, when, type RunDetail as Detail, type Step, type Timeline } from "./ops/api";
@@ -28,6 +28,10 @@ interface Pending {
 }
 
 /** A string field of a JSON object, or "". */
+function requiresMfa(data: unknown): boolean {
+  return Boolean(data && typeof data === "object" && (data as Record<string, unknown>).require_mfa);
+}
+
 function textOf(data: unknown, key: string): string {
   const value = data && typeof data === "object" ? (data as Record<string, unknown>)[key] : undefined;
   return typeof value === "string" ? value : "";
@@ -104,6 +108,7 @@ export default function RunDetail() {
   const { instanceId = "" } = useParams();
   const canRun = useCan("workflows:run");
   const canApprove = useCan("workflows:approve");
+  const mfaLogin = useMe().mfa?.session ?? false;
   const [selected, setSelected] = useState<number | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
   const [slow, setSlow] = useState(false);
@@ -224,6 +229,12 @@ export default function RunDetail() {
               {textOf(w.data, "title") || "Approval needed"} <span className="muted">({String(w.node_id)})</span>
             </h2>
             {textOf(w.data, "message") && <p>{textOf(w.data, "message")}</p>}
+            {requiresMfa(w.data) && (
+              <p className="muted">
+                Requires a login with two-factor authentication
+                {mfaLogin ? "." : ": log in again with your authenticator code to decide it (Account security sets it up)."}
+              </p>
+            )}
             <label>
               Comment <input value={comment} maxLength={2000} onChange={(e) => setComment(e.target.value)} />
             </label>

@@ -108,6 +108,8 @@ class Principal:
     key_id: str
     member_id: str | None = None
     """Set when a member logged in to the console (then ``key_id`` is the session id)."""
+    mfa: bool = False
+    """True when this console login gave a second factor (never for API keys)."""
 
     def can(self, permission: str) -> bool:
         """True when this principal's role grants ``permission``."""

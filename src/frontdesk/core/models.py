@@ -16,6 +16,7 @@ from frontdesk.knowledge.models import (
     KbVector,
 )
 from frontdesk.llm.models import LLMBreaker, LLMCacheEntry, LLMSettings, LLMSpend, LLMUsage
+from frontdesk.login.models import RecoveryCode
 from frontdesk.queue.models import Job
 from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
 from frontdesk.understanding.models import IntentExample, IntentModel
@@ -71,6 +72,7 @@ __all__ = [
     "Message",
     "OutboxEvent",
     "RawMessage",
+    "RecoveryCode",
     "Tenant",
     "VaultAudit",
     "WebchatSession",

@@ -74,4 +74,5 @@ class SessionAuthenticator:
             Role(role),
             member_session.id,
             member_id=member_session.member_id,
+            mfa=member_session.mfa_at is not None,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.clock import utcnow
@@ -38,6 +38,18 @@ class Member(TenantMixin, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    mfa_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """The confirmed TOTP secret, encrypted with the tenant's data key."""
+    mfa_pending: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """A TOTP secret set up but not yet confirmed with a code (encrypted)."""
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """The last accepted TOTP time step: a code of this step or an older one is refused."""
+
+    @property
+    def mfa_enabled(self) -> bool:
+        """True when logging in takes a second factor."""
+        return self.mfa_enabled_at is not None
 
 
 class MemberSession(TenantMixin, Base):
@@ -50,6 +62,8 @@ class MemberSession(TenantMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     expires_at: Mapped[datetime] = mapped_column()
     client_ip: Mapped[str] = mapped_column(String(64), default="")
+    mfa_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When this login gave a second factor (null for a password-only login)."""
 
 
 class ApiKey(TenantMixin, Base):

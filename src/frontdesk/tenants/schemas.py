@@ -51,6 +51,7 @@ class MemberPublic(BaseModel):
     name: str
     role: Role
     created_at: datetime
+    mfa_enabled: bool = False
 
 
 class ApiKeyCreate(BaseModel):

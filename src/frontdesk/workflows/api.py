@@ -576,9 +576,10 @@ def _check_approver(principal: Principal, rules: dict[str, Any]) -> None:
     approvers = rules.get("approvers") or []
     if approvers and principal.member_id not in approvers:
         raise Forbidden("Only the named approvers may decide this approval")
-    if rules.get("require_mfa"):
+    if rules.get("require_mfa") and not principal.mfa:
         raise Forbidden(
-            "This approval requires a login with a second factor, which this login lacks"
+            "This approval requires a console login with a second factor (MFA): log in with "
+            "your authenticator code (API keys and password-only logins may not decide it)"
         )
 
 
