@@ -49,11 +49,6 @@ _CONSUME = (
 )
 _CONSUME_FOR_CREDENTIAL = _CONSUME.where(_TOKENS.c.credential_id == bindparam("b_credential_id"))
 _CREDENTIALS = cast(Table, Credential.__table__)
-_COUNT_USE = (
-    update(_CREDENTIALS)
-    .where(_CREDENTIALS.c.id == bindparam("b_id"))
-    .values(use_count=_CREDENTIALS.c.use_count + 1, last_used_at=bindparam("b_now"))
-)
 _REFERENCES = cast(Table, CredentialReference.__table__)
 _COUNT_REFERENCE = (
     update(_REFERENCES)
@@ -68,12 +63,20 @@ _AUDIT = cast(Table, VaultAudit.__table__)
 _RECENT_DECRYPTS = select(func.count()).select_from(
     select(_AUDIT.c.id)
     .where(
-        _AUDIT.c.credential_id == bindparam("b_credential_id"),
+        _AUDIT.c.credential_id == bindparam("b_id"),
         _AUDIT.c.action == "decrypt",
         _AUDIT.c.at > bindparam("b_since"),
     )
     .limit(bindparam("b_cap"))
     .subquery()
+)
+# Counts the use and, in the same trip, the decrypts of the last minute (the audit row of this
+# one already written), which the burst watch compares with its threshold.
+_COUNT_USE = (
+    update(_CREDENTIALS)
+    .where(_CREDENTIALS.c.id == bindparam("b_id"))
+    .values(use_count=_CREDENTIALS.c.use_count + 1, last_used_at=bindparam("b_now"))
+    .returning(_RECENT_DECRYPTS.scalar_subquery())
 )
 
 
@@ -232,7 +235,6 @@ async def _consume(
         return None
     cred, blob = await vault.usable_with_value(session, tenant_id, row.credential_id)
     value = await vault.unseal(session, cred, blob)
-    await session.execute(_COUNT_USE, {"b_id": cred.id, "b_now": now})
     if ref is not None:
         await _count_reference(session, cred, ref, now)
     await audit.write(
@@ -245,7 +247,14 @@ async def _consume(
         service=service,
         reason=row.reason,
     )
-    await _watch(vault, session, cred, now)
+    limit = vault.settings.vault_anomaly_per_minute
+    # Counting stops at limit + 2: enough to see the crossing, and the cost stays bounded.
+    recent = await session.scalar(
+        _COUNT_USE,
+        {"b_id": cred.id, "b_now": now, "b_since": now - timedelta(minutes=1), "b_cap": limit + 2},
+    )
+    if recent == limit + 1:
+        await _raise_anomaly(session, cred, recent)
     return SecretValue(cred.id, cred.type, cred.version, value)
 
 
@@ -258,22 +267,15 @@ async def _count_reference(
     )
 
 
-async def _watch(vault: Vault, session: AsyncSession, cred: Credential, now: datetime) -> None:
-    """Raise an anomaly event the moment decrypts in the last minute pass the threshold."""
-    limit = vault.settings.vault_anomaly_per_minute
-    # Counting stops at limit + 2: enough to see the crossing, and the cost stays bounded.
-    count = await session.scalar(
-        _RECENT_DECRYPTS,
-        {"b_credential_id": cred.id, "b_since": now - timedelta(minutes=1), "b_cap": limit + 2},
+async def _raise_anomaly(session: AsyncSession, cred: Credential, per_minute: int) -> None:
+    """Decrypts of ``cred`` in the last minute just passed the threshold: say so, once."""
+    log.warning("vault_decrypt_anomaly", credential_id=cred.id, per_minute=per_minute)
+    await publish(
+        session,
+        cred.tenant_id,
+        "vault.credential_anomaly",
+        {"credential_id": cred.id, "name": cred.name, "decrypts_last_minute": per_minute},
     )
-    if count == limit + 1:
-        log.warning("vault_decrypt_anomaly", credential_id=cred.id, per_minute=count)
-        await publish(
-            session,
-            cred.tenant_id,
-            "vault.credential_anomaly",
-            {"credential_id": cred.id, "name": cred.name, "decrypts_last_minute": count},
-        )
 
 
 async def _reject(
