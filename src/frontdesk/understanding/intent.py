@@ -6,9 +6,14 @@ intent (cosine similarity of embeddings). Their scores are standardised per mess
 On Banking77 this beats each part alone (see ``bench/intent_banking77.py``).
 
 Confidence is a softmax over the summed scores with a temperature fitted on a held-out slice of
-the training data. A message is out of scope ("none of my intents") when it looks unfamiliar:
-the gate is fitted on that slice so that a set share of in-scope messages is rejected (see
-``IntentClassifier._calibrate``).
+the training data. A message is out of scope ("none of my intents") when it looks unfamiliar.
+Four signals say how familiar it is (the logistic regression's top probability, the SVM's top
+score, the nearest training example's similarity and how much of its wording the predicted
+intent's examples use); with enough data a small logistic model learns how they combine by
+leaving some of the tenant's own intents out of training and treating their examples as out of
+scope (``_learn_gate``). Every gate is set on the held-out slice so that a chosen share of
+in-scope messages is rejected (``IntentClassifier._calibrate``). Figures and the methods compared:
+``bench/oos_explore.py``.
 
 Models serialise to ``.npz`` bytes — arrays and JSON, never pickle — so a stored model can be
 loaded without running code from the database.
@@ -55,6 +60,12 @@ class TrainingSettings:
     max_similarity_floor: float = 0.4
     holdout: float = 0.1
     seed: int = 0
+    # The learned gate: intents split into this many folds, each left out of one probe model
+    # (0 turns it off) trained on every ``gate_probe_every``-th training example (half the
+    # cost, the same recall on Banking77); it needs at least ``gate_min_intents`` intents.
+    gate_folds: int = 3
+    gate_probe_every: int = 2
+    gate_min_intents: int = 6
 
 
 class TrainingError(ValueError):
@@ -103,6 +114,17 @@ class IntentClassifier:
         order = np.argsort(arrays["ref_labels"], kind="stable")
         self._refs = np.ascontiguousarray(arrays["refs"][order].T)
         self._starts = np.searchsorted(arrays["ref_labels"][order], np.arange(len(self.labels)))
+        self._seen: sparse.csc_matrix | None = None
+        if "seen_indptr" in arrays:
+            seen = sparse.csr_matrix(
+                (
+                    np.ones(len(arrays["seen_indices"]), dtype=np.float32),
+                    arrays["seen_indices"],
+                    arrays["seen_indptr"],
+                ),
+                shape=(len(self.labels), len(meta["word_vocab"])),
+            )
+            self._seen = seen.T.tocsc()
 
     @staticmethod
     def _restore(vectorizer: Any, vocab: list[str], idf: Any) -> None:
@@ -127,6 +149,12 @@ class IntentClassifier:
         meta, arrays = probe._calibrate(
             [texts[i] for i in held], [labels[i] for i in held], vectors[held], settings
         )
+        if meta.get("gate") == "distribution":
+            learned = _learn_gate(texts, labels, vectors, (fit, held), settings)
+            if learned is not None:
+                meta.pop("familiarity_floor")
+                arrays.pop("calibration")
+                meta.update(probe._set_gate(learned, held, texts, vectors, settings))
         model = cls._fit(texts, labels, vectors, settings)
         model.meta.update(meta)
         model._a.update(arrays)
@@ -144,9 +172,10 @@ class IntentClassifier:
         from sklearn.svm import LinearSVC
 
         words, chars = _vectorizers()
+        word_features = words.fit_transform(texts)
         features = sparse.hstack(
             [
-                words.fit_transform(texts),
+                word_features,
                 chars.fit_transform(texts),
                 sparse.csr_matrix(vectors * settings.embedding_weight),
             ]
@@ -155,6 +184,13 @@ class IntentClassifier:
         lr = LogisticRegression(C=settings.lr_c, max_iter=300).fit(features, labels)
         names = [str(label) for label in svm.classes_]
         index = {name: i for i, name in enumerate(names)}
+        rows = np.asarray([index[label] for label in labels])
+        members = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
+            shape=(len(names), len(rows)),
+        )
+        seen = sparse.csr_matrix(members @ word_features)
+        seen.sort_indices()
         arrays = {
             "word_idf": words.idf_.astype(np.float32),
             "char_idf": chars.idf_.astype(np.float32),
@@ -163,7 +199,9 @@ class IntentClassifier:
             "lr_coef": lr.coef_.astype(np.float32),
             "lr_bias": lr.intercept_.astype(np.float32),
             "refs": np.asarray(vectors, dtype=np.float32),
-            "ref_labels": np.asarray([index[label] for label in labels], dtype=np.int32),
+            "ref_labels": rows.astype(np.int32),
+            "seen_indptr": seen.indptr.astype(np.int32),
+            "seen_indices": seen.indices.astype(np.int32),
         }
         meta = {
             "labels": names,
@@ -182,13 +220,12 @@ class IntentClassifier:
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Fit the softmax temperature and the out-of-scope gate on held-out messages.
 
-        Three signals say how familiar a message is: the logistic regression's top
-        probability, the SVM's top score, and the similarity of the nearest training example.
-        With enough held-out messages the gate averages where each signal falls in its
-        held-out distribution and rejects below the ``reject_rate`` quantile of that average
-        (on Banking77 with unseen intents, the average catches more than any one signal).
-        With few, it falls back to two capped floors: on the confidence and on the nearest
-        example's similarity.
+        With enough held-out messages the gate averages where the first three familiarity
+        signals (see :meth:`_votes`) fall in their held-out distribution and rejects below the
+        ``reject_rate`` quantile of that average; :meth:`train` then replaces it by the learned
+        gate when there are enough intents to leave some out. With few held-out messages it
+        falls back to two capped floors: on the confidence and on the nearest example's
+        similarity.
         """
         known = [i for i, label in enumerate(labels) if label in self.labels]
         if not known:
@@ -201,7 +238,7 @@ class IntentClassifier:
         )
         meta: dict[str, Any] = {"temperature": float(best)}
         if len(known) >= MIN_CALIBRATION:
-            reference = np.sort(signals, axis=0).T.copy()
+            reference = np.sort(signals[:, :3], axis=0).T.copy()
             familiarity = _familiarity(reference, signals)
             meta.update(gate="distribution", familiarity_floor=float(
                 np.quantile(familiarity, settings.reject_rate)))  # fmt: skip
@@ -217,6 +254,27 @@ class IntentClassifier:
         )
         return meta, {}
 
+    def _set_gate(
+        self,
+        gate: LearnedGate,
+        held: list[int],
+        texts: Sequence[str],
+        vectors: Matrix,
+        settings: TrainingSettings,
+    ) -> dict[str, Any]:
+        """The learned gate, its ceiling set on this probe's held-out in-scope messages."""
+        signals = self._votes([texts[i] for i in held], vectors[held])[1]
+        center, scale = _robust_scale(signals)
+        unfamiliarity = gate.apply(signals, center, scale)
+        return {
+            "gate": "learned",
+            "gate_center": center.tolist(),
+            "gate_scale": scale.tolist(),
+            "gate_weights": gate.weights.tolist(),
+            "gate_bias": gate.bias,
+            "unfamiliarity_ceiling": float(np.quantile(unfamiliarity, 1 - settings.reject_rate)),
+        }
+
     # -- prediction -------------------------------------------------------------------------
 
     def scores(self, texts: Sequence[str], vectors: Matrix) -> Matrix:
@@ -224,15 +282,18 @@ class IntentClassifier:
         return self._votes(texts, vectors)[0]
 
     def _votes(self, texts: Sequence[str], vectors: Matrix) -> tuple[Matrix, Matrix]:
-        """The summed votes, and per text the three familiarity signals.
+        """The summed votes, and per text the four familiarity signals.
 
-        The signals, one column each: the logistic regression's top probability, the SVM's
-        top score, and the similarity of the nearest training example.
+        The signals, one column each: the logistic regression's top probability, the SVM's top
+        score, the similarity of the nearest training example, and the word coverage (the
+        share of the text's TF-IDF mass on words and word pairs the predicted intent's
+        examples use; 1 for models stored before it existed).
         """
         a = self._a
+        words = self._words.transform(texts)
         features = sparse.hstack(
             [
-                self._words.transform(texts),
+                words,
                 self._chars.transform(texts),
                 sparse.csr_matrix(vectors * self.meta["embedding_weight"]),
             ]
@@ -244,8 +305,21 @@ class IntentClassifier:
         nearest = np.maximum.reduceat(similarity, self._starts, axis=1)
         svm, log_proba = np.asarray(svm), np.asarray(log_proba)
         total = _standardise(svm) + _standardise(log_proba) + _standardise(nearest)
-        signals = np.stack([np.exp(log_proba.max(axis=1)), svm.max(axis=1), nearest.max(axis=1)], 1)
+        coverage = self._coverage(words, total.argmax(axis=1))
+        signals = np.stack(
+            [np.exp(log_proba.max(axis=1)), svm.max(axis=1), nearest.max(axis=1), coverage], 1
+        )
         return total, signals
+
+    def _coverage(self, words: sparse.csr_matrix, predicted: npt.NDArray[np.int64]) -> Matrix:
+        """Per text, the share of its squared word TF-IDF weights the predicted intent has seen."""
+        if self._seen is None:
+            return np.ones(len(predicted), dtype=np.float32)
+        mass = words.multiply(words).tocsr()
+        total = np.asarray(mass.sum(axis=1)).ravel()
+        covered = (mass @ self._seen).toarray()[np.arange(len(predicted)), predicted]
+        out: Matrix = np.where(total > 0, covered / np.where(total > 0, total, 1.0), 1.0)
+        return out.astype(np.float32)
 
     def predict(self, texts: Sequence[str], vectors: Matrix, top: int = 3) -> list[Prediction]:
         """The intent of each text, with a calibrated confidence; out of scope below threshold."""
@@ -265,7 +339,13 @@ class IntentClassifier:
 
     def _rejected(self, confidence: Matrix, signals: Matrix) -> list[bool]:
         """Which messages the out-of-scope gate turns away."""
-        if self.meta.get("gate") == "distribution":
+        gate = self.meta.get("gate")
+        if gate == "learned":
+            unfamiliarity = LearnedGate.from_meta(self.meta).apply(
+                signals, np.asarray(self.meta["gate_center"]), np.asarray(self.meta["gate_scale"])
+            )
+            return [bool(u > self.meta["unfamiliarity_ceiling"]) for u in unfamiliarity]
+        if gate == "distribution":
             familiarity = _familiarity(self._a["calibration"], signals)
             return [bool(f < self.meta["familiarity_floor"]) for f in familiarity]
         floor, threshold = self.meta["similarity_floor"], self.meta["threshold"]
@@ -289,6 +369,79 @@ class IntentClassifier:
             arrays = {name: stored[name] for name in stored.files if name != "meta"}
             meta = json.loads(stored["meta"].tobytes().decode())
         return cls(arrays, meta)
+
+
+@dataclass(frozen=True)
+class LearnedGate:
+    """A logistic model over robustly scaled familiarity signals: higher means less familiar."""
+
+    weights: Matrix
+    bias: float
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> LearnedGate:
+        """The gate a stored model's metadata describes."""
+        return cls(np.asarray(meta["gate_weights"], dtype=np.float32), float(meta["gate_bias"]))
+
+    def apply(self, signals: Matrix, center: Matrix, scale: Matrix) -> Matrix:
+        """The unfamiliarity of each row of ``signals`` (scaled by ``center`` and ``scale``)."""
+        out: Matrix = _scaled(signals, center, scale) @ self.weights + self.bias
+        return out
+
+
+def _robust_scale(signals: Matrix) -> tuple[Matrix, Matrix]:
+    """Median and interquartile range of each signal over in-scope messages."""
+    low, center, high = np.quantile(signals, [0.25, 0.5, 0.75], axis=0)
+    std = signals.std(axis=0)
+    scale: Matrix = np.where(high - low > 1e-6, high - low, np.where(std > 1e-6, std, 1.0))
+    return center, scale
+
+
+def _scaled(signals: Matrix, center: Matrix, scale: Matrix) -> Matrix:
+    out: Matrix = np.clip((signals - center) / scale, -10.0, 10.0)
+    return out
+
+
+def _learn_gate(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    vectors: Matrix,
+    split: tuple[list[int], list[int]],
+    settings: TrainingSettings,
+) -> LearnedGate | None:
+    """Fit the gate on intents left out of training: what unseen intents look like here.
+
+    The intents are dealt into ``gate_folds`` folds. For each, a probe model learns (every
+    ``gate_probe_every``-th example of) the training slice of the other intents; its signals on
+    their held-out messages (in scope) and on every example of the fold's intents (out of
+    scope), each scaled by the in-scope median and spread, train one logistic model. ``None``
+    when there are too few intents.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    intents = sorted(set(labels))
+    folds = settings.gate_folds
+    if folds < 2 or len(intents) < max(settings.gate_min_intents, 2 * folds):
+        return None
+    fit, held = split
+    rows: list[Matrix] = []
+    targets: list[npt.NDArray[np.float64]] = []
+    for fold in range(folds):
+        left_out = set(intents[fold::folds])
+        train = [i for i in fit if labels[i] not in left_out][:: settings.gate_probe_every]
+        inside = [i for i in held if labels[i] not in left_out]
+        outside = [i for i, label in enumerate(labels) if label in left_out]
+        probe = IntentClassifier._fit(
+            [texts[i] for i in train], [labels[i] for i in train], vectors[train], settings
+        )
+        known = probe._votes([texts[i] for i in inside], vectors[inside])[1]
+        unseen = probe._votes([texts[i] for i in outside], vectors[outside])[1]
+        center, scale = _robust_scale(known)
+        rows += [_scaled(known, center, scale), _scaled(unseen, center, scale)]
+        targets += [np.zeros(len(known)), np.ones(len(unseen))]
+    model = LogisticRegression(class_weight="balanced", max_iter=1000)
+    model.fit(np.concatenate(rows), np.concatenate(targets))
+    return LearnedGate(model.coef_[0].astype(np.float32), float(model.intercept_[0]))
 
 
 def _familiarity(reference: Matrix, signals: Matrix) -> Matrix:

@@ -175,7 +175,14 @@ def _train_and_evaluate(
     settings = TrainingSettings()
     report = evaluate(texts, labels, vectors, settings)
     model = IntentClassifier.train(texts, labels, vectors, settings)
-    gate = ("gate", "threshold", "similarity_floor", "familiarity_floor")
+    gate = (
+        "gate",
+        "threshold",
+        "similarity_floor",
+        "familiarity_floor",
+        "gate_weights",
+        "unfamiliarity_ceiling",
+    )
     report["out_of_scope_gate"] = {key: model.meta[key] for key in gate if key in model.meta}
     return model.to_bytes(), report
 
