@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
@@ -64,17 +63,6 @@ def migrate() -> None:
     err.print("[green]database is up to date[/green]")
 
 
-def freeze_heap() -> None:
-    """Move what start-up built (modules, mappers, schemas, routes) out of the collector's way.
-
-    It lives as long as the process; frozen, full collections while serving walk only the
-    objects requests create, so they pause the event loop for less time (``bench/vault_bench.py``
-    measures the difference).
-    """
-    gc.collect()
-    gc.freeze()
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -90,10 +78,8 @@ def serve(
     from frontdesk.core.migrate import migrate as run_migrations
 
     _run(run_migrations)
-    application = create_app(workers=not no_workers)
-    freeze_heap()
     uvicorn.run(
-        application,
+        create_app(workers=not no_workers),
         host=host,
         port=port,
         log_level="warning",
@@ -114,7 +100,6 @@ def worker(
 
     async def main(settings: Settings) -> None:
         runtime = Runtime.create(settings)
-        freeze_heap()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
