@@ -90,14 +90,17 @@ class Server:
         self._log.close()
 
 
-def start_frontdesk(folder: Path, env: dict[str, str]) -> tuple[Server, str]:
-    """``frontdesk migrate`` + ``demo`` + ``serve`` in ``folder`` with ``env`` on top of ours
-    (an embedded shape: SQLite); return the ready server and the demo's admin API key."""
+def start_frontdesk(
+    folder: Path, env: dict[str, str], name: str = "frontdesk"
+) -> tuple[Server, str]:
+    """``frontdesk migrate`` + ``demo`` + ``serve`` with its data in ``folder/name`` and ``env``
+    on top of ours (an embedded shape: SQLite); return the ready server and the demo's admin
+    API key."""
     port = free_port()
     full = {k: v for k, v in os.environ.items() if k != "FRONTDESK_DATABASE_URL"}
     full.update(
         env,
-        FRONTDESK_DATA_DIR=str(folder / "data"),
+        FRONTDESK_DATA_DIR=str(folder / name),
         FRONTDESK_LOG_LEVEL="WARNING",
         FRONTDESK_PUBLIC_BASE_URL=f"http://{HOST}:{port}",
     )
@@ -115,8 +118,12 @@ def start_frontdesk(folder: Path, env: dict[str, str]) -> tuple[Server, str]:
             raise RuntimeError(f"frontdesk {command} failed:\n{done.stderr}")
         key = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else key
     args = [str(BIN / "frontdesk"), "serve", "--host", HOST, "--port", str(port)]
-    server = Server("frontdesk", args, port, full, folder / "frontdesk.log")
-    server.wait_ready()
+    server = Server(name, args, port, full, folder / f"{name}.log")
+    try:
+        server.wait_ready()
+    except BaseException:
+        server.stop()
+        raise
     return server, key
 
 

@@ -40,7 +40,7 @@ import httpx
 import uvloop
 from prometheus_client.parser import text_string_to_metric_families
 
-from common import BIN, HOST, ROOT, Server, free_port, percentile, table, verdict
+from common import BIN, HOST, Server, free_port, percentile, start_frontdesk, table, verdict
 from frontdesk.demo import FAQ
 
 BENCH = Path(__file__).resolve().parent
@@ -326,13 +326,6 @@ def serve_bare(folder: Path, port: int) -> Server:
     return Server("bare", args, port, dict(os.environ), folder / "bare.log")
 
 
-def frontdesk_env(data_dir: Path) -> dict[str, str]:
-    """The process environment for the embedded shape in ``data_dir``, rate limits raised."""
-    env = {k: v for k, v in os.environ.items() if k != "FRONTDESK_DATABASE_URL"}
-    env.update(RAISED_LIMITS, FRONTDESK_DATA_DIR=str(data_dir), FRONTDESK_LOG_LEVEL="WARNING")
-    return env
-
-
 @dataclass
 class Findings:
     """Everything measured in one run, for the report."""
@@ -351,35 +344,10 @@ class Findings:
     e2e_fresh: bool  # the e2e phase ran on a fresh server (the first one was not drained)
 
 
-def start_frontdesk(folder: Path, name: str) -> tuple[Server, Path]:
-    """``frontdesk migrate``, ``demo`` and ``serve`` in a new data dir ``folder/name``."""
-    data_dir = folder / name
-    env = frontdesk_env(data_dir)
-    for command in ("migrate", "demo"):
-        done = subprocess.run(
-            [str(BIN / "frontdesk"), command],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode:
-            raise RuntimeError(f"frontdesk {command} failed:\n{done.stderr}")
-    port = free_port()
-    server = Server(
-        name,
-        [str(BIN / "frontdesk"), "serve", "--host", HOST, "--port", str(port)],
-        port,
-        env,
-        folder / f"{name}.log",
-    )
-    try:
-        server.wait_ready()
-    except BaseException:
-        server.stop()
-        raise
-    return server, data_dir
+def serve_frontdesk(folder: Path, name: str) -> tuple[Server, Path]:
+    """The embedded shape with its data in ``folder/name``, rate limits raised."""
+    server, _ = start_frontdesk(folder, RAISED_LIMITS, name)
+    return server, folder / name
 
 
 def run_e2e(server: Server, args: argparse.Namespace) -> tuple[E2EResult, float]:
@@ -395,7 +363,7 @@ def run_frontdesk(
     folder: Path, bodies: Path, bare: LoadResult, args: argparse.Namespace
 ) -> Findings:
     """Load Frontdesk, drain it, then the end-to-end phase (on a fresh server if not drained)."""
-    fd, data_dir = start_frontdesk(folder, "frontdesk")
+    fd, data_dir = serve_frontdesk(folder, "frontdesk")
     try:
         sessions = write_inputs(folder, "frontdesk", open_sessions(fd.url, args.sessions))
         print(f"frontdesk: the same load over {args.sessions} sessions", flush=True)
@@ -412,7 +380,7 @@ def run_frontdesk(
         fd.stop()
     if not drained:
         print("e2e: the queue is not drained; a fresh server for the e2e phase", flush=True)
-        fresh, _ = start_frontdesk(folder, "frontdesk-e2e")
+        fresh, _ = serve_frontdesk(folder, "frontdesk-e2e")
         try:
             e2e_result, e2e_cpu = run_e2e(fresh, args)
         finally:
