@@ -13,6 +13,7 @@ import pytest
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
+from tests.e2e.console_helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> I need a human'
@@ -42,15 +43,6 @@ def _messages(url: str, sid: str, headers: dict[str, str], count: int) -> list[d
         time.sleep(0.05)
 
 
-def _login(page: Any, url: str, email: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_label("Tenant").fill("demo")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Inbox").wait_for()
-
-
 def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
 
@@ -70,7 +62,7 @@ def test_operator_journey(console: Console, browser: Any) -> None:
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("alert").get_by_text("Wrong tenant, e-mail or password").wait_for()
     errors.clear()  # the browser logs the refused login's 401 itself
-    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     # The inbox shows a new customer conversation live, without a reload.
     page.get_by_role("link", name="Inbox").click()
@@ -156,7 +148,7 @@ def test_operator_journey(console: Console, browser: Any) -> None:
 def test_viewer_cannot_reach_admin_pages(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _login(page, console.url, *VIEWER)
+    login(page, console.url, *VIEWER)
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Members & keys").count() == 0
     assert nav.get_by_role("link", name="Settings").count() == 0
@@ -176,7 +168,7 @@ def test_viewer_cannot_reach_admin_pages(console: Console, browser: Any) -> None
 def test_admin_sets_tone_and_llm_budget(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto(f"{console.url}/settings")
     form = page.get_by_role("form", name="Answers and budget")
     form.get_by_label("Tone of voice", exact=False).fill("Warm, short, no jargon.")

@@ -8,6 +8,7 @@ import pytest
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
+from tests.e2e.console_helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 API_KEY = "sk-live-4f9c2a7e1b3d5f60"
@@ -29,15 +30,6 @@ EXAMPLES = {
         "Please reimburse me",
     ],
 }
-
-
-def _login(page: Any, url: str, email: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_label("Tenant").fill("demo")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Inbox").wait_for()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -114,7 +106,7 @@ def test_admin_configures_channels_vault_and_intents(console: Console, browser: 
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     _connect_telegram(page)
     _store_api_key(page)
     _train_and_analyze(page)
@@ -129,7 +121,7 @@ def test_admin_configures_channels_vault_and_intents(console: Console, browser: 
 def test_viewer_does_not_see_the_vault(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _login(page, console.url, *VIEWER)
+    login(page, console.url, *VIEWER)
     assert page.get_by_role("link", name="Vault").count() == 0
     assert page.get_by_role("link", name="Intents").count() == 1
     page.goto(f"{console.url}/vault")

@@ -8,6 +8,7 @@ import pytest
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
+from tests.e2e.console_helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 RETURNS = (
@@ -18,15 +19,6 @@ RETURNS = (
 )
 SHIPPING = "# Shipping\n\nOrders leave our warehouse within two business days.\n"
 PARAPHRASE = "How many days do I have to send back something I bought?"
-
-
-def _login(page: Any, url: str, email: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_label("Tenant").fill("demo")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Inbox").wait_for()
 
 
 def _create_namespace_and_paste(page: Any) -> None:
@@ -99,7 +91,7 @@ def test_admin_builds_and_tests_the_knowledge_base(console: Console, browser: An
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     _create_namespace_and_paste(page)
     _upload_files(page)
     _ask(page)
@@ -111,7 +103,7 @@ def test_admin_builds_and_tests_the_knowledge_base(console: Console, browser: An
 def test_viewer_reads_but_cannot_write(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _login(page, console.url, *VIEWER)
+    login(page, console.url, *VIEWER)
     page.get_by_role("link", name="Knowledge").click()
     page.get_by_role("region", name="Namespaces").wait_for()
     page.get_by_role("region", name="Query tester").wait_for()
@@ -124,7 +116,7 @@ def test_viewer_reads_but_cannot_write(console: Console, browser: Any) -> None:
 def test_unsupported_upload_shows_the_problem(console: Console, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.get_by_role("link", name="Knowledge").click()
     page.get_by_role("button", name="help-center").wait_for()
     form = _upload(page, "tool.exe", "application/octet-stream", b"MZ\x90\x00")

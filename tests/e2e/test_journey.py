@@ -10,7 +10,7 @@ from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from frontdesk.settings import Settings
 from frontdesk.webui.static import PACKAGED
 from tests.e2e.conftest import ARTIFACTS, Console
-from tests.e2e.test_console import _login
+from tests.e2e.console_helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,7 +26,7 @@ def test_customer_in_widget_operator_claims_and_replies(console: Console, browse
     for page in (operator, customer):
         page.on("pageerror", lambda e: errors.append(str(e)))
 
-    _login(operator, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    login(operator, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     operator.get_by_role("link", name="Inbox").click()
 
     # The customer writes in the widget; nothing in the FAQ matches, so the bot hands over.

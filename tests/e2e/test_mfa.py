@@ -10,7 +10,7 @@ import pyotp
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, Console
-from tests.e2e.workflow_canvas import api_client, login, page_errors
+from tests.e2e.console_helpers import api_client, login, page_errors
 
 EMAIL, PASSWORD = "mfa-admin@demo.example", "mfa-admin-pass-1"
 # The login answers 401 mfa_required before the code; a password-only login's decision is 403.

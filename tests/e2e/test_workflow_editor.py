@@ -15,17 +15,8 @@ import pytest
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
-from tests.e2e.workflow_canvas import (
-    add_trigger,
-    api_client,
-    build,
-    connect,
-    login,
-    nested_rules,
-    node,
-    page_errors,
-    select,
-)
+from tests.e2e.console_helpers import api_client, login, page_errors
+from tests.e2e.workflow_canvas import add_trigger, build, connect, nested_rules, node, select
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 EXPECTED_HTTP_ERRORS = re.compile(r"status of (409|422)")

@@ -11,15 +11,8 @@ import pytest
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, Console
-from tests.e2e.workflow_canvas import (
-    add_trigger,
-    build,
-    login,
-    nested_rules,
-    node,
-    page_errors,
-    select,
-)
+from tests.e2e.console_helpers import login, page_errors
+from tests.e2e.workflow_canvas import add_trigger, build, nested_rules, node, select
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REPLY = "We got your refund request: {{ trigger.text }}"

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from frontdesk.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, VIEWER, Console
-from tests.e2e.workflow_canvas import login, page_errors
+from tests.e2e.console_helpers import login, page_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
