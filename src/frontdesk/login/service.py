@@ -21,7 +21,7 @@ from frontdesk.core.auth import hash_secret
 from frontdesk.core.clock import utcnow
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import Database
-from frontdesk.core.errors import Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
+from frontdesk.core.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
 from frontdesk.core.logging import get_logger
 from frontdesk.core.sessions import new_session_token
 from frontdesk.login import mfa
@@ -29,6 +29,7 @@ from frontdesk.login.models import RecoveryCode
 from frontdesk.login.passwords import ahash_password, averify_password, needs_rehash
 from frontdesk.settings import Settings
 from frontdesk.tenants.models import Member, MemberSession, Tenant
+from frontdesk.tenants.service import get_member
 
 WRONG = "Wrong tenant, e-mail or password"
 WRONG_CODE = "Wrong or already used code"
@@ -257,11 +258,7 @@ async def set_password(db: Database, tenant_id: str, member_id: str, password: s
     """Give a member a new password and end their open sessions."""
     digest = await ahash_password(password)
     async with db.tenant_tx(tenant_id) as session:
-        member = await session.scalar(
-            select(Member).where(Member.tenant_id == tenant_id, Member.id == member_id)
-        )
-        if member is None:
-            raise NotFound("No such member")
+        member = await get_member(session, tenant_id, member_id)
         member.password_hash = digest
         member.failed_logins = 0
         member.locked_until = None
@@ -287,15 +284,6 @@ class MfaStatus:
     recovery_codes_left: int
 
 
-async def _own_member(session: AsyncSession, tenant_id: str, member_id: str) -> Member:
-    member = await session.scalar(
-        select(Member).where(Member.tenant_id == tenant_id, Member.id == member_id)
-    )
-    if member is None:
-        raise NotFound("No such member")
-    return member
-
-
 async def mfa_status(session: AsyncSession, member: Member) -> MfaStatus:
     """The member's MFA status (no secret in it)."""
     left = await session.scalar(
@@ -312,7 +300,7 @@ async def setup_mfa(
     """Give the member a new pending TOTP secret (encrypted at rest) to load into an app."""
     secret = mfa.new_secret()
     async with db.tenant_tx(tenant_id) as session:
-        member = await _own_member(session, tenant_id, member_id)
+        member = await get_member(session, tenant_id, member_id)
         if member.mfa_enabled:
             raise Conflict("MFA is already on; turn it off first to set up a new authenticator")
         member.mfa_pending = await keyring.encrypt(
@@ -330,7 +318,7 @@ async def confirm_mfa(
     """Turn MFA on once ``code`` proves the app has the pending secret; new recovery codes."""
     codes = mfa.new_recovery_codes()
     async with db.tenant_tx(tenant_id) as session:
-        member = await _own_member(session, tenant_id, member_id)
+        member = await get_member(session, tenant_id, member_id)
         if member.mfa_enabled:
             raise Conflict("MFA is already on")
         if member.mfa_pending is None:
@@ -363,7 +351,7 @@ async def disable_mfa(
 ) -> None:
     """Turn the member's MFA off, given a current code or a recovery code."""
     async with db.tenant_tx(tenant_id) as session:
-        member = await _own_member(session, tenant_id, member_id)
+        member = await get_member(session, tenant_id, member_id)
         _check_lock(member)
         if not member.mfa_enabled:
             raise Conflict("MFA is not on")
@@ -379,7 +367,7 @@ async def disable_mfa(
 async def reset_mfa(db: Database, tenant_id: str, member_id: str, by: dict[str, Any]) -> Member:
     """An admin turns a member's MFA off (a lost phone); the member sets it up again."""
     async with db.tenant_tx(tenant_id) as session:
-        member = await _own_member(session, tenant_id, member_id)
+        member = await get_member(session, tenant_id, member_id)
         was_on = member.mfa_enabled
         await _clear_mfa(session, member)
     log.warning("mfa_reset", member_id=member_id, was_enabled=was_on, **by)

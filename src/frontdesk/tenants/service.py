@@ -126,12 +126,18 @@ async def create_member(session: AsyncSession, tenant_id: str, data: MemberCreat
     return member
 
 
-async def delete_member(session: AsyncSession, tenant_id: str, member_id: str) -> None:
-    """Remove a member and commit."""
+async def get_member(session: AsyncSession, tenant_id: str, member_id: str) -> Member:
+    """One member of the tenant, or :class:`NotFound`."""
     member = await session.scalar(
         select(Member).where(Member.tenant_id == tenant_id, Member.id == member_id)
     )
     if member is None:
         raise NotFound("No such member")
+    return member
+
+
+async def delete_member(session: AsyncSession, tenant_id: str, member_id: str) -> None:
+    """Remove a member and commit."""
+    member = await get_member(session, tenant_id, member_id)
     await session.delete(member)
     await session.commit()
