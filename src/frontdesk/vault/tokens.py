@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import hash_secret
@@ -34,16 +34,15 @@ log = get_logger("frontdesk.vault")
 # The decrypt path's statements, built once: SQLAlchemy then reuses their compiled form, and
 # building expressions anew on every call cost more than running them.
 _TOKENS = cast(Table, DecryptToken.__table__)
-_UNUSED = and_(
-    _TOKENS.c.tenant_id == bindparam("b_tenant_id"),
-    _TOKENS.c.token_hash == bindparam("b_token_hash"),
-    _TOKENS.c.service == bindparam("b_service"),
-    _TOKENS.c.used_at.is_(None),
-    _TOKENS.c.expires_at > bindparam("b_now"),
-)
-_CONSUME = (
+_CONSUME = (  # matches only an unused, unexpired token of the tenant and service
     update(_TOKENS)
-    .where(_UNUSED)
+    .where(
+        _TOKENS.c.tenant_id == bindparam("b_tenant_id"),
+        _TOKENS.c.token_hash == bindparam("b_token_hash"),
+        _TOKENS.c.service == bindparam("b_service"),
+        _TOKENS.c.used_at.is_(None),
+        _TOKENS.c.expires_at > bindparam("b_now"),
+    )
     .values(used_at=bindparam("b_now"))
     .returning(_TOKENS.c.credential_id, _TOKENS.c.reason)
 )
