@@ -68,7 +68,7 @@ class Runtime:
     in_flight: InFlight
     workers: list[Worker] = field(default_factory=list)
     clock: Clock = field(default_factory=SystemClock)
-    """The time one-time codes are checked against (tests set their own)."""
+    """The process's clock: one-time codes and the vault read it (tests set their own)."""
     _channel_types: dict[str, str] = field(default_factory=dict)
     _llm: LLMGateway | None = None
 

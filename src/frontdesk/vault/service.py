@@ -86,8 +86,8 @@ class Vault:
 
     @classmethod
     def of(cls, runtime: Runtime) -> Vault:
-        """The vault over a process runtime's database, key ring and settings."""
-        return cls(runtime.db, runtime.keyring, runtime.settings)
+        """The vault over a process runtime's database, key ring, settings and clock."""
+        return cls(runtime.db, runtime.keyring, runtime.settings, runtime.clock)
 
     # -- values ----------------------------------------------------------------------------
 
