@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,7 +220,8 @@ def _runs(page: Any, url: str, flow: Flow) -> None:
     skip.get_by_label("Reason").fill("customer called")
     skip.get_by_role("button", name="Skip node").click()
     page.get_by_role("heading", name="completed").wait_for(timeout=60_000)
-    assert "skipped" in (bars.nth(3).get_attribute("aria-label") or "")
+    # The timeline is fetched after the run's new status: wait for it to show the skip.
+    expect(bars.nth(3)).to_have_attribute("aria-label", re.compile("skipped"))
     skipped = page.get_by_role("region", name="Step details").inner_text()
     assert "customer called" in skipped and ADMIN_EMAIL in skipped
 
