@@ -23,7 +23,7 @@ from frontdesk.conversations.schemas import (
 )
 from frontdesk.core.auth import Principal
 from frontdesk.core.db import after_commit
-from frontdesk.core.deps import RuntimeDep, SessionDep, require
+from frontdesk.core.deps import RuntimeDep, SessionDep, SnapshotDep, require
 from frontdesk.core.errors import Forbidden
 from frontdesk.intake.webchat import thread_key
 from frontdesk.runtime import Runtime
@@ -95,7 +95,7 @@ async def list_conversations(
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)
 async def get_conversation(
-    conversation_id: str, session: SessionDep, principal: Reader
+    conversation_id: str, session: SnapshotDep, principal: Reader
 ) -> ConversationDetail:
     """Read a conversation with its messages."""
     conversation = await service.get_conversation(session, principal.tenant_id, conversation_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, String, Table, event, inspect
+from sqlalchemy import DateTime, MetaData, String, Table, event, inspect, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -235,6 +235,20 @@ class Database:
             return
         await self._write_lock.acquire()
         session.info[_GATED] = True
+
+    async def snapshot(self, session: AsyncSession) -> None:
+        """Make the rest of ``session``'s read-only transaction see one snapshot.
+
+        Otherwise each statement sees the latest commit: SQLite's driver opens a transaction
+        only before a write, and PostgreSQL's READ COMMITTED takes a snapshot per statement,
+        so a page read in two queries (a run, then its steps) can mix before and after a
+        commit. Call it first thing; the transaction must not write (on SQLite a deferred
+        reader that later writes can fail when another writer committed in between).
+        """
+        if self.dialect == "sqlite":
+            await session.execute(text("BEGIN"))
+        else:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
     @asynccontextmanager
     async def tenant_tx(self, tenant_id: str) -> AsyncIterator[AsyncSession]:

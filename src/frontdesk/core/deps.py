@@ -69,3 +69,16 @@ async def tenant_session(
 
 
 SessionDep = Annotated[AsyncSession, Depends(tenant_session)]
+
+
+async def snapshot_session(
+    principal: PrincipalDep, runtime: RuntimeDep
+) -> AsyncIterator[AsyncSession]:
+    """A read-only tenant session whose queries all see one snapshot of the database."""
+    async with runtime.db.tenant_session(principal.tenant_id) as session:
+        await runtime.db.snapshot(session)
+        yield session
+
+
+SnapshotDep = Annotated[AsyncSession, Depends(snapshot_session)]
+"""For pages read in several queries (a row and its children) that must agree with each other."""

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import Principal
-from frontdesk.core.deps import RuntimeDep, SessionDep, require
+from frontdesk.core.deps import RuntimeDep, SessionDep, SnapshotDep, require
 from frontdesk.core.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from frontdesk.core.outbox import publish
 from frontdesk.runtime import Runtime
@@ -467,7 +467,7 @@ async def list_instances(
 
 
 @router.get("/workflow-instances/{instance_id}", response_model=InstanceDetail)
-async def get_instance(instance_id: str, session: SessionDep, principal: Reader) -> Any:
+async def get_instance(instance_id: str, session: SnapshotDep, principal: Reader) -> Any:
     """A run with its steps (node instances) and what it waits for."""
     run = await service.instance(session, principal.tenant_id, instance_id)
     detail = InstanceDetail.model_validate(run)
@@ -481,7 +481,7 @@ async def get_instance(instance_id: str, session: SessionDep, principal: Reader)
 
 
 @router.get("/workflow-instances/{instance_id}/timeline", response_model=Timeline)
-async def get_timeline(instance_id: str, session: SessionDep, principal: Reader) -> Timeline:
+async def get_timeline(instance_id: str, session: SnapshotDep, principal: Reader) -> Timeline:
     """Gantt data: one bar per step."""
     run = await service.instance(session, principal.tenant_id, instance_id)
     return await service.timeline(session, run)
