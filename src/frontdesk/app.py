@@ -92,9 +92,12 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     runtime.outbox.subscribe("", relay(runtime.hub))
     app.state.vault = Vault.of(runtime)
     install_error_handlers(app)
+    # FastAPI tries routers in this order, each at a few µs: the public intake paths go first.
     for router in (
         ops_router,
         webchat_router,
+        webhooks_router,
+        workflow_hooks,
         tenants_router,
         faq_router,
         knowledge_router,
@@ -103,14 +106,12 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         queue_router,
         llm_router,
         channels_router,
-        webhooks_router,
         widget_router,
         login_router,
         dashboard_router,
         understanding_router,
         vault_router,
         workflows_router,
-        workflow_hooks,
         workflow_audit_router,
         workflow_tasks_router,
     ):
