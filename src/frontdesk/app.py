@@ -12,6 +12,7 @@ from frontdesk import __version__
 from frontdesk.channels.api import router as channels_router
 from frontdesk.contacts.api import router as contacts_router
 from frontdesk.conversations.api import router as conversations_router
+from frontdesk.core import heap
 from frontdesk.core.errors import install_error_handlers
 from frontdesk.core.logging import configure_logging, get_logger
 from frontdesk.core.middleware import RequestContext
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         background = asyncio.create_task(
             runtime.run_background(stop, settings.workers if workers else 0)
         )
+        heap.settle()
         log.info(
             "frontdesk_started",
             database=runtime.db.dialect,

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from frontdesk.core import heap
 from frontdesk.knowledge.cli import kb_app
 from frontdesk.settings import Settings
 
@@ -78,6 +79,7 @@ def serve(
     from frontdesk.core.migrate import migrate as run_migrations
 
     _run(run_migrations)
+    heap.manage()
     uvicorn.run(
         create_app(workers=not no_workers),
         host=host,
@@ -98,8 +100,11 @@ def worker(
     """Run queue workers without the API (scaled shape); stops gracefully on SIGTERM."""
     from frontdesk.runtime import Runtime
 
+    heap.manage()
+
     async def main(settings: Settings) -> None:
         runtime = Runtime.create(settings)
+        heap.settle()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.directory import ChannelDirectory
 from frontdesk.channels.models import Channel
+from frontdesk.core import heap
 from frontdesk.core.auth import ApiKeyAuthenticator
 from frontdesk.core.clock import Clock, SystemClock
 from frontdesk.core.crypto import KeyRing, load_master_key, load_previous_master_key
@@ -190,6 +191,8 @@ class Runtime:
                 await get_embedder(self.settings).embed(["warm-up"])
             except Exception:
                 log.exception("model_warm_up_failed")
+            else:
+                heap.settle()
 
     async def _prune_loop(self, stop: asyncio.Event, every: float = 600.0) -> None:
         """Drop finished jobs and delivered events once they are older than the keep window."""
