@@ -4,10 +4,13 @@
 2. ``frontdesk migrate`` + ``demo`` + ``serve`` in a fresh temp data dir, with every provider API
    pointed at the fake and the rate limits raised; WhatsApp, Messenger, Telegram, Slack, Twilio
    and Signal channels are created through the API.
-3. ``webchat``: a load generator in a separate process posts web chat messages from 32
-   concurrent clients for ``--seconds``; the queue is drained.
-4. ``channels``: the same generator posts correctly signed webhooks of all six providers in turn
-   (each with a fresh provider message id, signed when sent) for ``--seconds``; drained again.
+3. The load comes from ``wrk`` (C; ``bench/requests.lua``) with ``--concurrency`` connections
+   over requests prepared beforehand, so the generator costs little of the 2 cores it shares
+   with the server. ``webchat``: posts over 64 fresh web chat sessions, ``--warmup`` seconds
+   first (then drained), then ``--seconds`` measured; the queue is drained.
+4. ``channels``: correctly signed webhooks of all six providers in turn, each with a fresh
+   provider message id (``--requests`` of them, signed when prepared: within every provider's
+   replay window), for ``--seconds``; drained again.
 
 Only 127.0.0.1 is ever contacted. Prints acks/s, p50/p99 and the ratio channels / web chat.
 Run: ``.venv/bin/python bench/channels.py [--seconds 15] [--concurrency 32]``.
@@ -16,27 +19,27 @@ Run: ``.venv/bin/python bench/channels.py [--seconds 15] [--concurrency 32]``.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import json
-import multiprocessing
 import shutil
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
-from common import ROOT, Server, percentile, start_frontdesk, table, verdict
+from common import ROOT, Request, Server, run_wrk, start_frontdesk, table, verdict, write_requests
 
 sys.path.insert(0, str(ROOT))
 from tests.channels import payloads  # noqa: E402
 from tests.channels.fake_provider import FakeProvider  # noqa: E402
 from tests.channels.helpers import SPECS  # noqa: E402
 
+JSON = {"Content-Type": "application/json"}
 TYPES = ("whatsapp", "messenger", "telegram", "slack", "twilio", "signal")
 RAISED = {
     f"FRONTDESK_{k}": "1000000000"
@@ -149,64 +152,25 @@ def signed(channel: dict[str, Any], n: int) -> tuple[str, bytes, dict[str, str]]
     )
 
 
-async def load(
-    base: str, mode: str, target: Any, seconds: float, concurrency: int
-) -> dict[str, Any]:
-    """Post for ``seconds`` from ``concurrency`` clients; latencies of acknowledged posts."""
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    counter = itertools.count(int(time.time() * 1000))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as client:
-        sessions = []
-        if mode == "webchat":
-            for _ in range(concurrency):
-                r = await client.post("/api/v1/webchat/demo/sessions")
-                r.raise_for_status()
-                sessions.append(r.json())
-        deadline = time.perf_counter() + seconds
-
-        async def user(i: int) -> None:
-            while time.perf_counter() < deadline:
-                n = next(counter)
-                if mode == "webchat":
-                    sess = sessions[i]
-                    request = client.build_request(
-                        "POST",
-                        f"/api/v1/webchat/sessions/{sess['session_id']}/messages",
-                        json={"text": QUESTION},
-                        headers={"Authorization": f"Bearer {sess['token']}"},
-                    )
-                else:
-                    path, body, headers = signed(target[n % len(target)], n)
-                    request = client.build_request("POST", path, content=body, headers=headers)
-                started = time.perf_counter()
-                r = await client.send(request)
-                elapsed = time.perf_counter() - started
-                if r.status_code in (200, 202):
-                    latencies.append(elapsed)
-                else:
-                    errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(user(i) for i in range(concurrency)))
-        took = time.perf_counter() - started
-    return {"latencies": latencies, "errors": errors, "seconds": took}
+def webchat_requests(base: str, sessions: int) -> Iterator[Request]:
+    """Web chat posts over ``sessions`` fresh sessions of the demo tenant (cycled by wrk)."""
+    body = orjson.dumps({"text": QUESTION})
+    with httpx.Client(base_url=base) as client:
+        opened = [
+            client.post("/api/v1/webchat/demo/sessions").raise_for_status().json()
+            for _ in range(sessions)
+        ]
+    for sess in opened:
+        path = f"/api/v1/webchat/sessions/{sess['session_id']}/messages"
+        yield path, {**JSON, "Authorization": f"Bearer {sess['token']}"}, body
 
 
-def _child(base: str, mode: str, target: Any, seconds: float, concurrency: int, out: Any) -> None:
-    out.put(asyncio.run(load(base, mode, target, seconds, concurrency)))
-
-
-def run_load(base: str, mode: str, target: Any, seconds: float, concurrency: int) -> dict[str, Any]:
-    """The load generator in its own process, so it does not share our event loop."""
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(base, mode, target, seconds, concurrency, out))
-    proc.start()
-    result: dict[str, Any] = out.get(timeout=seconds + 120)
-    proc.join(timeout=30)
-    return result
+def channel_requests(channels: list[dict[str, Any]], count: int) -> Iterator[Request]:
+    """``count`` webhooks, the six providers in turn, each signed now with a fresh message id."""
+    start = int(time.time() * 1000)
+    for n in range(start, start + count):
+        path, body, headers = signed(channels[n % len(channels)], n)
+        yield path, headers, body
 
 
 def drain(base: str, timeout: float = 120.0) -> float:
@@ -225,18 +189,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of web chat first")
+    parser.add_argument(
+        "--requests", type=int, default=60_000, help="signed webhooks prepared (each used once)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data dir and logs")
     args = parser.parse_args()
     fake = FakeProvider().start()
-    tmp = tempfile.mkdtemp(prefix="fd-bench-channels-")
+    tmp = Path(tempfile.mkdtemp(prefix="fd-bench-channels-"))
     try:
-        server, key = start_server(Path(tmp), fake)
+        server, key = start_server(tmp, fake)
         try:
             channels = create_channels(server.url, key, fake)
-            results = {}
-            drains = {}
-            for mode in ("webchat", "channels"):
-                results[mode] = run_load(server.url, mode, channels, args.seconds, args.concurrency)
+            webchat = write_requests(tmp / "webchat.tsv", webchat_requests(server.url, 64))
+            hooks = write_requests(tmp / "channels.tsv", channel_requests(channels, args.requests))
+            run_wrk(server.url, webchat, args.warmup, args.concurrency)
+            drain(server.url)
+            results, drains = {}, {}
+            for mode, requests in (("webchat", webchat), ("channels", hooks)):
+                results[mode] = run_wrk(server.url, requests, args.seconds, args.concurrency)
                 drains[mode] = drain(server.url)
             sends = len(fake.requests)
         finally:
@@ -249,21 +220,21 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
     rows = []
     for mode, r in results.items():
-        lat = r["latencies"]
+        errors = r["other_status"] + r["timeouts"] + r["read_errors"] + r["connect_errors"]
         rows.append(
             [
                 mode,
-                len(lat),
-                f"{len(lat) / r['seconds']:.0f}",
-                f"{percentile(lat, 50) * 1000:.1f}",
-                f"{percentile(lat, 99) * 1000:.1f}",
-                json.dumps(r["errors"]) if r["errors"] else "-",
+                r["accepted"],
+                f"{r['accepted'] / (r['duration_us'] / 1e6):.0f}",
+                f"{r['p50_us'] / 1000:.1f}",
+                f"{r['p99_us'] / 1000:.1f}",
+                errors or "-",
                 f"{drains[mode]:.1f}",
             ]
         )
-    rate = {m: len(r["latencies"]) / r["seconds"] for m, r in results.items()}
+    rate = {m: r["accepted"] / (r["duration_us"] / 1e6) for m, r in results.items()}
     ratio = rate["channels"] / rate["webchat"] if rate["webchat"] else float("nan")
-    p99 = percentile(results["channels"]["latencies"], 99) * 1000
+    p99 = results["channels"]["p99_us"] / 1000
     print(
         table(
             f"Intake at concurrency {args.concurrency}, {args.seconds:.0f} s each"

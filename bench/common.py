@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -9,8 +10,9 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -125,6 +127,49 @@ def start_frontdesk(
         server.stop()
         raise
     return server, key
+
+
+Request = tuple[str, Mapping[str, str], bytes]
+"""A POST prepared for ``requests.lua``: path, headers, body."""
+
+
+def write_requests(out: Path, requests: Iterable[Request]) -> Path:
+    """Write ``requests`` in ``requests.lua``'s format (one per line) to ``out``."""
+    with out.open("wb") as f:
+        for path, headers, body in requests:
+            names = "\x1f".join(f"{k}: {v}" for k, v in headers.items())
+            if any(c in body for c in b"\t\n") or any(c in names for c in "\t\n"):
+                raise ValueError(f"a request for {path} has a tab or newline")
+            f.write(f"{path}\t{names}\t".encode() + body + b"\n")
+    return out
+
+
+def run_wrk(url: str, requests: Path, seconds: float, connections: int) -> dict[str, Any]:
+    """One wrk run (2 threads) of ``requests.lua`` over ``requests``; the JSON it printed."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "requests.lua"),
+            url,
+            "--",
+            str(requests),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("WRK_RESULT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("WRK_RESULT "))
+            return result
+    raise RuntimeError(f"no result from wrk:\n{out.stdout}\n{out.stderr}")
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -12,7 +12,7 @@
    ``bench/bare_app.py`` (FastAPI, no database) is loaded the same way in the same run: the
    ceiling. Prints executions/s, p50/p99, peak RSS and the deliveries the fake received.
 
-The load comes from ``wrk`` (``bench/webhooks.lua``) cycling over requests signed beforehand
+The load comes from ``wrk`` (``bench/requests.lua``) cycling over requests signed beforehand
 (each signature is valid for the 5-minute window).
 Run: ``.venv/bin/python bench/workflows.py [--seconds 15] [--concurrency 32]`` (needs ``wrk``).
 """
@@ -24,17 +24,30 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
-from common import BIN, HOST, ROOT, Server, free_port, percentile, start_frontdesk, table, verdict
+from common import (
+    BIN,
+    HOST,
+    ROOT,
+    Request,
+    Server,
+    free_port,
+    percentile,
+    run_wrk,
+    start_frontdesk,
+    table,
+    verdict,
+    write_requests,
+)
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
@@ -45,8 +58,9 @@ from frontdesk.workflows.engine import Graph, Interpreter, new_state  # noqa: E4
 from frontdesk.workflows.fakes import SimulatedEffects  # noqa: E402
 from frontdesk.workflows.nodes.base import Node, Result, Step  # noqa: E402
 from frontdesk.workflows.nodes.registry import NODES  # noqa: E402
-from frontdesk.workflows.triggers import sign  # noqa: E402
+from frontdesk.workflows.triggers import SIGNATURE_HEADER, sign  # noqa: E402
 
+JSON = {"Content-Type": "application/json"}
 RAISED = {
     "FRONTDESK_WEBHOOK_RATE_PER_TENANT": "1000000",
     "FRONTDESK_WEBHOOK_BURST_PER_TENANT": "1000000",
@@ -209,45 +223,18 @@ def deploy(base: str, key: str) -> tuple[str, str]:
 
 
 def requests_file(folder: Path, path: str, secret: str | None, count: int, recipients: int) -> Path:
-    """``count`` requests for webhooks.lua, signed now (valid for the 5-minute window)."""
-    out = folder / f"requests-{'signed' if secret else 'bare'}.tsv"
+    """``count`` requests for requests.lua, signed now (valid for the 5-minute window)."""
     now = int(time.time())
-    with out.open("w") as f:
+
+    def build() -> Iterator[Request]:
         for n in range(count):
             if secret is None:
-                f.write(f"{path}\t-\t{json.dumps({'text': f'order {n}'})}\n")
+                yield path, JSON, orjson.dumps({"text": f"order {n}"})
                 continue
             body = orjson.dumps({"order": n, "amount": 50, "chat": n % recipients})
-            f.write(f"{path}\t{sign(secret, body, now)}\t{body.decode()}\n")
-    return out
+            yield path, {**JSON, SIGNATURE_HEADER: sign(secret, body, now)}, body
 
-
-def run_wrk(url: str, requests: Path, seconds: float, connections: int) -> dict[str, Any]:
-    """One wrk run over ``requests``; the JSON that webhooks.lua's ``done()`` printed."""
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{int(seconds)}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(ROOT / "bench" / "webhooks.lua"),
-            url,
-            "--",
-            str(requests),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-        check=False,
-    )
-    for line in out.stdout.splitlines():
-        if line.startswith("WRK_RESULT "):
-            result: dict[str, Any] = json.loads(line.removeprefix("WRK_RESULT "))
-            return result
-    raise RuntimeError(f"no result from wrk:\n{out.stdout}\n{out.stderr}")
+    return write_requests(folder / f"requests-{'signed' if secret else 'bare'}.tsv", build())
 
 
 def drain(fake: FakeProvider, expected: int, timeout: float = 300.0) -> float:

@@ -1,7 +1,8 @@
--- wrk script for bench/workflows.py: POST pre-signed webhook requests, cycling over a file.
--- Usage: wrk ... -s webhooks.lua URL -- REQUESTS_FILE
---   REQUESTS_FILE: one "path<TAB>signature<TAB>json body" per line (signature may be "-").
--- A 200 or 202 counts as accepted; for a workflow, only if the run "completed".
+-- wrk script: POST requests prepared beforehand (e.g. signed webhooks), cycling over a file.
+-- Usage: wrk ... -s requests.lua URL -- REQUESTS_FILE
+--   REQUESTS_FILE: one "path<TAB>headers<TAB>body" per line; headers are "Name: value" pairs
+--   joined by the unit separator (\031).
+-- A 200 or 202 counts as accepted; a workflow run's answer only if the run "completed".
 -- done() prints one JSON line, prefixed "WRK_RESULT ", with counts and latency percentiles.
 
 local threads = {}
@@ -13,10 +14,12 @@ end
 function init(args)
   requests = {}
   for line in io.lines(args[1]) do
-    local path, signature, body = line:match("^([^\t]+)\t([^\t]+)\t(.+)$")
+    local path, header_list, body = line:match("^([^\t]+)\t([^\t]*)\t(.*)$")
     if path then
-      local headers = {["Content-Type"] = "application/json"}
-      if signature ~= "-" then headers["X-Frontdesk-Signature"] = signature end
+      local headers = {}
+      for name, value in header_list:gmatch("([^:\031]+): ([^\031]*)") do
+        headers[name] = value
+      end
       table.insert(requests, wrk.format("POST", path, headers, body))
     end
   end
@@ -30,7 +33,7 @@ end
 
 function response(status, headers, body)
   local ok = status == 200 or status == 202
-  if ok and body:find('"status":"', 1, true) and not body:find('"status":"completed"', 1, true) then
+  if ok and body:find('"instance_id":', 1, true) and not body:find('"status":"completed"', 1, true) then
     ok = false
   end
   if ok then accepted = accepted + 1 else other = other + 1 end
