@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import update
+from structlog.testing import capture_logs
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
@@ -214,8 +215,10 @@ class TestRepair:
         async with db.system_tx() as session:  # a hand edit: the heads of a and b wait too
             await session.execute(update(jobs).where(jobs.c.id.in_([a1, b1]))
                                   .values(status="waiting"))
-        assert await claim_ids(queue) == [a1, b1]  # its reap repaired both keys first
+        with capture_logs() as logs:
+            assert await claim_ids(queue) == [a1, b1]  # its reap repaired both keys first
         assert queue.repaired == 2
+        assert {"event": "queue_keys_repaired", "keys": 2, "log_level": "warning"} in logs
         assert await statuses(db) == {a1: "running", a2: "waiting", b1: "running",
                                       b2: "waiting"}
 

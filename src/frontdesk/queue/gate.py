@@ -21,21 +21,17 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Collection, Iterable
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table, bindparam, event, exists, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.types import String
 
 from frontdesk.queue.models import Job
 
 jobs = cast(Table, Job.__table__)
 
-ACTIVE = ("queued", "running")
-"""The statuses that hold a key's turn."""
 TOUCHED = "queue_touched_keys"
 """Session.info key: the ordering keys to promote before the transaction commits."""
 LOCK_SPACE = 0x6A6F6273  # "jobs": the first half of the two-int advisory lock key
@@ -94,29 +90,45 @@ def _forget_touched(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(TOUCHED, None)
 
 
-def _promote(dialect: str) -> Any:
-    """``UPDATE jobs SET status='queued'`` for the head of each free key of ``:keys``."""
-    if dialect == "postgresql":
-        array = bindparam("keys", type_=ARRAY(String))
-        keys = func.unnest(array).table_valued("key").render_derived()
-        key = keys.c.key
-    else:
-        keys = func.json_each(bindparam("keys", type_=String)).table_valued("value")
-        key = keys.c.value
-    waiting, active = jobs.alias("waiting"), jobs.alias("active")
-    head = (
-        select(waiting.c.id)
-        .where(waiting.c.status == "waiting", waiting.c.ordering_key == key)
-        .order_by(waiting.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    busy = exists().where(active.c.status.in_(ACTIVE), active.c.ordering_key == key)
-    heads = select(head).select_from(keys).where(~busy)
-    return update(jobs).where(jobs.c.id.in_(heads)).values(status="queued")
-
-
-_PROMOTE = {dialect: _promote(dialect) for dialect in ("postgresql", "sqlite")}
+# The head of each free key of :keys gets queued. On PostgreSQL the heads go through
+# ANY(ARRAY(...)): computed once, then looked up by primary key (an IN (subquery) there may be
+# planned as a hash join over a scan of the whole table).
+_PROMOTE = {
+    "postgresql": text(
+        """
+        UPDATE jobs SET status = 'queued'
+        WHERE id = ANY(ARRAY(
+            SELECT (
+                SELECT w.id FROM jobs AS w
+                WHERE w.status = 'waiting' AND w.ordering_key = k.key
+                ORDER BY w.id LIMIT 1
+            )
+            FROM unnest(CAST(:keys AS varchar[])) AS k(key)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM jobs AS a
+                WHERE a.status IN ('queued', 'running') AND a.ordering_key = k.key
+            )
+        ))
+        """
+    ),
+    "sqlite": text(
+        """
+        UPDATE jobs SET status = 'queued'
+        WHERE id IN (
+            SELECT (
+                SELECT w.id FROM jobs AS w
+                WHERE w.status = 'waiting' AND w.ordering_key = k.value
+                ORDER BY w.id LIMIT 1
+            )
+            FROM json_each(:keys) AS k
+            WHERE NOT EXISTS (
+                SELECT 1 FROM jobs AS a
+                WHERE a.status IN ('queued', 'running') AND a.ordering_key = k.value
+            )
+        )
+        """
+    ),
+}
 _LOCK = text("SELECT pg_advisory_xact_lock(:space, h) FROM unnest(CAST(:hashes AS integer[])) AS h")
 
 _STUCK = text(
