@@ -33,23 +33,25 @@ WHERE status = 'queued' AND ordering_key IS NOT NULL AND (
 """
 
 
-def _see_every_tenant() -> None:
-    """Row-level security hides every job from a transaction that names no scope."""
-    if op.get_bind().dialect.name == "postgresql":
+def _as_system(statement: str) -> None:
+    """Run ``statement`` over every tenant's jobs (RLS hides them from a scope-less transaction)."""
+    on_postgres = op.get_bind().dialect.name == "postgresql"
+    if on_postgres:
         op.execute("SELECT set_config('frontdesk.system', 'on', true)")
+    op.execute(statement)
+    if on_postgres:
+        op.execute("SELECT set_config('frontdesk.system', '', true)")
 
 
 def upgrade() -> None:
     """Re-key the ordering index, then let all but each key's head wait."""
     op.drop_index("ix_jobs_ordering", table_name="jobs")
     op.create_index("ix_jobs_ordering", "jobs", ["status", "ordering_key", "id"])
-    _see_every_tenant()
-    op.execute(WAIT_BEHIND_THE_HEAD)
+    _as_system(WAIT_BEHIND_THE_HEAD)
 
 
 def downgrade() -> None:
     """Queue every waiting job again (the claim checks the keys itself before 0014)."""
-    _see_every_tenant()
-    op.execute("UPDATE jobs SET status = 'queued' WHERE status = 'waiting'")
+    _as_system("UPDATE jobs SET status = 'queued' WHERE status = 'waiting'")
     op.drop_index("ix_jobs_ordering", table_name="jobs")
     op.create_index("ix_jobs_ordering", "jobs", ["ordering_key", "status", "id"])
