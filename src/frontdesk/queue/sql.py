@@ -335,7 +335,8 @@ class DeadLetters:
     async def replay(self, job_id: str) -> Job:
         """Queue a dead job again with a fresh attempt budget.
 
-        A keyed job goes to the back of its key's line: it runs after what is active now.
+        A keyed job waits its turn: after whatever of its key is active now and, being older,
+        before the key's later jobs.
         """
         job = await self.get(job_id)
         result = await self._session.execute(
