@@ -174,12 +174,12 @@ def channel_requests(channels: list[dict[str, Any]], count: int) -> Iterator[Req
 
 
 def drain(base: str, timeout: float = 120.0) -> float:
-    """Seconds until no job is queued or running."""
+    """Seconds until no job is waiting, queued or running."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
             queue = json.load(r)["components"]["queue"]
-        if queue.get("queued", 0) == 0 and queue.get("running", 0) == 0:
+        if not any(queue.get(status, 0) for status in ("waiting", "queued", "running")):
             break
         time.sleep(0.25)
     return time.monotonic() - started

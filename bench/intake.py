@@ -5,8 +5,8 @@ Phases, all against 127.0.0.1 only:
 1. ``bare``: ``bench/bare_app.py`` under uvicorn (uvloop, httptools, one process), loaded by wrk.
 2. ``frontdesk``: ``frontdesk migrate`` + ``demo`` + ``serve`` in a fresh temp data dir, loaded
    by the same wrk script: 32 connections posting messages over many web chat sessions.
-3. ``drain``: wait until ``/readyz`` shows no queued or running job; count dead letters, and check
-   in the SQLite file that every stored message was processed.
+3. ``drain``: wait until ``/readyz`` shows no waiting, queued or running job; count dead
+   letters, and check in the SQLite file that every stored message was processed.
 4. ``e2e``: 32 virtual customers, each in its own session with its SSE stream open, post a FAQ
    question and wait until the bot's reply arrives on the stream, then post the next.
 
@@ -174,11 +174,16 @@ def queue_depth(base: str, timeout: float = 30) -> dict[str, int]:
     return queue
 
 
+def backlog(depth: dict[str, int]) -> int:
+    """Jobs not finished yet: waiting for their ordering key's turn, queued or running."""
+    return depth.get("waiting", 0) + depth["queued"] + depth["running"]
+
+
 def drain(base: str, limit: float) -> tuple[float, dict[str, int], dict[str, int]]:
-    """Wait until nothing is queued or running; return (seconds, depth at start, at end)."""
+    """Wait until no job is left unfinished; return (seconds, depth at start, at end)."""
     started = time.monotonic()
     first = depth = queue_depth(base)
-    while (depth["queued"] or depth["running"]) and time.monotonic() - started < limit:
+    while backlog(depth) and time.monotonic() - started < limit:
         time.sleep(0.2)
         with contextlib.suppress(OSError):  # /readyz can be slow while the pool is starved
             depth = queue_depth(base, timeout=max(1.0, limit - (time.monotonic() - started)))
@@ -370,9 +375,9 @@ def run_frontdesk(
         load_result = load(fd, sessions, bodies, args)
         rss_after_load = fd.peak_rss()
         print("drain: waiting for the queue to empty", flush=True)
-        drain_s, backlog, depth = drain(fd.url, args.drain_timeout)
+        drain_s, first_depth, depth = drain(fd.url, args.drain_timeout)
         stored = stored_counts(data_dir / "frontdesk.db")
-        drained = depth["queued"] == 0 and depth["running"] == 0
+        drained = backlog(depth) == 0
         if drained:
             e2e_result, e2e_cpu = run_e2e(fd, args)
         counters, rss_peak = server_counters(fd.url), fd.peak_rss()
@@ -391,7 +396,7 @@ def run_frontdesk(
         rss_after_load,
         rss_peak,
         drain_s,
-        backlog["queued"] + backlog["running"],
+        backlog(first_depth),
         depth,
         stored,
         counters,
@@ -497,7 +502,7 @@ def report(args: argparse.Namespace, f: Findings) -> None:
 
     stored, c = f.stored, f.counters
     done = stored.get("jobs_done", 0)
-    left = f.depth["queued"] + f.depth["running"]
+    left = backlog(f.depth)
     drained, worked = left == 0, f.backlog - left
     rows = [
         ["backlog when the load stopped (jobs)", f.backlog, "", ""],
@@ -553,7 +558,7 @@ def report(args: argparse.Namespace, f: Findings) -> None:
         f"End to end: {args.customers} customers (SSE), {e2e.seconds:.0f} s, {len(lat)} exchanges"
     )
     if f.e2e_fresh:
-        title += f" -- on a fresh server: the loaded one still had {left:,} jobs queued"
+        title += f" -- on a fresh server: the loaded one still had {left:,} jobs unfinished"
     print(table(title, ["metric", "value", "target", ""], rows))
 
 

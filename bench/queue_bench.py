@@ -82,6 +82,12 @@ class Result:
     done: int
     process_s: float
     failed: int = 0
+    cpu_s: float = 0.0  # this process's CPU time while working the jobs off
+
+    @property
+    def cpu_ms_per_job(self) -> float:
+        """Milliseconds of this process's CPU per job done (driver, SQLAlchemy, queue, loop)."""
+        return 1000 * self.cpu_s / self.done if self.done else 0.0
 
     @property
     def enqueue_rate(self) -> float:
@@ -142,11 +148,8 @@ async def run_layout(
     )
     enqueue_s = await enqueue_all(db, queue, n, batch, layout.ordering_keys)
     if db.dialect == "postgresql":
-        # What autovacuum does on a running system. A table created moments ago was never
-        # analyzed: the planner then takes the backlog for a few rows and plans each claim as
-        # "fetch every queued row, check its ordering key, sort", which costs ~0.5 s per claim
-        # with 20,000 queued jobs on 64 keys (the index scan it picks with statistics stops
-        # after the first free ones: ~1 ms).
+        # What autovacuum does on a running system: a table created moments ago was never
+        # analyzed, and the planner would take the backlog for a few rows.
         async with db.engine.begin() as conn:
             await conn.execute(text("ANALYZE jobs"))
 
@@ -173,13 +176,14 @@ async def run_layout(
         for _ in range(layout.workers)
     ]
     stop = asyncio.Event()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     runs = [asyncio.create_task(w.run(stop)) for w in workers]
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(all_seen.wait(), timeout=limit_s)
     stop.set()
     await asyncio.gather(*runs)
     process_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
 
     async with db.system_session() as session:
         done = await session.scalar(select(func.count()).where(Job.status == "done"))
@@ -189,7 +193,7 @@ async def run_layout(
         for s in m.samples
         if s.name.endswith("_total") and s.labels.get("outcome") != "done"
     )
-    return Result(layout.name, n, enqueue_s, done or 0, process_s, failed=int(failed))
+    return Result(layout.name, n, enqueue_s, done or 0, process_s, failed=int(failed), cpu_s=cpu_s)
 
 
 async def baseline(settings: Settings, n: int, batch: int, tasks: int, limit_s: float) -> Result:
@@ -331,6 +335,7 @@ async def bench_backend(label: str, settings: Settings, args: argparse.Namespace
                 ratio,
                 f"{r.pipeline_rate:,.0f}",
                 "" if r is base else r.failed,
+                "" if r is base else f"{r.cpu_ms_per_job:.2f}",
             ]
         )
     print()
@@ -346,6 +351,7 @@ async def bench_backend(label: str, settings: Settings, args: argparse.Namespace
                 "ratio vs base",
                 "enqueue->done",
                 "failed",
+                "CPU ms/job",
             ],
             rows,
         )

@@ -32,7 +32,7 @@ from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqIndex
 from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.login.service import prune_sessions
-from frontdesk.queue.sql import SqlQueue
+from frontdesk.queue.sql import SqlQueue, jobs
 from frontdesk.queue.worker import Worker
 from frontdesk.settings import Settings
 from frontdesk.tenants.cache import TenantCache
@@ -101,17 +101,18 @@ class Runtime:
         keyring = KeyRing(
             load_master_key(master, settings.data_dir), previous=[previous] if previous else []
         )
+        queue = SqlQueue(
+            db,
+            lease_seconds=settings.queue_lease_seconds,
+            max_attempts=settings.queue_max_attempts,
+            backoff_base=settings.queue_backoff_base_seconds,
+            backoff_max=settings.queue_backoff_max_seconds,
+        )
         return cls(
             settings=settings,
             db=db,
             keyring=keyring,
-            queue=SqlQueue(
-                db,
-                lease_seconds=settings.queue_lease_seconds,
-                max_attempts=settings.queue_max_attempts,
-                backoff_base=settings.queue_backoff_base_seconds,
-                backoff_max=settings.queue_backoff_max_seconds,
-            ),
+            queue=queue,
             tenants=TenantCache(db, settings.tenant_cache_seconds),
             auth=ApiKeyAuthenticator(db, settings.tenant_cache_seconds),
             sessions=SessionAuthenticator(db),
@@ -123,7 +124,7 @@ class Runtime:
                 settings.tenant_cache_seconds,
                 (lambda: get_embedder(settings)) if settings.faq_semantic else None,
             ),
-            intake=GroupCommit(db),
+            intake=GroupCommit(db, on_insert={jobs: queue.inserted}),
             intents=IntentModels(settings.tenant_cache_seconds),
             languages=LanguageDetector(settings.languages),
             channels=ChannelDirectory(db, keyring, settings),

@@ -101,9 +101,8 @@ async def wait_drained(db: Database, timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with db.system_session() as session:
-            pending = (
-                await session.scalars(select(Job.id).where(Job.status.in_(["queued", "running"])))
-            ).all()
+            unfinished = Job.status.in_(["waiting", "queued", "running"])
+            pending = (await session.scalars(select(Job.id).where(unfinished))).all()
         if not pending:
             return
         assert asyncio.get_running_loop().time() < deadline, f"{len(pending)} jobs left"

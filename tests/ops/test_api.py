@@ -13,6 +13,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient):
     body = r.json()
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["queue"]["dead"] == 0
+    assert body["components"]["queue"]["waiting"] == 0  # keyed jobs behind their key's head
 
 
 async def test_metrics_expose_requests_and_queue(client: httpx.AsyncClient, tenant: TenantCtx):
@@ -26,6 +27,7 @@ async def test_metrics_expose_requests_and_queue(client: httpx.AsyncClient, tena
         'route="/api/v1/webchat/sessions/{session_id}/messages",status="202"}' in text
     )
     assert 'frontdesk_queue_depth{status="dead"}' in text
+    assert 'frontdesk_queue_depth{status="waiting"}' in text
     assert "frontdesk_http_request_duration_seconds_bucket" in text
 
 

@@ -185,7 +185,7 @@ class TestOrderingKeys:
         assert row.status == "queued" and row.run_at > utcnow()
         # a2 must not overtake its head while the head waits for its retry.
         assert await claim_ids(queue, "w2") == []
-        assert (await job_row(db, a2)).status == "queued"
+        assert (await job_row(db, a2)).status == "waiting"
 
     async def test_dead_head_unblocks_its_key(self, db: Database):
         queue = make_queue(db)
@@ -212,7 +212,7 @@ class TestOrderingKeys:
         await asyncio.sleep(0.08)
 
         assert await claim_ids(queue, "w2") == [a1]
-        assert (await job_row(db, a2)).status == "queued"
+        assert (await job_row(db, a2)).status == "waiting"
 
 
 class TestLeases:
@@ -408,13 +408,13 @@ class TestRelease:
 
 async def test_depth_counts_jobs_by_status(db: Database):
     queue = make_queue(db)
-    assert await queue.depth() == {"queued": 0, "running": 0, "dead": 0}
+    assert await queue.depth() == {"waiting": 0, "queued": 0, "running": 0, "dead": 0}
     await enqueue(queue, db, *[NewJob("k") for _ in range(3)])
     done, _running, dead = await queue.claim("w1", 100)
     await complete(queue, db, done)
     await queue.fail(dead, PermanentJobError("no"))
-    await enqueue(queue, db, NewJob("k"), NewJob("k"))
-    assert await queue.depth() == {"queued": 2, "running": 1, "dead": 1}
+    await enqueue(queue, db, NewJob("k"), NewJob("k"), *[NewJob("k", ordering_key="a")] * 3)
+    assert await queue.depth() == {"waiting": 2, "queued": 3, "running": 1, "dead": 1}
 
 
 async def test_job_model_defaults(db: Database):

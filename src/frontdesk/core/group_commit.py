@@ -9,16 +9,20 @@ requests queue up; no caller waits for a timer.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.db import Base, Database
 from frontdesk.core.logging import get_logger
 
 Rows = list[tuple[Table, dict[str, Any]]]
 """Rows to insert, and (with an ``id``) rows to update: ``(table, values)`` each."""
+OnInsert = Callable[[AsyncSession, list[dict[str, Any]]], None]
+"""Told, in the writing transaction, which rows of its table were just inserted."""
 log = get_logger("frontdesk.group_commit")
 
 
@@ -33,11 +37,21 @@ def _order_of(_table_count: int) -> dict[Table, int]:
 
 
 class GroupCommit:
-    """Inserts rows for many callers in shared transactions (system scope)."""
+    """Inserts rows for many callers in shared transactions (system scope).
 
-    def __init__(self, db: Database, max_batch: int = 256) -> None:
+    ``on_insert`` maps a table to a hook that sees the rows inserted into it, inside the same
+    transaction (the queue gates the ordering keys of the job rows it wrote).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        max_batch: int = 256,
+        on_insert: Mapping[Table, OnInsert] | None = None,
+    ) -> None:
         self._db = db
         self._max_batch = max_batch
+        self._on_insert = dict(on_insert or {})
         self._pending: list[tuple[tuple[Rows, Rows], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -86,6 +100,8 @@ class GroupCommit:
         async with self._db.system_tx() as session:
             for table in sorted(by_table, key=lambda t: order.get(t, -1)):  # parents first
                 await session.execute(table.insert(), by_table[table])
+                if hook := self._on_insert.get(table):
+                    hook(session, by_table[table])
             for (table, keys), params in changes.items():
                 statement = (
                     update(table)

@@ -104,7 +104,7 @@ async def stats(session: AsyncSession, tenant_id: str, hours: int, unit: Bucket)
             session, Conversation.status, Conversation.tenant_id, tenant_id
         ),
         jobs=jobs,
-        queue_depth=jobs.get("queued", 0) + jobs.get("running", 0),
+        queue_depth=sum(jobs.get(status, 0) for status in ("waiting", "queued", "running")),
         dead_letters=jobs.get("dead", 0),
         latency=await _latency(session, tenant_id, since),
     )

@@ -13,14 +13,20 @@ from frontdesk.core.db import Base, IdMixin
 
 
 class Job(IdMixin, Base):
-    """A unit of work. ``status``: queued → running → done, or back to queued, or dead."""
+    """A unit of work.
+
+    ``status``: (waiting →) queued → running → done, or back to queued, or dead. A job with an
+    ordering key waits until it is the earliest of its key and none of its key is queued or
+    running (see :mod:`frontdesk.queue.gate`).
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (
         # The claim reads queued jobs in (priority desc, id) order and stops at its LIMIT.
         Index("ix_jobs_claim", "status", text("priority DESC"), "id"),
-        # "Is anything ahead of this job in its conversation?" is one short index probe.
-        Index("ix_jobs_ordering", "ordering_key", "status", "id"),
+        # The gate's probes: "is a job of this key queued or running?", "the earliest waiting
+        # job of this key", and the reaper's walk over the keys that have waiting jobs.
+        Index("ix_jobs_ordering", "status", "ordering_key", "id"),
     )
 
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)

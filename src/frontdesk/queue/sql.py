@@ -1,9 +1,11 @@
 """The embedded queue: jobs live in the application's SQL database.
 
 Enqueueing joins the caller's transaction, so a message and the job that processes it commit
-together. Claiming is one statement: an ``UPDATE … WHERE id IN (SELECT … LIMIT n)`` that is atomic
-on SQLite (one writer at a time) and uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent
-workers never take the same job and never wait on each other's rows.
+together. Jobs of one ordering key take turns through :mod:`frontdesk.queue.gate`: a keyed job
+waits (``waiting``) until its key has no queued or running job. Claiming is then one statement
+over ``queued`` rows in index order: an ``UPDATE … WHERE id IN (SELECT … LIMIT n)`` that is
+atomic on SQLite (one writer at a time) and uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+concurrent workers never take the same job and never wait on each other's rows.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ import traceback
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import STAGED, Database
 from frontdesk.core.errors import Conflict, NotFound
 from frontdesk.core.ids import new_id
-from frontdesk.core.logging import correlation_id
+from frontdesk.core.logging import correlation_id, get_logger
 from frontdesk.queue.base import (
     ClaimedJob,
     LeaseLost,
@@ -31,9 +32,11 @@ from frontdesk.queue.base import (
     RetryLater,
     backoff_seconds,
 )
+from frontdesk.queue.gate import promote_now, stuck_keys, touch
 from frontdesk.queue.models import Job
 
 jobs = cast(Table, Job.__table__)
+log = get_logger("frontdesk.queue")
 
 
 class SqlQueue:
@@ -54,9 +57,15 @@ class SqlQueue:
         self._backoff = (backoff_base, backoff_max)
         self._reap_every = min(1.0, lease_seconds / 4)
         self._last_reap = 0.0
+        self.repaired = 0
+        """Keys the reaper found stuck (waiting jobs, nothing queued or running) and promoted."""
 
     def row(self, job: NewJob) -> dict[str, Any]:
-        """The column values for inserting ``job`` (used by batch writers too)."""
+        """The column values for inserting ``job`` (used by batch writers too).
+
+        A keyed job starts ``waiting``: whoever inserts the row must :func:`touch` its key in
+        the same transaction (the group commit does, through :meth:`inserted`).
+        """
         now = utcnow()
         return {
             "id": new_id(),
@@ -66,7 +75,7 @@ class SqlQueue:
             "payload": job.payload,
             "priority": job.priority,
             "ordering_key": job.ordering_key,
-            "status": "queued",
+            "status": "waiting" if job.ordering_key else "queued",
             "attempts": 0,
             "max_attempts": job.max_attempts or self._max_attempts,
             "run_at": job.run_at or now,
@@ -81,13 +90,20 @@ class SqlQueue:
             staged.rows.append((jobs, values))
         else:
             await session.execute(jobs.insert().values(values))
+            touch(session, [job.ordering_key])
         return str(values["id"])
+
+    def inserted(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        """Job ``rows`` were just inserted in ``session`` (group commit): gate their keys."""
+        touch(session, (row["ordering_key"] for row in rows if row["status"] == "waiting"))
 
     async def reap(self) -> int:
         """Put jobs whose lease expired (their worker died) back in the queue, right away.
 
         The attempt they used stays counted, so a job that kills its worker every time ends
-        as a dead letter instead of looping.
+        as a dead letter instead of looping. A reaped job keeps its key's turn. Keys left with
+        waiting jobs but nothing queued or running (rows edited by hand, a gate bypassed) get
+        their head promoted: a safety net, logged when it catches anything.
         """
         now = utcnow()
         async with self._db.system_tx() as session:
@@ -96,27 +112,23 @@ class SqlQueue:
                 .where(jobs.c.status == "running", jobs.c.lease_until < now)
                 .values(status="queued", lease_until=None, lease_token=None, run_at=now)
             )
+            stuck = await stuck_keys(session)
+            touch(session, stuck)
+        if stuck:
+            self.repaired += len(stuck)
+            log.warning("queue_keys_repaired", keys=len(stuck))
         self._last_reap = time.monotonic()
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def claim(self, worker_id: str, limit: int) -> list[ClaimedJob]:
-        """Lease up to ``limit`` runnable jobs: due, and first in line for their ordering key."""
+        """Lease up to ``limit`` due ``queued`` jobs (each the head of its key, if it has one)."""
         if time.monotonic() - self._last_reap > self._reap_every:
             await self.reap()
         now = utcnow()
         token = f"{worker_id}:{secrets.token_hex(8)}"
-        ahead = aliased(Job)
-        blocked = exists().where(
-            ahead.ordering_key == Job.ordering_key,
-            ahead.id != Job.id,
-            # A running job of the key (whatever its id: a later id can commit first), or an
-            # earlier one still waiting. Expired leases were reaped back to "queued" above.
-            or_(ahead.status == "running", and_(ahead.status == "queued", ahead.id < Job.id)),
-        )
         candidates = (
             select(Job.id)
             .where(Job.status == "queued", Job.run_at <= now)
-            .where(or_(Job.ordering_key.is_(None), ~blocked))
             .order_by(Job.priority.desc(), Job.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -171,7 +183,10 @@ class SqlQueue:
         return sorted(runnable, key=lambda j: j.id)
 
     async def complete(self, session: AsyncSession, job: ClaimedJob) -> None:
-        """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`."""
+        """Mark ``job`` done inside the handler's transaction, or raise :class:`LeaseLost`.
+
+        The next job of its key is queued when that transaction commits.
+        """
         await self._db.begin_write(session)
         result = await session.execute(
             _COMPLETE,
@@ -179,11 +194,13 @@ class SqlQueue:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"job {job.id} is no longer leased to this worker")
+        touch(session, [job.ordering_key])
 
     async def fail(self, job: ClaimedJob, error: BaseException) -> str:
         """Back to the queue after a jittered exponential backoff, or dead after the last try.
 
-        Returns the new status, or ``lost`` when the lease had passed to another worker.
+        A retried job keeps its key's turn; a dead one hands it on. Returns the new status, or
+        ``lost`` when the lease had passed to another worker.
         """
         message = "".join(traceback.format_exception_only(error)).strip()[:4000]
         dead = isinstance(error, PermanentJobError) or job.attempts >= job.max_attempts
@@ -200,6 +217,8 @@ class SqlQueue:
             values.update(status="queued", run_at=now + timedelta(seconds=delay))
         async with self._db.system_tx() as session:
             result = await session.execute(update(jobs).where(*_leased(job)).values(values))
+            if dead:
+                touch(session, [job.ordering_key])
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return "lost"
         return "dead" if dead else "queued"
@@ -226,7 +245,7 @@ class SqlQueue:
         return {job.id for job in jobs_ if (job.id, job.lease_token) in held}
 
     async def release(self, jobs_: list[ClaimedJob]) -> None:
-        """Give unfinished jobs back at once, without counting the attempt."""
+        """Give unfinished jobs back at once, without counting the attempt (keeping their turn)."""
         async with self._db.system_tx() as session:
             for job in jobs_:
                 await session.execute(
@@ -261,7 +280,7 @@ class SqlQueue:
                     .group_by(Job.status)
                 )
             ).all()
-        counts = {"queued": 0, "running": 0, "dead": 0}
+        counts = {"waiting": 0, "queued": 0, "running": 0, "dead": 0}
         counts.update({status: n for status, n in rows})
         return counts
 
@@ -314,15 +333,26 @@ class DeadLetters:
         return job
 
     async def replay(self, job_id: str) -> Job:
-        """Queue a dead job again with a fresh attempt budget."""
+        """Queue a dead job again with a fresh attempt budget.
+
+        A keyed job waits its turn: after whatever of its key is active now and, being older,
+        before the key's later jobs.
+        """
         job = await self.get(job_id)
         result = await self._session.execute(
             update(jobs)
             .where(jobs.c.id == job.id, jobs.c.status == "dead")
-            .values(status="queued", attempts=0, run_at=utcnow(), finished_at=None)
+            .values(
+                status="waiting" if job.ordering_key else "queued",
+                attempts=0,
+                run_at=utcnow(),
+                finished_at=None,
+            )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("The job changed meanwhile")
+        if job.ordering_key:
+            await promote_now(self._session, [job.ordering_key])
         await self._session.refresh(job)
         return job
 
@@ -332,3 +362,4 @@ class DeadLetters:
         await self._session.execute(
             delete(jobs).where(jobs.c.id == job.id, jobs.c.status == "dead")
         )
+        touch(self._session, [job.ordering_key])
