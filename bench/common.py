@@ -129,6 +129,7 @@ def start_frontdesk(
     return server, key
 
 
+WRK_THREADS = 2
 Request = tuple[str, Mapping[str, str], bytes]
 """A POST prepared for ``requests.lua``: path, headers, body."""
 
@@ -145,11 +146,11 @@ def write_requests(out: Path, requests: Iterable[Request]) -> Path:
 
 
 def run_wrk(url: str, requests: Path, seconds: float, connections: int) -> dict[str, Any]:
-    """One wrk run (2 threads) of ``requests.lua`` over ``requests``; the JSON it printed."""
+    """One wrk run of ``requests.lua`` over ``requests``; the JSON it printed."""
     out = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{WRK_THREADS}",
             f"-c{connections}",
             f"-d{int(seconds)}s",
             "--timeout",
@@ -159,6 +160,7 @@ def run_wrk(url: str, requests: Path, seconds: float, connections: int) -> dict[
             url,
             "--",
             str(requests),
+            str(WRK_THREADS),
         ],
         capture_output=True,
         text=True,

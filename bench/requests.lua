@@ -1,7 +1,8 @@
 -- wrk script: POST requests prepared beforehand (e.g. signed webhooks), cycling over a file.
--- Usage: wrk ... -s requests.lua URL -- REQUESTS_FILE
+-- Usage: wrk -tT ... -s requests.lua URL -- REQUESTS_FILE T
 --   REQUESTS_FILE: one "path<TAB>headers<TAB>body" per line; headers are "Name: value" pairs
---   joined by the unit separator (\031).
+--   joined by the unit separator (\031). Thread i of T sends lines i, i+T, i+2T, ... (so no
+--   request goes twice before the file wraps).
 -- A 200 or 202 counts as accepted; a workflow run's answer only if the run "completed".
 -- done() prints one JSON line, prefixed "WRK_RESULT ", with counts and latency percentiles.
 
@@ -9,6 +10,7 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("index", #threads)
 end
 
 function init(args)
@@ -23,12 +25,14 @@ function init(args)
       table.insert(requests, wrk.format("POST", path, headers, body))
     end
   end
-  n, accepted, other = math.random(#requests), 0, 0
+  stride = tonumber(args[2] or "1")
+  n, accepted, other = index - 1, 0, 0
 end
 
 function request()
-  n = n % #requests + 1
-  return requests[n]
+  local r = requests[n % #requests + 1]
+  n = n + stride
+  return r
 end
 
 function response(status, headers, body)
