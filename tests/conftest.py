@@ -144,14 +144,13 @@ async def other_tenant(runtime: Runtime) -> TenantCtx:
 @pytest.fixture
 async def live_url(settings: Settings) -> AsyncIterator[str]:
     """The app served by a real uvicorn on a free port, in this event loop."""
-    import socket
-
     import uvicorn
+
+    from tests.local_server import listening_socket
 
     application = create_app(settings)
     await _truncate(application.state.runtime)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock = listening_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(application, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -15,6 +15,19 @@ from typing import Any
 import uvicorn
 
 
+def listening_socket() -> socket.socket:
+    """A TCP socket bound to a free port on 127.0.0.1, for ``uvicorn.Server.serve(sockets=...)``.
+
+    With TCP_NODELAY: connections accepted from it inherit the option, and asyncio sets it only
+    on sockets created with ``proto=IPPROTO_TCP``. Without it, Nagle's algorithm held each
+    response's second write until the client's delayed ACK: 44 ms per request.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 class ThreadedServer:
     """Call :meth:`serve` with the app; ``url`` and ``hostport`` say where it listens."""
 
@@ -26,8 +39,7 @@ class ThreadedServer:
 
     def serve(self, app: Any) -> None:
         """Start serving ``app`` on a free port; return once it accepts connections."""
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock = listening_socket()
         self.hostport = f"127.0.0.1:{sock.getsockname()[1]}"
         self.url = f"http://{self.hostport}"
         config = uvicorn.Config(

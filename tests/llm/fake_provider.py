@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -24,6 +23,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.local_server import listening_socket
 
 
 @dataclass
@@ -129,8 +130,7 @@ class FakeProvider:
             return [r for r in self.requests if r.label == label]
 
     def start(self) -> FakeProvider:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock = listening_socket()
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app, log_level="error", lifespan="off", timeout_graceful_shutdown=1
