@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -236,6 +237,7 @@ class E2EResult:
     latencies: list[float] = field(default_factory=list)
     timeouts: int = 0
     seconds: float = 0.0
+    broken_streams: list[str] = field(default_factory=list)  # why a customer's stream ended
 
 
 class Customer:
@@ -248,16 +250,24 @@ class Customer:
         self._id, self._token = session
         self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
+        self.broken: str | None = None
 
     async def _listen(self) -> None:
-        async with self._stream.stream(
-            "GET", f"/api/v1/webchat/sessions/{self._id}/stream", params={"token": self._token}
-        ) as r:
-            async for line in r.aiter_lines():
-                if line.startswith("data: "):
-                    message = json.loads(line.removeprefix("data: "))
-                    if message["direction"] == "out":
-                        self._replies.put_nowait(message)
+        try:
+            async with self._stream.stream(
+                "GET", f"/api/v1/webchat/sessions/{self._id}/stream", params={"token": self._token}
+            ) as r:
+                if r.status_code != 200:
+                    self.broken = f"stream answered {r.status_code}"
+                    return
+                async for line in r.aiter_lines():
+                    if line.startswith("data: "):
+                        message = json.loads(line.removeprefix("data: "))
+                        if message["direction"] == "out":
+                            self._replies.put_nowait(message)
+            self.broken = "stream ended"
+        except httpx.HTTPError as e:
+            self.broken = f"stream failed: {e!r}"
 
     def open(self) -> None:
         """Start listening on the stream."""
@@ -321,6 +331,7 @@ async def e2e(base: str, sessions: list[tuple[str, str]], seconds: float) -> E2E
             await asyncio.gather(*(visit(c, i) for i, c in enumerate(customers)))
         finally:
             result.seconds = time.perf_counter() - started
+            result.broken_streams = [c.broken for c in customers if c.broken]
             await asyncio.gather(*(c.close() for c in customers))
     return result
 
@@ -361,6 +372,8 @@ def run_e2e(server: Server, args: argparse.Namespace) -> tuple[E2EResult, float]
     customers = open_sessions(server.url, args.customers)
     cpu = server.cpu_seconds()
     result = uvloop.run(e2e(server.url, customers, args.e2e_seconds))
+    for reason, n in collections.Counter(result.broken_streams).items():
+        print(f"e2e: {n} stream(s): {reason}", flush=True)
     return result, (server.cpu_seconds() - cpu) / result.seconds
 
 
@@ -551,6 +564,7 @@ def report(args: argparse.Namespace, f: Findings) -> None:
             "0",
             verdict(e2e.timeouts == 0),
         ],
+        ["customers whose stream broke", len(e2e.broken_streams), "0", ""],
         ["server CPU (cores)", f"{f.e2e_cpu:.2f}", "", ""],
     ]
     print()
