@@ -18,6 +18,10 @@ through the same ``Database`` that inserts one row and commits.
 With ``FRONTDESK_BENCH_POSTGRES_URL`` set the redeem variants also run on PostgreSQL (its
 ``public`` schema is dropped and recreated first).
 
+The SQLite runs go twice: as a library (the process's garbage collector as Python sets it),
+then as in ``frontdesk serve`` (``heap.manage()``, and ``heap.settle()`` after the warm-up).
+The target's verdict is on the second, the shape the decrypt path runs in.
+
 Latencies are wall time; "cpu ms" is the process's CPU time per call (all threads, the SQLite
 driver's included), which a machine busy with other work inflates far less.
 
@@ -41,6 +45,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from common import percentile, table, verdict
+from frontdesk.core import heap
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.logging import configure_logging
 from frontdesk.core.migrate import migrate
@@ -144,6 +149,7 @@ async def run(settings: Settings, n: int) -> tuple[list[list[object]], float]:
         return None
 
     await timed(min(200, n), mint, redeem)  # warm-up
+    heap.settle()  # as a server process does once started (a no-op unless heap.manage() ran)
     floors = await timed(n, nothing, floor)
     warm = await timed(n, mint, redeem)
     cold = await timed(n, mint, redeem_cold)
@@ -176,16 +182,20 @@ def main() -> None:
     configure_logging("WARNING", json=True)
     master = base64.b64encode(os.urandom(32)).decode()
     header = ["path", "n", "p50 ms", "p99 ms", "mean ms", "cpu ms", "p50/raw", "p50/floor"]
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), master_key=master, env="test")
-        rows, p99 = asyncio.run(run(settings, args.iterations))
-    print(
-        table(
-            f"Vault decrypt path on SQLite (synchronous=FULL), {args.iterations} calls each",
-            header,
-            rows,
+    for title in ("as a library", "in a server process: heap settled, see core/heap.py"):
+        if title.startswith("in a server"):
+            heap.manage()
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(data_dir=Path(tmp), master_key=master, env="test")
+            rows, p99 = asyncio.run(run(settings, args.iterations))
+        print(
+            table(
+                f"Vault decrypt path on SQLite (synchronous=FULL), {args.iterations} calls each,"
+                f" {title}",
+                header,
+                rows,
+            )
         )
-    )
     print(
         f"target: redeem (warm) p99 < {TARGET_P99_MS} ms: {p99 * 1e3:.3f} ms "
         f"{verdict(p99 * 1e3 < TARGET_P99_MS)}"

@@ -37,6 +37,8 @@ from frontdesk.queue.models import Job
 
 jobs = cast(Table, Job.__table__)
 log = get_logger("frontdesk.queue")
+REPAIR_SECONDS = 30.0
+"""How often the reaper also looks for stuck ordering keys (see :meth:`SqlQueue.repair`)."""
 
 
 class SqlQueue:
@@ -57,6 +59,7 @@ class SqlQueue:
         self._backoff = (backoff_base, backoff_max)
         self._reap_every = min(1.0, lease_seconds / 4)
         self._last_reap = 0.0
+        self._last_repair = 0.0
         self.repaired = 0
         """Keys the reaper found stuck (waiting jobs, nothing queued or running) and promoted."""
 
@@ -101,9 +104,8 @@ class SqlQueue:
         """Put jobs whose lease expired (their worker died) back in the queue, right away.
 
         The attempt they used stays counted, so a job that kills its worker every time ends
-        as a dead letter instead of looping. A reaped job keeps its key's turn. Keys left with
-        waiting jobs but nothing queued or running (rows edited by hand, a gate bypassed) get
-        their head promoted: a safety net, logged when it catches anything.
+        as a dead letter instead of looping. A reaped job keeps its key's turn. Every
+        ``REPAIR_SECONDS`` it also runs :meth:`repair`.
         """
         now = utcnow()
         async with self._db.system_tx() as session:
@@ -112,13 +114,28 @@ class SqlQueue:
                 .where(jobs.c.status == "running", jobs.c.lease_until < now)
                 .values(status="queued", lease_until=None, lease_token=None, run_at=now)
             )
-            stuck = await stuck_keys(session)
-            touch(session, stuck)
-        if stuck:
-            self.repaired += len(stuck)
-            log.warning("queue_keys_repaired", keys=len(stuck))
         self._last_reap = time.monotonic()
+        if self._last_reap - self._last_repair > REPAIR_SECONDS:
+            await self.repair()
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def repair(self) -> int:
+        """Promote the head of every key left with waiting jobs but nothing queued or running.
+
+        A safety net (rows edited by hand, a gate bypassed), logged when it catches anything.
+        The scan reads outside the write lock (it walks every key that has waiting jobs); the
+        promote re-checks each key under it.
+        """
+        self._last_repair = time.monotonic()
+        async with self._db.system_session() as session:
+            stuck = await stuck_keys(session)
+        if not stuck:
+            return 0
+        async with self._db.system_tx() as session:
+            touch(session, stuck)
+        self.repaired += len(stuck)
+        log.warning("queue_keys_repaired", keys=len(stuck))
+        return len(stuck)
 
     async def claim(self, worker_id: str, limit: int) -> list[ClaimedJob]:
         """Lease up to ``limit`` due ``queued`` jobs (each the head of its key, if it has one)."""
