@@ -15,6 +15,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, SessionDep, SnapshotDep, require
@@ -612,7 +613,9 @@ async def workflow_webhook(
     body = await request.body()
     async with runtime.db.tenant_session(info.id) as session:
         workflow = await session.scalar(
-            select(Workflow).where(Workflow.id == workflow_id, Workflow.tenant_id == info.id)
+            select(Workflow)
+            .where(Workflow.id == workflow_id, Workflow.tenant_id == info.id)
+            .options(defer(Workflow.draft, raiseload=True))  # the editor's copy: not needed
         )
         secret = (
             await service.webhook_secret(session, runtime.keyring, workflow) if workflow else None

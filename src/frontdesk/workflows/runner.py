@@ -252,10 +252,8 @@ async def _start_staged(
     session = runtime.db.tenant_session(workflow.tenant_id)
     session.info[STAGED] = staged
     session.sync_session.autoflush = False
-    async with session:
-        fresh = await session.get(Workflow, workflow.id)
-        assert fresh is not None
-        instance = await start(runtime, session, fresh, inline=True, **options)
+    async with session:  # reads only: the caller's copy of the workflow serves as it is
+        instance = await start(runtime, session, workflow, inline=True, **options)
         staged.collect(session)
         session.expunge_all()
     await runtime.intake.insert(staged.rows, staged.updates)
