@@ -111,7 +111,7 @@ async def wait_drained(db: Database, timeout: float = 60.0) -> None:
 
 async def test_kill_9_loses_nothing_and_answers_once(settings: Settings, tmp_path: Path):
     db = Database(create_null_pool_engine(settings))
-    await make_tenant(db, "crash")
+    tenant_id, _ = await make_tenant(db, "crash")  # the database may hold other tests' rows
     server = ServerProcess(server_env(settings), tmp_path / "server.log")
     server.start()
     try:
@@ -127,14 +127,19 @@ async def test_kill_9_loses_nothing_and_answers_once(settings: Settings, tmp_pat
         server.stop()
 
     async with db.system_session() as session:
-        stored = set((await session.scalars(select(RawMessage.id))).all())
-        inbound = (await session.scalars(select(Message.id).where(Message.direction == "in"))).all()
-        replies = Counter(
-            (
-                await session.scalars(select(Message.reply_to_id).where(Message.direction == "out"))
-            ).all()
+        stored = set(
+            await session.scalars(select(RawMessage.id).where(RawMessage.tenant_id == tenant_id))
         )
-        dead = (await session.scalars(select(Job.id).where(Job.status == "dead"))).all()
+        messages = select(Message).where(Message.tenant_id == tenant_id)
+        inbound = [m.id for m in await session.scalars(messages.where(Message.direction == "in"))]
+        replies = Counter(
+            m.reply_to_id for m in await session.scalars(messages.where(Message.direction == "out"))
+        )
+        dead = (
+            await session.scalars(
+                select(Job.id).where(Job.status == "dead", Job.tenant_id == tenant_id)
+            )
+        ).all()
     await db.dispose()
 
     assert len(acked) + failed == MESSAGES
