@@ -87,28 +87,41 @@ class ChannelDirectory:
             await self._client[1].aclose()
             self._client = None
 
-    async def get(self, tenant_id: str, channel_id: str) -> ChannelInfo:
-        """The tenant's channel, enabled or not, or :class:`NotFound`."""
+    async def get(
+        self, tenant_id: str, channel_id: str, session: AsyncSession | None = None
+    ) -> ChannelInfo:
+        """The tenant's channel, enabled or not, or :class:`NotFound`.
+
+        A caller that holds a session passes it: a miss then reads through that session. Opening
+        a second connection while holding one can starve the pool when many callers miss at
+        once (each waits for a connection that another waiter holds).
+        """
         cached = self._cache.get(channel_id)
         if cached and cached[0] > time.monotonic() and cached[1].tenant_id == tenant_id:
             return cached[1]
-        async with self._db.tenant_session(tenant_id) as session:
-            channel = await session.get(Channel, channel_id)
-            if channel is None or channel.tenant_id != tenant_id:
-                raise NotFound("Unknown channel")
-            info = ChannelInfo(
-                id=channel.id,
-                tenant_id=channel.tenant_id,
-                type=channel.type,
-                name=channel.name,
-                enabled=channel.enabled,
-                config=dict(channel.config or {}),
-                credentials=await decrypt_credentials(session, self._keyring, channel),
-            )
+        if session is None:
+            async with self._db.tenant_session(tenant_id) as own:
+                info = await self._load(own, tenant_id, channel_id)
+        else:
+            info = await self._load(session, tenant_id, channel_id)
         self._cache[channel_id] = (time.monotonic() + self._ttl, info)
         if len(self._cache) > 10_000:
             self._cache.pop(next(iter(self._cache)))
         return info
+
+    async def _load(self, session: AsyncSession, tenant_id: str, channel_id: str) -> ChannelInfo:
+        channel = await session.get(Channel, channel_id)
+        if channel is None or channel.tenant_id != tenant_id:
+            raise NotFound("Unknown channel")
+        return ChannelInfo(
+            id=channel.id,
+            tenant_id=channel.tenant_id,
+            type=channel.type,
+            name=channel.name,
+            enabled=channel.enabled,
+            config=dict(channel.config or {}),
+            credentials=await decrypt_credentials(session, self._keyring, channel),
+        )
 
     def forget(self, channel_id: str) -> None:
         """Drop a channel from the cache (after it changed here)."""

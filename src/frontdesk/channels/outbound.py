@@ -125,7 +125,7 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
     if message.status not in ("queued", "failed"):
         return  # already sent by an earlier attempt: never twice
     conversation, target = await _target(session, message)
-    channel = await runtime.channels.get(message.tenant_id, conversation.channel_id)
+    channel = await runtime.channels.get(message.tenant_id, conversation.channel_id, session)
     if not channel.enabled:
         await _fail(runtime, message, "channel is disabled")
         raise PermanentJobError("channel is disabled")

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.outbound import queue_send
 from frontdesk.channels.registry import in_app
-from frontdesk.channels.service import get_channel
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import ownership
 from frontdesk.conversations import service as conversations
@@ -234,8 +233,10 @@ class LiveEffects:
             raise NodeError(
                 "Give a conversation_id, or a channel_id and a recipient", "configuration"
             )
-        try:
-            channel = await get_channel(self.session, self.tenant_id, message.channel_id)
+        try:  # the process's channel directory (cached); a miss reads through this session
+            channel = await self.runtime.channels.get(
+                self.tenant_id, message.channel_id, self.session
+            )
         except NotFound:
             raise NodeError("Unknown channel", "configuration") from None
         thread = await conversations.find_thread(
