@@ -145,7 +145,7 @@ async def fetch_media(runtime: Runtime, session: AsyncSession, job: ClaimedJob) 
         return
     raw = await session.get(RawMessage, row.raw_message_id)
     media = (raw.payload.get("media") if raw else None) or {}
-    channel = await runtime.channels.get(row.tenant_id, row.channel_id)
+    channel = await runtime.channels.get(row.tenant_id, row.channel_id, session)
     client = runtime.channels.client()
     try:
         where = await locate(client, api_url(runtime, channel.type), channel, media)
