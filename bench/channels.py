@@ -24,7 +24,6 @@ import shutil
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,18 @@ from typing import Any
 import httpx
 import orjson
 
-from common import ROOT, Request, Server, run_wrk, start_frontdesk, table, verdict, write_requests
+from common import (
+    ROOT,
+    Request,
+    Server,
+    backlog,
+    queue_depth,
+    run_wrk,
+    start_frontdesk,
+    table,
+    verdict,
+    write_requests,
+)
 
 sys.path.insert(0, str(ROOT))
 from tests.channels import payloads  # noqa: E402
@@ -177,9 +187,7 @@ def drain(base: str, timeout: float = 120.0) -> float:
     """Seconds until no job is waiting, queued or running."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
-            queue = json.load(r)["components"]["queue"]
-        if not any(queue.get(status, 0) for status in ("waiting", "queued", "running")):
+        if not backlog(queue_depth(base, timeout=5)):
             break
         time.sleep(0.25)
     return time.monotonic() - started

@@ -129,6 +129,24 @@ def start_frontdesk(
     return server, key
 
 
+def http_json(url: str, method: str = "GET", timeout: float = 30) -> Any:
+    """A request with the standard library (for the few control calls)."""
+    request = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(request, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+def queue_depth(base: str, timeout: float = 30) -> dict[str, int]:
+    """The queue component of ``/readyz``."""
+    queue: dict[str, int] = http_json(f"{base}/readyz", timeout=timeout)["components"]["queue"]
+    return queue
+
+
+def backlog(depth: dict[str, int]) -> int:
+    """Jobs not finished yet: waiting for their ordering key's turn, queued or running."""
+    return depth.get("waiting", 0) + depth["queued"] + depth["running"]
+
+
 WRK_THREADS = 2
 Request = tuple[str, Mapping[str, str], bytes]
 """A POST prepared for ``requests.lua``: path, headers, body."""

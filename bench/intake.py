@@ -41,7 +41,19 @@ import httpx
 import uvloop
 from prometheus_client.parser import text_string_to_metric_families
 
-from common import BIN, HOST, Server, free_port, percentile, start_frontdesk, table, verdict
+from common import (
+    BIN,
+    HOST,
+    Server,
+    backlog,
+    free_port,
+    http_json,
+    percentile,
+    queue_depth,
+    start_frontdesk,
+    table,
+    verdict,
+)
 from frontdesk.demo import FAQ
 
 BENCH = Path(__file__).resolve().parent
@@ -153,13 +165,6 @@ def write_bodies(folder: Path) -> Path:
     return path
 
 
-def http_json(url: str, method: str = "GET", timeout: float = 30) -> Any:
-    """A request with the standard library (for the few control calls)."""
-    request = urllib.request.Request(url, method=method)
-    with urllib.request.urlopen(request, timeout=timeout) as r:
-        return json.loads(r.read())
-
-
 def open_sessions(base: str, count: int) -> list[tuple[str, str]]:
     """``count`` new web chat sessions of the demo tenant."""
     sessions = []
@@ -167,17 +172,6 @@ def open_sessions(base: str, count: int) -> list[tuple[str, str]]:
         body = http_json(f"{base}/api/v1/webchat/demo/sessions", "POST")
         sessions.append((body["session_id"], body["token"]))
     return sessions
-
-
-def queue_depth(base: str, timeout: float = 30) -> dict[str, int]:
-    """The queue component of ``/readyz``."""
-    queue: dict[str, int] = http_json(f"{base}/readyz", timeout=timeout)["components"]["queue"]
-    return queue
-
-
-def backlog(depth: dict[str, int]) -> int:
-    """Jobs not finished yet: waiting for their ordering key's turn, queued or running."""
-    return depth.get("waiting", 0) + depth["queued"] + depth["running"]
 
 
 def drain(base: str, limit: float) -> tuple[float, dict[str, int], dict[str, int]]:

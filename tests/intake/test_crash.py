@@ -14,7 +14,7 @@ from sqlalchemy import select
 from frontdesk.conversations.models import Message
 from frontdesk.core.db import Database, create_null_pool_engine
 from frontdesk.intake.models import RawMessage
-from frontdesk.queue.models import Job
+from frontdesk.queue.models import UNFINISHED, Job
 from frontdesk.settings import Settings
 from tests.conftest import TEST_MASTER_KEY
 from tests.factories import make_tenant
@@ -101,7 +101,7 @@ async def wait_drained(db: Database, timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with db.system_session() as session:
-            unfinished = Job.status.in_(["waiting", "queued", "running"])
+            unfinished = Job.status.in_(UNFINISHED)
             pending = (await session.scalars(select(Job.id).where(unfinished))).all()
         if not pending:
             return

@@ -16,7 +16,7 @@ from frontdesk.core.clock import utcnow
 from frontdesk.core.outbox import OutboxEvent
 from frontdesk.dashboard.schemas import Bucket, Latency, Stats, VolumePoint
 from frontdesk.intake.models import RawMessage
-from frontdesk.queue.models import Job
+from frontdesk.queue.models import UNFINISHED, Job
 
 LATENCY_SAMPLE = 5000
 _SQLITE_FORMAT = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
@@ -104,7 +104,7 @@ async def stats(session: AsyncSession, tenant_id: str, hours: int, unit: Bucket)
             session, Conversation.status, Conversation.tenant_id, tenant_id
         ),
         jobs=jobs,
-        queue_depth=sum(jobs.get(status, 0) for status in ("waiting", "queued", "running")),
+        queue_depth=sum(jobs.get(status, 0) for status in UNFINISHED),
         dead_letters=jobs.get("dead", 0),
         latency=await _latency(session, tenant_id, since),
     )

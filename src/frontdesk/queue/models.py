@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Base, IdMixin
 
+UNFINISHED = ("waiting", "queued", "running")
+"""The statuses of a job not done yet: the queue's backlog."""
+
 
 class Job(IdMixin, Base):
     """A unit of work.
