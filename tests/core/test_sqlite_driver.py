@@ -60,22 +60,47 @@ async def test_driver_errors_are_sqlalchemy_errors_and_roll_back(engine: AsyncEn
         assert (await conn.execute(select(items.c.name))).scalars().all() == ["a"]
 
 
-async def test_each_statement_is_one_trip_to_the_driver_thread(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-):
-    trips = 0
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the calls made on aiosqlite connections' threads from now on."""
+    calls: list[str] = []
     original = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: object, *args: object) -> object:
-        nonlocal trips
-        trips += 1
+        calls.append(getattr(fn, "__name__", "?"))
         return await original(self, fn, *args)  # type: ignore[arg-type]
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return calls
+
+
+async def test_each_statement_is_one_trip_to_the_driver_thread(
+    engine: AsyncEngine, trips: list[str]
+):
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         assert isinstance(raw.driver_connection, aiosqlite.Connection)
         assert type(raw.dbapi_connection.cursor()).__name__ == OneTripCursor.__name__
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        trips.clear()
         for _ in range(5):
             await conn.execute(text("SELECT 1"))
-    assert trips <= 5 + 2  # one per statement, plus the transaction's begin/rollback
+    # Reads open no SQLite transaction, so neither the commit nor the pool's rollback trips.
+    assert trips == ["_run"] * 5
+
+
+async def test_a_write_costs_its_statements_and_the_commit(engine: AsyncEngine, trips: list[str]):
+    async with engine.begin() as conn:
+        await conn.execute(insert(items).values(name="a"))
+    assert trips == ["_run", "commit"]
+
+
+async def test_an_open_transaction_is_still_rolled_back(engine: AsyncEngine, trips: list[str]):
+    async with engine.connect() as conn:
+        await conn.execute(insert(items).values(name="a"))
+        await conn.rollback()
+        assert trips[-1] == "rollback"
+        await conn.execute(insert(items).values(name="b"))
+    # Returned to the pool with the insert uncommitted: the pool's rollback undoes it.
+    assert trips[-1] == "rollback"
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(items.c.name))).all() == []

@@ -6,6 +6,7 @@ thread and back and wakes the event loop through its self-pipe: under load those
 not SQLite, were most of a statement's cost. Here one function does all four on the driver's
 thread. Passed to the engine as its DBAPI module (``create_async_engine(..., module=dbapi())``),
 the documented way to swap a dialect's driver; everything else is SQLAlchemy's own adapter.
+Commit and rollback make no trip at all when SQLite has no transaction open.
 """
 
 from __future__ import annotations
@@ -110,6 +111,24 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     __slots__ = ()
     _cursor_cls = OneTripCursor
+
+    def commit(self) -> None:
+        """Commit, skipping the trip when no transaction is open (SQLite's own no-op then)."""
+        if self._in_transaction():
+            super().commit()
+
+    def rollback(self) -> None:
+        """Roll back, skipping the trip when no transaction is open.
+
+        The pool rolls back every connection it gets back, and a read-only transaction never
+        began one on SQLite: so a write costs one trip less, and a read two.
+        """
+        if self._in_transaction():
+            super().rollback()
+
+    def _in_transaction(self) -> bool:
+        connection = self._connection._connection  # the sqlite3 connection; None once closed
+        return connection is not None and connection.in_transaction
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
