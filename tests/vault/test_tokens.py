@@ -111,6 +111,10 @@ async def test_revoked_credentials_cannot_be_decrypted(
     assert r.status_code == 200 and r.json()["credential"]["status"] == "revoked"
     r = await decrypt(client, tenant, t)
     assert r.status_code == 409 and r.json()["code"] == "credential_unavailable"
+    usage = await client.get(
+        f"/api/v1/vault/credentials/{cred['id']}/usage", headers=tenant.headers
+    )
+    assert usage.json()["use_count"] == 0  # the refused decrypt was rolled back, count and all
 
 
 async def test_reveal_for_internal_callers(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +73,16 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
+class Sealed(Protocol):
+    """What unsealing a credential's value needs: a :class:`Credential` or a row of its columns."""
+
+    id: str
+    tenant_id: str
+    type: str
+    version: int
+    custom_schema: dict[str, Any] | None
+
+
 class Vault:
     """The vault's services over one database, key ring, settings and clock."""
 
@@ -121,7 +131,7 @@ class Vault:
             raise CredentialNotFound("The credential has no stored value")
         return await self.unseal(session, cred, blob)
 
-    async def unseal(self, session: AsyncSession, cred: Credential, blob: bytes) -> CredentialValue:
+    async def unseal(self, session: AsyncSession, cred: Sealed, blob: bytes) -> CredentialValue:
         """Decrypt ``blob`` as the current version of ``cred``."""
         plaintext = await self.keyring.decrypt(
             session, cred.tenant_id, blob, aad(cred.id, cred.version)

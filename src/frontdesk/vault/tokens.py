@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import hash_secret
@@ -23,8 +23,15 @@ from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import publish
 from frontdesk.vault import audit
 from frontdesk.vault.audit import SYSTEM, Actor
-from frontdesk.vault.errors import CredentialUnavailable, TokenRejected
-from frontdesk.vault.models import Credential, CredentialReference, DecryptToken, VaultAudit
+from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable, TokenRejected
+from frontdesk.vault.models import (
+    ACTIVE,
+    Credential,
+    CredentialReference,
+    CredentialVersion,
+    DecryptToken,
+    VaultAudit,
+)
 from frontdesk.vault.service import Vault
 from frontdesk.vault.types import CredentialValue
 
@@ -47,7 +54,7 @@ _CONSUME = (  # matches only an unused, unexpired token of the tenant and servic
     .returning(_TOKENS.c.credential_id, _TOKENS.c.reason)
 )
 _CONSUME_FOR_CREDENTIAL = _CONSUME.where(_TOKENS.c.credential_id == bindparam("b_credential_id"))
-_CREDENTIALS = cast(Table, Credential.__table__)
+_VERSIONS = cast(Table, CredentialVersion.__table__)
 _REFERENCES = cast(Table, CredentialReference.__table__)
 _COUNT_REFERENCE = (
     update(_REFERENCES)
@@ -58,24 +65,46 @@ _COUNT_REFERENCE = (
     )
     .values(use_count=_REFERENCES.c.use_count + 1, last_used_at=bindparam("b_now"))
 )
-_AUDIT = cast(Table, VaultAudit.__table__)
-_RECENT_DECRYPTS = select(func.count()).select_from(
-    select(_AUDIT.c.id)
-    .where(
-        _AUDIT.c.credential_id == bindparam("b_id"),
-        _AUDIT.c.action == "decrypt",
-        _AUDIT.c.at > bindparam("b_since"),
-    )
-    .limit(bindparam("b_cap"))
-    .subquery()
-)
-# Counts the use and, in the same trip, the decrypts of the last minute (the audit row of this
-# one already written), which the burst watch compares with its threshold.
-_COUNT_USE = (
+# Counts the use and reads the credential with its current ciphertext, in one trip. Core rows,
+# not ORM objects: building the entity cost more than the statement.
+_CREDENTIALS = cast(Table, Credential.__table__)
+_USE = (
     update(_CREDENTIALS)
-    .where(_CREDENTIALS.c.id == bindparam("b_id"))
+    .where(
+        _CREDENTIALS.c.tenant_id == bindparam("b_tenant_id"), _CREDENTIALS.c.id == bindparam("b_id")
+    )
     .values(use_count=_CREDENTIALS.c.use_count + 1, last_used_at=bindparam("b_now"))
-    .returning(_RECENT_DECRYPTS.scalar_subquery())
+    .returning(
+        *_CREDENTIALS.c["id", "tenant_id", "name", "type", "version", "status", "custom_schema"],
+        # The outer columns spelled out: SQLAlchemy writes SQLite's RETURNING without table names,
+        # which would bind them to the versions table.
+        select(_VERSIONS.c.ciphertext)
+        .where(
+            _VERSIONS.c.credential_id == literal_column("vault_credentials.id"),
+            _VERSIONS.c.version == literal_column("vault_credentials.version"),
+        )
+        .scalar_subquery()
+        .label("ciphertext"),
+    )
+)
+_AUDIT = cast(Table, VaultAudit.__table__)
+# Writes the decrypt's audit row and, in the same trip, counts the credential's other decrypts
+# of the last minute, which the burst watch compares with its threshold. The row just written
+# is left out by id: SQLite's RETURNING sees it, PostgreSQL's does not.
+_AUDIT_DECRYPT = insert(_AUDIT).returning(
+    select(func.count())
+    .select_from(
+        select(_AUDIT.c.id)
+        .where(
+            _AUDIT.c.credential_id == bindparam("b_credential_id"),
+            _AUDIT.c.action == "decrypt",
+            _AUDIT.c.at > bindparam("b_since"),
+            _AUDIT.c.id != bindparam("b_audit_id"),
+        )
+        .limit(bindparam("b_cap"))
+        .subquery()
+    )
+    .scalar_subquery()
 )
 
 
@@ -232,33 +261,46 @@ async def _consume(
     row = (await session.execute(consume, params)).first()
     if row is None:
         return None
-    cred, blob = await vault.usable_with_value(session, tenant_id, row.credential_id)
-    value = await vault.unseal(session, cred, blob)
+    cred = await _use(session, tenant_id, row.credential_id, now)
+    value = await vault.unseal(session, cred, cred.ciphertext)
     if ref is not None:
         await _count_reference(session, cred, ref, now)
-    await audit.write(
-        session,
-        tenant_id,
-        actor,
-        "decrypt",
-        now,
-        credential_id=cred.id,
-        service=service,
-        reason=row.reason,
-    )
     limit = vault.settings.vault_anomaly_per_minute
-    # Counting stops at limit + 2: enough to see the crossing, and the cost stays bounded.
-    recent = await session.scalar(
-        _COUNT_USE,
-        {"b_id": cred.id, "b_now": now, "b_since": now - timedelta(minutes=1), "b_cap": limit + 2},
+    entry = audit.entry(
+        tenant_id, actor, "decrypt", now, credential_id=cred.id, service=service, reason=row.reason
     )
+    # Counting stops at limit + 2: enough to see the crossing, and the cost stays bounded.
+    earlier = await session.scalar(
+        _AUDIT_DECRYPT,
+        {
+            **entry,
+            "b_credential_id": cred.id,
+            "b_since": now - timedelta(minutes=1),
+            "b_audit_id": entry["id"],
+            "b_cap": limit + 1,
+        },
+    )
+    recent = earlier + 1
     if recent == limit + 1:
         await _raise_anomaly(session, cred, recent)
     return SecretValue(cred.id, cred.type, cred.version, value)
 
 
+async def _use(
+    session: AsyncSession, tenant_id: str, credential_id: str, now: datetime
+) -> Row[Any]:
+    """Count a use of an active credential; return its columns and current ``ciphertext``."""
+    params = {"b_tenant_id": tenant_id, "b_id": credential_id, "b_now": now}
+    cred = (await session.execute(_USE, params)).first()
+    if cred is None:
+        raise CredentialNotFound("No such credential")
+    if cred.status != ACTIVE:
+        raise CredentialUnavailable(f"The credential is {cred.status}")
+    return cred
+
+
 async def _count_reference(
-    session: AsyncSession, cred: Credential, ref: tuple[str, str], now: datetime
+    session: AsyncSession, cred: Row[Any], ref: tuple[str, str], now: datetime
 ) -> None:
     await session.execute(
         _COUNT_REFERENCE,
@@ -266,7 +308,7 @@ async def _count_reference(
     )
 
 
-async def _raise_anomaly(session: AsyncSession, cred: Credential, per_minute: int) -> None:
+async def _raise_anomaly(session: AsyncSession, cred: Row[Any], per_minute: int) -> None:
     """Decrypts of ``cred`` in the last minute just passed the threshold: say so, once."""
     log.warning("vault_decrypt_anomaly", credential_id=cred.id, per_minute=per_minute)
     await publish(
