@@ -42,8 +42,10 @@ from frontdesk.llm.errors import (
 from frontdesk.llm.schemas import CompletionRequest, Message, NotConfigured
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.models import Member
+from frontdesk.vault import tokens
 from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
 from frontdesk.vault.service import Vault
+from frontdesk.vault.tokens import SecretValue
 from frontdesk.vault.types import ApiKey, BasicAuth, CredentialValue, Custom, OAuth2, WebhookSecret
 from frontdesk.workflows.http_status import AUTH_STATUSES, status_error
 from frontdesk.workflows.models import WorkflowTask
@@ -60,6 +62,7 @@ from frontdesk.workflows.nodes.base import (
 MAX_RESPONSE_BYTES = 1024 * 1024
 CUSTOM_SECRET_FIELDS = ("token", "access_token", "api_key", "key", "secret", "password")
 LLM_SERVICE = "workflows"
+HTTP_SERVICE = "workflow.http"  # the vault service the HTTP action's decrypts are scoped to
 
 _pools: dict[int, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
 
@@ -88,10 +91,17 @@ class LiveEffects:
 
     simulated = False
 
-    def __init__(self, runtime: Runtime, session: AsyncSession, tenant_id: str) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        session: AsyncSession,
+        tenant_id: str,
+        workflow_id: str | None = None,
+    ) -> None:
         self.runtime = runtime
         self.session = session
         self.tenant_id = tenant_id
+        self.workflow_id = workflow_id
 
     # -- calls out of the process (before any write) ----------------------------------------
 
@@ -99,25 +109,34 @@ class LiveEffects:
         """Send ``call`` behind the SSRF guard, with ``step.key`` as its ``Idempotency-Key``."""
         credential = None
         if call.credential_id:
-            credential = await self._credential(self.session, call.credential_id)
-        result = await self._send(step, call, credential)
-        if result.status in AUTH_STATUSES and call.credential_id:
-            # The credential may have been rotated since the run's transaction began: read it
-            # in a fresh session (SQLite keeps this transaction's older snapshot) and retry once.
-            async with self.runtime.db.tenant_session(self.tenant_id) as fresh:
-                renewed = await self._credential(fresh, call.credential_id)
-            if renewed != credential:
-                result = await self._send(step, call, renewed)
+            credential = await self._credential(step, call.credential_id)
+        result = await self._send(step, call, credential.value if credential else None)
+        if result.status in AUTH_STATUSES and credential is not None:
+            # The credential may have been rotated since it was read: read it again, and retry
+            # once with the new version.
+            renewed = await self._credential(step, credential.credential_id)
+            if renewed.version != credential.version:
+                result = await self._send(step, call, renewed.value)
         error = status_error(result.status, result.headers, result.body)
         if error is not None:
             raise error
         return result
 
-    async def _credential(self, session: AsyncSession, credential_id: str) -> CredentialValue:
+    async def _credential(self, step: Step, credential_id: str) -> SecretValue:
+        """The credential's value, through the vault's audited, counted decrypt (V3).
+
+        Its own short write transaction: the run's holds no write lock at this point.
+        """
         vault = Vault.of(self.runtime)
         try:
-            cred, blob = await vault.usable_with_value(session, self.tenant_id, credential_id)
-            return await vault.unseal(session, cred, blob)
+            return await tokens.reveal(
+                vault,
+                self.tenant_id,
+                credential_id,
+                HTTP_SERVICE,
+                f"run {step.instance_id}, node {step.node_id}",
+                ref=("workflow", self.workflow_id) if self.workflow_id else None,
+            )
         except (CredentialNotFound, CredentialUnavailable) as exc:
             raise NodeError(f"Credential: {exc.detail}", "configuration") from None
         except DecryptionError:

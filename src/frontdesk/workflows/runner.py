@@ -130,10 +130,10 @@ def pick_version(workflow: Workflow, key: str) -> tuple[str, str | None]:
     return str(variants[-1]["version_id"]), str(variants[-1]["version_id"])
 
 
-def _effects(runtime: Runtime, session: AsyncSession, tenant_id: str) -> Effects:
+def _effects(runtime: Runtime, session: AsyncSession, instance: WorkflowInstance) -> Effects:
     from frontdesk.workflows.effects import LiveEffects
 
-    return LiveEffects(runtime, session, tenant_id)
+    return LiveEffects(runtime, session, instance.tenant_id, instance.workflow_id)
 
 
 def _instance_view(instance: WorkflowInstance, number: int | None) -> dict[str, Any]:
@@ -274,7 +274,7 @@ def _interpreter(
         graph,
         NODES,
         instance.state,
-        _effects(runtime, session, instance.tenant_id),
+        _effects(runtime, session, instance),
         instance=_instance_view(instance, graph.number),
         tenant_id=instance.tenant_id,
         now=utcnow(),

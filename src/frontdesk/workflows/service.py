@@ -20,6 +20,8 @@ from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import after_commit
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound
 from frontdesk.tenants.models import Member
+from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
+from frontdesk.vault.service import record_reference
 from frontdesk.workflows import audit
 from frontdesk.workflows.definition import Definition
 from frontdesk.workflows.models import (
@@ -249,6 +251,7 @@ async def activate(
 ) -> Workflow:
     """Make ``version_id`` the one new runs take, and install its triggers."""
     row = await version(session, workflow, version_id)
+    await _reference_credentials(session, workflow, row)
     previous = workflow.active_version_id
     workflow.active_version_id = row.id
     workflow.updated_at, workflow.updated_by = utcnow(), actor
@@ -263,6 +266,34 @@ async def activate(
         {"version_id": row.id, "number": row.number, "previous": previous},
     )
     return workflow
+
+
+async def _reference_credentials(
+    session: AsyncSession, workflow: Workflow, row: WorkflowVersion
+) -> None:
+    """Note in the vault every credential the version uses (its usage, revocation's dependents).
+
+    Refused (409) when one is missing, revoked or archived: the version could not run.
+    """
+    for credential_id in sorted(credentials_used(row.definition)):
+        try:
+            await record_reference(
+                session, workflow.tenant_id, credential_id, "workflow", workflow.id
+            )
+        except CredentialNotFound:
+            raise CredentialUnavailable(f"Credential {credential_id} does not exist") from None
+        except CredentialUnavailable as exc:
+            raise CredentialUnavailable(f"Credential {credential_id}: {exc.detail}") from None
+
+
+def credentials_used(definition: dict[str, Any]) -> set[str]:
+    """The ids of the vault credentials a workflow definition's nodes use."""
+    used: set[str] = set()
+    for spec in Definition.model_validate(definition).nodes:
+        node = NODES.get(spec.type)
+        if node is not None:
+            used.update(node.credentials(node.Config.model_validate(spec.data)))
+    return used
 
 
 async def deactivate(session: AsyncSession, workflow: Workflow, actor: str) -> Workflow:
@@ -309,7 +340,9 @@ async def set_variants(
 ) -> Workflow:
     """Split new runs between versions by weight (A/B)."""
     for variant in variants:
-        await version(session, workflow, variant.version_id)
+        await _reference_credentials(
+            session, workflow, await version(session, workflow, variant.version_id)
+        )
     if variants and workflow.active_version_id is None:
         raise Conflict("Activate a version before splitting traffic")
     workflow.variants = [v.model_dump() for v in variants]

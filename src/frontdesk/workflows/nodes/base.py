@@ -246,6 +246,10 @@ class Node:
         """Problems a valid-looking config still has (bad expressions, …); none by default."""
         return []
 
+    def credentials(self, config: Any) -> list[str]:
+        """The vault credentials ``config`` uses; none by default."""
+        return []
+
     async def run(self, step: Step) -> Result | Wait:
         """Execute the node."""
         raise NotImplementedError

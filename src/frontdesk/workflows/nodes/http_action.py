@@ -82,6 +82,10 @@ class HttpAction(Node):
     Config = HttpConfig
     effect = Effect.EXTERNAL
 
+    def credentials(self, config: Any) -> list[str]:
+        """The credential that authenticates the call, if any."""
+        return [config.auth.credential_id] if config.auth else []
+
     def check(self, config: Any) -> list[str]:
         """Refuse URLs that cannot be HTTP(S) and variable names that cannot be set."""
         problems = rendering.template_problems(config, "url", "headers", "query", "body")
