@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import Clock, SystemClock
@@ -51,17 +51,6 @@ if TYPE_CHECKING:
 
 MAX_METADATA_BYTES = 16384
 REFERENCE_KINDS = frozenset({"channel", "bot", "workflow", "integration", "llm"})
-_WITH_VALUE = (  # built once: the decrypt path reuses its compiled form
-    select(Credential, CredentialVersion.ciphertext)
-    .join(
-        CredentialVersion,
-        (CredentialVersion.credential_id == Credential.id)
-        & (CredentialVersion.version == Credential.version),
-    )
-    .where(
-        Credential.tenant_id == bindparam("tenant_id"), Credential.id == bindparam("credential_id")
-    )
-)
 
 
 def aad(credential_id: str, version: int) -> bytes:
@@ -137,19 +126,6 @@ class Vault:
             session, cred.tenant_id, blob, aad(cred.id, cred.version)
         )
         return parse_value(cred.type, json.loads(plaintext), cred.custom_schema)
-
-    async def usable_with_value(
-        self, session: AsyncSession, tenant_id: str, credential_id: str
-    ) -> tuple[Credential, bytes]:
-        """An active credential and its current ciphertext, in one query."""
-        params = {"tenant_id": tenant_id, "credential_id": credential_id}
-        row = (await session.execute(_WITH_VALUE, params)).first()
-        if row is None:
-            raise CredentialNotFound("No such credential")
-        cred, blob = row
-        if cred.status != ACTIVE:
-            raise CredentialUnavailable(f"The credential is {cred.status}")
-        return cred, blob
 
     # -- reads -----------------------------------------------------------------------------
 
