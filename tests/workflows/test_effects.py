@@ -186,9 +186,11 @@ async def test_http_unknown_credential_is_a_configuration_error(
     runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx, api: FakeApi
 ) -> None:
     theirs = await credential(runtime, other_tenant.id, "api_key", {"key": "their-token-00"})
-    call = HttpCall("GET", f"{api.url}/me", {}, credential_id=theirs, auth="bearer")
-    error = await failure(runtime, tenant.id, call)
-    assert error.error_class == "configuration"
+    for credential_id in (theirs, "no-such-credential"):
+        call = HttpCall("GET", f"{api.url}/me", {}, credential_id=credential_id, auth="bearer")
+        error = await failure(runtime, tenant.id, call)
+        assert error.error_class == "configuration"
+        assert error.detail == "Credential: No such credential"
     assert api.requests == []
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import hash_secret
 from frontdesk.core.crypto import DecryptionError
+from frontdesk.core.ids import new_id
 from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import publish
 from frontdesk.vault import audit
@@ -54,6 +55,7 @@ _CONSUME = (  # matches only an unused, unexpired token of the tenant and servic
     .returning(_TOKENS.c.credential_id, _TOKENS.c.reason)
 )
 _CONSUME_FOR_CREDENTIAL = _CONSUME.where(_TOKENS.c.credential_id == bindparam("b_credential_id"))
+_ISSUE = insert(_TOKENS)
 _VERSIONS = cast(Table, CredentialVersion.__table__)
 _REFERENCES = cast(Table, CredentialReference.__table__)
 _COUNT_REFERENCE = (
@@ -152,11 +154,12 @@ async def mint(
 ) -> Minted:
     """Issue a decrypt token for one active credential and one service."""
     async with vault.db.tenant_tx(tenant_id) as s:
-        minted = await _mint(vault, s, tenant_id, actor, credential_id, service, reason)
-    return minted
+        await vault.usable(s, tenant_id, credential_id)
+        now = vault.clock.now()
+        return await _issue(vault, s, tenant_id, actor, credential_id, service, reason, now)
 
 
-async def _mint(
+async def _issue(
     vault: Vault,
     session: AsyncSession,
     tenant_id: str,
@@ -164,33 +167,29 @@ async def _mint(
     credential_id: str,
     service: str,
     reason: str,
+    now: datetime,
+    used: bool = False,
 ) -> Minted:
-    await vault.usable(session, tenant_id, credential_id)
-    now = vault.clock.now()
+    """Store a new token (hashed, ``used`` already or not) and audit its issue."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now + timedelta(seconds=vault.settings.vault_token_seconds)
-    session.add(
-        DecryptToken(
-            tenant_id=tenant_id,
-            token_hash=hash_secret(token),
-            credential_id=credential_id,
-            service=service,
-            reason=reason,
-            actor=actor.id,
-            expires_at=expires,
-            created_at=now,
-        )
-    )
-    audit.record(
-        session,
-        tenant_id,
-        actor,
-        "token",
-        now,
-        credential_id=credential_id,
-        service=service,
+    row = {
+        "id": new_id(),
+        "created_at": now,
+        "tenant_id": tenant_id,
+        "token_hash": hash_secret(token),
+        "credential_id": credential_id,
+        "service": service,
+        "reason": reason,
+        "actor": actor.id,
+        "expires_at": expires,
+        "used_at": now if used else None,
+    }
+    await session.execute(_ISSUE, row)
+    await audit.write(
+        session, tenant_id, actor, "token", now, credential_id=credential_id, service=service,
         reason=reason,
-    )
+    )  # fmt: skip
     return Minted(token, credential_id, service, expires)
 
 
@@ -228,15 +227,16 @@ async def reveal(
     actor: Actor = SYSTEM,
     ref: tuple[str, str] | None = None,
 ) -> SecretValue:
-    """Mint and redeem a token in one transaction: the internal callers' only way in.
+    """Issue a token and redeem it in one transaction: the internal callers' only way in.
 
-    ``ref`` (kind, id) names the channel, bot or workflow using it, to count its use.
+    Audited as an API decrypt is (a ``token`` row, then a ``decrypt`` row). ``ref`` (kind, id)
+    names the channel, bot or workflow using it, to count its use.
     """
     async with vault.db.tenant_tx(tenant_id) as s:
-        minted = await _mint(vault, s, tenant_id, actor, credential_id, service, reason)
-        secret = await _consume(vault, s, tenant_id, actor, minted.token, service, None, ref)
-    assert secret is not None
-    return secret
+        now = vault.clock.now()
+        cred = await _use(s, tenant_id, credential_id, now)  # refuses an unusable one first
+        await _issue(vault, s, tenant_id, actor, credential_id, service, reason, now, used=True)
+        return await _decrypt(vault, s, cred, actor, service, reason, ref, now)
 
 
 async def _consume(
@@ -262,12 +262,39 @@ async def _consume(
     if row is None:
         return None
     cred = await _use(session, tenant_id, row.credential_id, now)
+    return await _decrypt(vault, session, cred, actor, service, row.reason, ref, now)
+
+
+async def _use(
+    session: AsyncSession, tenant_id: str, credential_id: str, now: datetime
+) -> Row[Any]:
+    """Count a use of an active credential; return its columns and current ``ciphertext``."""
+    params = {"b_tenant_id": tenant_id, "b_id": credential_id, "b_now": now}
+    cred = (await session.execute(_USE, params)).first()
+    if cred is None:
+        raise CredentialNotFound("No such credential")
+    if cred.status != ACTIVE:
+        raise CredentialUnavailable(f"The credential is {cred.status}")
+    return cred
+
+
+async def _decrypt(
+    vault: Vault,
+    session: AsyncSession,
+    cred: Row[Any],
+    actor: Actor,
+    service: str,
+    reason: str,
+    ref: tuple[str, str] | None,
+    now: datetime,
+) -> SecretValue:
+    """Decrypt ``cred`` (read by :func:`_use`), count the reference, audit, watch for bursts."""
     value = await vault.unseal(session, cred, cred.ciphertext)
     if ref is not None:
         await _count_reference(session, cred, ref, now)
     limit = vault.settings.vault_anomaly_per_minute
     entry = audit.entry(
-        tenant_id, actor, "decrypt", now, credential_id=cred.id, service=service, reason=row.reason
+        cred.tenant_id, actor, "decrypt", now, credential_id=cred.id, service=service, reason=reason
     )
     # Counting stops at limit + 2: enough to see the crossing, and the cost stays bounded.
     earlier = await session.scalar(
@@ -284,19 +311,6 @@ async def _consume(
     if recent == limit + 1:
         await _raise_anomaly(session, cred, recent)
     return SecretValue(cred.id, cred.type, cred.version, value)
-
-
-async def _use(
-    session: AsyncSession, tenant_id: str, credential_id: str, now: datetime
-) -> Row[Any]:
-    """Count a use of an active credential; return its columns and current ``ciphertext``."""
-    params = {"b_tenant_id": tenant_id, "b_id": credential_id, "b_now": now}
-    cred = (await session.execute(_USE, params)).first()
-    if cred is None:
-        raise CredentialNotFound("No such credential")
-    if cred.status != ACTIVE:
-        raise CredentialUnavailable(f"The credential is {cred.status}")
-    return cred
 
 
 async def _count_reference(
