@@ -17,6 +17,7 @@ import pytest
 from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
 from tests.knowledge.ingest import samples
+from tests.vault.helpers import create as create_credential
 
 K = "/api/v1/knowledge"
 
@@ -39,6 +40,7 @@ PAGES = {
     "/redirect": ("redirect", "http://169.254.169.254/latest/meta-data/"),
     "/private/admin": ("text/html", "<p>secret admin page</p>"),
 }
+PRIVATE_KEY = "sk_kb_private_0123456789abcdef"
 RECORDS = [
     {"id": i, "name": f"Article {i}", "body": f"Article {i} explains topic number {i} in depth."}
     for i in range(5)
@@ -48,7 +50,11 @@ RECORDS = [
 class Site(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
-        if parts.path == "/api/articles":
+        if parts.path == "/api/private" and self.headers.get("X-Api-Key") != f"Key {PRIVATE_KEY}":
+            self.send_response(401)
+            self.end_headers()
+            return None
+        if parts.path in ("/api/articles", "/api/private"):
             page = int(parse_qs(parts.query).get("page", ["1"])[0])
             items = RECORDS[(page - 1) * 2 : page * 2]
             return self._send("application/json", json.dumps({"data": {"items": items}}))
@@ -290,6 +296,42 @@ async def test_json_api_source_with_pages(
     docs = (await client.get(f"{K}/namespaces/help/documents", headers=tenant.headers)).json()
     assert {d["title"] for d in docs} == {f"Article {i}" for i in range(5)}
     assert {d["entity"] for d in docs} == {"Articles"}
+
+
+async def test_json_api_source_with_a_vault_credential(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, site: str
+):
+    runtime.settings.http_allowed_hosts = [site]
+    await make_ns(client, tenant)
+    value = {"key": PRIVATE_KEY, "header": "X-Api-Key", "scheme": "Key"}
+    cred = await create_credential(client, tenant, value=value)
+    api = {"url": f"http://{site}/api/private", "content_field": "body", "data_path": "data.items"}
+
+    async def source(credential_id: str | None) -> httpx.Response:
+        spec = {"type": "api", "api": {**api, "credential_id": credential_id}}
+        url = f"{K}/namespaces/help/sources"
+        return await client.post(url, headers=tenant.headers, json={"source": spec})
+
+    failed = await wait_job(client, tenant, (await source(None)).json()["id"])
+    assert failed["status"] == "failed" and "HTTP 401" in failed["errors"][0]["error"]
+    r = await source(cred["id"])
+    job = await wait_job(client, tenant, r.json()["id"])
+    assert job["status"] == "done" and job["done"] == 2, job
+    assert PRIVATE_KEY not in r.text + str(job)
+    audit = await client.get(
+        "/api/v1/vault/audit", headers=tenant.headers, params={"credential_id": cred["id"]}
+    )
+    [decrypt] = [row for row in audit.json() if row["action"] == "decrypt"]
+    assert decrypt["service"] == "knowledge.ingest" and job["id"] in decrypt["reason"]
+
+    assert (await source("no-such-credential")).json()["code"] == "credential_not_found"
+    await client.post(
+        f"/api/v1/vault/credentials/{cred['id']}/revoke",
+        headers=tenant.headers,
+        json={"reason": "rotated out"},
+    )
+    r = await source(cred["id"])
+    assert r.status_code == 409 and r.json()["code"] == "credential_unavailable"
 
 
 async def test_folder_source_needs_an_allowed_root(

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import utcnow
+from frontdesk.core.crypto import DecryptionError
 from frontdesk.core.db import after_commit
 from frontdesk.core.errors import FrontdeskError, NotFound, ValidationFailed
 from frontdesk.core.http import check_url
@@ -32,8 +33,12 @@ from frontdesk.knowledge.models import KbDocument, KbIngestJob, KbNamespace
 from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from frontdesk.vault import tokens
+from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
+from frontdesk.vault.service import Vault
 
 INGEST = "kb.ingest"
+KB_SERVICE = "knowledge.ingest"  # the vault service JSON API sources decrypt their credential for
 log = get_logger("frontdesk.knowledge.jobs")
 
 
@@ -156,7 +161,31 @@ def check_folder(settings: Settings, path: str) -> None:
         raise ValidationFailed(f"{path}: no such folder")
 
 
-def _outcomes(runtime: Runtime, spec: SourceSpec) -> AsyncIterator[Outcome]:
+async def check_credential(runtime: Runtime, tenant_id: str, credential_id: str | None) -> None:
+    """Refuse a source whose vault credential is missing, revoked or archived (404, 409)."""
+    if credential_id:
+        async with runtime.db.tenant_session(tenant_id) as session:
+            await Vault.of(runtime).usable(session, tenant_id, credential_id)
+
+
+async def _api_auth(
+    runtime: Runtime, tenant_id: str, spec: ApiSource, job_id: str
+) -> dict[str, str]:
+    """The request headers of the source's vault credential, through the vault's audited reveal."""
+    if not spec.credential_id:
+        return {}
+    vault = Vault.of(runtime)
+    reason = f"ingestion job {job_id}"
+    try:
+        secret = await tokens.reveal(vault, tenant_id, spec.credential_id, KB_SERVICE, reason)
+    except (CredentialNotFound, CredentialUnavailable, DecryptionError) as exc:
+        raise IngestError(f"credential {spec.credential_id}: {exc.detail}") from None
+    return secret.value.request_headers()
+
+
+def _outcomes(
+    runtime: Runtime, spec: SourceSpec, auth: dict[str, str] | None = None
+) -> AsyncIterator[Outcome]:
     settings = runtime.settings
     limits = limits_of(settings)
     cap = settings.kb_max_upload_bytes
@@ -165,7 +194,7 @@ def _outcomes(runtime: Runtime, spec: SourceSpec) -> AsyncIterator[Outcome]:
         pages = min(spec.max_pages, settings.kb_crawl_max_pages) if spec.crawl else 1
         return web.crawl(settings, spec.url, limits, depth=depth, max_pages=pages, max_bytes=cap)
     if isinstance(spec, ApiSpec):
-        return records(settings, spec.api)
+        return records(settings, spec.api, auth)
     if isinstance(spec, FolderSpec):
         return files.from_folder(Path(spec.path), limits, cap, spec.recursive)
     return _uploaded(Path(spec.root), spec.paths, limits, cap)
@@ -243,7 +272,10 @@ async def _ingest_all(
     if isinstance(spec, FolderSpec) and not await asyncio.to_thread(Path(spec.path).is_dir):
         raise IngestError(f"{spec.path}: no such folder")
     seen = set(run.processed)
-    async for outcome in _outcomes(runtime, spec):
+    auth = None
+    if isinstance(spec, ApiSpec):
+        auth = await _api_auth(runtime, namespace.tenant_id, spec.api, run.row.id)
+    async for outcome in _outcomes(runtime, spec, auth):
         if outcome.source in seen:
             continue
         seen.add(outcome.source)

@@ -192,6 +192,7 @@ async def add_source(
         await jobs.check_source_url(runtime.settings, spec.url)
     elif isinstance(spec, jobs.ApiSpec):
         await jobs.check_source_url(runtime.settings, spec.api.url)
+        await jobs.check_credential(runtime, principal.tenant_id, spec.api.credential_id)
     else:
         jobs.check_folder(runtime.settings, spec.path)
     return await jobs.create_job(runtime, ns, spec)

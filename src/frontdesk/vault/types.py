@@ -7,6 +7,7 @@ characters identify the key (``sk_l*****``) without weakening it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from datetime import datetime
@@ -63,6 +64,10 @@ class CredentialValue(BaseModel):
         """When the credential stops working on its own (a certificate's not-after), if known."""
         return None
 
+    def request_headers(self) -> dict[str, str]:
+        """The headers that authenticate an HTTP request with it: none unless the type has some."""
+        return {}
+
 
 def mask(value: str, *, prefix: bool = False) -> str:
     """``*****``, or a short prefix and ``*****`` for long identifying keys."""
@@ -86,6 +91,10 @@ class ApiKey(CredentialValue):
         """The header value carrying the key (``Bearer <key>`` by default)."""
         return f"{self.scheme} {self.key}" if self.scheme else self.key
 
+    def request_headers(self) -> dict[str, str]:
+        """Its header, carrying the key."""
+        return {self.header: self.header_value()}
+
 
 class OAuth2(CredentialValue):
     """OAuth2 client credentials and the current tokens."""
@@ -100,6 +109,10 @@ class OAuth2(CredentialValue):
     expires_at: AwareDatetime | None = None
     scopes: list[str] = Field(default_factory=list, max_length=50)
 
+    def request_headers(self) -> dict[str, str]:
+        """The current access token as a bearer token, if there is one."""
+        return {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+
 
 class BasicAuth(CredentialValue):
     """A username and password."""
@@ -109,6 +122,14 @@ class BasicAuth(CredentialValue):
     username: str = Field(min_length=1, max_length=512)
     password: str = Field(min_length=1, max_length=MAX_SECRET)
     probe_url: AnyHttpUrl | None = None
+
+    def authorization(self) -> str:
+        """The ``Authorization`` header value (``Basic <base64 of user:password>``)."""
+        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+
+    def request_headers(self) -> dict[str, str]:
+        """Basic authentication."""
+        return {"Authorization": self.authorization()}
 
 
 class WebhookSecret(CredentialValue):

@@ -9,7 +9,6 @@ they commit atomically with the run's state (a crash rolls both back, a resume r
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import weakref
 from typing import Any
@@ -348,8 +347,7 @@ def apply_auth(
     if mode == "basic":
         if not isinstance(credential, BasicAuth):
             raise NodeError("Basic auth needs a basic_auth credential", "configuration")
-        pair = f"{credential.username}:{credential.password}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        headers["Authorization"] = credential.authorization()
         return
     if mode == "bearer":
         headers["Authorization"] = f"Bearer {_secret(credential)}"

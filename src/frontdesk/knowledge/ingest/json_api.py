@@ -58,10 +58,12 @@ def pluck(data: Any, path: str) -> Any:
     return data
 
 
-async def _page(client: httpx.AsyncClient, spec: ApiSource, params: dict[str, Any]) -> Any:
+async def _page(
+    client: httpx.AsyncClient, spec: ApiSource, params: dict[str, Any], headers: dict[str, str]
+) -> Any:
     try:
         response = await client.request(
-            spec.method, spec.url, params=params, headers=spec.headers, json=spec.body
+            spec.method, spec.url, params=params, headers=headers, json=spec.body
         )
     except UnsafeURL as exc:
         raise IngestError(f"{spec.url}: {exc.detail}") from exc
@@ -88,17 +90,20 @@ def _document(spec: ApiSource, record: Any, number: int) -> Outcome:
     return Outcome(source, DocumentInput(source, "api", extracted, title=title, url=spec.url))
 
 
-async def records(settings: Settings, spec: ApiSource) -> Outcomes:
-    """Every record of every page."""
-    if spec.credential_id:
-        raise IngestError("credential_id needs the credential vault, which is not configured")
+async def records(
+    settings: Settings, spec: ApiSource, auth: dict[str, str] | None = None
+) -> Outcomes:
+    """Every record of every page; ``auth``: the headers of ``spec.credential_id``, decrypted."""
+    if spec.credential_id and not auth:
+        raise IngestError("the credential cannot authenticate an HTTP request")
+    headers = {**spec.headers, **(auth or {})}
     params: dict[str, Any] = {}
     if spec.pagination.type == "page":
         params[spec.pagination.param] = spec.pagination.start
     number = 0
     async with safe_client(settings) as client:
         for _ in range(spec.pagination.max_pages):
-            data = await _page(client, spec, params)
+            data = await _page(client, spec, params, headers)
             items = pluck(data, spec.data_path) if spec.data_path else data
             if not isinstance(items, list):
                 raise IngestError(f"{spec.url}: no list at data_path {spec.data_path!r}")
