@@ -17,6 +17,7 @@ from frontdesk.core.auth import Role
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from frontdesk.vault import tokens
 from frontdesk.vault.audit import Actor
 from frontdesk.vault.schemas import CredentialCreate
 from frontdesk.vault.service import Vault
@@ -167,6 +168,32 @@ async def test_http_401_rereads_a_rotated_credential_and_retries_once(
         "Bearer new-token-1111",
     ]
     assert all(r.headers["idempotency-key"] == "run-1:n1:1" for r in api.requests)
+
+
+async def test_http_401_refreshes_an_oauth2_credential_and_retries_once(
+    runtime: Runtime, tenant: TenantCtx, api: FakeApi
+) -> None:
+    value = {
+        "client_id": "frontdesk",
+        "client_secret": "client-secret-000",
+        "token_url": f"{api.url}/token",
+        "access_token": "expired-access-0",
+        "refresh_token": "refresh-0000",
+    }
+    cred_id = await credential(runtime, tenant.id, "oauth2", value)
+    api.script += [
+        Answer(401, {"error": "expired"}),
+        Answer(200, {"access_token": "fresh-access-1", "expires_in": 3600}),
+        Answer(200, {"ok": True}),
+    ]
+    call = HttpCall("GET", f"{api.url}/me", {}, credential_id=cred_id, auth="bearer")
+    assert (await http(runtime, tenant.id, call)).status == 200
+    first, token, retry = api.requests
+    assert first.headers["authorization"] == "Bearer expired-access-0"
+    assert token.path == "/token" and b"grant_type=refresh_token" in token.body
+    assert retry.headers["authorization"] == "Bearer fresh-access-1"
+    secret = await tokens.reveal(Vault.of(runtime), tenant.id, cred_id, "test", "check")
+    assert secret.version == 2 and secret.reveal()["access_token"] == "fresh-access-1"
 
 
 async def test_http_401_with_an_unchanged_credential_is_an_authentication_error(

@@ -26,8 +26,9 @@ from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.crypto import DecryptionError
 from frontdesk.core.db import after_commit
-from frontdesk.core.errors import NotFound
+from frontdesk.core.errors import FrontdeskError, NotFound
 from frontdesk.core.http import UnsafeURL, safe_client
+from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import publish
 from frontdesk.intake.webchat import thread_key
 from frontdesk.llm.errors import (
@@ -41,7 +42,8 @@ from frontdesk.llm.errors import (
 from frontdesk.llm.schemas import CompletionRequest, Message, NotConfigured
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.models import Member
-from frontdesk.vault import tokens
+from frontdesk.vault import probes, tokens
+from frontdesk.vault.audit import SYSTEM
 from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
 from frontdesk.vault.service import Vault
 from frontdesk.vault.tokens import SecretValue
@@ -63,6 +65,7 @@ CUSTOM_SECRET_FIELDS = ("token", "access_token", "api_key", "key", "secret", "pa
 LLM_SERVICE = "workflows"
 HTTP_SERVICE = "workflow.http"  # the vault service the HTTP action's decrypts are scoped to
 
+log = get_logger("frontdesk.workflows")
 _pools: dict[int, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
 
 
@@ -111,15 +114,27 @@ class LiveEffects:
             credential = await self._credential(step, call.credential_id)
         result = await self._send(step, call, credential.value if credential else None)
         if result.status in AUTH_STATUSES and credential is not None:
-            # The credential may have been rotated since it was read: read it again, and retry
-            # once with the new version.
-            renewed = await self._credential(step, credential.credential_id)
+            # One retry, with a credential that changed since it was read: refreshed now at the
+            # provider's token URL (OAuth2), or rotated by someone meanwhile.
+            renewed = await self._renewed(step, credential)
             if renewed.version != credential.version:
                 result = await self._send(step, call, renewed.value)
         error = status_error(result.status, result.headers, result.body)
         if error is not None:
             raise error
         return result
+
+    async def _renewed(self, step: Step, credential: SecretValue) -> SecretValue:
+        """The credential read again, after asking for fresh OAuth2 tokens if it is one."""
+        if credential.type == "oauth2":
+            vault = Vault.of(self.runtime)
+            try:
+                await probes.refresh(vault, self.tenant_id, SYSTEM, credential.credential_id)
+            except FrontdeskError as exc:
+                log.warning(
+                    "oauth2_refresh_failed", credential_id=credential.credential_id, why=exc.detail
+                )
+        return await self._credential(step, credential.credential_id)
 
     async def _credential(self, step: Step, credential_id: str) -> SecretValue:
         """The credential's value, through the vault's audited, counted decrypt (V3).
