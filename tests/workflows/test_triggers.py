@@ -78,6 +78,29 @@ async def test_signed_webhook_runs_inline_and_answers_with_the_output(
     ).status_code == 404
 
 
+async def test_webhook_changes_apply_at_once_despite_the_cache(
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
+    wid, version_id = await deploy(client, tenant.headers, ECHO)
+    old_secret, path = await _secret(client, tenant, wid)
+
+    async def deliver(secret: str) -> int:
+        body = orjson.dumps({"order_id": "A-8"})
+        signed = {"X-Frontdesk-Signature": sign(secret, body, int(time.time()))}
+        return (await client.post(path, content=body, headers=signed)).status_code
+
+    assert await deliver(old_secret) == 200  # now cached
+    new_secret, _ = await _secret(client, tenant, wid)
+    assert await deliver(old_secret) == 401 and await deliver(new_secret) == 200
+    r = await client.post(f"/api/v1/workflows/{wid}/deactivate", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    assert await deliver(new_secret) == 404
+    r = await client.post(
+        f"/api/v1/workflows/{wid}/activate", headers=tenant.headers, json={"version_id": version_id}
+    )
+    assert r.status_code == 200 and await deliver(new_secret) == 200
+
+
 async def test_custom_event_starts_each_run_once(
     client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
 ):

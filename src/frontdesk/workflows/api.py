@@ -15,7 +15,6 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, SessionDep, SnapshotDep, require
@@ -55,7 +54,7 @@ from frontdesk.workflows.schemas import (
 )
 from frontdesk.workflows.simulator import Sample, Trace, compare, replayed_responses, simulate
 from frontdesk.workflows.templates import SAMPLES, TEMPLATES, sample_of
-from frontdesk.workflows.triggers import SIGNATURE_HEADER, verify
+from frontdesk.workflows.triggers import SIGNATURE_HEADER, WEBHOOKS, verify
 from frontdesk.workflows.validate import is_valid, validate
 
 router = APIRouter(prefix="/api/v1", tags=["workflows"])
@@ -611,28 +610,23 @@ async def workflow_webhook(
         f"webhook:tenant:{info.id}", s.webhook_rate_per_tenant, s.webhook_burst_per_tenant
     )
     body = await request.body()
-    async with runtime.db.tenant_session(info.id) as session:
-        workflow = await session.scalar(
-            select(Workflow)
-            .where(Workflow.id == workflow_id, Workflow.tenant_id == info.id)
-            .options(defer(Workflow.draft, raiseload=True))  # the editor's copy: not needed
-        )
-        secret = (
-            await service.webhook_secret(session, runtime.keyring, workflow) if workflow else None
-        )
-        if workflow is None or secret is None or not await _has_webhook(session, workflow):
-            raise NotFound("No such workflow webhook")
-        verify(secret, body, request.headers.get(SIGNATURE_HEADER))
-        try:
-            payload = orjson.loads(body) if body else {}
-        except orjson.JSONDecodeError as e:
-            raise BadRequest(f"Malformed JSON: {e}") from e
-        if not isinstance(payload, dict):
-            raise BadRequest("The body must be a JSON object")
-        key = request.headers.get("idempotency-key")
-        trigger_key = f"webhook:{key[:150]}" if key else None
-        if trigger_key and (seen := await runner.started(session, workflow.id, trigger_key)):
-            return _webhook_answer(seen)
+    hook = await WEBHOOKS.of(runtime, info.id, workflow_id)
+    if hook is None:
+        raise NotFound("No such workflow webhook")
+    verify(hook.secret, body, request.headers.get(SIGNATURE_HEADER))
+    try:
+        payload = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError as e:
+        raise BadRequest(f"Malformed JSON: {e}") from e
+    if not isinstance(payload, dict):
+        raise BadRequest("The body must be a JSON object")
+    workflow = hook.workflow
+    key = request.headers.get("idempotency-key")
+    trigger_key = f"webhook:{key[:150]}" if key else None
+    if trigger_key:
+        async with runtime.db.tenant_session(info.id) as session:
+            if seen := await runner.started(session, workflow.id, trigger_key):
+                return _webhook_answer(seen)
     try:
         run = await runner.start_grouped(
             runtime,
@@ -651,13 +645,6 @@ async def workflow_webhook(
             raise
         return _webhook_answer(seen)
     return _webhook_answer(run)
-
-
-async def _has_webhook(session: AsyncSession, workflow: Workflow) -> bool:
-    if workflow.active_version_id is None:
-        return False
-    graph = await runner.GRAPHS.get(session, workflow.active_version_id)
-    return any(t.type == "webhook" for t in graph.definition.triggers)
 
 
 def _webhook_answer(run: WorkflowInstance) -> dict[str, Any]:

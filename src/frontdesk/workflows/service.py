@@ -40,7 +40,7 @@ from frontdesk.workflows.schemas import (
     WorkflowCreate,
     WorkflowUpdate,
 )
-from frontdesk.workflows.triggers import TRIGGERS, next_run
+from frontdesk.workflows.triggers import TRIGGERS, WEBHOOKS, next_run
 from frontdesk.workflows.validate import is_valid, validate
 
 _SECRET_AAD = b"workflow-webhook"
@@ -302,7 +302,7 @@ async def deactivate(session: AsyncSession, workflow: Workflow, actor: str) -> W
     workflow.active_version_id = None
     workflow.variants = []
     await session.execute(delete(WorkflowTrigger).where(WorkflowTrigger.workflow_id == workflow.id))
-    after_commit(session, lambda: TRIGGERS.forget(workflow.tenant_id))
+    _deployment_changed(session, workflow)
     await audit.append(
         session,
         workflow.tenant_id,
@@ -313,6 +313,16 @@ async def deactivate(session: AsyncSession, workflow: Workflow, actor: str) -> W
         {"previous": previous},
     )
     return workflow
+
+
+def _deployment_changed(session: AsyncSession, workflow: Workflow) -> None:
+    """After commit, drop this process's cached triggers and webhooks of the tenant."""
+
+    def forget() -> None:
+        TRIGGERS.forget(workflow.tenant_id)
+        WEBHOOKS.forget(workflow.tenant_id)
+
+    after_commit(session, forget)
 
 
 async def _install_triggers(
@@ -332,7 +342,7 @@ async def _install_triggers(
                 next_run_at=next_run(spec.cron, spec.timezone, now) if spec.cron else None,
             )
         )
-    after_commit(session, lambda: TRIGGERS.forget(workflow.tenant_id))
+    _deployment_changed(session, workflow)
 
 
 async def set_variants(
@@ -346,6 +356,7 @@ async def set_variants(
     if variants and workflow.active_version_id is None:
         raise Conflict("Activate a version before splitting traffic")
     workflow.variants = [v.model_dump() for v in variants]
+    _deployment_changed(session, workflow)
     await audit.append(
         session,
         workflow.tenant_id,
@@ -389,6 +400,7 @@ async def rotate_secret(
     workflow.webhook_secret = await keyring.encrypt(
         session, workflow.tenant_id, secret.encode(), _SECRET_AAD + workflow.id.encode()
     )
+    _deployment_changed(session, workflow)
     await audit.append(
         session, workflow.tenant_id, workflow.id, audit.WEBHOOK_ROTATED, audit.OPERATION, actor, {}
     )

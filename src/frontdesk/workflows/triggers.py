@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
@@ -142,6 +143,67 @@ class TriggerIndex:
 
 
 TRIGGERS = TriggerIndex(5.0)
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A workflow that takes webhooks now, and its signing secret."""
+
+    workflow: Workflow  # detached, its draft not loaded: read, never changed
+    secret: str
+
+
+class WebhookIndex:
+    """Each workflow's webhook (or that it has none), cached for a few seconds per process.
+
+    A delivery then costs no query before its run starts. Changes made here (activation, traffic
+    split, deactivation, a new secret) clear the tenant's entries on commit; another process
+    sees them within the TTL, so a rotated secret is still accepted there that long.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, Hook | None]] = {}
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop what is cached for ``tenant_id``'s workflows."""
+        for key in [k for k in self._cache if k[0] == tenant_id]:
+            self._cache.pop(key, None)
+
+    async def of(self, runtime: Runtime, tenant_id: str, workflow_id: str) -> Hook | None:
+        """The workflow's webhook, or None (no such workflow, no secret, no webhook trigger)."""
+        key = (tenant_id, workflow_id)
+        hit = self._cache.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        async with runtime.db.tenant_session(tenant_id) as session:
+            hook = await _load_hook(runtime, session, tenant_id, workflow_id)
+        if len(self._cache) >= 10_000:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = (time.monotonic() + self._ttl, hook)
+        return hook
+
+
+async def _load_hook(
+    runtime: Runtime, session: AsyncSession, tenant_id: str, workflow_id: str
+) -> Hook | None:
+    from frontdesk.workflows.service import webhook_secret
+
+    workflow = await session.scalar(
+        select(Workflow)
+        .where(Workflow.id == workflow_id, Workflow.tenant_id == tenant_id)
+        .options(defer(Workflow.draft, raiseload=True))  # the editor's copy: not needed
+    )
+    if workflow is None or workflow.active_version_id is None:
+        return None
+    secret = await webhook_secret(session, runtime.keyring, workflow)
+    graph = await runner.GRAPHS.get(session, workflow.active_version_id)
+    if secret is None or not any(t.type == "webhook" for t in graph.definition.triggers):
+        return None
+    return Hook(workflow, secret)
+
+
+WEBHOOKS = WebhookIndex(5.0)
 
 
 async def on_event(runtime: Runtime, event: Event) -> None:
