@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,19 +12,6 @@ from tests.conftest import TenantCtx
 from tests.vault.helpers import API_KEY, create
 from tests.workflows.effects_server import FakeApi
 from tests.workflows.helpers import deploy, graph, start, wait_for
-
-
-@pytest.fixture(scope="module")
-def api_server() -> Iterator[FakeApi]:
-    server = FakeApi().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(api_server: FakeApi) -> FakeApi:
-    api_server.reset()
-    return api_server
 
 
 @pytest.fixture
@@ -87,9 +73,7 @@ async def test_revocation_flags_the_workflow_and_blocks_its_activation(
         headers=tenant.headers,
         json={"reason": "leaked"},
     )
-    assert [(d["kind"], d["ref_id"]) for d in r.json()["dependents"]] == [
-        ("workflow", workflow_id)
-    ]
+    assert [(d["kind"], d["ref_id"]) for d in r.json()["dependents"]] == [("workflow", workflow_id)]
     r = await client.post(
         f"/api/v1/workflows/{workflow_id}/activate",
         headers=tenant.headers,

@@ -34,19 +34,6 @@ NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def api_server() -> Iterator[FakeApi]:
-    server = FakeApi().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(api_server: FakeApi) -> FakeApi:
-    api_server.reset()
-    return api_server
-
-
-@pytest.fixture(scope="module")
 def llm_server() -> Iterator[FakeProvider]:
     server = FakeProvider().start()
     yield server

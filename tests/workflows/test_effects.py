@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -38,19 +37,6 @@ from tests.workflows.effects_server import Answer, FakeApi
 ACTOR = Actor("test")
 TOKEN = "tok-live-123456789"
 BASIC = "Basic YW5uOnB3"  # ann:pw
-
-
-@pytest.fixture(scope="module")
-def api_server() -> Iterator[FakeApi]:
-    server = FakeApi().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(api_server: FakeApi) -> FakeApi:
-    api_server.reset()
-    return api_server
 
 
 @pytest.fixture
