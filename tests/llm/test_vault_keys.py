@@ -212,3 +212,27 @@ async def test_switching_away_drops_the_reference_and_resending_keeps_the_creden
     r = await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
     assert fake.received("vaulted")[0].headers["authorization"] == f"Bearer {INLINE}"
     assert await decrypts(client, tenant, cred["id"]) == []
+
+
+async def test_a_rotated_key_is_used_once_the_cached_config_is_dropped(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: TenantCtx, fake: FakeProvider
+):
+    cred = await create(client, tenant)
+    assert (await set_providers(client, tenant, vaulted(fake, cred["id"]))).status_code == 200
+    await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
+    rotated = "sk_live_rotated_9999888877776666"
+    r = await client.post(
+        f"/api/v1/vault/credentials/{cred['id']}/rotate",
+        headers=tenant.headers,
+        json={"value": {"key": rotated}, "reason": "scheduled"},
+    )
+    assert r.status_code == 200, r.text
+    await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
+    await runtime.llm.forget(tenant.id)
+    await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
+    assert [q.headers["authorization"] for q in fake.received("vaulted")] == [
+        f"Bearer {API_KEY}",
+        f"Bearer {API_KEY}",  # still cached
+        f"Bearer {rotated}",
+    ]
+    assert len(await decrypts(client, tenant, cred["id"])) == 2
