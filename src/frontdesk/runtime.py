@@ -78,8 +78,11 @@ class Runtime:
         """The LLM gateway, built on first use."""
         if self._llm is None:
             from frontdesk.llm.client import LLMGateway
+            from frontdesk.vault.service import Vault
 
-            self._llm = LLMGateway(self.db, self.keyring, self.settings, self.metrics)
+            self._llm = LLMGateway(
+                self.db, self.keyring, self.settings, self.metrics, vault=Vault.of(self)
+            )
         return self._llm
 
     async def close_llm(self) -> None:

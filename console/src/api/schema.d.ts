@@ -4586,6 +4586,9 @@ export interface components {
         /**
          * ProviderSettingsIn
          * @description A provider in a tenant's LLM settings; the key is write-only.
+         *
+         *     The key is either typed inline (``api_key``, stored encrypted) or taken from the
+         *     credential vault (``credential_id``: one of the tenant's ``api_key`` credentials).
          */
         ProviderSettingsIn: {
             /** Api Key */
@@ -4594,6 +4597,8 @@ export interface components {
             api_version?: string | null;
             /** Base Url */
             base_url?: string | null;
+            /** Credential Id */
+            credential_id?: string | null;
             /** Extra Models */
             extra_models?: string[];
             /**
@@ -4617,6 +4622,11 @@ export interface components {
             api_version: string | null;
             /** Base Url */
             base_url: string | null;
+            /**
+             * Credential Id
+             * @description the vault credential holding the key, if the key is there
+             */
+            credential_id?: string | null;
             /** Extra Models */
             extra_models: string[];
             /** Has Key */

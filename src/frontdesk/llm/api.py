@@ -65,8 +65,10 @@ async def providers(
     session: SessionDep, principal: Reader, runtime: RuntimeDep
 ) -> list[ProviderStatus]:
     """Each configured provider: whether it has a key, and its circuit breaker."""
-    settings = await service.get_settings(session, principal.tenant_id, runtime.settings)
+    # The configuration first: loading it may reveal vault keys, each in its own write
+    # transaction, best not begun while this request's session holds a read open.
     config = await runtime.llm.tenant_config(principal.tenant_id)
+    settings = await service.get_settings(session, principal.tenant_id, runtime.settings)
     ready = {p.name for p in config.providers}
     listed = [(p.name, p.kind) for p in settings.providers] or [
         (p.name, p.kind) for p in config.providers

@@ -37,6 +37,7 @@ from frontdesk.llm.service import TenantLLM, load_tenant_llm
 from frontdesk.llm.templates import with_tone
 from frontdesk.llm.usage import UsageWriter
 from frontdesk.settings import Settings
+from frontdesk.vault.service import Vault
 
 if TYPE_CHECKING:
     from frontdesk.knowledge.embeddings import Embedder
@@ -65,9 +66,11 @@ class LLMGateway:
         metrics: Metrics | None = None,
         embedder: Callable[[], Embedder] | None = None,
         now: Callable[[], datetime] = utcnow,
+        vault: Vault | None = None,
     ) -> None:
         self._db = db
         self._keyring = keyring
+        self._vault = vault or Vault(db, keyring, settings)
         self.settings = settings
         self._metrics = metrics
         self._now = now
@@ -83,17 +86,33 @@ class LLMGateway:
         self.usage = UsageWriter(db, settings.llm_budget_alert_ratio, now)
         self._providers: dict[tuple[str | None, ...], Provider] = {}
         self._configs: dict[str, tuple[float, TenantLLM]] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
 
     # -- configuration -------------------------------------------------------------------
     async def tenant_config(self, tenant_id: str) -> TenantLLM:
-        """The tenant's LLM configuration, cached for ``tenant_cache_seconds``."""
+        """The tenant's LLM configuration, cached for ``tenant_cache_seconds``.
+
+        One load per tenant at a time: concurrent callers wait for it rather than each
+        revealing the tenant's vault credentials again.
+        """
+        config = self._cached_config(tenant_id)
+        if config is not None:
+            return config
+        async with self._loading.setdefault(tenant_id, asyncio.Lock()):
+            config = self._cached_config(tenant_id)
+            if config is None:
+                config = await load_tenant_llm(
+                    self._db, self._keyring, self._vault, self.settings, tenant_id
+                )
+                expires = time.monotonic() + self.settings.tenant_cache_seconds
+                self._configs[tenant_id] = (expires, config)
+        return config
+
+    def _cached_config(self, tenant_id: str) -> TenantLLM | None:
         cached = self._configs.get(tenant_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        async with self._db.tenant_session(tenant_id) as session:
-            config = await load_tenant_llm(session, self._keyring, self.settings, tenant_id)
-        self._configs[tenant_id] = (time.monotonic() + self.settings.tenant_cache_seconds, config)
-        return config
+        return None
 
     async def forget(self, tenant_id: str) -> None:
         """Drop what this process holds for a tenant after its settings changed."""

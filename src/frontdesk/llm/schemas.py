@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 Preference = Literal["cheap", "balanced", "premium"]
 TIERS: tuple[Preference, ...] = ("cheap", "balanced", "premium")
@@ -110,17 +110,28 @@ class ProviderConfig:
 
 
 class ProviderSettingsIn(BaseModel):
-    """A provider in a tenant's LLM settings; the key is write-only."""
+    """A provider in a tenant's LLM settings; the key is write-only.
+
+    The key is either typed inline (``api_key``, stored encrypted) or taken from the
+    credential vault (``credential_id``: one of the tenant's ``api_key`` credentials).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     kind: ProviderKind
     api_key: SecretStr | None = None
+    credential_id: str | None = Field(default=None, min_length=1, max_length=64)
     base_url: str | None = Field(default=None, max_length=500)
     api_version: str | None = Field(default=None, max_length=40)
     models: dict[Preference, str] = Field(default_factory=dict)
     extra_models: list[str] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> ProviderSettingsIn:
+        if self.api_key is not None and self.credential_id is not None:
+            raise ValueError("give either api_key or credential_id, not both")
+        return self
 
 
 class ProviderSettingsPublic(BaseModel):
@@ -129,6 +140,9 @@ class ProviderSettingsPublic(BaseModel):
     name: str
     kind: ProviderKind
     has_key: bool
+    credential_id: str | None = Field(
+        default=None, description="the vault credential holding the key, if the key is there"
+    )
     base_url: str | None
     api_version: str | None
     models: dict[str, str]

@@ -1,4 +1,4 @@
-"""Tenant LLM settings (keys encrypted), the key lookup, and usage reports."""
+"""Tenant LLM settings (keys encrypted or in the vault), the key lookup, and usage reports."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import utcnow
-from frontdesk.core.crypto import KeyRing
+from frontdesk.core.crypto import DecryptionError, KeyRing
+from frontdesk.core.db import Database
 from frontdesk.core.errors import ValidationFailed
+from frontdesk.core.logging import get_logger
 from frontdesk.llm.costs import usd
 from frontdesk.llm.models import PICO, LLMSettings, LLMUsage
 from frontdesk.llm.providers.registry import DEFAULT_MODELS, ENV_KEYS, KEYLESS
@@ -25,14 +27,22 @@ from frontdesk.llm.schemas import (
     Preference,
     ProviderConfig,
     ProviderKind,
+    ProviderSettingsIn,
     ProviderSettingsPublic,
     UsageGroup,
     UsageReport,
     UsageRow,
 )
 from frontdesk.settings import Settings
+from frontdesk.vault import tokens
+from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
+from frontdesk.vault.models import Credential, CredentialReference
+from frontdesk.vault.service import Vault, record_reference
+from frontdesk.vault.types import ApiKey
 
 KEYS_AAD = b"llm-provider-keys"
+VAULT_SERVICE = "llm.gateway"
+log = get_logger("frontdesk.llm")
 
 
 @dataclass(frozen=True)
@@ -48,12 +58,18 @@ class TenantLLM:
     missing_keys: list[str] = field(default_factory=list)
 
 
-def resolve_api_key(name: str, kind: str, stored: dict[str, str]) -> str | None:
-    """The one place keys come from: the tenant's stored key, then the environment.
+def resolve_api_key(
+    name: str, kind: str, stored: dict[str, str], vaulted: dict[str, str | None] | None = None
+) -> str | None:
+    """The one place keys come from: the vault, the tenant's stored key, then the environment.
 
-    ``FRONTDESK_LLM_<NAME>_API_KEY`` first, then the vendor's usual variable (e.g.
-    ``OPENAI_API_KEY``). The credential vault plugs in here.
+    ``vaulted`` holds the keys revealed from the vault for the providers configured with a
+    credential (``None`` when it could not be revealed: no fallback then). Otherwise the
+    tenant's stored key, then ``FRONTDESK_LLM_<NAME>_API_KEY``, then the vendor's usual
+    variable (e.g. ``OPENAI_API_KEY``).
     """
+    if vaulted is not None and name in vaulted:
+        return vaulted[name]
     if stored.get(name):
         return stored[name]
     env_name = f"FRONTDESK_LLM_{name.upper().replace('-', '_')}_API_KEY"
@@ -84,37 +100,79 @@ async def _stored_keys(
     return keys
 
 
-async def load_tenant_llm(
-    session: AsyncSession, keyring: KeyRing, settings: Settings, tenant_id: str
-) -> TenantLLM:
-    """The tenant's providers with keys resolved; providers lacking a needed key are left out."""
-    row = await session.scalar(select(LLMSettings).where(LLMSettings.tenant_id == tenant_id))
+def _policy(row: LLMSettings | None) -> dict[str, Any]:
+    """The :class:`TenantLLM` fields a settings row sets besides its providers."""
     if row is None:
-        entries: list[dict[str, Any]] = [
-            {"name": kind, "kind": kind} for kind in settings.llm_default_providers
-        ]
-        stored: dict[str, str] = {}
-    else:
-        entries = row.providers
-        stored = await _stored_keys(session, keyring, tenant_id, row)
+        return {}
+    return {
+        "preference": cast(Preference, row.preference),
+        "budget_pusd": row.monthly_budget_pusd,
+        "budget_action": row.budget_action,
+        "max_tokens_cap": row.max_tokens_cap,
+        "tone": row.tone,
+    }
+
+
+async def load_tenant_llm(
+    db: Database, keyring: KeyRing, vault: Vault, settings: Settings, tenant_id: str
+) -> TenantLLM:
+    """The tenant's providers with keys resolved; providers lacking a needed key are left out.
+
+    The settings are read first and the session closed; only then are the vault credentials
+    revealed, each in the vault's own short write transaction.
+    """
+    async with db.tenant_session(tenant_id) as session:
+        row = await session.scalar(select(LLMSettings).where(LLMSettings.tenant_id == tenant_id))
+        if row is None:
+            entries: list[dict[str, Any]] = [
+                {"name": kind, "kind": kind} for kind in settings.llm_default_providers
+            ]
+            stored: dict[str, str] = {}
+        else:
+            entries = list(row.providers)
+            stored = await _stored_keys(session, keyring, tenant_id, row)
+        policy = _policy(row)
+    credentials = {e["name"]: e["credential_id"] for e in entries if e.get("credential_id")}
+    vaulted = await reveal_keys(vault, tenant_id, credentials)
     providers, missing = [], []
     for entry in entries:
-        key = resolve_api_key(entry["name"], entry["kind"], stored)
+        key = resolve_api_key(entry["name"], entry["kind"], stored, vaulted)
         if key is None and entry["kind"] not in KEYLESS:
             missing.append(entry["name"])
             continue
         providers.append(_config(entry, key))
-    if row is None:
-        return TenantLLM(providers, missing_keys=missing)
-    return TenantLLM(
-        providers,
-        preference=cast(Preference, row.preference),
-        budget_pusd=row.monthly_budget_pusd,
-        budget_action=row.budget_action,
-        max_tokens_cap=row.max_tokens_cap,
-        tone=row.tone,
-        missing_keys=missing,
-    )
+    return TenantLLM(providers, missing_keys=missing, **policy)
+
+
+async def reveal_keys(
+    vault: Vault, tenant_id: str, credentials: dict[str, str]
+) -> dict[str, str | None]:
+    """Each provider's key from its vault credential (provider name → credential id).
+
+    Every reveal is audited and counted on the provider's ``llm`` reference. A credential
+    that cannot be revealed (missing, revoked, archived, undecryptable) gives ``None``.
+    """
+    return {
+        name: await _reveal_key(vault, tenant_id, name, credential_id)
+        for name, credential_id in credentials.items()
+    }
+
+
+async def _reveal_key(vault: Vault, tenant_id: str, name: str, credential_id: str) -> str | None:
+    try:
+        secret = await tokens.reveal(
+            vault, tenant_id, credential_id, VAULT_SERVICE, f"provider {name}", ref=("llm", name)
+        )
+    except (CredentialNotFound, CredentialUnavailable, DecryptionError) as exc:
+        log.warning(
+            "llm_credential_unavailable", provider=name, credential_id=credential_id, error=exc.code
+        )
+        return None
+    value = secret.value
+    if not isinstance(value, ApiKey):
+        log.warning("llm_credential_not_api_key", provider=name, credential_id=credential_id)
+        return None
+    return value.key
 
 
 async def get_settings(
@@ -141,6 +199,7 @@ def _public(row: LLMSettings | None, settings: Settings) -> LLMSettingsPublic:
                 name=p["name"],
                 kind=p["kind"],
                 has_key=bool(p.get("has_key")),
+                credential_id=p.get("credential_id"),
                 base_url=p.get("base_url"),
                 api_version=p.get("api_version"),
                 models={**DEFAULT_MODELS[p["kind"]], **(p.get("models") or {})},
@@ -169,33 +228,16 @@ async def update_settings(
 ) -> LLMSettingsPublic:
     """Apply a change; keys are encrypted with the tenant's data key, bound to their purpose.
 
-    A provider sent without ``api_key`` keeps the key it had under the same name.
+    A provider sent with ``credential_id`` takes its key from that vault credential (checked
+    and recorded as an ``llm`` dependent of it); one sent with neither ``api_key`` nor
+    ``credential_id`` keeps the key or credential it had under the same name.
     """
     row = await session.scalar(select(LLMSettings).where(LLMSettings.tenant_id == tenant_id))
     if row is None:
         row = LLMSettings(tenant_id=tenant_id, providers=[])
         session.add(row)
     if change.providers is not None:
-        old = await _stored_keys(session, keyring, tenant_id, row)
-        keys: dict[str, str] = {}
-        entries = []
-        for provider in change.providers:
-            if provider.kind == "azure" and not provider.base_url:
-                raise ValidationFailed("An azure provider needs base_url (its resource endpoint)")
-            key = (
-                provider.api_key.get_secret_value() if provider.api_key else old.get(provider.name)
-            )
-            if key:
-                keys[provider.name] = key
-            entry = provider.model_dump(exclude={"api_key"}, exclude_none=True)
-            entry["has_key"] = bool(key)
-            entries.append(entry)
-        row.providers = entries
-        row.keys_encrypted = (
-            await keyring.encrypt(session, tenant_id, json.dumps(keys).encode(), KEYS_AAD)
-            if keys
-            else None
-        )
+        await _set_providers(session, keyring, tenant_id, row, change.providers)
     if change.preference is not None:
         row.preference = change.preference
     if "monthly_budget_usd" in change.model_fields_set:
@@ -209,6 +251,88 @@ async def update_settings(
         row.tone = change.tone
     await session.flush()
     return _public(row, settings)
+
+
+async def _set_providers(
+    session: AsyncSession,
+    keyring: KeyRing,
+    tenant_id: str,
+    row: LLMSettings,
+    providers: list[ProviderSettingsIn],
+) -> None:
+    old_keys = await _stored_keys(session, keyring, tenant_id, row)
+    old_credentials = {p["name"]: p.get("credential_id") for p in row.providers}
+    keys: dict[str, str] = {}
+    entries = []
+    used: set[tuple[str, str]] = set()
+    for provider in providers:
+        if provider.kind == "azure" and not provider.base_url:
+            raise ValidationFailed("An azure provider needs base_url (its resource endpoint)")
+        key, credential_id = _key_source(provider, old_keys, old_credentials)
+        entry = provider.model_dump(exclude={"api_key", "credential_id"}, exclude_none=True)
+        if credential_id:
+            await _use_credential(session, tenant_id, provider.name, credential_id)
+            entry["credential_id"] = credential_id
+            used.add((credential_id, provider.name))
+        elif key:
+            keys[provider.name] = key
+        entry["has_key"] = bool(key or credential_id)
+        entries.append(entry)
+    await _drop_stale_references(session, tenant_id, used)
+    row.providers = entries
+    row.keys_encrypted = (
+        await keyring.encrypt(session, tenant_id, json.dumps(keys).encode(), KEYS_AAD)
+        if keys
+        else None
+    )
+
+
+def _key_source(
+    provider: ProviderSettingsIn,
+    old_keys: dict[str, str],
+    old_credentials: dict[str, str | None],
+) -> tuple[str | None, str | None]:
+    """(inline key, credential id) of a provider: what it was sent with, else what it had."""
+    if provider.api_key is not None:
+        return provider.api_key.get_secret_value(), None
+    if provider.credential_id is not None:
+        return None, provider.credential_id
+    return old_keys.get(provider.name), old_credentials.get(provider.name)
+
+
+async def _use_credential(
+    session: AsyncSession, tenant_id: str, provider: str, credential_id: str
+) -> None:
+    """Check that the credential is the tenant's, active and an API key; note the dependent."""
+    type_name = await session.scalar(
+        select(Credential.type).where(
+            Credential.tenant_id == tenant_id, Credential.id == credential_id
+        )
+    )
+    if type_name is None:
+        raise CredentialUnavailable(f"Credential {credential_id} does not exist")
+    if type_name != "api_key":
+        raise ValidationFailed(
+            f"Credential {credential_id} is of type {type_name}; an LLM provider needs an api_key"
+        )
+    try:
+        await record_reference(session, tenant_id, credential_id, "llm", provider)
+    except CredentialUnavailable as exc:
+        raise CredentialUnavailable(f"Credential {credential_id}: {exc.detail}") from None
+
+
+async def _drop_stale_references(
+    session: AsyncSession, tenant_id: str, used: set[tuple[str, str]]
+) -> None:
+    """Forget the ``llm`` dependents no provider has any more (removed, or switched away)."""
+    refs = await session.scalars(
+        select(CredentialReference).where(
+            CredentialReference.tenant_id == tenant_id, CredentialReference.kind == "llm"
+        )
+    )
+    for ref in refs.all():
+        if (ref.credential_id, ref.ref_id) not in used:
+            await session.delete(ref)
 
 
 def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime, datetime]:
