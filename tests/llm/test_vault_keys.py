@@ -214,6 +214,27 @@ async def test_switching_away_drops_the_reference_and_resending_keeps_the_creden
     assert await decrypts(client, tenant, cred["id"]) == []
 
 
+async def test_reloading_the_configuration_decrypts_again_only_after_a_rotation(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: TenantCtx, fake: FakeProvider
+):
+    cred = await create(client, tenant)
+    assert (await set_providers(client, tenant, vaulted(fake, cred["id"]))).status_code == 200
+    for _ in range(3):  # as each expiry of the cached configuration does
+        await runtime.llm.forget(tenant.id)
+        assert (await runtime.llm.tenant_config(tenant.id)).providers[0].api_key == API_KEY
+    assert len(await decrypts(client, tenant, cred["id"])) == 1
+    r = await client.post(
+        f"/api/v1/vault/credentials/{cred['id']}/rotate",
+        headers=tenant.headers,
+        json={"value": {"key": "sk_live_rotated_1111222233334444"}, "reason": "scheduled"},
+    )
+    assert r.status_code == 200, r.text
+    await runtime.llm.forget(tenant.id)
+    config = await runtime.llm.tenant_config(tenant.id)
+    assert config.providers[0].api_key == "sk_live_rotated_1111222233334444"
+    assert len(await decrypts(client, tenant, cred["id"])) == 2
+
+
 async def test_a_rotated_key_is_used_once_the_cached_config_is_dropped(
     runtime: Runtime, client: httpx.AsyncClient, tenant: TenantCtx, fake: FakeProvider
 ):

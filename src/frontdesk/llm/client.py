@@ -33,7 +33,7 @@ from frontdesk.llm.providers.base import Provider, ProviderCall, ProviderReply, 
 from frontdesk.llm.providers.registry import build_provider
 from frontdesk.llm.router import Route, complexity, plan, tier
 from frontdesk.llm.schemas import Completion, CompletionRequest, NotConfigured
-from frontdesk.llm.service import TenantLLM, load_tenant_llm
+from frontdesk.llm.service import Revealed, TenantLLM, load_tenant_llm
 from frontdesk.llm.templates import with_tone
 from frontdesk.llm.usage import UsageWriter
 from frontdesk.settings import Settings
@@ -87,6 +87,7 @@ class LLMGateway:
         self._providers: dict[tuple[str | None, ...], Provider] = {}
         self._configs: dict[str, tuple[float, TenantLLM]] = {}
         self._loading: dict[str, asyncio.Lock] = {}
+        self._revealed: Revealed = {}  # vault keys by (credential id, version)
 
     # -- configuration -------------------------------------------------------------------
     async def tenant_config(self, tenant_id: str) -> TenantLLM:
@@ -102,7 +103,7 @@ class LLMGateway:
             config = self._cached_config(tenant_id)
             if config is None:
                 config = await load_tenant_llm(
-                    self._db, self._keyring, self._vault, self.settings, tenant_id
+                    self._db, self._keyring, self._vault, self.settings, tenant_id, self._revealed
                 )
                 expires = time.monotonic() + self.settings.tenant_cache_seconds
                 self._configs[tenant_id] = (expires, config)

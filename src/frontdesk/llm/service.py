@@ -36,7 +36,7 @@ from frontdesk.llm.schemas import (
 from frontdesk.settings import Settings
 from frontdesk.vault import tokens
 from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
-from frontdesk.vault.models import Credential, CredentialReference
+from frontdesk.vault.models import ACTIVE, Credential, CredentialReference
 from frontdesk.vault.service import Vault, record_reference
 from frontdesk.vault.types import ApiKey
 
@@ -113,13 +113,25 @@ def _policy(row: LLMSettings | None) -> dict[str, Any]:
     }
 
 
+Revealed = dict[tuple[str, int], str]
+"""Keys already revealed from the vault, by (credential id, version): a process's memory."""
+
+
 async def load_tenant_llm(
-    db: Database, keyring: KeyRing, vault: Vault, settings: Settings, tenant_id: str
+    db: Database,
+    keyring: KeyRing,
+    vault: Vault,
+    settings: Settings,
+    tenant_id: str,
+    revealed: Revealed | None = None,
 ) -> TenantLLM:
     """The tenant's providers with keys resolved; providers lacking a needed key are left out.
 
-    The settings are read first and the session closed; only then are the vault credentials
-    revealed, each in the vault's own short write transaction.
+    The settings and the current version of each vault credential they name are read first and
+    the session closed. A credential no longer active gives no key; one whose version is in
+    ``revealed`` needs no decrypt; any other is revealed (audited), each in the vault's own short
+    write transaction, and remembered there. So a reload every few seconds decrypts again only
+    when the credential was rotated, never often enough to look like a burst to the vault.
     """
     async with db.tenant_session(tenant_id) as session:
         row = await session.scalar(select(LLMSettings).where(LLMSettings.tenant_id == tenant_id))
@@ -132,8 +144,10 @@ async def load_tenant_llm(
             entries = list(row.providers)
             stored = await _stored_keys(session, keyring, tenant_id, row)
         policy = _policy(row)
-    credentials = {e["name"]: e["credential_id"] for e in entries if e.get("credential_id")}
-    vaulted = await reveal_keys(vault, tenant_id, credentials)
+        credentials = {e["name"]: e["credential_id"] for e in entries if e.get("credential_id")}
+        versions = await _active_versions(session, tenant_id, set(credentials.values()))
+    known = {} if revealed is None else revealed
+    vaulted = await reveal_keys(vault, tenant_id, credentials, versions, known)
     providers, missing = [], []
     for entry in entries:
         key = resolve_api_key(entry["name"], entry["kind"], stored, vaulted)
@@ -144,21 +158,51 @@ async def load_tenant_llm(
     return TenantLLM(providers, missing_keys=missing, **policy)
 
 
+async def _active_versions(
+    session: AsyncSession, tenant_id: str, credential_ids: set[str]
+) -> dict[str, int]:
+    """The current version of each of these credentials that is active."""
+    if not credential_ids:
+        return {}
+    rows = await session.execute(
+        select(Credential.id, Credential.version).where(
+            Credential.tenant_id == tenant_id,
+            Credential.id.in_(credential_ids),
+            Credential.status == ACTIVE,
+        )
+    )
+    return {credential_id: version for credential_id, version in rows}
+
+
 async def reveal_keys(
-    vault: Vault, tenant_id: str, credentials: dict[str, str]
+    vault: Vault,
+    tenant_id: str,
+    credentials: dict[str, str],
+    versions: dict[str, int],
+    revealed: Revealed,
 ) -> dict[str, str | None]:
     """Each provider's key from its vault credential (provider name → credential id).
 
-    Every reveal is audited and counted on the provider's ``llm`` reference. A credential
-    that cannot be revealed (missing, revoked, archived, undecryptable) gives ``None``.
+    ``versions``: the active credentials' current versions; ``revealed``: keys known already,
+    updated with the new ones. Every reveal is audited and counted on the provider's ``llm``
+    reference. A credential that is not active, or cannot be revealed, gives ``None``.
     """
-    return {
-        name: await _reveal_key(vault, tenant_id, name, credential_id)
-        for name, credential_id in credentials.items()
-    }
+    keys: dict[str, str | None] = {}
+    for name, credential_id in credentials.items():
+        version = versions.get(credential_id)
+        if version is None:
+            log.warning("llm_credential_unavailable", provider=name, credential_id=credential_id)
+            keys[name] = None
+        elif (credential_id, version) in revealed:
+            keys[name] = revealed[(credential_id, version)]
+        else:
+            keys[name] = await _reveal_key(vault, tenant_id, name, credential_id, revealed)
+    return keys
 
 
-async def _reveal_key(vault: Vault, tenant_id: str, name: str, credential_id: str) -> str | None:
+async def _reveal_key(
+    vault: Vault, tenant_id: str, name: str, credential_id: str, revealed: Revealed
+) -> str | None:
     try:
         secret = await tokens.reveal(
             vault, tenant_id, credential_id, VAULT_SERVICE, f"provider {name}", ref=("llm", name)
@@ -172,6 +216,9 @@ async def _reveal_key(vault: Vault, tenant_id: str, name: str, credential_id: st
     if not isinstance(value, ApiKey):
         log.warning("llm_credential_not_api_key", provider=name, credential_id=credential_id)
         return None
+    for older in [k for k in revealed if k[0] == credential_id]:
+        del revealed[older]
+    revealed[(credential_id, secret.version)] = value.key
     return value.key
 
 
