@@ -10,7 +10,8 @@ counts the use and the last minute's decrypts (one UPDATE … RETURNING), then c
   state of a running server);
 - **redeem, cold**: a new key ring for every call, so the data key is unwrapped with the master
   key each time too;
-- **reveal**: the internal callers' path (mint and redeem in one transaction).
+- **reveal**: the internal callers' path (the use counted and read, a token stored already used,
+  the decrypt audited: one transaction).
 
 Baselines, same run: the raw ``AESGCM.decrypt`` of the same ciphertext with the unwrapped key
 (the cryptography alone), and the floor of any durable, audited path: one write transaction
@@ -162,7 +163,7 @@ async def run(settings: Settings, n: int) -> tuple[list[list[object]], float]:
         row("one-row write transaction (floor)", floors, base, low),
         row("redeem, warm key ring", warm, base, low),
         row("redeem, cold (unwrap each call)", cold, base, low),
-        row("reveal (mint + redeem)", both, base, low),
+        row("reveal (internal callers)", both, base, low),
     ]
     return rows, percentile(warm, 99)
 
