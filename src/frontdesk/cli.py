@@ -103,6 +103,7 @@ def worker(
     heap.manage()
 
     async def main(settings: Settings) -> None:
+        settings = settings.model_copy(update={"workers": concurrency or settings.workers or 1})
         runtime = Runtime.create(settings)
         heap.settle()
         stop = asyncio.Event()
@@ -110,7 +111,7 @@ def worker(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
-            await runtime.run_background(stop, concurrency or settings.workers or 1)
+            await runtime.run_background(stop, settings.workers)
         finally:
             await runtime.channels.aclose()
             await runtime.db.dispose()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.core.db import create_engine
 from frontdesk.runtime import Runtime
+from frontdesk.settings import Settings
 from frontdesk.tenants.models import Tenant
 from tests.conftest import TenantCtx
 
@@ -39,3 +42,9 @@ async def test_without_a_snapshot_each_query_sees_the_latest_commit(
         assert await _name(session, tenant.id) == "before"
         await _rename(runtime, tenant.id, "after")
         assert await _name(session, tenant.id) == "after"
+
+
+@pytest.mark.parametrize(("workers", "pool"), [(4, 10), (16, 18)])
+def test_a_postgresql_pool_holds_the_workers_connections(workers: int, pool: int) -> None:
+    settings = Settings(database_url="postgresql://u:p@db.example/fd", workers=workers)
+    assert create_engine(settings).pool.size() == pool  # type: ignore[attr-defined]
