@@ -110,12 +110,17 @@ class Result:
 
 
 def settings_for(data_dir: Path, postgres_url: str | None) -> Settings:
-    """Default settings, quiet logs; SQLite under ``data_dir`` unless a PostgreSQL URL is given."""
+    """Default settings, quiet logs; SQLite under ``data_dir`` unless a PostgreSQL URL is given.
+
+    ``workers`` is the largest layout's task count, as ``frontdesk worker --concurrency``
+    would set it: on PostgreSQL the engine's pool then holds that many connections (+2).
+    """
     return Settings(
         data_dir=data_dir,
         database_url=postgres_url,
         log_level="WARNING",
         master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        workers=max(layout.workers * layout.tasks for layout in LAYOUTS),
     )
 
 
