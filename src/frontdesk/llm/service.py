@@ -362,10 +362,7 @@ async def _use_credential(
         raise ValidationFailed(
             f"Credential {credential_id} is of type {type_name}; an LLM provider needs an api_key"
         )
-    try:
-        await record_reference(session, tenant_id, credential_id, "llm", provider)
-    except CredentialUnavailable as exc:
-        raise CredentialUnavailable(f"Credential {credential_id}: {exc.detail}") from None
+    await record_reference(session, tenant_id, credential_id, "llm", provider)
 
 
 async def _drop_stale_references(

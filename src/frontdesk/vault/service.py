@@ -390,7 +390,8 @@ async def record_reference(
 ) -> CredentialReference:
     """Note that a channel, bot or workflow uses a credential (call in your own transaction).
 
-    Refused for a revoked or archived credential, so nothing new starts depending on it.
+    Refused (409, naming the credential) when it is missing, revoked or archived, so nothing
+    new starts depending on it: the dependent could not run.
     """
     if kind not in REFERENCE_KINDS:
         raise ValidationFailed(f"Unknown reference kind {kind!r}; known: {sorted(REFERENCE_KINDS)}")
@@ -398,9 +399,9 @@ async def record_reference(
         select(Credential).where(Credential.tenant_id == tenant_id, Credential.id == credential_id)
     )
     if cred is None:
-        raise CredentialNotFound("No such credential")
+        raise CredentialUnavailable(f"Credential {credential_id} does not exist")
     if cred.status != ACTIVE:
-        raise CredentialUnavailable(f"The credential is {cred.status}")
+        raise CredentialUnavailable(f"Credential {credential_id} is {cred.status}")
     ref = await session.scalar(
         select(CredentialReference).where(
             CredentialReference.credential_id == credential_id,

@@ -20,7 +20,6 @@ from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import after_commit
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound
 from frontdesk.tenants.models import Member
-from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
 from frontdesk.vault.service import record_reference
 from frontdesk.workflows import audit
 from frontdesk.workflows.definition import Definition
@@ -276,14 +275,7 @@ async def _reference_credentials(
     Refused (409) when one is missing, revoked or archived: the version could not run.
     """
     for credential_id in sorted(credentials_used(row.definition)):
-        try:
-            await record_reference(
-                session, workflow.tenant_id, credential_id, "workflow", workflow.id
-            )
-        except CredentialNotFound:
-            raise CredentialUnavailable(f"Credential {credential_id} does not exist") from None
-        except CredentialUnavailable as exc:
-            raise CredentialUnavailable(f"Credential {credential_id}: {exc.detail}") from None
+        await record_reference(session, workflow.tenant_id, credential_id, "workflow", workflow.id)
 
 
 def credentials_used(definition: dict[str, Any]) -> set[str]:
