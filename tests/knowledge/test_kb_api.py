@@ -17,6 +17,7 @@ import pytest
 from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
 from tests.knowledge.ingest import samples
+from tests.vault.helpers import audit_rows, revoke
 from tests.vault.helpers import create as create_credential
 
 K = "/api/v1/knowledge"
@@ -318,18 +319,11 @@ async def test_json_api_source_with_a_vault_credential(
     job = await wait_job(client, tenant, r.json()["id"])
     assert job["status"] == "done" and job["done"] == 2, job
     assert PRIVATE_KEY not in r.text + str(job)
-    audit = await client.get(
-        "/api/v1/vault/audit", headers=tenant.headers, params={"credential_id": cred["id"]}
-    )
-    [decrypt] = [row for row in audit.json() if row["action"] == "decrypt"]
+    [decrypt] = await audit_rows(client, tenant, cred["id"], "decrypt")
     assert decrypt["service"] == "knowledge.ingest" and job["id"] in decrypt["reason"]
 
     assert (await source("no-such-credential")).json()["code"] == "credential_not_found"
-    await client.post(
-        f"/api/v1/vault/credentials/{cred['id']}/revoke",
-        headers=tenant.headers,
-        json={"reason": "rotated out"},
-    )
+    await revoke(client, tenant, cred["id"], "rotated out")
     r = await source(cred["id"])
     assert r.status_code == 409 and r.json()["code"] == "credential_unavailable"
 

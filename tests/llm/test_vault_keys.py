@@ -16,7 +16,7 @@ from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
 from tests.llm.conftest import openai_entry
 from tests.llm.fake_provider import FakeProvider
-from tests.vault.helpers import API_KEY, create
+from tests.vault.helpers import API_KEY, audit_rows, create, revoke, rotate, usage
 
 QUESTION = {"messages": [{"role": "user", "content": "When will my order arrive?"}]}
 INLINE = "sk-inline-fallback-000111"
@@ -42,25 +42,16 @@ async def set_providers(
 
 
 async def references(client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str) -> Any:
-    url = f"/api/v1/vault/credentials/{credential_id}/usage"
-    body = (await client.get(url, headers=tenant.headers)).json()
+    body = await usage(client, tenant, credential_id)
     return [(r["kind"], r["ref_id"], r["use_count"]) for r in body["references"]]
 
 
 async def decrypts(client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str) -> list[Any]:
-    r = await client.get(
-        "/api/v1/vault/audit", headers=tenant.headers, params={"credential_id": credential_id}
-    )
-    assert API_KEY not in r.text
-    return [row for row in r.json() if row["action"] == "decrypt"]
+    return await audit_rows(client, tenant, credential_id, "decrypt")
 
 
-async def revoke(client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str) -> Any:
-    r = await client.post(
-        f"/api/v1/vault/credentials/{credential_id}/revoke",
-        headers=tenant.headers,
-        json={"reason": "leaked"},
-    )
+async def dependents(client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str) -> Any:
+    r = await revoke(client, tenant, credential_id)
     assert r.status_code == 200, r.text
     return [(d["kind"], d["ref_id"]) for d in r.json()["dependents"]]
 
@@ -115,7 +106,7 @@ async def test_unusable_credentials_are_refused_and_nothing_is_stored(
     before = (await client.get("/api/v1/llm/settings", headers=tenant.headers)).json()
     theirs = await create(client, other_tenant)
     revoked = await create(client, tenant, suffix="revoked")
-    await revoke(client, tenant, revoked["id"])
+    await dependents(client, tenant, revoked["id"])
     archived = await create(client, tenant, suffix="archived")
     r = await client.delete(f"/api/v1/vault/credentials/{archived['id']}", headers=tenant.headers)
     assert r.status_code in (200, 204), r.text
@@ -153,7 +144,7 @@ async def test_revocation_lists_the_provider_which_then_has_no_key(
     r = await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
     assert r.json()["provider"] == "vaulted"
 
-    assert await revoke(client, tenant, cred["id"]) == [("llm", "vaulted")]
+    assert await dependents(client, tenant, cred["id"]) == [("llm", "vaulted")]
     await runtime.llm.forget(tenant.id)
     config = await runtime.llm.tenant_config(tenant.id)
     assert config.missing_keys == ["vaulted"]
@@ -180,7 +171,7 @@ async def test_a_revoked_sole_provider_is_not_configured_and_nothing_leaks(
     cred = await create(client, tenant)
     assert (await set_providers(client, tenant, vaulted(fake, cred["id"]))).status_code == 200
     assert (await runtime.llm.tenant_config(tenant.id)).providers
-    await revoke(client, tenant, cred["id"])
+    await dependents(client, tenant, cred["id"])
     await runtime.llm.forget(tenant.id)
     r = await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
     assert r.status_code == 200, r.text
@@ -223,11 +214,7 @@ async def test_reloading_the_configuration_decrypts_again_only_after_a_rotation(
         await runtime.llm.forget(tenant.id)
         assert (await runtime.llm.tenant_config(tenant.id)).providers[0].api_key == API_KEY
     assert len(await decrypts(client, tenant, cred["id"])) == 1
-    r = await client.post(
-        f"/api/v1/vault/credentials/{cred['id']}/rotate",
-        headers=tenant.headers,
-        json={"value": {"key": "sk_live_rotated_1111222233334444"}, "reason": "scheduled"},
-    )
+    r = await rotate(client, tenant, cred["id"], {"key": "sk_live_rotated_1111222233334444"})
     assert r.status_code == 200, r.text
     await runtime.llm.forget(tenant.id)
     config = await runtime.llm.tenant_config(tenant.id)
@@ -242,11 +229,7 @@ async def test_a_rotated_key_is_used_once_the_cached_config_is_dropped(
     assert (await set_providers(client, tenant, vaulted(fake, cred["id"]))).status_code == 200
     await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
     rotated = "sk_live_rotated_9999888877776666"
-    r = await client.post(
-        f"/api/v1/vault/credentials/{cred['id']}/rotate",
-        headers=tenant.headers,
-        json={"value": {"key": rotated}, "reason": "scheduled"},
-    )
+    r = await rotate(client, tenant, cred["id"], {"key": rotated})
     assert r.status_code == 200, r.text
     await client.post("/api/v1/llm/complete", headers=tenant.headers, json=QUESTION)
     await runtime.llm.forget(tenant.id)

@@ -111,3 +111,40 @@ async def decrypt(
         headers=tenant.headers,
         json={"token": value, "service": service, **extra},
     )
+
+
+async def usage(client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str) -> Any:
+    """The credential's usage: its count, last use and references."""
+    url = f"/api/v1/vault/credentials/{credential_id}/usage"
+    return (await client.get(url, headers=tenant.headers)).json()
+
+
+async def audit_rows(
+    client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str, action: str
+) -> list[Any]:
+    """The credential's audit rows of one action (checked to hold no secret of these tests)."""
+    r = await client.get(
+        "/api/v1/vault/audit", headers=tenant.headers, params={"credential_id": credential_id}
+    )
+    assert not any(secret in r.text for secret in SECRETS)
+    return [row for row in r.json() if row["action"] == action]
+
+
+async def revoke(
+    client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str, reason: str = "leaked"
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/vault/credentials/{credential_id}/revoke",
+        headers=tenant.headers,
+        json={"reason": reason},
+    )
+
+
+async def rotate(
+    client: httpx.AsyncClient, tenant: TenantCtx, credential_id: str, value: dict[str, Any]
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/vault/credentials/{credential_id}/rotate",
+        headers=tenant.headers,
+        json={"value": value, "reason": "scheduled"},
+    )

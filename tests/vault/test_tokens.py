@@ -15,7 +15,7 @@ from frontdesk.vault import tokens
 from frontdesk.vault.errors import TokenRejected
 from frontdesk.vault.service import Vault, record_reference
 from tests.conftest import TenantCtx
-from tests.vault.helpers import API_KEY, FakeClock, create, decrypt, token
+from tests.vault.helpers import API_KEY, FakeClock, create, decrypt, token, usage
 
 
 @pytest.fixture
@@ -42,10 +42,8 @@ async def test_a_token_decrypts_once(client: httpx.AsyncClient, tenant: TenantCt
     assert replay.status_code == 403
     assert replay.json()["code"] == "vault_token_rejected"
     assert "already used" in replay.json()["detail"] and API_KEY not in replay.text
-    usage = await client.get(
-        f"/api/v1/vault/credentials/{cred['id']}/usage", headers=tenant.headers
-    )
-    assert usage.json()["use_count"] == 1 and usage.json()["last_used_at"]
+    used = await usage(client, tenant, cred["id"])
+    assert used["use_count"] == 1 and used["last_used_at"]
 
 
 async def test_a_token_expires_after_five_minutes(
@@ -111,10 +109,8 @@ async def test_revoked_credentials_cannot_be_decrypted(
     assert r.status_code == 200 and r.json()["credential"]["status"] == "revoked"
     r = await decrypt(client, tenant, t)
     assert r.status_code == 409 and r.json()["code"] == "credential_unavailable"
-    usage = await client.get(
-        f"/api/v1/vault/credentials/{cred['id']}/usage", headers=tenant.headers
-    )
-    assert usage.json()["use_count"] == 0  # the refused decrypt was rolled back, count and all
+    # The refused decrypt was rolled back, count and all.
+    assert (await usage(client, tenant, cred["id"]))["use_count"] == 0
 
 
 async def test_reveal_for_internal_callers(
@@ -138,11 +134,9 @@ async def test_reveal_for_internal_callers(
         assert API_KEY not in shown and "*****" in shown
     with pytest.raises(TypeError):
         pickle.dumps(secret)
-    usage = (
-        await client.get(f"/api/v1/vault/credentials/{cred['id']}/usage", headers=tenant.headers)
-    ).json()
-    assert usage["use_count"] == 1
-    assert usage["references"][0]["use_count"] == 1
+    used = await usage(client, tenant, cred["id"])
+    assert used["use_count"] == 1
+    assert used["references"][0]["use_count"] == 1
     with pytest.raises(TokenRejected):
         await tokens.redeem(vault, tenant.id, tokens.SYSTEM, "fdv_nothing", "workflow.http")
 
