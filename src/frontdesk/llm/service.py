@@ -356,9 +356,7 @@ async def _use_credential(
             Credential.tenant_id == tenant_id, Credential.id == credential_id
         )
     )
-    if type_name is None:
-        raise CredentialUnavailable(f"Credential {credential_id} does not exist")
-    if type_name != "api_key":
+    if type_name not in (None, "api_key"):  # a missing one: record_reference refuses it
         raise ValidationFailed(
             f"Credential {credential_id} is of type {type_name}; an LLM provider needs an api_key"
         )
