@@ -38,6 +38,7 @@ from frontdesk.settings import Settings
 from frontdesk.tenants.cache import TenantCache
 from frontdesk.understanding.language import LanguageDetector
 from frontdesk.understanding.service import IntentModels
+from frontdesk.vault.service import Vault
 
 if TYPE_CHECKING:
     from frontdesk.llm.client import LLMGateway
@@ -70,7 +71,7 @@ class Runtime:
     workers: list[Worker] = field(default_factory=list)
     clock: Clock = field(default_factory=SystemClock)
     """The process's clock: one-time codes and the vault read it (tests set their own)."""
-    _channel_types: dict[str, str] = field(default_factory=dict)
+    _channel_types: dict[str, tuple[str, str]] = field(default_factory=dict)
     _llm: LLMGateway | None = None
 
     @property
@@ -78,7 +79,6 @@ class Runtime:
         """The LLM gateway, built on first use."""
         if self._llm is None:
             from frontdesk.llm.client import LLMGateway
-            from frontdesk.vault.service import Vault
 
             self._llm = LLMGateway(
                 self.db, self.keyring, self.settings, self.metrics, vault=Vault.of(self)
@@ -130,20 +130,26 @@ class Runtime:
             intake=GroupCommit(db, on_insert={jobs: queue.inserted}),
             intents=IntentModels(settings.tenant_cache_seconds),
             languages=LanguageDetector(settings.languages),
-            channels=ChannelDirectory(db, keyring, settings),
+            channels=ChannelDirectory(db, keyring, settings, Vault(db, keyring, settings)),
             kb=KnowledgeBase(settings),
             in_flight=InFlight(settings.worker_give_way_writes),
         )
 
-    async def channel_type(self, session: AsyncSession, channel_id: str) -> str:
-        """The type of a channel (cached: a channel never changes type)."""
-        kind = self._channel_types.get(channel_id)
-        if kind is None:
-            kind = await session.scalar(select(Channel.type).where(Channel.id == channel_id))
-            if kind is None:
+    async def channel_type(self, session: AsyncSession, tenant_id: str, channel_id: str) -> str:
+        """The type of the tenant's channel (cached: a channel never changes type or tenant)."""
+        known = self._channel_types.get(channel_id)
+        if known is None:
+            row = (
+                await session.execute(
+                    select(Channel.tenant_id, Channel.type).where(Channel.id == channel_id)
+                )
+            ).first()
+            if row is None:
                 raise NotFound("Unknown channel")
-            self._channel_types[channel_id] = kind
-        return kind
+            known = self._channel_types[channel_id] = (row.tenant_id, row.type)
+        if known[0] != tenant_id:
+            raise NotFound("Unknown channel")
+        return known[1]
 
     def wake_workers(self) -> None:
         """Tell in-process workers that a job was just committed."""
@@ -180,7 +186,6 @@ class Runtime:
         )
         if self.workers:
             from frontdesk.vault.lifecycle import run_forever
-            from frontdesk.vault.service import Vault
 
             tasks.append(asyncio.create_task(self._prune_loop(stop)))
             tasks.append(asyncio.create_task(self._warm_up()))

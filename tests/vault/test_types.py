@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from frontdesk.vault.errors import InvalidCredentialValue, UnknownCredentialType
-from frontdesk.vault.types import MASK, TYPES, check_custom_schema, parse_value, type_schemas
+from frontdesk.vault.types import (
+    MASK,
+    TYPES,
+    check_custom_schema,
+    parse_value,
+    text_field,
+    type_schemas,
+)
 from tests.vault.helpers import API_KEY, PASSWORD, SECRETS, self_signed, values
 
 
@@ -99,3 +106,23 @@ def test_type_schemas_are_published():
     schemas = type_schemas()
     assert set(schemas) == set(TYPES)
     assert "key" in schemas["api_key"]["properties"]
+
+
+def test_text_field_is_the_named_or_main_string_field():
+    assert text_field("api_key", None, None) == "key"
+    assert text_field("basic_auth", None, "username") == "username"
+    assert text_field("oauth2", None, None) == "access_token"
+    custom = {"type": "object", "properties": {"token": {"type": "string"}}}
+    assert text_field("custom", custom, "token") == "token"
+    for type_name, schema, field in [
+        ("tls", None, None),  # no main field: name one
+        ("custom", custom, None),
+        ("custom", custom, "other"),
+        ("api_key", None, "probe_url"),  # not text
+        ("api_key", None, "nope"),
+    ]:
+        with pytest.raises(InvalidCredentialValue):
+            text_field(type_name, schema, field)
+    value = parse_value("basic_auth", values()["basic_auth"])
+    assert value.text() == PASSWORD and value.text("username") == "bob"
+    assert value.text("probe_url") is None

@@ -20,6 +20,8 @@ class Channel(TenantMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    vault_credentials: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """Credential fields taken from the vault: name → ``{credential_id, field}``."""
     enabled: Mapped[bool] = mapped_column(default=True)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.canonical import Reply
 from frontdesk.channels.degrade import degrade
-from frontdesk.channels.directory import DEFAULT_API_URLS, ChannelInfo
+from frontdesk.channels.directory import DEFAULT_API_URLS, ChannelInfo, CredentialsUnavailable
 from frontdesk.channels.models import ChannelDelivery
 from frontdesk.channels.protocol import ProviderError, Target
 from frontdesk.channels.registry import adapter_for
@@ -151,6 +151,8 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
         await _retry_or_give_up(runtime, message, job, e.detail, e.retry_after)
     except UnsafeURL as e:
         await _retry_or_give_up(runtime, message, job, f"{channel.type}: {e.detail}", None)
+    except CredentialsUnavailable as e:  # a vault credential revoked: retried, then dead letter
+        await _retry_or_give_up(runtime, message, job, e.detail, 0.0)
     except httpx.TimeoutException as e:
         reason = f"{channel.type} did not answer within {runtime.settings.http_timeout_seconds} s"
         await _retry_or_give_up(runtime, message, job, reason, 0.0, e)

@@ -15,8 +15,23 @@ Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 ConfigValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool
 
 
+class VaultField(BaseModel):
+    """A credential field taken from a vault credential (revealed, audited, when loaded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credential_id: str = Field(min_length=1, max_length=36)
+    field: Key | None = None
+    """Which field of the credential's value; its type's main secret when omitted (an API
+    key's ``key``, a webhook secret's ``secret``, basic auth's ``password``…)."""
+
+
 class ChannelCreate(BaseModel):
-    """A new channel: its type, a display name, provider settings and secrets."""
+    """A new channel: its type, a display name, provider settings and secrets.
+
+    Each secret is given in ``credentials`` (stored encrypted with the channel) or named in
+    ``vault_credentials`` (kept in the vault, where it is rotated and revoked), not both.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -24,16 +39,22 @@ class ChannelCreate(BaseModel):
     name: Name
     config: dict[Key, ConfigValue] = Field(default_factory=dict, max_length=32)
     credentials: dict[Key, Secret] = Field(default_factory=dict, max_length=16)
+    vault_credentials: dict[Key, VaultField] = Field(default_factory=dict, max_length=16)
 
 
 class ChannelUpdate(BaseModel):
-    """Changes to a channel; given credentials replace those of the same name."""
+    """Changes to a channel; given credentials replace those of the same name.
+
+    A field given in ``credentials`` stops coming from the vault; one given in
+    ``vault_credentials`` replaces the stored value (``null`` stops taking it from the vault).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     config: dict[Key, ConfigValue] | None = Field(default=None, max_length=32)
     credentials: dict[Key, Secret] | None = Field(default=None, max_length=16)
+    vault_credentials: dict[Key, VaultField | None] | None = Field(default=None, max_length=16)
     enabled: bool | None = None
 
 
@@ -46,6 +67,7 @@ class ChannelPublic(BaseModel):
     enabled: bool
     config: dict[str, ConfigValue]
     credentials: dict[str, str]
+    vault_credentials: dict[str, VaultField] = Field(default_factory=dict)
     webhook_url: str | None
     created_at: datetime
 

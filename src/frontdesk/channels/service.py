@@ -13,12 +13,16 @@ from sqlalchemy.orm import undefer
 from frontdesk.channels.directory import ChannelInfo, credentials_aad, decrypt_credentials
 from frontdesk.channels.models import Channel, ChannelMedia
 from frontdesk.channels.registry import adapter_for
-from frontdesk.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate
+from frontdesk.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate, VaultField
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.core.ids import new_id
 from frontdesk.intake.models import RawMessage
+from frontdesk.vault.errors import InvalidCredentialValue
+from frontdesk.vault.models import Credential
+from frontdesk.vault.service import forget_references, record_reference
+from frontdesk.vault.types import text_field
 
 
 async def channel_of_type(session: AsyncSession, tenant_id: str, type_: str) -> Channel:
@@ -45,10 +49,13 @@ async def ensure_channel(session: AsyncSession, tenant_id: str, type_: str, name
         return channel
 
 
-def _check_complete(type_: str, config: dict[str, Any], credentials: dict[str, str]) -> None:
+def _check_complete(
+    type_: str, config: dict[str, Any], credentials: dict[str, str], vault: dict[str, Any]
+) -> None:
     adapter = adapter_for(type_)
+    given = {k for k, v in credentials.items() if v} | set(vault)
     missing = [f"config.{k}" for k in adapter.required_config if config.get(k) in (None, "")]
-    missing += [f"credentials.{k}" for k in adapter.required_credentials if not credentials.get(k)]
+    missing += [f"credentials.{k}" for k in adapter.required_credentials if k not in given]
     if missing:
         raise ValidationFailed(f"A {type_} channel needs {', '.join(missing)}", missing=missing)
 
@@ -61,20 +68,62 @@ async def _store_credentials(
     )
 
 
+def _not_both(credentials: dict[str, Any], vault: dict[str, Any]) -> None:
+    both = sorted(set(credentials) & set(vault))
+    if both:
+        raise ValidationFailed(
+            f"Give {', '.join(both)} in credentials or in vault_credentials, not both"
+        )
+
+
+async def _use_vault(
+    session: AsyncSession, channel: Channel, fields: dict[str, VaultField]
+) -> None:
+    """Check and store the channel's vault fields; keep the vault's list of dependents in step.
+
+    Each must name an active credential of the tenant that has the text field asked for.
+    """
+    stored = {}
+    for name, ref in sorted(fields.items()):
+        await record_reference(session, channel.tenant_id, ref.credential_id, "channel", channel.id)
+        type_name, schema = (
+            await session.execute(
+                select(Credential.type, Credential.custom_schema).where(
+                    Credential.id == ref.credential_id
+                )
+            )
+        ).one()
+        try:
+            field = text_field(type_name, schema, ref.field)
+        except InvalidCredentialValue as e:
+            raise ValidationFailed(f"vault_credentials.{name}: {e.detail}") from None
+        stored[name] = {"credential_id": ref.credential_id, "field": field}
+    channel.vault_credentials = stored or None
+    keep = {ref.credential_id for ref in fields.values()}
+    await forget_references(session, channel.tenant_id, "channel", channel.id, keep)
+
+
+def vault_fields(channel: Channel) -> dict[str, VaultField]:
+    """The channel's credential fields taken from the vault."""
+    return {k: VaultField(**v) for k, v in (channel.vault_credentials or {}).items()}
+
+
 async def create_channel(
     session: AsyncSession, keyring: KeyRing, tenant_id: str, data: ChannelCreate
 ) -> tuple[Channel, dict[str, str], str | None]:
     """Create a channel; return it, its credentials, and the secret generated for it if any."""
     adapter = adapter_for(data.type)
-    credentials = dict(data.credentials)
+    credentials, vault = dict(data.credentials), dict(data.vault_credentials)
+    _not_both(credentials, vault)
     generated = None
     field = adapter.generated_credential
-    if field and not credentials.get(field):
+    if field and not credentials.get(field) and field not in vault:
         generated = credentials[field] = secrets.token_urlsafe(32)
-    _check_complete(data.type, data.config, credentials)
+    _check_complete(data.type, data.config, credentials, vault)
     channel = Channel(
         id=new_id(), tenant_id=tenant_id, type=data.type, name=data.name, config=data.config
     )
+    await _use_vault(session, channel, vault)
     await _store_credentials(session, keyring, channel, credentials)
     session.add(channel)
     await session.flush()
@@ -100,18 +149,28 @@ async def list_channels(session: AsyncSession, tenant_id: str) -> list[Channel]:
 async def update_channel(
     session: AsyncSession, keyring: KeyRing, channel: Channel, data: ChannelUpdate
 ) -> dict[str, str]:
-    """Apply ``data``; return the channel's credentials after the change."""
+    """Apply ``data``; return the channel's stored credentials after the change."""
     credentials = await decrypt_credentials(session, keyring, channel)
+    vault = vault_fields(channel)
+    given, named = data.credentials or {}, data.vault_credentials or {}
+    _not_both(given, named)
     if data.name is not None:
         channel.name = data.name
     if data.config is not None:
         channel.config = data.config
     if data.enabled is not None:
         channel.enabled = data.enabled
-    if data.credentials:
-        credentials.update(data.credentials)
-    _check_complete(channel.type, channel.config, credentials)
-    if data.credentials:
+    credentials.update(given)
+    for name, ref in named.items():
+        credentials.pop(name, None)
+        vault.pop(name, None)
+        if ref is not None:
+            vault[name] = ref
+    for name in given:
+        vault.pop(name, None)
+    _check_complete(channel.type, channel.config, credentials, vault)
+    if given or named:
+        await _use_vault(session, channel, vault)
         await _store_credentials(session, keyring, channel, credentials)
     await session.flush()
     return credentials
@@ -127,6 +186,7 @@ async def delete_channel(session: AsyncSession, channel: Channel) -> None:
     )
     if used:
         raise Conflict("This channel has conversations; disable it instead of deleting it")
+    await forget_references(session, channel.tenant_id, "channel", channel.id)
     await session.delete(channel)
     await session.flush()
 
@@ -165,6 +225,7 @@ def public(
         enabled=channel.enabled,
         config=channel.config or {},
         credentials=mask(credentials),
+        vault_credentials=vault_fields(channel),
         webhook_url=webhook_url(base_url, tenant_slug, channel),
         created_at=channel.created_at,
     )

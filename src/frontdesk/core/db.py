@@ -239,6 +239,11 @@ class Database:
         await self._write_lock.acquire()
         session.info[_GATED] = True
 
+    @staticmethod
+    def writing(session: AsyncSession) -> bool:
+        """Whether ``session``'s transaction has written or holds the write lock."""
+        return bool(session.info.get(_WROTE) or session.info.get(_GATED))
+
     async def snapshot(self, session: AsyncSession) -> None:
         """Make the rest of ``session``'s read-only transaction see one snapshot.
 

@@ -42,7 +42,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     raw = await session.get(RawMessage, job.payload.get("raw_message_id"))
     if raw is None or raw.tenant_id != job.tenant_id:
         raise PermanentJobError("raw message not found")
-    channel_type = await runtime.channel_type(session, raw.channel_id)
+    channel_type = await runtime.channel_type(session, raw.tenant_id, raw.channel_id)
     payload = raw.payload
     text = str(payload.get("text", ""))
     thread_id = str(payload["thread_id"])

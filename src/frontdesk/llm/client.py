@@ -33,10 +33,11 @@ from frontdesk.llm.providers.base import Provider, ProviderCall, ProviderReply, 
 from frontdesk.llm.providers.registry import build_provider
 from frontdesk.llm.router import Route, complexity, plan, tier
 from frontdesk.llm.schemas import Completion, CompletionRequest, NotConfigured
-from frontdesk.llm.service import Revealed, TenantLLM, load_tenant_llm
+from frontdesk.llm.service import VAULT_SERVICE, TenantLLM, load_tenant_llm
 from frontdesk.llm.templates import with_tone
 from frontdesk.llm.usage import UsageWriter
 from frontdesk.settings import Settings
+from frontdesk.vault.revealed import RevealedValues
 from frontdesk.vault.service import Vault
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class LLMGateway:
     ) -> None:
         self._db = db
         self._keyring = keyring
-        self._vault = vault or Vault(db, keyring, settings)
+        self._revealed = RevealedValues(vault or Vault(db, keyring, settings), VAULT_SERVICE)
         self.settings = settings
         self._metrics = metrics
         self._now = now
@@ -87,7 +88,6 @@ class LLMGateway:
         self._providers: dict[tuple[str | None, ...], Provider] = {}
         self._configs: dict[str, tuple[float, TenantLLM]] = {}
         self._loading: dict[str, asyncio.Lock] = {}
-        self._revealed: Revealed = {}  # vault keys by (credential id, version)
 
     # -- configuration -------------------------------------------------------------------
     async def tenant_config(self, tenant_id: str) -> TenantLLM:
@@ -103,7 +103,7 @@ class LLMGateway:
             config = self._cached_config(tenant_id)
             if config is None:
                 config = await load_tenant_llm(
-                    self._db, self._keyring, self._vault, self.settings, tenant_id, self._revealed
+                    self._db, self._keyring, self.settings, tenant_id, self._revealed
                 )
                 expires = time.monotonic() + self.settings.tenant_cache_seconds
                 self._configs[tenant_id] = (expires, config)

@@ -34,10 +34,10 @@ from frontdesk.llm.schemas import (
     UsageRow,
 )
 from frontdesk.settings import Settings
-from frontdesk.vault import tokens
 from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
-from frontdesk.vault.models import ACTIVE, Credential, CredentialReference
-from frontdesk.vault.service import Vault, record_reference
+from frontdesk.vault.models import Credential, CredentialReference
+from frontdesk.vault.revealed import RevealedValues, active_versions
+from frontdesk.vault.service import record_reference
 from frontdesk.vault.types import ApiKey
 
 KEYS_AAD = b"llm-provider-keys"
@@ -113,25 +113,18 @@ def _policy(row: LLMSettings | None) -> dict[str, Any]:
     }
 
 
-Revealed = dict[tuple[str, int], str]
-"""Keys already revealed from the vault, by (credential id, version): a process's memory."""
-
-
 async def load_tenant_llm(
     db: Database,
     keyring: KeyRing,
-    vault: Vault,
     settings: Settings,
     tenant_id: str,
-    revealed: Revealed | None = None,
+    revealed: RevealedValues,
 ) -> TenantLLM:
     """The tenant's providers with keys resolved; providers lacking a needed key are left out.
 
     The settings and the current version of each vault credential they name are read first and
-    the session closed. A credential no longer active gives no key; one whose version is in
-    ``revealed`` needs no decrypt; any other is revealed (audited), each in the vault's own short
-    write transaction, and remembered there. So a reload every few seconds decrypts again only
-    when the credential was rotated, never often enough to look like a burst to the vault.
+    the session closed; then each key comes from ``revealed`` (decrypted, audited, only for a
+    version this process has not seen).
     """
     async with db.tenant_session(tenant_id) as session:
         row = await session.scalar(select(LLMSettings).where(LLMSettings.tenant_id == tenant_id))
@@ -145,9 +138,8 @@ async def load_tenant_llm(
             stored = await _stored_keys(session, keyring, tenant_id, row)
         policy = _policy(row)
         credentials = {e["name"]: e["credential_id"] for e in entries if e.get("credential_id")}
-        versions = await _active_versions(session, tenant_id, set(credentials.values()))
-    known = {} if revealed is None else revealed
-    vaulted = await reveal_keys(vault, tenant_id, credentials, versions, known)
+        versions = await active_versions(session, tenant_id, set(credentials.values()))
+    vaulted = await reveal_keys(revealed, tenant_id, credentials, versions)
     providers, missing = [], []
     for entry in entries:
         key = resolve_api_key(entry["name"], entry["kind"], stored, vaulted)
@@ -158,68 +150,41 @@ async def load_tenant_llm(
     return TenantLLM(providers, missing_keys=missing, **policy)
 
 
-async def _active_versions(
-    session: AsyncSession, tenant_id: str, credential_ids: set[str]
-) -> dict[str, int]:
-    """The current version of each of these credentials that is active."""
-    if not credential_ids:
-        return {}
-    rows = await session.execute(
-        select(Credential.id, Credential.version).where(
-            Credential.tenant_id == tenant_id,
-            Credential.id.in_(credential_ids),
-            Credential.status == ACTIVE,
-        )
-    )
-    return {credential_id: version for credential_id, version in rows}
-
-
 async def reveal_keys(
-    vault: Vault,
+    revealed: RevealedValues,
     tenant_id: str,
     credentials: dict[str, str],
     versions: dict[str, int],
-    revealed: Revealed,
 ) -> dict[str, str | None]:
     """Each provider's key from its vault credential (provider name → credential id).
 
-    ``versions``: the active credentials' current versions; ``revealed``: keys known already,
-    updated with the new ones. Every reveal is audited and counted on the provider's ``llm``
-    reference. A credential that is not active, or cannot be revealed, gives ``None``.
+    ``versions``: the active credentials' current versions. Every reveal is audited and counted
+    on the provider's ``llm`` reference. A credential that is not active, or cannot be revealed,
+    gives ``None``.
     """
     keys: dict[str, str | None] = {}
     for name, credential_id in credentials.items():
         version = versions.get(credential_id)
-        if version is None:
-            log.warning("llm_credential_unavailable", provider=name, credential_id=credential_id)
-            keys[name] = None
-        elif (credential_id, version) in revealed:
-            keys[name] = revealed[(credential_id, version)]
+        keys[name] = None
+        try:
+            if version is None:
+                raise CredentialUnavailable("The credential is not active")
+            value = await revealed.get(
+                tenant_id, credential_id, version, f"provider {name}", ("llm", name)
+            )
+        except (CredentialNotFound, CredentialUnavailable, DecryptionError) as exc:
+            log.warning(
+                "llm_credential_unavailable",
+                provider=name,
+                credential_id=credential_id,
+                error=exc.code,
+            )
+            continue
+        if isinstance(value, ApiKey):
+            keys[name] = value.key
         else:
-            keys[name] = await _reveal_key(vault, tenant_id, name, credential_id, revealed)
+            log.warning("llm_credential_not_api_key", provider=name, credential_id=credential_id)
     return keys
-
-
-async def _reveal_key(
-    vault: Vault, tenant_id: str, name: str, credential_id: str, revealed: Revealed
-) -> str | None:
-    try:
-        secret = await tokens.reveal(
-            vault, tenant_id, credential_id, VAULT_SERVICE, f"provider {name}", ref=("llm", name)
-        )
-    except (CredentialNotFound, CredentialUnavailable, DecryptionError) as exc:
-        log.warning(
-            "llm_credential_unavailable", provider=name, credential_id=credential_id, error=exc.code
-        )
-        return None
-    value = secret.value
-    if not isinstance(value, ApiKey):
-        log.warning("llm_credential_not_api_key", provider=name, credential_id=credential_id)
-        return None
-    for older in [k for k in revealed if k[0] == credential_id]:
-        del revealed[older]
-    revealed[(credential_id, secret.version)] = value.key
-    return value.key
 
 
 async def get_settings(

@@ -418,6 +418,22 @@ async def record_reference(
     return ref
 
 
+async def forget_references(
+    session: AsyncSession, tenant_id: str, kind: str, ref_id: str, keep: set[str] | None = None
+) -> None:
+    """Drop the references ``ref_id`` holds, except to the credentials in ``keep``."""
+    refs = await session.scalars(
+        select(CredentialReference).where(
+            CredentialReference.tenant_id == tenant_id,
+            CredentialReference.kind == kind,
+            CredentialReference.ref_id == ref_id,
+        )
+    )
+    for ref in refs.all():
+        if ref.credential_id not in (keep or set()):
+            await session.delete(ref)
+
+
 async def _references(
     session: AsyncSession, tenant_id: str, credential_id: str
 ) -> list[CredentialReference]:

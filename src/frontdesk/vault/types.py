@@ -45,6 +45,8 @@ class CredentialValue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     SECRETS: ClassVar[frozenset[str]] = frozenset()
     PREFIXED: ClassVar[frozenset[str]] = frozenset()
+    MAIN: ClassVar[str | None] = None
+    """The field a caller that needs one secret string gets when it names none."""
 
     def masked(self) -> dict[str, Any]:
         """The value with every secret field masked: safe to return and to log."""
@@ -68,6 +70,11 @@ class CredentialValue(BaseModel):
         """The headers that authenticate an HTTP request with it: none unless the type has some."""
         return {}
 
+    def text(self, field: str | None = None) -> str | None:
+        """One field as a string (``field``, or the type's main secret); ``None`` if it has none."""
+        value = self.model_dump().get(field or self.MAIN or "")
+        return value if isinstance(value, str) and value else None
+
 
 def mask(value: str, *, prefix: bool = False) -> str:
     """``*****``, or a short prefix and ``*****`` for long identifying keys."""
@@ -81,6 +88,7 @@ class ApiKey(CredentialValue):
 
     SECRETS = frozenset({"key"})
     PREFIXED = frozenset({"key"})
+    MAIN = "key"
 
     key: str = Field(min_length=1, max_length=MAX_SECRET)
     header: str = Field(default="Authorization", min_length=1, max_length=100)
@@ -100,6 +108,7 @@ class OAuth2(CredentialValue):
     """OAuth2 client credentials and the current tokens."""
 
     SECRETS = frozenset({"client_secret", "access_token", "refresh_token"})
+    MAIN = "access_token"
 
     client_id: str = Field(min_length=1, max_length=512)
     client_secret: str = Field(min_length=1, max_length=MAX_SECRET)
@@ -118,6 +127,7 @@ class BasicAuth(CredentialValue):
     """A username and password."""
 
     SECRETS = frozenset({"password"})
+    MAIN = "password"
 
     username: str = Field(min_length=1, max_length=512)
     password: str = Field(min_length=1, max_length=MAX_SECRET)
@@ -136,6 +146,7 @@ class WebhookSecret(CredentialValue):
     """A shared secret for signing or verifying webhooks (HMAC)."""
 
     SECRETS = frozenset({"secret"})
+    MAIN = "secret"
 
     secret: str = Field(min_length=16, max_length=MAX_SECRET)
     algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
@@ -154,6 +165,7 @@ class DatabaseUrl(CredentialValue):
     """A database connection string (it usually carries a password: all of it is secret)."""
 
     SECRETS = frozenset({"url"})
+    MAIN = "url"
 
     url: str = Field(min_length=1, max_length=4096)
 
@@ -264,6 +276,29 @@ def type_model(name: str) -> type[CredentialValue]:
         raise UnknownCredentialType(
             f"Unknown credential type {name!r}; known: {', '.join(TYPES)}"
         ) from None
+
+
+def text_field(type_name: str, schema: dict[str, Any] | None, field: str | None) -> str:
+    """The field of a ``type_name`` value that gives one string: ``field`` or the type's main one.
+
+    Raises :class:`InvalidCredentialValue` when the type has no such string field (a custom
+    type: when its schema declares properties without it).
+    """
+    model = type_model(type_name)
+    name = field or model.MAIN
+    if name is None:
+        raise InvalidCredentialValue(
+            f"Name the field to use: a {type_name} credential has no main one"
+        )
+    if model is Custom:
+        known = set((schema or {}).get("properties") or ())
+        if known and name not in known:
+            raise InvalidCredentialValue(f"This custom credential's schema has no field {name!r}")
+        return name
+    info = model.model_fields.get(name)
+    if info is None or str not in (info.annotation, *getattr(info.annotation, "__args__", ())):
+        raise InvalidCredentialValue(f"A {type_name} credential has no text field {name!r}")
+    return name
 
 
 def check_custom_schema(schema: dict[str, Any]) -> None:

@@ -260,22 +260,22 @@ class LiveEffects:
         if message.conversation_id:
             conversation = await self._find_conversation(message.conversation_id)
             return conversation, await self.runtime.channel_type(
-                self.session, conversation.channel_id
+                self.session, self.tenant_id, conversation.channel_id
             )
         if not (message.channel_id and message.recipient):
             raise NodeError(
                 "Give a conversation_id, or a channel_id and a recipient", "configuration"
             )
-        try:  # the process's channel directory (cached); a miss reads through this session
-            channel = await self.runtime.channels.get(
-                self.tenant_id, message.channel_id, self.session
+        try:  # cached per process; a miss reads through this session
+            channel_type = await self.runtime.channel_type(
+                self.session, self.tenant_id, message.channel_id
             )
         except NotFound:
             raise NodeError("Unknown channel", "configuration") from None
         thread = await conversations.find_thread(
-            self.session, self.tenant_id, channel.id, message.recipient
+            self.session, self.tenant_id, message.channel_id, message.recipient
         )
-        return thread, channel.type
+        return thread, channel_type
 
     async def _find_conversation(self, conversation_id: str) -> Conversation:
         try:
