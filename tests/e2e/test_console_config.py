@@ -74,6 +74,21 @@ def _store_api_key(page: Any) -> None:
     _shot(page, "vault")
 
 
+def _connect_telegram_from_the_vault(page: Any) -> None:
+    page.get_by_role("link", name="Channels").click()
+    form = page.get_by_role("form", name="Connect a channel")
+    form.get_by_label("Type").select_option("telegram")
+    form.get_by_label("Name").fill("Ops bot")
+    form.get_by_label("bot token source").select_option(label="vault: Shop API (api_key)")
+    assert form.locator('input[name="bot_token"]').count() == 0
+    _shot(page, "channels-vault")
+    form.get_by_role("button", name="Connect").click()
+    page.get_by_role("status", name="Channel connected").wait_for()
+    row = page.get_by_test_id("channel-row").filter(has_text="Ops bot")
+    assert row.get_by_test_id("vault-field").inner_text().strip() == "bot token: vault · Shop API"
+    assert API_KEY not in page.content()
+
+
 def _train_and_analyze(page: Any) -> None:
     page.get_by_role("link", name="Intents").click()
     form = page.get_by_role("form", name="Add examples")
@@ -109,6 +124,7 @@ def test_admin_configures_channels_vault_and_intents(console: Console, browser: 
     login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     _connect_telegram(page)
     _store_api_key(page)
+    _connect_telegram_from_the_vault(page)
     _train_and_analyze(page)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{console.url}/vault")

@@ -2846,6 +2846,9 @@ export interface components {
         /**
          * ChannelCreate
          * @description A new channel: its type, a display name, provider settings and secrets.
+         *
+         *     Each secret is given in ``credentials`` (stored encrypted with the channel) or named in
+         *     ``vault_credentials`` (kept in the vault, where it is rotated and revoked), not both.
          */
         ChannelCreate: {
             /** Config */
@@ -2860,6 +2863,10 @@ export interface components {
             name: string;
             /** Type */
             type: string;
+            /** Vault Credentials */
+            vault_credentials?: {
+                [key: string]: components["schemas"]["VaultField"];
+            };
         };
         /**
          * ChannelCreated
@@ -2887,6 +2894,10 @@ export interface components {
             name: string;
             /** Type */
             type: string;
+            /** Vault Credentials */
+            vault_credentials?: {
+                [key: string]: components["schemas"]["VaultField"];
+            };
             /** Verify Token */
             verify_token?: string | null;
             /** Webhook Url */
@@ -2918,6 +2929,10 @@ export interface components {
             name: string;
             /** Type */
             type: string;
+            /** Vault Credentials */
+            vault_credentials?: {
+                [key: string]: components["schemas"]["VaultField"];
+            };
             /** Webhook Url */
             webhook_url: string | null;
         };
@@ -2940,6 +2955,9 @@ export interface components {
         /**
          * ChannelUpdate
          * @description Changes to a channel; given credentials replace those of the same name.
+         *
+         *     A field given in ``credentials`` stops coming from the vault; one given in
+         *     ``vault_credentials`` replaces the stored value (``null`` stops taking it from the vault).
          */
         ChannelUpdate: {
             /** Config */
@@ -2954,6 +2972,10 @@ export interface components {
             enabled?: boolean | null;
             /** Name */
             name?: string | null;
+            /** Vault Credentials */
+            vault_credentials?: {
+                [key: string]: components["schemas"]["VaultField"] | null;
+            } | null;
         };
         /**
          * ChunkPublic
@@ -5404,6 +5426,16 @@ export interface components {
         Variants: {
             /** Variants */
             variants?: components["schemas"]["Variant"][];
+        };
+        /**
+         * VaultField
+         * @description A credential field taken from a vault credential (revealed, audited, when loaded).
+         */
+        VaultField: {
+            /** Credential Id */
+            credential_id: string;
+            /** Field */
+            field?: string | null;
         };
         /**
          * Verification

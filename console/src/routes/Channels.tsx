@@ -8,6 +8,7 @@ import {
   type Channel,
   type ChannelCreated,
   type ChannelType,
+  type Credential,
   type TestSendResult,
 } from "../api/client";
 import { useCan } from "../auth";
@@ -29,25 +30,92 @@ const LABELS: Record<string, string> = {
 const typeLabel = (type: string) => LABELS[type] ?? type;
 const fieldLabel = (name: string) => name.replace(/_/g, " ");
 
+/** The tenant's active vault credentials, for readers of the vault (others type secrets in). */
+function useVaultCredentials() {
+  const canRead = useCan("vault:read");
+  return useQuery({
+    queryKey: ["vault"],
+    queryFn: () => get<Credential[]>("/vault/credentials"),
+    enabled: canRead,
+    select: (all) => all.filter((c) => c.status === "active"),
+  });
+}
+
+/** One secret of a channel: typed in (stored encrypted with the channel) or taken from the vault. */
+function SecretInput({
+  name,
+  value,
+  source,
+  vault,
+  onValue,
+  onSource,
+}: {
+  name: string;
+  value: string;
+  source: string;
+  vault: Credential[];
+  onValue: (value: string) => void;
+  onSource: (credentialId: string) => void;
+}) {
+  return (
+    <div className="secret-field">
+      {vault.length > 0 && (
+        <label>
+          {fieldLabel(name)} from
+          <select aria-label={`${fieldLabel(name)} source`} value={source} onChange={(e) => onSource(e.target.value)}>
+            <option value="">typed in here</option>
+            {vault.map((c) => (
+              <option key={c.id} value={c.id}>
+                vault: {c.name} ({c.type})
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {!source && (
+        <label>
+          {fieldLabel(name)}
+          <input
+            name={name}
+            type="password"
+            autoComplete="new-password"
+            required
+            value={value}
+            onChange={(e) => onValue(e.target.value)}
+          />
+        </label>
+      )}
+    </div>
+  );
+}
+
 /** The form that connects a channel of any type with the fields its adapter requires. */
 function ConnectForm({ types, onCreated }: { types: ChannelType[]; onCreated: (c: ChannelCreated) => void }) {
   const choices = types.filter((t) => t.webhook);
   const [type, setType] = useState(choices[0]?.type ?? "");
   const [name, setName] = useState("");
   const [values, setValues] = useState<Record<string, string>>({});
+  const [sources, setSources] = useState<Record<string, string>>({});
+  const vault = useVaultCredentials();
   const spec = choices.find((t) => t.type === type);
   const create = useMutation({
     mutationFn: () => {
+      const secrets = spec?.required_credentials ?? [];
+      const typed = secrets.filter((k) => !sources[k]);
       const pick = (keys: string[]) => Object.fromEntries(keys.filter((k) => values[k]).map((k) => [k, values[k]]));
       return post<ChannelCreated>("/channels", {
         type,
         name: name.trim() || typeLabel(type),
         config: pick(spec?.required_config ?? []),
-        credentials: pick(spec?.required_credentials ?? []),
+        credentials: pick(typed),
+        vault_credentials: Object.fromEntries(
+          secrets.filter((k) => sources[k]).map((k) => [k, { credential_id: sources[k] }]),
+        ),
       });
     },
     onSuccess: (created) => {
       setValues({});
+      setSources({});
       setName("");
       onCreated(created);
     },
@@ -56,19 +124,6 @@ function ConnectForm({ types, onCreated }: { types: ChannelType[]; onCreated: (c
     event.preventDefault();
     create.mutate();
   };
-  const input = (key: string, secret: boolean) => (
-    <label key={key}>
-      {fieldLabel(key)}
-      <input
-        name={key}
-        type={secret ? "password" : "text"}
-        autoComplete={secret ? "new-password" : "off"}
-        required
-        value={values[key] ?? ""}
-        onChange={(e) => setValues({ ...values, [key]: e.target.value })}
-      />
-    </label>
-  );
   return (
     <form className="card form" onSubmit={submit} aria-label="Connect a channel">
       <h2>Connect a channel</h2>
@@ -86,8 +141,29 @@ function ConnectForm({ types, onCreated }: { types: ChannelType[]; onCreated: (c
         Name
         <input name="name" value={name} maxLength={200} placeholder={typeLabel(type)} onChange={(e) => setName(e.target.value)} />
       </label>
-      {spec?.required_config.map((k) => input(k, false))}
-      {spec?.required_credentials.map((k) => input(k, true))}
+      {spec?.required_config.map((k) => (
+        <label key={k}>
+          {fieldLabel(k)}
+          <input
+            name={k}
+            autoComplete="off"
+            required
+            value={values[k] ?? ""}
+            onChange={(e) => setValues({ ...values, [k]: e.target.value })}
+          />
+        </label>
+      ))}
+      {spec?.required_credentials.map((k) => (
+        <SecretInput
+          key={k}
+          name={k}
+          value={values[k] ?? ""}
+          source={sources[k] ?? ""}
+          vault={vault.data ?? []}
+          onValue={(v) => setValues({ ...values, [k]: v })}
+          onSource={(id) => setSources({ ...sources, [k]: id })}
+        />
+      ))}
       {spec?.generated_credential && (
         <p className="muted small">Frontdesk generates the {fieldLabel(spec.generated_credential)}; it is shown once.</p>
       )}
@@ -144,7 +220,17 @@ function TestSend({ channel }: { channel: Channel }) {
   );
 }
 
-function ChannelRow({ channel, canWrite, onChange }: { channel: Channel; canWrite: boolean; onChange: () => void }) {
+function ChannelRow({
+  channel,
+  canWrite,
+  vaultNames,
+  onChange,
+}: {
+  channel: Channel;
+  canWrite: boolean;
+  vaultNames: Record<string, string>;
+  onChange: () => void;
+}) {
   const [testing, setTesting] = useState(false);
   const toggle = useMutation({
     mutationFn: () => patch<Channel>(`/channels/${channel.id}`, { enabled: !channel.enabled }),
@@ -152,16 +238,22 @@ function ChannelRow({ channel, canWrite, onChange }: { channel: Channel; canWrit
   });
   const remove = useMutation({ mutationFn: () => del(`/channels/${channel.id}`), onSuccess: onChange });
   const secrets = Object.entries(channel.credentials);
+  const vaulted = Object.entries(channel.vault_credentials ?? {});
   return (
     <tr data-testid="channel-row">
       <td>{typeLabel(channel.type)}</td>
       <td>
         {channel.name}
-        {secrets.length > 0 && (
+        {secrets.length + vaulted.length > 0 && (
           <div className="muted small">
             {secrets.map(([k, v]) => (
               <span key={k}>
                 {fieldLabel(k)}: <code>{v}</code>{" "}
+              </span>
+            ))}
+            {vaulted.map(([k, ref]) => (
+              <span key={k} data-testid="vault-field">
+                {fieldLabel(k)}: vault · {vaultNames[ref.credential_id] ?? ref.credential_id}{" "}
               </span>
             ))}
           </div>
@@ -209,6 +301,8 @@ export default function Channels() {
   const list = useQuery({ queryKey: ["channels"], queryFn: () => get<Channel[]>("/channels") });
   const types = useQuery({ queryKey: ["channel-types"], queryFn: () => get<ChannelType[]>("/channels/types") });
   const refresh = () => void client.invalidateQueries({ queryKey: ["channels"] });
+  const vault = useVaultCredentials();
+  const vaultNames = Object.fromEntries((vault.data ?? []).map((c) => [c.id, c.name]));
   const generated = types.data?.find((t) => t.type === created?.type)?.generated_credential;
   return (
     <section>
@@ -231,7 +325,7 @@ export default function Channels() {
             </thead>
             <tbody>
               {list.data.map((channel) => (
-                <ChannelRow key={channel.id} channel={channel} canWrite={canWrite} onChange={refresh} />
+                <ChannelRow key={channel.id} channel={channel} canWrite={canWrite} vaultNames={vaultNames} onChange={refresh} />
               ))}
             </tbody>
           </table>
