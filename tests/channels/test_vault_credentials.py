@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from frontdesk.channels import directory
 from frontdesk.runtime import Runtime
 from tests.channels import payloads
 from tests.channels.fake_provider import FakeProvider
 from tests.channels.helpers import create_channel, messages, path_of, raw_count, wait_until
 from tests.conftest import TenantCtx
+from tests.logs import capture_log
 from tests.vault.helpers import audit_rows, create, revoke, rotate, usage
 
 APP_SECRET = "wa-app-secret-from-the-vault-01"
@@ -88,14 +91,20 @@ async def test_a_rotation_is_picked_up_and_each_version_decrypted_once(
 
 
 async def test_a_revoked_secret_makes_webhooks_503_and_stores_nothing(
-    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
+    client: httpx.AsyncClient,
+    tenant: TenantCtx,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
 ):
+    rendered = capture_log(monkeypatch, directory)
     channel, secret_id, _ = await whatsapp_from_vault(client, tenant)
     revoked = await revoke(client, tenant, secret_id)
     (dependent,) = revoked.json()["dependents"]
     assert (dependent["kind"], dependent["ref_id"]) == ("channel", channel["id"])
-    runtime.channels.forget(channel["id"])
-    r = await post(client, channel, APP_SECRET)
+    for _ in range(2):  # logged once, not at every reload
+        runtime.channels.forget(channel["id"])
+        r = await post(client, channel, APP_SECRET)
+    assert rendered.getvalue().count("channel_credentials_unavailable") == 1
     assert r.status_code == 503
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "channel_credentials_unavailable"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 
 import httpx
 import pytest
-import structlog
 from sqlalchemy import select
-from structlog import PrintLogger
 
 from frontdesk.core.auth import Role
 from frontdesk.llm import fallback
@@ -20,6 +17,7 @@ from tests.conftest import TenantCtx
 from tests.factories import api_key
 from tests.llm.conftest import anthropic_entry, openai_entry
 from tests.llm.fake_provider import FakeProvider, Reply
+from tests.logs import capture_log
 
 SECRET = "sk-proj-TOPSECRET-abcdef0123456789"
 QUESTION = {"messages": [{"role": "user", "content": "When will my order arrive?"}]}
@@ -204,11 +202,7 @@ async def test_no_key_in_logs_or_errors_under_failures(
     caplog: pytest.LogCaptureFixture,
 ):
     """Rendered gateway logs (the configured processors) and the SDKs' debug logs."""
-    rendered = io.StringIO()
-    processors = structlog.get_config()["processors"]
-    monkeypatch.setattr(
-        fallback, "log", structlog.wrap_logger(PrintLogger(rendered), processors=processors)
-    )
+    rendered = capture_log(monkeypatch, fallback)
     caplog.set_level(logging.DEBUG)
     await configure_api(client, tenant, fake)
     fake.script("primary", Reply.error(401), Reply.malformed())

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from typing import Any
 
 import httpx
 import pytest
-import structlog
-from structlog import PrintLogger
 
 from frontdesk.llm import service
 from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
 from tests.llm.conftest import openai_entry
 from tests.llm.fake_provider import FakeProvider
+from tests.logs import capture_log
 from tests.vault.helpers import API_KEY, audit_rows, create, revoke, rotate, usage
 
 QUESTION = {"messages": [{"role": "user", "content": "When will my order arrive?"}]}
@@ -163,11 +161,7 @@ async def test_a_revoked_sole_provider_is_not_configured_and_nothing_leaks(
     fake: FakeProvider,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    rendered = io.StringIO()
-    processors = structlog.get_config()["processors"]
-    monkeypatch.setattr(
-        service, "log", structlog.wrap_logger(PrintLogger(rendered), processors=processors)
-    )
+    rendered = capture_log(monkeypatch, service)
     cred = await create(client, tenant)
     assert (await set_providers(client, tenant, vaulted(fake, cred["id"]))).status_code == 200
     assert (await runtime.llm.tenant_config(tenant.id)).providers
@@ -178,8 +172,10 @@ async def test_a_revoked_sole_provider_is_not_configured_and_nothing_leaks(
     assert r.json() == {"status": "not_configured", "detail": "No API key for: vaulted"}
     r = await client.post("/api/v1/llm/stream", headers=tenant.headers, json=QUESTION)
     assert "event: not_configured" in r.text
+    await runtime.llm.forget(tenant.id)  # reloads log it once, not at every reload
+    assert not (await runtime.llm.tenant_config(tenant.id)).providers
     logs = rendered.getvalue()
-    assert "llm_credential_unavailable" in logs and cred["id"] in logs
+    assert logs.count("llm_credential_unavailable") == 1 and cred["id"] in logs
     assert API_KEY not in logs
 
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import base64
-import io
 import logging
 from datetime import timedelta
 
 import httpx
 import pyotp
 import pytest
-import structlog
 from sqlalchemy import select
-from structlog import PrintLogger
 
 from frontdesk.core.auth import Role
 from frontdesk.login import mfa, service
@@ -23,6 +20,7 @@ from frontdesk.tenants.models import Member, MemberSession
 from tests.conftest import TenantCtx
 from tests.factories import api_key, login, make_member
 from tests.login.helpers import T0, code, enrol, set_clock, try_login
+from tests.logs import capture_log
 
 EMAIL = "ana@acme.example"
 
@@ -289,11 +287,7 @@ async def test_admin_resets_a_members_mfa_and_it_is_logged(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ):
-    rendered = io.StringIO()
-    processors = structlog.get_config()["processors"]
-    monkeypatch.setattr(
-        service, "log", structlog.wrap_logger(PrintLogger(rendered), processors=processors)
-    )
+    rendered = capture_log(monkeypatch, service)
     caplog.set_level(logging.DEBUG)
     clock = set_clock(runtime)
     secret, codes = await enrol(client, await login(client, "acme", EMAIL), clock)

@@ -199,7 +199,8 @@ class ChannelDirectory:
                 unavailable[name] = f"vault credential {credential_id} has no {ref.get('field')}"
             else:
                 credentials[name] = text
-        if unavailable:
+        problem = repr(sorted(unavailable.items())) if unavailable else None
+        if self._revealed.report(info.id, problem):  # logged when it appears or changes
             log.warning("channel_credentials_unavailable", channel_id=info.id, fields=unavailable)
         return replace(info, credentials=Credentials(credentials, unavailable))
 

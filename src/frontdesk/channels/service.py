@@ -89,7 +89,7 @@ async def _use_vault(
         type_name, schema = (
             await session.execute(
                 select(Credential.type, Credential.custom_schema).where(
-                    Credential.id == ref.credential_id
+                    Credential.tenant_id == channel.tenant_id, Credential.id == ref.credential_id
                 )
             )
         ).one()

@@ -166,6 +166,7 @@ async def reveal_keys(
     for name, credential_id in credentials.items():
         version = versions.get(credential_id)
         keys[name] = None
+        subject = f"llm {tenant_id} {name}"
         try:
             if version is None:
                 raise CredentialUnavailable("The credential is not active")
@@ -173,16 +174,18 @@ async def reveal_keys(
                 tenant_id, credential_id, version, f"provider {name}", ("llm", name)
             )
         except (CredentialNotFound, CredentialUnavailable, DecryptionError) as exc:
-            log.warning(
-                "llm_credential_unavailable",
-                provider=name,
-                credential_id=credential_id,
-                error=exc.code,
-            )
+            if revealed.report(subject, f"{credential_id} {exc.code}"):
+                log.warning(
+                    "llm_credential_unavailable",
+                    provider=name,
+                    credential_id=credential_id,
+                    error=exc.code,
+                )
             continue
         if isinstance(value, ApiKey):
             keys[name] = value.key
-        else:
+            revealed.report(subject, None)
+        elif revealed.report(subject, f"{credential_id} not an api_key"):
             log.warning("llm_credential_not_api_key", provider=name, credential_id=credential_id)
     return keys
 

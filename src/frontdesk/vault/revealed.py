@@ -46,6 +46,21 @@ class RevealedValues:
         self.service = service
         self._values: dict[Key, CredentialValue] = {}
         self._pending: dict[Key, asyncio.Future[CredentialValue]] = {}
+        self._reported: dict[str, str] = {}
+
+    def report(self, subject: str, problem: str | None) -> bool:
+        """Note ``subject``'s problem (``None``: it has none now); True when it is new.
+
+        Callers reload every few seconds: they log a problem (a revoked credential) when it
+        first appears or changes, not at every reload.
+        """
+        if problem is None:
+            self._reported.pop(subject, None)
+            return False
+        if self._reported.get(subject) == problem:
+            return False
+        self._reported[subject] = problem
+        return True
 
     async def get(
         self,
