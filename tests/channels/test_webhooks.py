@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -579,3 +580,25 @@ async def test_an_agents_reply_goes_out_through_the_provider(
     *_, sent = await fake.await_for(3)
     assert sent.path == "/bot123456:ABC-DEF/sendMessage"
     assert sent.json == {"chat_id": "1111111", "text": "Hi, Sam from support"}
+
+
+async def test_provider_secrets_in_urls_never_reach_the_logs(
+    client: httpx.AsyncClient,
+    tenant: TenantCtx,
+    fake: FakeProvider,
+    caplog: pytest.LogCaptureFixture,
+):
+    """Telegram's bot token is part of every API URL: the HTTP client's request logs omit it."""
+    caplog.set_level(logging.DEBUG)
+    channel = await create_channel(client, tenant, "telegram")
+    body = payloads.dumps(payloads.telegram_text())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
+    }
+    r = await client.post(path_of(channel), content=body, headers=headers)
+    assert r.status_code == 200
+    (sent,) = await fake.await_for(1)
+    assert sent.path == "/bot123456:ABC-DEF/sendMessage"
+    assert caplog.records  # DEBUG records were captured
+    assert "123456:ABC-DEF" not in caplog.text

@@ -54,6 +54,11 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(name)s %(message)s")
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO (and httpcore its traffic at DEBUG): provider URLs
+    # carry secrets (Telegram's bot token is in the path, Meta's token and query-string auth
+    # in the query). Only their warnings get through.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
