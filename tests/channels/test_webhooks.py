@@ -11,6 +11,11 @@ import httpx
 import pytest
 
 from frontdesk.channels.canonical import Reply
+from frontdesk.channels.directory import ChannelInfo
+from frontdesk.channels.meta import graph_response
+from frontdesk.channels.outbound import pace
+from frontdesk.channels.protocol import ProviderError, Target
+from frontdesk.queue.base import RetryLater
 from frontdesk.runtime import Runtime
 from tests.channels import payloads
 from tests.channels.conftest import PUBLIC_BASE
@@ -427,6 +432,52 @@ async def test_provider_429_is_retried_after_retry_after(
     assert reply.status == "sent"
     assert len(fake.requests) == 2
     assert time.monotonic() - started >= 0.9
+
+
+async def test_meta_throttling_answered_with_400_is_retried_not_refused(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    """Graph API rate limits come as HTTP 400 with an error code: the send is retried."""
+    channel = await create_channel(client, tenant, "whatsapp")
+    throttled = {"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException"}}
+    throttled["error"]["code"] = 130429
+    fake.script.append(Scripted(status=400, body=throttled))
+    await post_whatsapp(client, channel, payloads.whatsapp_text())
+    (reply,) = await sent_replies(runtime, tenant.id, 1)
+    assert reply.status == "sent"
+    assert len(fake.requests) == 2
+
+
+def test_graph_errors_map_to_retry_or_refusal():
+    def answer(status: int, body: Any) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    pair = {"error": {"code": 131056, "message": "(#131056) pair rate limit hit"}}
+    with pytest.raises(ProviderError) as caught:
+        graph_response(answer(400, pair), "whatsapp")
+    assert caught.value.retry_after == 6.0 and "pair rate limit" in caught.value.detail
+    with pytest.raises(ProviderError) as caught:
+        graph_response(answer(400, {"error": {"code": 100, "message": "bad param"}}), "whatsapp")
+    assert caught.value.retry_after is None  # refused: retrying cannot help
+    with pytest.raises(ProviderError) as caught:
+        graph_response(httpx.Response(400, text="<html>"), "messenger")
+    assert caught.value.retry_after is None
+    assert graph_response(answer(200, {"message_id": "m1"}), "messenger") == {"message_id": "m1"}
+
+
+def test_whatsapp_sends_are_paced_per_customer_and_per_number(runtime: Runtime):
+    info = ChannelInfo(id="ch-1", tenant_id="t", type="whatsapp", name="wa", enabled=True)
+    for _ in range(10):  # Meta lets a burst borrow ahead
+        pace(runtime, info, Target("16505551234", "16505551234", {}))
+    with pytest.raises(RetryLater) as caught:
+        pace(runtime, info, Target("16505551234", "16505551234", {}))
+    assert 5.0 < caught.value.delay <= 6.0 and "(chat)" in str(caught.value)
+    allowed = 0  # other customers are not held back, up to 80 per second per number
+    with pytest.raises(RetryLater) as caught:
+        for n in range(200):
+            pace(runtime, info, Target(f"1650{n}", f"1650{n}", {}))
+            allowed += 1
+    assert 70 <= allowed < 80 and "(channel)" in str(caught.value)
 
 
 @pytest.mark.parametrize(

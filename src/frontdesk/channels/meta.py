@@ -55,6 +55,35 @@ def meta_handshake(request: WebhookRequest, credentials: dict[str, str]) -> Resp
     return PlainTextResponse(request.query.get("hub.challenge", ""))
 
 
+GRAPH_THROTTLED = {
+    4: "app request limit",
+    17: "user request limit",
+    32: "page request limit",
+    613: "rate limit",
+    80007: "WhatsApp Business Account rate limit",
+    130429: "throughput limit",
+    131056: "pair rate limit (too many messages to this recipient)",
+    131057: "account in maintenance",
+}
+"""Graph API error codes that mean "slow down" (sent with HTTP 400, not 429): retried."""
+PAIR_RATE_WAIT = 6.0  # WhatsApp: one message every 6 s to the same customer
+
+
+def graph_response(response: httpx.Response, provider: str) -> Any:
+    """Like :func:`check_response`, but a Graph API throttling error is retried, not refused."""
+    if 400 <= response.status_code < 500 and response.status_code != 429:
+        try:
+            code = response.json()["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        if isinstance(code, int) and code in GRAPH_THROTTLED:
+            wait = PAIR_RATE_WAIT if code == 131056 else 0.0
+            raise ProviderError(
+                f"{provider}: {GRAPH_THROTTLED[code]} (error {code})", retry_after=wait
+            )
+    return check_response(response, provider)
+
+
 class MetaMessagingAdapter:
     """Facebook Messenger and Instagram direct messages (Graph API ``/me/messages``)."""
 
@@ -127,7 +156,7 @@ class MetaMessagingAdapter:
             params={"access_token": credentials["page_access_token"]},
             json=payload,
         )
-        body = check_response(response, self.type)
+        body = graph_response(response, self.type)
         if not isinstance(body, dict) or not body.get("message_id"):
             raise ProviderError(f"{self.type} answered without a message_id")
         return str(body["message_id"])

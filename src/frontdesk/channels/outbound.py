@@ -41,10 +41,13 @@ log = get_logger("frontdesk.channels.outbound")
 # Free-form replies are only delivered this long after the customer's last message.
 WINDOWS = {t: timedelta(hours=24) for t in ("whatsapp", "messenger", "instagram")}
 # Provider send limits: (messages/s, burst, per "channel" or per "chat").
-PACING = {
-    "whatsapp": (80.0, 80, "channel"),
-    "telegram": (1.0, 3, "chat"),
-    "slack": (1.0, 3, "chat"),
+PACING: dict[str, list[tuple[float, int, str]]] = {
+    # (messages per second, burst, per "chat" or per "channel"); every bucket must allow it.
+    # WhatsApp: one message every 6 s to the same customer (Meta lets bursts borrow ahead),
+    # and 80 per second per number.
+    "whatsapp": [(1 / 6, 10, "chat"), (80.0, 80, "channel")],
+    "telegram": [(1.0, 3, "chat")],
+    "slack": [(1.0, 3, "chat")],
 }
 
 
@@ -136,7 +139,7 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
         )
         await _fail(runtime, message, reason)
         raise PermanentJobError(reason)
-    _pace(runtime, channel, target)
+    pace(runtime, channel, target)
     rich = {k: v for k, v in (message.content or {}).items() if k in Reply.model_fields}
     try:
         reply = Reply.model_validate({**rich, "text": message.text})
@@ -185,17 +188,14 @@ async def _outside_window(session: AsyncSession, type_: str, conversation_id: st
     return last_in is None or utcnow() - last_in > window
 
 
-def _pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:
+def pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:
     """Hold a send back (retry later) when it would exceed the provider's send rate."""
-    pacing = PACING.get(channel.type)
-    if pacing is None:
-        return
-    rate, burst, scope = pacing
-    key = f"pace:{channel.id}" + (f":{target.thread_id}" if scope == "chat" else "")
-    try:
-        runtime.limiter.hit(key, rate, burst)
-    except RateLimited as e:
-        raise RetryLater(f"{channel.type} send pacing", e.retry_after) from e
+    for rate, burst, scope in PACING.get(channel.type, ()):
+        key = f"pace:{channel.id}" + (f":{target.thread_id}" if scope == "chat" else "")
+        try:
+            runtime.limiter.hit(key, rate, burst)
+        except RateLimited as e:
+            raise RetryLater(f"{channel.type} send pacing ({scope})", e.retry_after) from e
 
 
 async def _retry_or_give_up(

@@ -8,7 +8,7 @@ import httpx
 from starlette.responses import Response
 
 from frontdesk.channels.canonical import Inbound, Media, Reply, SharedContact, StatusUpdate
-from frontdesk.channels.meta import meta_handshake, verify_meta
+from frontdesk.channels.meta import graph_response, meta_handshake, verify_meta
 from frontdesk.channels.protocol import (
     Capabilities,
     Parsed,
@@ -16,7 +16,6 @@ from frontdesk.channels.protocol import (
     ProviderError,
     Target,
     WebhookRequest,
-    check_response,
     clip,
     json_body,
 )
@@ -131,7 +130,7 @@ class WhatsAppAdapter:
             headers={"Authorization": f"Bearer {credentials['access_token']}"},
             json=payload,
         )
-        body = check_response(response, "whatsapp")
+        body = graph_response(response, "whatsapp")
         messages = body.get("messages") if isinstance(body, dict) else None
         if not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
             raise ProviderError("whatsapp answered without a message id")
