@@ -23,6 +23,7 @@ from frontdesk.settings import Settings
 from tests.factories import make_tenant
 
 POSTGRES_URL = os.environ.get("FRONTDESK_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 TEST_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 # The local model's ONNX export, made once and shared by every test and test server.
@@ -51,6 +52,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template")
     asyncio.run(migrate(base_settings(path)))
     return path / "frontdesk.db"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server of the scaled-shape tests (its database is theirs to flush), or skip."""
+    if not REDIS_URL:
+        pytest.skip("set FRONTDESK_TEST_REDIS_URL to test the Redis adapters")
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

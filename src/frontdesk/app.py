@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             await runtime.close_llm()
             await close_http_client(runtime)
             await runtime.channels.aclose()
+            await runtime.limiter.aclose()
             await runtime.db.dispose()
             log.info("frontdesk_stopped")
 

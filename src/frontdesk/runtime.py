@@ -26,7 +26,7 @@ from frontdesk.core.logging import get_logger
 from frontdesk.core.metrics import Metrics
 from frontdesk.core.middleware import InFlight
 from frontdesk.core.outbox import OutboxDispatcher
-from frontdesk.core.ratelimit import RateLimiter
+from frontdesk.core.ratelimit import Limiter, RateLimiter, RedisRateLimiter
 from frontdesk.core.sessions import SessionAuthenticator
 from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.faq_index import FaqIndex
@@ -57,7 +57,7 @@ class Runtime:
     tenants: TenantCache
     auth: ApiKeyAuthenticator
     sessions: SessionAuthenticator
-    limiter: RateLimiter
+    limiter: Limiter
     hub: Hub
     metrics: Metrics
     outbox: OutboxDispatcher
@@ -119,7 +119,11 @@ class Runtime:
             tenants=TenantCache(db, settings.tenant_cache_seconds),
             auth=ApiKeyAuthenticator(db, settings.tenant_cache_seconds),
             sessions=SessionAuthenticator(db),
-            limiter=RateLimiter(),
+            limiter=(
+                RedisRateLimiter.from_url(settings.redis_url)
+                if settings.redis_url
+                else RateLimiter()
+            ),
             hub=Hub(),
             metrics=Metrics(),
             outbox=OutboxDispatcher(db),

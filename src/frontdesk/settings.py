@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default=None, description="the master key being rotated away from (still readable)"
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the scaled shape: rate limits shared by every node (redis://host/db)",
+    )
+
     log_level: str = "INFO"
     log_json: bool | None = None
 

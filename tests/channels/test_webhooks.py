@@ -465,17 +465,17 @@ def test_graph_errors_map_to_retry_or_refusal():
     assert graph_response(answer(200, {"message_id": "m1"}), "messenger") == {"message_id": "m1"}
 
 
-def test_whatsapp_sends_are_paced_per_customer_and_per_number(runtime: Runtime):
+async def test_whatsapp_sends_are_paced_per_customer_and_per_number(runtime: Runtime):
     info = ChannelInfo(id="ch-1", tenant_id="t", type="whatsapp", name="wa", enabled=True)
     for _ in range(10):  # Meta lets a burst borrow ahead
-        pace(runtime, info, Target("16505551234", "16505551234", {}))
+        await pace(runtime, info, Target("16505551234", "16505551234", {}))
     with pytest.raises(RetryLater) as caught:
-        pace(runtime, info, Target("16505551234", "16505551234", {}))
+        await pace(runtime, info, Target("16505551234", "16505551234", {}))
     assert 5.0 < caught.value.delay <= 6.0 and "(chat)" in str(caught.value)
     allowed = 0  # other customers are not held back, up to 80 per second per number
     with pytest.raises(RetryLater) as caught:
         for n in range(200):
-            pace(runtime, info, Target(f"1650{n}", f"1650{n}", {}))
+            await pace(runtime, info, Target(f"1650{n}", f"1650{n}", {}))
             allowed += 1
     assert 70 <= allowed < 80 and "(channel)" in str(caught.value)
 

@@ -30,6 +30,7 @@ from frontdesk.core.db import after_commit
 from frontdesk.core.errors import RateLimited
 from frontdesk.core.http import UnsafeURL
 from frontdesk.core.logging import get_logger
+from frontdesk.core.ratelimit import Bucket
 from frontdesk.intake.models import RawMessage
 from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError, RetryLater
 from frontdesk.runtime import Runtime
@@ -139,7 +140,7 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
         )
         await _fail(runtime, message, reason)
         raise PermanentJobError(reason)
-    pace(runtime, channel, target)
+    await pace(runtime, channel, target)
     rich = {k: v for k, v in (message.content or {}).items() if k in Reply.model_fields}
     try:
         reply = Reply.model_validate({**rich, "text": message.text})
@@ -188,12 +189,12 @@ async def _outside_window(session: AsyncSession, type_: str, conversation_id: st
     return last_in is None or utcnow() - last_in > window
 
 
-def pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:
+async def pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:
     """Hold a send back (retry later) when it would exceed the provider's send rate."""
     for rate, burst, scope in PACING.get(channel.type, ()):
         key = f"pace:{channel.id}" + (f":{target.thread_id}" if scope == "chat" else "")
         try:
-            runtime.limiter.hit(key, rate, burst)
+            await runtime.limiter.hit(Bucket(key, rate, burst))  # one at a time: say which
         except RateLimited as e:
             raise RetryLater(f"{channel.type} send pacing ({scope})", e.retry_after) from e
 

@@ -77,7 +77,7 @@ async def create_session(
 ) -> SessionCreated:
     """Open a web chat session for a visitor of ``tenant``."""
     info = await runtime.tenants.by_slug(tenant)
-    service.limit(info.id, _client_ip(request))
+    await service.limit(info.id, _client_ip(request))
     session_id, token = await service.create_session(info)
     return SessionCreated(session_id=session_id, token=token)
 
@@ -88,7 +88,7 @@ async def post_message(
 ) -> MessageAccepted:
     """Accept a message: answered 202 only once it is durably stored with its job."""
     tenant = await runtime.tenants.by_id(ref.tenant_id)
-    service.limit(tenant.id, _client_ip(request))
+    await service.limit(tenant.id, _client_ip(request))
     body = await read_json(request, MessageIn)
     if len(body.text) > runtime.settings.max_text_chars:
         raise ValidationFailed(f"text is over {runtime.settings.max_text_chars} characters")
@@ -103,7 +103,7 @@ async def list_messages(
     after: Annotated[str | None, Query(max_length=36)] = None,
 ) -> list[object]:
     """The conversation so far, or only what came after message ``after``."""
-    service.limit(ref.tenant_id, _client_ip(request), write=False)
+    await service.limit(ref.tenant_id, _client_ip(request), write=False)
     return list(await service.messages(ref, after))
 
 
@@ -119,7 +119,7 @@ async def stream(
 
     EventSource cannot send headers, so this route also takes the token as ``?token=``.
     """
-    service.limit(ref.tenant_id, _client_ip(request), write=False)
+    await service.limit(ref.tenant_id, _client_ip(request), write=False)
 
     async def events() -> AsyncIterator[bytes]:
         last = after

@@ -19,6 +19,7 @@ from frontdesk.core.clock import utcnow
 from frontdesk.core.errors import Unauthorized
 from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id
+from frontdesk.core.ratelimit import Bucket
 from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.queue.base import NewJob
 from frontdesk.queue.sql import jobs
@@ -52,16 +53,17 @@ class WebchatService:
         self._sessions: OrderedDict[str, tuple[str, SessionRef]] = OrderedDict()
         self._cache_size = cache_size
 
-    def limit(self, tenant_id: str, client_ip: str, *, write: bool = True) -> None:
+    async def limit(self, tenant_id: str, client_ip: str, *, write: bool = True) -> None:
         """Apply the public rate limits: per tenant and client IP, and (writes) per tenant."""
         s = self._rt.settings
-        self._rt.limiter.hit(
-            f"ip:{tenant_id}:{client_ip}", s.public_rate_per_ip, s.public_burst_per_ip
-        )
+        buckets = [
+            Bucket(f"ip:{tenant_id}:{client_ip}", s.public_rate_per_ip, s.public_burst_per_ip)
+        ]
         if write:
-            self._rt.limiter.hit(
-                f"tenant:{tenant_id}", s.public_rate_per_tenant, s.public_burst_per_tenant
+            buckets.append(
+                Bucket(f"tenant:{tenant_id}", s.public_rate_per_tenant, s.public_burst_per_tenant)
             )
+        await self._rt.limiter.hit(*buckets)  # one round trip to Redis in the scaled shape
 
     async def create_session(self, tenant: TenantInfo) -> tuple[str, str]:
         """Open a session on the tenant's web chat channel; return ``(session_id, token)``."""

@@ -32,6 +32,7 @@ from frontdesk.core.deps import RuntimeDep
 from frontdesk.core.errors import BadRequest, NotFound, Unauthorized, UnsupportedMediaType
 from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id, get_logger
+from frontdesk.core.ratelimit import Bucket
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import PROCESS_MESSAGE
 from frontdesk.queue.base import NewJob
@@ -64,13 +65,15 @@ async def _channel(runtime: Runtime, slug: str, channel_id: str) -> tuple[Tenant
     return tenant, channel
 
 
-def _limit(runtime: Runtime, tenant_id: str, channel_id: str) -> None:
+async def _limit(runtime: Runtime, tenant_id: str, channel_id: str) -> None:
     s = runtime.settings
-    runtime.limiter.hit(
-        f"webhook:tenant:{tenant_id}", s.webhook_rate_per_tenant, s.webhook_burst_per_tenant
-    )
-    runtime.limiter.hit(
-        f"webhook:channel:{channel_id}", s.webhook_rate_per_channel, s.webhook_burst_per_channel
+    await runtime.limiter.hit(
+        Bucket(
+            f"webhook:tenant:{tenant_id}", s.webhook_rate_per_tenant, s.webhook_burst_per_tenant
+        ),
+        Bucket(
+            f"webhook:channel:{channel_id}", s.webhook_rate_per_channel, s.webhook_burst_per_channel
+        ),
     )
 
 
@@ -78,7 +81,7 @@ async def _call(
     runtime: Runtime, tenant: str, channel_id: str, request: Request
 ) -> tuple[TenantInfo, ChannelInfo, ChannelAdapter, WebhookRequest]:
     info, channel = await _channel(runtime, tenant, channel_id)
-    _limit(runtime, info.id, channel.id)
+    await _limit(runtime, info.id, channel.id)
     call = WebhookRequest(
         method=request.method,
         url=public_url(runtime, request),

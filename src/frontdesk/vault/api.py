@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, require
+from frontdesk.core.ratelimit import Bucket
 from frontdesk.vault import audit, probes, tokens
 from frontdesk.vault.audit import Actor, AuditFilter
 from frontdesk.vault.schemas import (
@@ -44,8 +45,10 @@ def _limited(permission: str):  # type: ignore[no-untyped-def]
         runtime: RuntimeDep, principal: Principal = Depends(require(permission))
     ) -> Principal:
         s = runtime.settings
-        runtime.limiter.hit(
-            f"vault:{principal.tenant_id}", s.vault_rate_per_tenant, s.vault_burst_per_tenant
+        await runtime.limiter.hit(
+            Bucket(
+                f"vault:{principal.tenant_id}", s.vault_rate_per_tenant, s.vault_burst_per_tenant
+            )
         )
         return principal
 

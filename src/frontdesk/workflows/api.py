@@ -20,6 +20,7 @@ from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, SessionDep, SnapshotDep, require
 from frontdesk.core.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from frontdesk.core.outbox import publish
+from frontdesk.core.ratelimit import Bucket
 from frontdesk.runtime import Runtime
 from frontdesk.workflows import audit, runner, service
 from frontdesk.workflows.catalog import catalog
@@ -606,8 +607,8 @@ async def workflow_webhook(
     """
     info = await runtime.tenants.by_slug(tenant)
     s = runtime.settings
-    runtime.limiter.hit(
-        f"webhook:tenant:{info.id}", s.webhook_rate_per_tenant, s.webhook_burst_per_tenant
+    await runtime.limiter.hit(
+        Bucket(f"webhook:tenant:{info.id}", s.webhook_rate_per_tenant, s.webhook_burst_per_tenant)
     )
     body = await request.body()
     hook = await WEBHOOKS.of(runtime, info.id, workflow_id)
