@@ -57,6 +57,14 @@ async def create_channel(
     return created
 
 
+def telegram_headers(channel: dict[str, Any]) -> dict[str, str]:
+    """What Telegram sends with each update to a channel created by :func:`create_channel`."""
+    return {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
+    }
+
+
 def path_of(channel: dict[str, Any]) -> str:
     return "/" + channel["webhook_url"].split("/", 3)[3]
 

@@ -26,6 +26,7 @@ from tests.channels.helpers import (
     messages,
     path_of,
     raw_count,
+    telegram_headers,
     wait_until,
 )
 from tests.conftest import TenantCtx
@@ -94,10 +95,7 @@ async def test_telegram_button_press_answers_callback_then_replies(
 ):
     channel = await create_channel(client, tenant, "telegram")
     body = payloads.dumps(payloads.telegram_button())
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
-    }
+    headers = telegram_headers(channel)
     r = await client.post(path_of(channel), content=body, headers=headers)
     assert r.status_code == 200, r.text
     ack, reply = await fake.await_for(2)
@@ -582,10 +580,7 @@ async def test_telegram_sends_are_paced_per_chat(
     client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
 ):
     channel = await create_channel(client, tenant, "telegram")
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
-    }
+    headers = telegram_headers(channel)
     started = time.monotonic()
     for i in range(5):
         body = payloads.dumps(payloads.telegram_text(20000 + i, "When will my order arrive?"))
@@ -612,10 +607,7 @@ async def test_an_agents_reply_goes_out_through_the_provider(
     from tests.factories import login, make_member
 
     channel = await create_channel(client, tenant, "telegram")
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
-    }
+    headers = telegram_headers(channel)
     body = payloads.dumps(payloads.telegram_button())
     assert (await client.post(path_of(channel), content=body, headers=headers)).status_code == 200
     await fake.await_for(2)  # the callback answer and the bot's reply
@@ -643,10 +635,7 @@ async def test_provider_secrets_in_urls_never_reach_the_logs(
     caplog.set_level(logging.DEBUG)
     channel = await create_channel(client, tenant, "telegram")
     body = payloads.dumps(payloads.telegram_text())
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": channel["secrets"]["secret_token"],
-    }
+    headers = telegram_headers(channel)
     r = await client.post(path_of(channel), content=body, headers=headers)
     assert r.status_code == 200
     (sent,) = await fake.await_for(1)
