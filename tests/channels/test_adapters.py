@@ -6,6 +6,7 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+from pydantic import ValidationError
 
 from frontdesk.channels.canonical import (
     Button,
@@ -14,6 +15,7 @@ from frontdesk.channels.canonical import (
     OutboundMedia,
     Reply,
     StatusUpdate,
+    Template,
 )
 from frontdesk.channels.degrade import degrade
 from frontdesk.channels.email import EmailAdapter, thread_of
@@ -345,6 +347,41 @@ def test_degradation_sms_numbered_text_and_links():
     media = Reply(text="Manual", media=OutboundMedia(kind="document", url="https://x/m.pdf"))
     fitted, steps = degrade(media, ADAPTERS["slack"].capabilities)
     assert steps == ["media_to_link"] and fitted.text.endswith("https://x/m.pdf")
+
+
+def test_a_template_is_sent_where_the_channel_has_templates_else_its_text():
+    template = Template(name="order_update", language="en_GB", parameters=["Ann", "#123"])
+    reply = Reply(text="Hi Ann, order #123 has shipped.", template=template)
+    target = Target("16505551234", "16505551234")
+    fitted, steps = degrade(reply, ADAPTERS["whatsapp"].capabilities)
+    assert steps == []
+    assert ADAPTERS["whatsapp"].render(fitted, target) == [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "16505551234",
+            "type": "template",
+            "template": {
+                "name": "order_update",
+                "language": {"code": "en_GB"},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [
+                            {"type": "text", "text": "Ann"},
+                            {"type": "text", "text": "#123"},
+                        ],
+                    }
+                ],
+            },
+        }
+    ]
+    fitted, steps = degrade(reply, ADAPTERS["telegram"].capabilities)
+    assert steps == ["template_to_text"] and fitted.template is None
+    assert ADAPTERS["telegram"].render(fitted, target)[0]["text"] == reply.text
+    for bad in ({"name": "Order Update"}, {"name": "x", "language": "english"}):
+        with pytest.raises(ValidationError):
+            Template.model_validate(bad)
 
 
 def test_render_formats():

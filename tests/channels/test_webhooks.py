@@ -533,7 +533,7 @@ async def test_send_is_not_repeated_when_already_sent(
     assert Reply  # the canonical reply model is what the job renders
 
 
-async def test_free_text_outside_the_24h_window_is_refused_with_reason(
+async def test_free_text_outside_the_24h_window_is_refused_but_a_template_goes(
     client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
 ):
     from datetime import timedelta
@@ -574,6 +574,27 @@ async def test_free_text_outside_the_24h_window_is_refused_with_reason(
     assert len(fake.requests) == 1
     failed = [m for m in await messages(runtime, tenant.id) if m.id == late.id][0]
     assert failed.status == "failed" and "template" in failed.meta["error"]
+
+    # An approved template is what may go out after the window: it is sent.
+    async with runtime.db.tenant_tx(tenant.id) as session:
+        templated = Message(
+            tenant_id=tenant.id,
+            conversation_id=reply.conversation_id,
+            direction="out",
+            sender="agent",
+            text="Your order has shipped.",
+            content={"template": {"name": "order_shipped", "language": "en_US"}},
+            status="queued",
+        )
+        session.add(templated)
+        await session.flush()
+        await runtime.queue.enqueue(
+            session, send_job(tenant.id, reply.conversation_id, templated.id)
+        )
+    runtime.wake_workers()
+    sent = (await fake.await_for(2))[1]
+    assert sent.json["type"] == "template"
+    assert sent.json["template"] == {"name": "order_shipped", "language": {"code": "en_US"}}
 
 
 async def test_telegram_sends_are_paced_per_chat(

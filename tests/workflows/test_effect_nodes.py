@@ -78,12 +78,17 @@ async def use_fake_llm(runtime: Runtime, tenant_id: str, fake: FakeProvider) -> 
 
 
 async def run_node(
-    runtime: Runtime, tenant_id: str, node: Node, data: dict[str, Any], key: str = "run-1:n1:1"
+    runtime: Runtime,
+    tenant_id: str,
+    node: Node,
+    data: dict[str, Any],
+    key: str = "run-1:n1:1",
+    scope: dict[str, Any] | None = None,
 ) -> Result:
     config = node.Config.model_validate(data)
     assert node.check(config) == []
     async with live(runtime, tenant_id) as effects:
-        step = Step("n1", config, {}, effects, key, tenant_id, "run-1", NOW)
+        step = Step("n1", config, scope or {}, effects, key, tenant_id, "run-1", NOW)
         result = await node.run(step)
     assert isinstance(result, Result)
     return result
@@ -274,6 +279,27 @@ async def test_send_message_node_posts_into_the_conversation(
     async with runtime.db.tenant_session(tenant.id) as session:
         message = await session.get(Message, result.output["message_id"])
     assert message is not None and message.text == "Thanks, we are on it."
+
+
+async def test_send_message_node_carries_a_rendered_template(
+    runtime: Runtime, tenant: TenantCtx
+) -> None:
+    conversation_id = await webchat_conversation(runtime, tenant.id)
+    template = {"name": "order_update", "parameters": ["{{ vars.name }}", "#123"]}
+    data = {"text": "Order #123 shipped", "conversation_id": conversation_id, "template": template}
+    assert SendMessage().check(SendMessage.Config.model_validate(data)) == []
+    scope = {"vars": {"name": "Ann", "none": ""}}
+    result = await run_node(runtime, tenant.id, SendMessage(), data, scope=scope)
+    async with runtime.db.tenant_session(tenant.id) as session:
+        message = await session.get(Message, result.output["message_id"])
+    assert message is not None
+    assert message.content == {
+        "template": {"name": "order_update", "language": "en_US", "parameters": ["Ann", "#123"]}
+    }
+    empty = {**data, "template": {"name": "order_update", "parameters": ["{{ vars.none }}"]}}
+    with pytest.raises(NodeError) as caught:
+        await run_node(runtime, tenant.id, SendMessage(), empty, scope=scope)
+    assert "template parameter" in str(caught.value)
 
 
 @pytest.mark.parametrize("text", ["x" * 4097, "   "])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,12 +112,32 @@ class OutboundMedia(BaseModel):
     filename: str | None = None
 
 
+class Template(BaseModel):
+    """A message template the provider approved beforehand (WhatsApp's "message templates").
+
+    The only way to write to a WhatsApp customer outside the 24-hour window after their last
+    message. ``parameters`` fill the body's ``{{1}}``, ``{{2}}``… in order.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    language: str = Field(default="en_US", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    parameters: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
 class Reply(BaseModel):
-    """A rich reply: text plus at most one of buttons, a list, media or a location."""
+    """A rich reply: text plus at most one of buttons, a list, media or a location.
+
+    A ``template`` is sent instead where the channel has templates; elsewhere its text goes.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     text: str = ""
+    template: Template | None = None
     buttons: list[Button] = Field(default_factory=list)
     rows: list[ListRow] = Field(default_factory=list)
     list_button: str = Field(default="Options", min_length=1, max_length=20)

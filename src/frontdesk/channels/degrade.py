@@ -21,6 +21,9 @@ def degrade(reply: Reply, caps: Capabilities) -> tuple[Reply, list[str]]:
     """The reply as this channel can show it, and the degradation steps taken."""
     steps: list[str] = []
     reply = reply.model_copy(deep=True)
+    if reply.template is not None and not caps.templates:
+        reply.template = None  # its text is the message here
+        steps.append("template_to_text")
     if reply.buttons and len(reply.buttons) > caps.max_buttons:
         if 0 < len(reply.buttons) <= caps.max_list_rows:
             reply.rows = [ListRow(id=b.id, title=b.title) for b in reply.buttons]

@@ -133,7 +133,14 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
     if not channel.enabled:
         await _fail(runtime, message, "channel is disabled")
         raise PermanentJobError("channel is disabled")
-    if await _outside_window(session, channel.type, conversation.id):
+    rich = {k: v for k, v in (message.content or {}).items() if k in Reply.model_fields}
+    try:
+        reply = Reply.model_validate({**rich, "text": message.text})
+    except ValidationError as e:
+        await _fail(runtime, message, f"the reply cannot be rendered: {e.errors()[0]['msg']}")
+        raise PermanentJobError("the reply cannot be rendered") from e
+    templated = reply.template is not None and adapter_for(channel.type).capabilities.templates
+    if not templated and await _outside_window(session, channel.type, conversation.id):
         reason = (
             f"outside {channel.type}'s 24-hour window after the customer's last message:"
             " free text would not be delivered (send an approved template instead)"
@@ -141,12 +148,6 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
         await _fail(runtime, message, reason)
         raise PermanentJobError(reason)
     await pace(runtime, channel, target)
-    rich = {k: v for k, v in (message.content or {}).items() if k in Reply.model_fields}
-    try:
-        reply = Reply.model_validate({**rich, "text": message.text})
-    except ValidationError as e:
-        await _fail(runtime, message, f"the reply cannot be rendered: {e.errors()[0]['msg']}")
-        raise PermanentJobError("the reply cannot be rendered") from e
     try:
         ids, steps = await send_now(
             runtime, channel, reply, target.thread_id, target.recipient_id, target.context

@@ -45,6 +45,7 @@ class Capabilities:
     max_row_title: int = 24
     media: bool = False
     location: bool = False
+    templates: bool = False
     max_text: int = 4096
 
 

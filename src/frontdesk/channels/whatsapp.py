@@ -7,7 +7,14 @@ from typing import Any
 import httpx
 from starlette.responses import Response
 
-from frontdesk.channels.canonical import Inbound, Media, Reply, SharedContact, StatusUpdate
+from frontdesk.channels.canonical import (
+    Inbound,
+    Media,
+    Reply,
+    SharedContact,
+    StatusUpdate,
+    Template,
+)
 from frontdesk.channels.meta import graph_response, meta_handshake, verify_meta
 from frontdesk.channels.protocol import (
     Capabilities,
@@ -36,6 +43,7 @@ class WhatsAppAdapter:
         max_row_title=24,
         media=True,
         location=True,
+        templates=True,
         max_text=4096,
     )
     content_types = ("application/json",)
@@ -89,6 +97,8 @@ class WhatsAppAdapter:
             "recipient_type": "individual",
             "to": target.recipient_id,
         }
+        if reply.template is not None:  # the approved template says it all
+            return [{**base, "type": "template", "template": _template(reply.template)}]
         payloads: list[Payload] = []
         if reply.media is not None:
             media: dict[str, Any] = {"link": reply.media.url}
@@ -135,6 +145,15 @@ class WhatsAppAdapter:
         if not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
             raise ProviderError("whatsapp answered without a message id")
         return str(messages[0]["id"])
+
+
+def _template(template: Template) -> dict[str, Any]:
+    """The Cloud API ``template`` object: name, language, body parameters."""
+    out: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+    if template.parameters:
+        parameters = [{"type": "text", "text": p} for p in template.parameters]
+        out["components"] = [{"type": "body", "parameters": parameters}]
+    return out
 
 
 def _list(value: Any) -> list[dict[str, Any]]:

@@ -244,6 +244,8 @@ class LiveEffects:
             meta={"handler": "workflow", "instance_id": step.instance_id, "node_id": step.node_id},
             status="sent" if delivered_in_app else "queued",
         )
+        if message.template is not None:
+            outbound.content = {"template": message.template}
         if not delivered_in_app:
             await queue_send(self.runtime, session, self.tenant_id, conversation.id, outbound.id)
         await publish(

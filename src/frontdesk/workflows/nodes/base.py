@@ -164,6 +164,9 @@ class OutgoingMessage:
     conversation_id: str | None = None
     channel_id: str | None = None
     recipient: str | None = None
+    template: dict[str, Any] | None = None
+    """An approved provider template (``channels.canonical.Template``), sent instead of the text
+    where the channel has templates."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from frontdesk.channels.canonical import Template
 from frontdesk.workflows.nodes import rendering
 from frontdesk.workflows.nodes.base import (
     Effect,
@@ -26,6 +27,10 @@ class SendMessageConfig(NodeConfig):
 
     text: str = Field(min_length=1, max_length=20_000)
     """A template; at most 4096 characters once rendered."""
+    template: Template | None = None
+    """An approved WhatsApp template, sent instead of the text on WhatsApp (outside the 24-hour
+    window too); the text is what the conversation records and other channels get. Its
+    parameters may hold ``{{ }}`` templates."""
     conversation_id: str | None = Field(default=TRIGGER_CONVERSATION, max_length=500)
     channel_id: str | None = Field(default=None, min_length=1, max_length=500)
     recipient: str | None = Field(default=None, min_length=1, max_length=500)
@@ -49,7 +54,10 @@ class SendMessage(Node):
     def check(self, config: Any) -> list[str]:
         """Problems in the templates."""
         fields = ("text", "conversation_id", "channel_id", "recipient")
-        return rendering.template_problems(config, *fields)
+        problems = rendering.template_problems(config, *fields)
+        if config.template is not None:
+            problems += rendering.problems("template", config.template.parameters)
+        return problems
 
     async def run(self, step: Step) -> Result:
         """Render the text and the target, then send."""
@@ -59,19 +67,36 @@ class SendMessage(Node):
             raise NodeError("The message is empty once rendered", "configuration")
         if len(text) > MAX_TEXT:
             raise NodeError(f"The message is longer than {MAX_TEXT} characters", "configuration")
-        message = self._target(step, config, text)
+        message = self._target(step, config, text, self._template(step, config.template))
         sent: dict[str, Any] = await step.effects.send_message(step, message)
         return Result(output=sent, explanation=f"sent to conversation {sent['conversation_id']}")
 
     @staticmethod
-    def _target(step: Step, config: SendMessageConfig, text: str) -> OutgoingMessage:
+    def _template(step: Step, template: Template | None) -> dict[str, Any] | None:
+        """The template with its parameters rendered (and checked again once rendered)."""
+        if template is None:
+            return None
+        parameters = [rendering.text(step, p) for p in template.parameters]
+        try:
+            rendered = template.model_copy(update={"parameters": parameters})
+            return Template.model_validate(rendered.model_dump()).model_dump()
+        except ValidationError as e:
+            problem = e.errors(include_input=False)[0]["msg"]
+            raise NodeError(
+                f"A template parameter once rendered: {problem}", "configuration"
+            ) from None
+
+    @staticmethod
+    def _target(
+        step: Step, config: SendMessageConfig, text: str, template: dict[str, Any] | None
+    ) -> OutgoingMessage:
         if config.channel_id and config.recipient:
             channel = rendering.text(step, config.channel_id).strip()
             recipient = rendering.text(step, config.recipient).strip()
             if not channel or not recipient:
                 raise NodeError("channel_id or recipient is empty once rendered", "configuration")
-            return OutgoingMessage(text, channel_id=channel, recipient=recipient)
+            return OutgoingMessage(text, channel_id=channel, recipient=recipient, template=template)
         conversation = rendering.text(step, config.conversation_id or "").strip()
         if not conversation:
             raise NodeError("No conversation to send to", "configuration")
-        return OutgoingMessage(text, conversation_id=conversation)
+        return OutgoingMessage(text, conversation_id=conversation, template=template)
