@@ -4811,6 +4811,8 @@ export interface components {
         /**
          * Reply
          * @description A rich reply: text plus at most one of buttons, a list, media or a location.
+         *
+         *     A ``template`` is sent instead where the channel has templates; elsewhere its text goes.
          */
         Reply: {
             /** Buttons */
@@ -4824,6 +4826,7 @@ export interface components {
             media?: components["schemas"]["OutboundMedia"] | null;
             /** Rows */
             rows?: components["schemas"]["ListRow"][];
+            template?: components["schemas"]["Template"] | null;
             /**
              * Text
              * @default
@@ -5054,6 +5057,24 @@ export interface components {
             status: string;
             /** Title */
             title: string;
+        };
+        /**
+         * Template
+         * @description A message template the provider approved beforehand (WhatsApp's "message templates").
+         *
+         *     The only way to write to a WhatsApp customer outside the 24-hour window after their last
+         *     message. ``parameters`` fill the body's ``{{1}}``, ``{{2}}``… in order.
+         */
+        Template: {
+            /**
+             * Language
+             * @default en_US
+             */
+            language: string;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters?: string[];
         };
         /**
          * TenantPreferences
