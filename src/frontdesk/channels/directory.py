@@ -182,12 +182,10 @@ class ChannelDirectory:
         for name, ref in sorted(fields.items()):
             credential_id = ref["credential_id"]
             try:
-                if credential_id not in versions:
-                    raise CredentialUnavailable("the credential is not active")
                 value = await self._revealed.get(
                     info.tenant_id,
                     credential_id,
-                    versions[credential_id],
+                    versions.get(credential_id),
                     f"channel {info.id}",
                     ("channel", info.id),
                 )

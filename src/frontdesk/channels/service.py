@@ -20,7 +20,6 @@ from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.core.ids import new_id
 from frontdesk.intake.models import RawMessage
 from frontdesk.vault.errors import InvalidCredentialValue
-from frontdesk.vault.models import Credential
 from frontdesk.vault.service import forget_references, record_reference
 from frontdesk.vault.types import text_field
 
@@ -85,21 +84,16 @@ async def _use_vault(
     """
     stored = {}
     for name, ref in sorted(fields.items()):
-        await record_reference(session, channel.tenant_id, ref.credential_id, "channel", channel.id)
-        type_name, schema = (
-            await session.execute(
-                select(Credential.type, Credential.custom_schema).where(
-                    Credential.tenant_id == channel.tenant_id, Credential.id == ref.credential_id
-                )
-            )
-        ).one()
+        cred = await record_reference(
+            session, channel.tenant_id, ref.credential_id, "channel", channel.id
+        )
         try:
-            field = text_field(type_name, schema, ref.field)
+            field = text_field(cred.type, cred.custom_schema, ref.field)
         except InvalidCredentialValue as e:
             raise ValidationFailed(f"vault_credentials.{name}: {e.detail}") from None
         stored[name] = {"credential_id": ref.credential_id, "field": field}
     channel.vault_credentials = stored or None
-    keep = {ref.credential_id for ref in fields.values()}
+    keep = {(ref.credential_id, channel.id) for ref in fields.values()}
     await forget_references(session, channel.tenant_id, "channel", channel.id, keep)
 
 

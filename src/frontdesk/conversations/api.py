@@ -137,9 +137,9 @@ async def reply(
 ) -> object:
     """Send the owner's reply to the customer (web chat: it appears in the live stream)."""
     async with _owned(runtime, principal, conversation_id) as (session, conversation):
-        app_channel = in_app(await runtime.channel_type(
-            session, conversation.tenant_id, conversation.channel_id
-        ))
+        app_channel = in_app(
+            await runtime.channel_type(session, conversation.tenant_id, conversation.channel_id)
+        )
         message = await ownership.reply(
             session, conversation, _member(principal), data.text, in_app=app_channel
         )

@@ -35,9 +35,8 @@ from frontdesk.llm.schemas import (
 )
 from frontdesk.settings import Settings
 from frontdesk.vault.errors import CredentialNotFound, CredentialUnavailable
-from frontdesk.vault.models import Credential, CredentialReference
 from frontdesk.vault.revealed import RevealedValues, active_versions
-from frontdesk.vault.service import record_reference
+from frontdesk.vault.service import forget_references, record_reference
 from frontdesk.vault.types import ApiKey
 
 KEYS_AAD = b"llm-provider-keys"
@@ -164,14 +163,15 @@ async def reveal_keys(
     """
     keys: dict[str, str | None] = {}
     for name, credential_id in credentials.items():
-        version = versions.get(credential_id)
         keys[name] = None
         subject = f"llm {tenant_id} {name}"
         try:
-            if version is None:
-                raise CredentialUnavailable("The credential is not active")
             value = await revealed.get(
-                tenant_id, credential_id, version, f"provider {name}", ("llm", name)
+                tenant_id,
+                credential_id,
+                versions.get(credential_id),
+                f"provider {name}",
+                ("llm", name),
             )
         except (CredentialNotFound, CredentialUnavailable, DecryptionError) as exc:
             if revealed.report(subject, f"{credential_id} {exc.code}"):
@@ -293,7 +293,7 @@ async def _set_providers(
             keys[provider.name] = key
         entry["has_key"] = bool(key or credential_id)
         entries.append(entry)
-    await _drop_stale_references(session, tenant_id, used)
+    await forget_references(session, tenant_id, "llm", keep=used)
     row.providers = entries
     row.keys_encrypted = (
         await keyring.encrypt(session, tenant_id, json.dumps(keys).encode(), KEYS_AAD)
@@ -319,30 +319,11 @@ async def _use_credential(
     session: AsyncSession, tenant_id: str, provider: str, credential_id: str
 ) -> None:
     """Check that the credential is the tenant's, active and an API key; note the dependent."""
-    type_name = await session.scalar(
-        select(Credential.type).where(
-            Credential.tenant_id == tenant_id, Credential.id == credential_id
-        )
-    )
-    if type_name not in (None, "api_key"):  # a missing one: record_reference refuses it
+    cred = await record_reference(session, tenant_id, credential_id, "llm", provider)
+    if cred.type != "api_key":  # refused: the transaction rolls the reference back
         raise ValidationFailed(
-            f"Credential {credential_id} is of type {type_name}; an LLM provider needs an api_key"
+            f"Credential {credential_id} is of type {cred.type}; an LLM provider needs an api_key"
         )
-    await record_reference(session, tenant_id, credential_id, "llm", provider)
-
-
-async def _drop_stale_references(
-    session: AsyncSession, tenant_id: str, used: set[tuple[str, str]]
-) -> None:
-    """Forget the ``llm`` dependents no provider has any more (removed, or switched away)."""
-    refs = await session.scalars(
-        select(CredentialReference).where(
-            CredentialReference.tenant_id == tenant_id, CredentialReference.kind == "llm"
-        )
-    )
-    for ref in refs.all():
-        if (ref.credential_id, ref.ref_id) not in used:
-            await session.delete(ref)
 
 
 def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime, datetime]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.vault import tokens
+from frontdesk.vault.errors import CredentialUnavailable
 from frontdesk.vault.models import ACTIVE, Credential
 from frontdesk.vault.service import Vault
 from frontdesk.vault.types import CredentialValue
@@ -66,15 +67,19 @@ class RevealedValues:
         self,
         tenant_id: str,
         credential_id: str,
-        version: int,
+        version: int | None,
         reason: str,
         ref: tuple[str, str],
     ) -> CredentialValue:
         """``version`` of the credential, revealed (in the vault's own transaction) if new here.
 
-        Raises what :func:`tokens.reveal` raises (not found, unavailable, tampered). Call it
-        outside any write transaction: the reveal writes its audit rows.
+        ``version`` is what :func:`active_versions` read (``None``: not active, refused with
+        :class:`CredentialUnavailable`). Raises what :func:`tokens.reveal` raises (not found,
+        unavailable, tampered). Call it outside any write transaction: the reveal writes its
+        audit rows.
         """
+        if version is None:
+            raise CredentialUnavailable("The credential is not active")
         key = (credential_id, version)
         known = self._values.get(key)
         if known is not None:

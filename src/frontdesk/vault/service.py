@@ -387,11 +387,12 @@ def rotation_due(cred: Credential, now: datetime) -> bool:
 
 async def record_reference(
     session: AsyncSession, tenant_id: str, credential_id: str, kind: str, ref_id: str
-) -> CredentialReference:
+) -> Credential:
     """Note that a channel, bot or workflow uses a credential (call in your own transaction).
 
     Refused (409, naming the credential) when it is missing, revoked or archived, so nothing
-    new starts depending on it: the dependent could not run.
+    new starts depending on it: the dependent could not run. Returns the credential, for the
+    caller's checks of its type.
     """
     if kind not in REFERENCE_KINDS:
         raise ValidationFailed(f"Unknown reference kind {kind!r}; known: {sorted(REFERENCE_KINDS)}")
@@ -415,22 +416,26 @@ async def record_reference(
         )
         session.add(ref)
         await session.flush()
-    return ref
+    return cred
 
 
 async def forget_references(
-    session: AsyncSession, tenant_id: str, kind: str, ref_id: str, keep: set[str] | None = None
+    session: AsyncSession,
+    tenant_id: str,
+    kind: str,
+    ref_id: str | None = None,
+    keep: set[tuple[str, str]] | None = None,
 ) -> None:
-    """Drop the references ``ref_id`` holds, except to the credentials in ``keep``."""
-    refs = await session.scalars(
-        select(CredentialReference).where(
-            CredentialReference.tenant_id == tenant_id,
-            CredentialReference.kind == kind,
-            CredentialReference.ref_id == ref_id,
-        )
-    )
+    """Drop the tenant's ``kind`` references (only ``ref_id``'s when given), except ``keep``.
+
+    ``keep`` holds (credential id, ref id) pairs still in use.
+    """
+    where = [CredentialReference.tenant_id == tenant_id, CredentialReference.kind == kind]
+    if ref_id is not None:
+        where.append(CredentialReference.ref_id == ref_id)
+    refs = await session.scalars(select(CredentialReference).where(*where))
     for ref in refs.all():
-        if ref.credential_id not in (keep or set()):
+        if (ref.credential_id, ref.ref_id) not in (keep or set()):
             await session.delete(ref)
 
 
