@@ -50,6 +50,7 @@ def add_message(
     text: str,
     message_id: str | None = None,
     meta: dict[str, Any] | None = None,
+    content: dict[str, Any] | None = None,
     reply_to_id: str | None = None,
     status: str = "received",
 ) -> Message:
@@ -61,7 +62,7 @@ def add_message(
         direction=direction,
         sender=sender,
         text=text,
-        content={},
+        content=content or {},
         meta=meta or {},
         reply_to_id=reply_to_id,
         status=status,

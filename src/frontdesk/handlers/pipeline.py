@@ -106,6 +106,7 @@ async def _record_and_reply(
     fallback: str,
     analysis: dict[str, Any] | None,
 ) -> None:
+    content = {k: raw.payload[k] for k in CONTENT_FIELDS if raw.payload.get(k)}
     inbound = conversations.add_message(
         session,
         conversation,
@@ -114,10 +115,8 @@ async def _record_and_reply(
         sender="customer",
         text=text,
         meta={"analysis": analysis} if analysis else None,
+        content=content if content.get("kind", "text") != "text" else None,
     )
-    content = {k: raw.payload[k] for k in CONTENT_FIELDS if raw.payload.get(k)}
-    if content.get("kind", "text") != "text":
-        inbound.content = content
     await publish(
         session,
         raw.tenant_id,

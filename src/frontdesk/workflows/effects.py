@@ -242,10 +242,9 @@ class LiveEffects:
             sender="bot",
             text=message.text,
             meta={"handler": "workflow", "instance_id": step.instance_id, "node_id": step.node_id},
+            content={"template": message.template} if message.template else None,
             status="sent" if delivered_in_app else "queued",
         )
-        if message.template is not None:
-            outbound.content = {"template": message.template}
         if not delivered_in_app:
             await queue_send(self.runtime, session, self.tenant_id, conversation.id, outbound.id)
         await publish(
