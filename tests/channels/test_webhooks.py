@@ -533,6 +533,30 @@ async def test_send_is_not_repeated_when_already_sent(
     assert Reply  # the canonical reply model is what the job renders
 
 
+async def queue_agent_message(
+    runtime: Runtime, tenant_id: str, conversation_id: str, text: str, **content: Any
+) -> str:
+    """An agent's message queued for sending (with its send job); its id."""
+    from frontdesk.channels.outbound import send_job
+    from frontdesk.conversations.models import Message
+
+    async with runtime.db.tenant_tx(tenant_id) as session:
+        message = Message(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            direction="out",
+            sender="agent",
+            text=text,
+            content=content,
+            status="queued",
+        )
+        session.add(message)
+        await session.flush()
+        await runtime.queue.enqueue(session, send_job(tenant_id, conversation_id, message.id))
+    runtime.wake_workers()
+    return message.id
+
+
 async def test_free_text_outside_the_24h_window_is_refused_but_a_template_goes(
     client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
 ):
@@ -540,7 +564,6 @@ async def test_free_text_outside_the_24h_window_is_refused_but_a_template_goes(
 
     from sqlalchemy import update
 
-    from frontdesk.channels.outbound import send_job
     from frontdesk.conversations.models import Message
     from frontdesk.core.clock import utcnow
 
@@ -553,18 +576,7 @@ async def test_free_text_outside_the_24h_window_is_refused_but_a_template_goes(
             .where(Message.direction == "in")
             .values(created_at=utcnow() - timedelta(hours=25))
         )
-        late = Message(
-            tenant_id=tenant.id,
-            conversation_id=reply.conversation_id,
-            direction="out",
-            sender="agent",
-            text="Following up",
-            status="queued",
-        )
-        session.add(late)
-        await session.flush()
-        await runtime.queue.enqueue(session, send_job(tenant.id, reply.conversation_id, late.id))
-    runtime.wake_workers()
+    late = await queue_agent_message(runtime, tenant.id, reply.conversation_id, "Following up")
 
     async def dead() -> list[Any]:
         return [j for j in await jobs_of(runtime, "channel.send") if j.status == "dead"]
@@ -572,26 +584,14 @@ async def test_free_text_outside_the_24h_window_is_refused_but_a_template_goes(
     (job,) = await wait_until(dead)
     assert "24-hour window" in (job.last_error or "")
     assert len(fake.requests) == 1
-    failed = [m for m in await messages(runtime, tenant.id) if m.id == late.id][0]
+    failed = [m for m in await messages(runtime, tenant.id) if m.id == late][0]
     assert failed.status == "failed" and "template" in failed.meta["error"]
 
     # An approved template is what may go out after the window: it is sent.
-    async with runtime.db.tenant_tx(tenant.id) as session:
-        templated = Message(
-            tenant_id=tenant.id,
-            conversation_id=reply.conversation_id,
-            direction="out",
-            sender="agent",
-            text="Your order has shipped.",
-            content={"template": {"name": "order_shipped", "language": "en_US"}},
-            status="queued",
-        )
-        session.add(templated)
-        await session.flush()
-        await runtime.queue.enqueue(
-            session, send_job(tenant.id, reply.conversation_id, templated.id)
-        )
-    runtime.wake_workers()
+    template = {"name": "order_shipped", "language": "en_US"}
+    await queue_agent_message(
+        runtime, tenant.id, reply.conversation_id, "Your order has shipped.", template=template
+    )
     sent = (await fake.await_for(2))[1]
     assert sent.json["type"] == "template"
     assert sent.json["template"] == {"name": "order_shipped", "language": {"code": "en_US"}}
