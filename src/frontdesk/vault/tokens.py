@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import hash_secret
@@ -40,8 +50,20 @@ TOKEN_PREFIX = "fdv_"  # noqa: S105 (a prefix, not a secret)
 log = get_logger("frontdesk.vault")
 
 # The decrypt path's statements, built once: SQLAlchemy then reuses their compiled form, and
-# building expressions anew on every call cost more than running them.
+# building expressions anew on every call cost more than running them. Core rows, not ORM
+# objects: building the entity cost more than the statement.
 _TOKENS = cast(Table, DecryptToken.__table__)
+_CREDENTIALS = cast(Table, Credential.__table__)
+_VERSIONS = cast(Table, CredentialVersion.__table__)
+_REFERENCES = cast(Table, CredentialReference.__table__)
+_COLUMNS = ("name", "type", "version", "status", "custom_schema")
+# The consuming UPDATE's RETURNING reads the token's credential with it, in one trip. Its
+# outer columns are spelled out: SQLAlchemy writes SQLite's RETURNING without table names,
+# which would bind them to the subquery's own table.
+_TOKEN_CREDENTIAL: ColumnElement[str] = literal_column("vault_decrypt_tokens.credential_id")
+_OWN_CREDENTIAL = (_CREDENTIALS.c.id == _TOKEN_CREDENTIAL) & (
+    _CREDENTIALS.c.tenant_id == literal_column("vault_decrypt_tokens.tenant_id")
+)
 _CONSUME = (  # matches only an unused, unexpired token of the tenant and service
     update(_TOKENS)
     .where(
@@ -52,12 +74,40 @@ _CONSUME = (  # matches only an unused, unexpired token of the tenant and servic
         _TOKENS.c.expires_at > bindparam("b_now"),
     )
     .values(used_at=bindparam("b_now"))
-    .returning(_TOKENS.c.credential_id, _TOKENS.c.reason)
+    .returning(
+        _TOKENS.c.credential_id.label("id"),
+        _TOKENS.c.tenant_id,
+        _TOKENS.c.reason,
+        *(
+            select(_CREDENTIALS.c[name]).where(_OWN_CREDENTIAL).scalar_subquery().label(name)
+            for name in _COLUMNS
+        ),
+        select(_VERSIONS.c.ciphertext)
+        .where(
+            _VERSIONS.c.credential_id == _TOKEN_CREDENTIAL,
+            _VERSIONS.c.version
+            == select(_CREDENTIALS.c.version).where(_OWN_CREDENTIAL).scalar_subquery(),
+        )
+        .scalar_subquery()
+        .label("ciphertext"),
+    )
 )
 _CONSUME_FOR_CREDENTIAL = _CONSUME.where(_TOKENS.c.credential_id == bindparam("b_credential_id"))
 _ISSUE = insert(_TOKENS)
-_VERSIONS = cast(Table, CredentialVersion.__table__)
-_REFERENCES = cast(Table, CredentialReference.__table__)
+_READ = (  # a credential with its current ciphertext
+    select(
+        *_CREDENTIALS.c["id", "tenant_id", *_COLUMNS], _VERSIONS.c.ciphertext.label("ciphertext")
+    )
+    .join_from(
+        _CREDENTIALS,
+        _VERSIONS,
+        (_VERSIONS.c.credential_id == _CREDENTIALS.c.id)
+        & (_VERSIONS.c.version == _CREDENTIALS.c.version),
+    )
+    .where(
+        _CREDENTIALS.c.tenant_id == bindparam("b_tenant_id"), _CREDENTIALS.c.id == bindparam("b_id")
+    )
+)
 _COUNT_REFERENCE = (
     update(_REFERENCES)
     .where(
@@ -67,32 +117,11 @@ _COUNT_REFERENCE = (
     )
     .values(use_count=_REFERENCES.c.use_count + 1, last_used_at=bindparam("b_now"))
 )
-# Counts the use and reads the credential with its current ciphertext, in one trip. Core rows,
-# not ORM objects: building the entity cost more than the statement.
-_CREDENTIALS = cast(Table, Credential.__table__)
-_USE = (
-    update(_CREDENTIALS)
-    .where(
-        _CREDENTIALS.c.tenant_id == bindparam("b_tenant_id"), _CREDENTIALS.c.id == bindparam("b_id")
-    )
-    .values(use_count=_CREDENTIALS.c.use_count + 1, last_used_at=bindparam("b_now"))
-    .returning(
-        *_CREDENTIALS.c["id", "tenant_id", "name", "type", "version", "status", "custom_schema"],
-        # The outer columns spelled out: SQLAlchemy writes SQLite's RETURNING without table names,
-        # which would bind them to the versions table.
-        select(_VERSIONS.c.ciphertext)
-        .where(
-            _VERSIONS.c.credential_id == literal_column("vault_credentials.id"),
-            _VERSIONS.c.version == literal_column("vault_credentials.version"),
-        )
-        .scalar_subquery()
-        .label("ciphertext"),
-    )
-)
 _AUDIT = cast(Table, VaultAudit.__table__)
 # Writes the decrypt's audit row and, in the same trip, counts the credential's other decrypts
 # of the last minute, which the burst watch compares with its threshold. The row just written
-# is left out by id: SQLite's RETURNING sees it, PostgreSQL's does not.
+# is left out by id: SQLite's RETURNING sees it, PostgreSQL's does not. A trigger (migration
+# 0016) counts the use on the credential (``use_count``, ``last_used_at``).
 _AUDIT_DECRYPT = insert(_AUDIT).returning(
     select(func.count())
     .select_from(
@@ -234,7 +263,8 @@ async def reveal(
     """
     async with vault.db.tenant_tx(tenant_id) as s:
         now = vault.clock.now()
-        cred = await _use(s, tenant_id, credential_id, now)  # refuses an unusable one first
+        read = await s.execute(_READ, {"b_tenant_id": tenant_id, "b_id": credential_id})
+        cred = _usable(read.first())  # refuses an unusable one first
         await _issue(vault, s, tenant_id, actor, credential_id, service, reason, now, used=True)
         return await _decrypt(vault, s, cred, actor, service, reason, ref, now)
 
@@ -261,16 +291,12 @@ async def _consume(
     row = (await session.execute(consume, params)).first()
     if row is None:
         return None
-    cred = await _use(session, tenant_id, row.credential_id, now)
+    cred = _usable(row if row.status is not None else None)
     return await _decrypt(vault, session, cred, actor, service, row.reason, ref, now)
 
 
-async def _use(
-    session: AsyncSession, tenant_id: str, credential_id: str, now: datetime
-) -> Row[Any]:
-    """Count a use of an active credential; return its columns and current ``ciphertext``."""
-    params = {"b_tenant_id": tenant_id, "b_id": credential_id, "b_now": now}
-    cred = (await session.execute(_USE, params)).first()
+def _usable(cred: Row[*tuple[Any, ...]] | None) -> Row[*tuple[Any, ...]]:
+    """``cred`` (its columns and current ``ciphertext``) if it exists and is active."""
     if cred is None:
         raise CredentialNotFound("No such credential")
     if cred.status != ACTIVE:
@@ -288,7 +314,7 @@ async def _decrypt(
     ref: tuple[str, str] | None,
     now: datetime,
 ) -> SecretValue:
-    """Decrypt ``cred`` (read by :func:`_use`), count the reference, audit, watch for bursts."""
+    """Decrypt ``cred`` (a row of ``_READ``'s columns), count the reference, audit, watch."""
     value = await vault.unseal(session, cred, cred.ciphertext)
     if ref is not None:
         await _count_reference(session, cred, ref, now)
