@@ -15,12 +15,13 @@ from frontdesk.conversations.api import router as conversations_router
 from frontdesk.core import heap
 from frontdesk.core.errors import install_error_handlers
 from frontdesk.core.logging import configure_logging, get_logger
-from frontdesk.core.middleware import RequestContext
+from frontdesk.core.middleware import BodyLimit, RequestContext
 from frontdesk.dashboard.api import relay
 from frontdesk.dashboard.api import router as dashboard_router
 from frontdesk.intake.api import router as webchat_router
 from frontdesk.intake.cors import WebchatCORS
 from frontdesk.intake.webchat import WebchatService
+from frontdesk.intake.webhooks import WEBHOOK_PATH
 from frontdesk.intake.webhooks import router as webhooks_router
 from frontdesk.intake.widget import router as widget_router
 from frontdesk.knowledge.api import router as faq_router
@@ -124,7 +125,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         RequestContext,
         metrics=runtime.metrics,
         max_body=settings.max_body_bytes,
-        uploads=(UPLOAD_PATH, settings.kb_max_upload_bytes),
+        uploads=(
+            BodyLimit(UPLOAD_PATH, settings.kb_max_upload_bytes),
+            BodyLimit(WEBHOOK_PATH, settings.webhook_form_max_bytes, "multipart/form-data"),
+        ),
         in_flight=runtime.in_flight,
     )
     app.add_middleware(WebchatCORS, origins=settings.webchat_cors_origins)

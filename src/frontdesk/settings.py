@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     webhook_rate_per_channel: float = Field(default=200.0, gt=0, description="webhooks/s")
     webhook_burst_per_channel: int = Field(default=400, ge=1)
     media_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="inbound file cap")
+    webhook_form_max_bytes: int = Field(
+        default=26 * 1024 * 1024,
+        ge=1024,
+        description="multipart webhooks (e-mail with its attachments; Mailgun takes up to 25 MB)",
+    )
     channel_api_urls: dict[str, str] = Field(
         default_factory=dict,
         description="per channel type, the provider API base URL (defaults: the providers')",

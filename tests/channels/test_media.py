@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import time
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+import orjson
 from sqlalchemy import select
 
 from frontdesk.channels.media import sniff
@@ -12,8 +16,17 @@ from frontdesk.channels.models import ChannelMedia
 from frontdesk.runtime import Runtime
 from tests.channels import payloads
 from tests.channels.fake_provider import JPEG, FakeProvider
-from tests.channels.helpers import create_channel, path_of, wait_until
+from tests.channels.helpers import (
+    create_channel,
+    jobs_of,
+    messages,
+    path_of,
+    raw_count,
+    wait_until,
+)
 from tests.conftest import TenantCtx
+
+FORM = "application/x-www-form-urlencoded"
 
 
 async def media_rows(runtime: Runtime, tenant_id: str) -> list[ChannelMedia]:
@@ -110,3 +123,126 @@ async def test_media_url_at_a_private_address_is_refused(
     (row,) = await settled(runtime, tenant.id)
     assert row.status == "failed" and "non-public" in (row.error or "")
     assert not [r for r in fake.requests if "meta-data" in r.path]
+
+
+async def post_email(
+    client: httpx.AsyncClient,
+    channel: dict[str, Any],
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+    **fields: str,
+) -> httpx.Response:
+    signed = payloads.mailgun_fields("mg-signing-key", f"tok{time.time_ns()}", **fields)
+    if files:  # a forward() route: the attachments come in the multipart body
+        return await client.post(path_of(channel), data=signed, files=files)
+    body, headers = urlencode(signed).encode(), {"Content-Type": FORM}
+    return await client.post(path_of(channel), content=body, headers=headers)
+
+
+async def inbound_content(runtime: Runtime, tenant_id: str) -> dict[str, Any]:
+    async def recorded() -> list[Any]:
+        return [m for m in await messages(runtime, tenant_id) if m.direction == "in"]
+
+    (message,) = await wait_until(recorded)
+    content: dict[str, Any] = message.content
+    return content
+
+
+async def test_email_attachments_posted_with_the_webhook_are_stored_at_intake(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    channel = await create_channel(client, tenant, "email")
+    photo, invoice = JPEG + b"\0" * 50, b"%PDF-1.7\n" + b"x" * 200
+    files = [
+        ("attachment-1", ("photo.jpg", photo, "image/jpeg")),
+        ("attachment-2", ("invoice.pdf", invoice, "application/octet-stream")),
+    ]
+    r = await post_email(client, channel, files, **{"attachment-count": "2"})
+    assert r.status_code == 200, r.text
+    rows = {row.filename: row for row in await media_rows(runtime, tenant.id)}
+    assert {name: (r.status, r.kind, r.mime_type, r.size) for name, r in rows.items()} == {
+        "photo.jpg": ("stored", "image", "image/jpeg", len(photo)),
+        "invoice.pdf": ("stored", "document", "application/pdf", len(invoice)),  # sniffed
+    }
+    assert not await jobs_of(runtime, "channel.media")  # nothing left to fetch
+    content = await inbound_content(runtime, tenant.id)
+    assert content["kind"] == "text"
+    named = [content["media"], *content["attachments"]]
+    assert [(f["id"], f["filename"]) for f in named] == [
+        (rows["photo.jpg"].id, "photo.jpg"),
+        (rows["invoice.pdf"].id, "invoice.pdf"),
+    ]
+    got = await client.get(
+        f"/api/v1/channels/media/{rows['invoice.pdf'].id}/content", headers=tenant.headers
+    )
+    assert got.status_code == 200 and got.content == invoice
+    async with runtime.db.tenant_session(tenant.id) as session:
+        stored = list(await session.scalars(select(ChannelMedia.data)))
+    assert all(data and b"%PDF" not in data and JPEG not in data for data in stored)
+
+
+async def test_email_attachments_kept_by_mailgun_are_fetched_with_the_api_key(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    channel = await create_channel(
+        client,
+        tenant,
+        "email",
+        credentials={"signing_key": "mg-signing-key", "api_key": "key-mailgun"},
+    )
+    listed = [
+        {
+            "url": f"{fake.url}/files/stored-attachment-0.jpg?size=10",
+            "content-type": "image/jpeg",
+            "name": "receipt.jpg",
+            "size": len(JPEG) + 10,
+        }
+    ]
+    r = await post_email(client, channel, attachments=orjson.dumps(listed).decode())
+    assert r.status_code == 200, r.text
+    (row,) = await settled(runtime, tenant.id)
+    assert (row.status, row.filename, row.mime_type) == ("stored", "receipt.jpg", "image/jpeg")
+    (download,) = [x for x in fake.requests if x.path.startswith("/files/stored-attachment")]
+    assert (
+        download.headers["authorization"]
+        == "Basic " + base64.b64encode(b"api:key-mailgun").decode()
+    )
+    assert (await inbound_content(runtime, tenant.id))["media"]["id"] == row.id
+
+
+async def test_an_oversized_email_attachment_fails_alone(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    runtime.settings.media_max_bytes = 4096
+    channel = await create_channel(client, tenant, "email")
+    files = [("attachment-1", ("scan.tiff", b"II*\0" + b"\0" * 5000, "image/tiff"))]
+    r = await post_email(client, channel, files, **{"stripped-text": "", "body-plain": ""})
+    assert r.status_code == 200, r.text
+    (row,) = await media_rows(runtime, tenant.id)
+    assert row.status == "failed" and "over the limit of 4096" in (row.error or "")
+    content = await inbound_content(runtime, tenant.id)
+    assert content["kind"] == "image" and content["media"]["id"] == row.id  # no text: the file
+
+
+async def test_only_multipart_webhooks_take_the_larger_body_limit(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    email = await create_channel(client, tenant, "email")
+    big = b"%PDF-1.7\n" + b"x" * (runtime.settings.max_body_bytes + 1)
+    files = [("attachment-1", ("manual.pdf", big, "application/pdf"))]
+    assert (await post_email(client, email, files)).status_code == 200
+    whatsapp = await create_channel(client, tenant, "whatsapp")
+    r = await client.post(
+        path_of(whatsapp), content=b" " * len(big), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_malformed_attachments_list_is_refused_and_nothing_stored(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    channel = await create_channel(client, tenant, "email")
+    for listed in ("not json", '{"url": "x"}', '["x"]'):
+        r = await post_email(client, channel, attachments=listed)
+        assert r.status_code == 400 and "attachments" in r.json()["detail"]
+    assert await raw_count(runtime, tenant.id) == 0

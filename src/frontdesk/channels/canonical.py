@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 InboundKind = Literal[
     "text",
@@ -24,13 +24,40 @@ MediaKind = Literal["image", "audio", "video", "document"]
 
 
 class Media(BaseModel):
-    """An attachment as the provider describes it (fetched later, never at intake)."""
+    """An attachment as the provider describes it.
 
+    Fetched after intake, except a file posted with the webhook itself (an e-mail's
+    attachments): that one carries its bytes (:meth:`posted`) and is stored at intake.
+    """
+
+    id: str | None = None
+    """The stored file (``GET /api/v1/channels/media/{id}``), set at intake."""
     url: str | None = None
     provider_id: str | None = None
     mime_type: str | None = None
     filename: str | None = None
     size: int | None = None
+    _content: bytes | None = PrivateAttr(default=None)
+
+    @classmethod
+    def posted(cls, content: bytes, **fields: Any) -> Media:
+        """A file whose bytes came with the webhook (never part of the stored payload)."""
+        media = cls(size=len(content), **fields)
+        media._content = content
+        return media
+
+    @property
+    def content(self) -> bytes | None:
+        """The bytes of a posted file; None for one the provider keeps."""
+        return self._content
+
+
+_MEDIA_KINDS: dict[str, MediaKind] = {"image": "image", "audio": "audio", "video": "video"}
+
+
+def media_kind(mime_type: str | None) -> MediaKind:
+    """The kind of a file of ``mime_type``: image, audio, video, else document."""
+    return _MEDIA_KINDS.get((mime_type or "").partition("/")[0], "document")
 
 
 class Location(BaseModel):
@@ -66,6 +93,8 @@ class Inbound(BaseModel):
     sender_name: str | None = None
     text: str = ""
     media: Media | None = None
+    attachments: list[Media] = Field(default_factory=list)
+    """Files after ``media``, when a message carries several (an e-mail)."""
     location: Location | None = None
     contacts: list[SharedContact] = Field(default_factory=list)
     choice_id: str | None = None
@@ -73,6 +102,10 @@ class Inbound(BaseModel):
     reply_to_external_id: str | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     raw: dict[str, Any] = Field(default_factory=dict)
+
+    def files(self) -> list[Media]:
+        """Every file the message carries: ``media``, then ``attachments``."""
+        return [self.media, *self.attachments] if self.media else list(self.attachments)
 
 
 class StatusUpdate(BaseModel):

@@ -1,9 +1,14 @@
-"""E-mail: inbound through Mailgun's routes (``forward()``), outbound through SMTP (aiosmtplib).
+"""E-mail: inbound through Mailgun's routes, outbound through SMTP (aiosmtplib).
 
 Mailgun signs ``timestamp + token`` with the webhook signing key (hex HMAC-SHA256). The signature
 does not cover the body, so a token is accepted once per process and only within 15 minutes.
 Threads follow ``References`` / ``In-Reply-To`` / ``Message-ID``: a reply joins the thread of the
 first message it references.
+
+Attachments arrive two ways. A ``forward()`` route posts them as the files ``attachment-1``,
+``attachment-2``… of a multipart body: intake stores them at once. A ``store(notify=…)`` route
+posts an ``attachments`` JSON list of URLs on Mailgun's storage: they are fetched after intake
+with the channel's ``api_key`` credential, like any provider's media.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import httpx
 import orjson
 from starlette.responses import Response
 
-from frontdesk.channels.canonical import Inbound, Reply
+from frontdesk.channels.canonical import Inbound, Media, Reply, media_kind
 from frontdesk.channels.protocol import (
     Capabilities,
     Parsed,
@@ -58,25 +63,50 @@ def _first_time(token: str, now: float) -> bool:
     return True
 
 
-def email_fields(request: WebhookRequest) -> dict[str, str]:
-    """The posted fields, from a urlencoded or a multipart body (attachments skipped)."""
+def email_form(request: WebhookRequest) -> tuple[dict[str, str], list[Media]]:
+    """The posted fields and files, from a urlencoded or a multipart body."""
     if request.content_type == "application/x-www-form-urlencoded":
-        return form_body(request)
+        return form_body(request), []
     head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
     message = BytesParser(policy=HTTP).parsebytes(head + request.body)
     if not message.is_multipart():
         raise BadRequest("Malformed multipart body")
     fields: dict[str, str] = {}
+    files: list[Media] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str) or part.get_filename():
-            continue
         payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
+        if not isinstance(name, str) or not isinstance(payload, bytes):
+            continue
+        filename = part.get_filename()
+        if filename is None:
             fields[name] = payload.decode("utf-8", "replace")
+        elif name.startswith("attachment-"):
+            files.append(
+                Media.posted(payload, filename=filename[:255], mime_type=part.get_content_type())
+            )
     if not fields:
         raise BadRequest("Malformed multipart body")
-    return fields
+    return fields, files
+
+
+def stored_attachments(fields: dict[str, str]) -> list[Media]:
+    """The files a ``store(notify=…)`` route lists: URLs on Mailgun's storage."""
+    try:
+        listed = orjson.loads(fields.get("attachments") or "[]")
+    except orjson.JSONDecodeError:
+        raise BadRequest("The attachments field is not a JSON list") from None
+    if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
+        raise BadRequest("The attachments field is not a JSON list of objects")
+    return [
+        Media(
+            url=str(item.get("url") or "") or None,
+            mime_type=str(item.get("content-type") or "")[:100] or None,
+            filename=str(item.get("name") or "")[:255] or None,
+            size=item["size"] if isinstance(item.get("size"), int) else None,
+        )
+        for item in listed
+    ]
 
 
 def _headers(fields: dict[str, str]) -> dict[str, str]:
@@ -109,7 +139,7 @@ class EmailAdapter:
 
     def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
         """Check the signature, the 15-minute window and that the token is fresh."""
-        fields = email_fields(request)
+        fields, _ = email_form(request)
         timestamp, token = fields.get("timestamp", ""), fields.get("token", "")
         if not (timestamp and token and fields.get("signature")):
             raise Unauthorized("missing Mailgun signature fields")
@@ -134,8 +164,9 @@ class EmailAdapter:
         return None
 
     def parse(self, request: WebhookRequest) -> Parsed:
-        """The parsed e-mail, threaded on its references."""
-        fields = email_fields(request)
+        """The parsed e-mail with its attachments, threaded on its references."""
+        fields, files = email_form(request)
+        files += stored_attachments(fields)
         headers = _headers(fields)
         sender = parseaddr(headers.get("from", "") or fields.get("sender", ""))
         address = sender[1] or fields.get("sender", "")
@@ -145,7 +176,7 @@ class EmailAdapter:
         thread = thread_of(
             message_id, headers.get("in-reply-to", ""), headers.get("references", "")
         )
-        text = fields.get("stripped-text") or fields.get("body-plain") or ""
+        text = (fields.get("stripped-text") or fields.get("body-plain") or "").strip()
         context = {
             "subject": fields.get("subject", ""),
             "message_id": message_id,
@@ -155,11 +186,13 @@ class EmailAdapter:
         return [
             Inbound(
                 external_id=message_id[:200],
-                kind="text",
+                kind="text" if text or not files else media_kind(files[0].mime_type),
                 sender_id=address.lower(),
                 thread_id=thread[:200],
                 sender_name=sender[0] or None,
-                text=text.strip(),
+                text=text,
+                media=files[0] if files else None,
+                attachments=files[1:],
                 context=context,
                 raw=raw,
             )

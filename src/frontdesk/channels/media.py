@@ -1,11 +1,13 @@
 """Inbound media: fetched from the provider after intake, size-capped, type-sniffed, encrypted.
 
-Intake never downloads: a message with media gets a ``channel.media`` job beside its processing
-job. The job asks the provider where the file is (WhatsApp media id, Telegram ``getFile``, the
-Signal gateway's attachment store, or the URL the webhook gave), downloads it through the
-SSRF-guarded client (a URL pointing at a private address is refused), stops at
-``FRONTDESK_MEDIA_MAX_BYTES``, sniffs the real type from the first bytes, and stores the file
-encrypted with the tenant's data key. Members read it back through the API; nobody else can.
+Intake never downloads: a message with media gets a ``channel.media`` job per file beside its
+processing job (a file posted with the webhook itself, as e-mail attachments are, is stored by
+intake at once: :func:`posted_file`). The job asks the provider where the file is (WhatsApp
+media id, Telegram ``getFile``, the Signal gateway's attachment store, or the URL the webhook
+gave), downloads it through the SSRF-guarded client (a URL pointing at a private address is
+refused), stops at ``FRONTDESK_MEDIA_MAX_BYTES``, sniffs the real type from the first bytes, and
+stores the file encrypted with the tenant's data key. Members read it back through the API;
+nobody else can.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ async def locate(
         return Download(str(media["url"]), {}, (creds["account_sid"], creds["auth_token"]))
     if kind == "slack":
         return Download(str(media["url"]), {"Authorization": f"Bearer {creds['bot_token']}"})
+    if kind == "email" and creds.get("api_key"):  # Mailgun's storage takes the API key
+        return Download(str(media["url"]), {}, ("api", creds["api_key"]))
     return Download(str(media["url"]), {})
 
 
@@ -136,6 +140,34 @@ def media_aad(media_id: str) -> bytes:
     return f"channel-media:{media_id}".encode()
 
 
+async def posted_file(
+    runtime: Runtime, tenant_id: str, media_id: str, content: bytes
+) -> dict[str, Any]:
+    """The media row's columns for a file posted with its webhook (sniffed and encrypted).
+
+    Past ``FRONTDESK_MEDIA_MAX_BYTES`` the row says it failed, and why.
+    """
+    limit = runtime.settings.media_max_bytes
+    if len(content) > limit:
+        error = f"media is {len(content)} bytes, over the limit of {limit}"
+        return {"status": "failed", "size": len(content), "error": error}
+    async with runtime.db.tenant_session(tenant_id) as session:
+        data = await runtime.keyring.encrypt(session, tenant_id, content, media_aad(media_id))
+    return {
+        "status": "stored",
+        "data": data,
+        "mime_type": sniff(content[:32]),
+        "size": len(content),
+    }
+
+
+def described(payload: dict[str, Any], media_id: str) -> dict[str, Any]:
+    """How the stored message describes the file of ``media_id`` (one of several, maybe)."""
+    files = [payload.get("media"), *(payload.get("attachments") or [])]
+    mine = [f for f in files if isinstance(f, dict) and f.get("id") == media_id]
+    return mine[0] if mine else payload.get("media") or {}  # rows stored before files had ids
+
+
 async def fetch_media(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
     """Handle a ``channel.media`` job."""
     row = await session.get(ChannelMedia, job.payload.get("media_id"))
@@ -144,7 +176,7 @@ async def fetch_media(runtime: Runtime, session: AsyncSession, job: ClaimedJob) 
     if row.status == "stored":
         return
     raw = await session.get(RawMessage, row.raw_message_id)
-    media = (raw.payload.get("media") if raw else None) or {}
+    media = described(raw.payload, row.id) if raw else {}
     channel = await runtime.channels.get(row.tenant_id, row.channel_id, session)
     client = runtime.channels.client()
     try:

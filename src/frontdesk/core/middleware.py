@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +16,21 @@ from frontdesk.core.metrics import Metrics
 
 _VALID_CID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class BodyLimit(NamedTuple):
+    """A larger body limit for the paths (and, if given, the content type) that take files."""
+
+    path: re.Pattern[str]
+    limit: int
+    content_type: str | None = None
+
+    def applies(self, path: str, content_type: bytes) -> bool:
+        """Whether a request to ``path`` with ``content_type`` gets this limit."""
+        if not self.path.match(path):
+            return False
+        given = content_type.split(b";")[0].strip().lower().decode("latin-1")
+        return self.content_type is None or given == self.content_type
 
 
 class InFlight:
@@ -41,18 +58,19 @@ class RequestContext:
         app: ASGIApp,
         metrics: Metrics,
         max_body: int,
-        uploads: tuple[re.Pattern[str], int] | None = None,
+        uploads: Sequence[BodyLimit] = (),
         in_flight: InFlight | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.in_flight = in_flight or InFlight(0)
         self.max_body = max_body
-        self.uploads = uploads  # paths that take file uploads, and their larger limit
+        self.uploads = uploads
 
-    def _limit(self, path: str) -> int:
-        if self.uploads is not None and self.uploads[0].match(path):
-            return self.uploads[1]
+    def _limit(self, path: str, content_type: bytes) -> int:
+        for rule in self.uploads:
+            if rule.applies(path, content_type):
+                return rule.limit
         return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,7 +92,7 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", cid.encode())]
             await send(message)
 
-        limit = self._limit(scope["path"])
+        limit = self._limit(scope["path"], headers.get(b"content-type", b""))
         write = scope["method"] not in _READS
         self.in_flight.writes += write
         try:

@@ -30,7 +30,7 @@ from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
 from frontdesk.understanding.service import understand
 
 UNSUPPORTED_TEXT = "Sorry, I can't read this kind of message yet. Could you write it as text?"
-CONTENT_FIELDS = ("kind", "media", "location", "contacts", "choice_id", "reaction")
+CONTENT_FIELDS = ("kind", "media", "attachments", "location", "contacts", "choice_id", "reaction")
 
 
 async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
@@ -115,7 +115,7 @@ async def _record_and_reply(
         sender="customer",
         text=text,
         meta={"analysis": analysis} if analysis else None,
-        content=content if content.get("kind", "text") != "text" else None,
+        content=content if content != {"kind": "text"} else None,  # more than plain text
     )
     await publish(
         session,

@@ -10,6 +10,7 @@ a redelivery is answered 200 and processed once.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import timedelta
 from typing import Any, cast
@@ -20,9 +21,9 @@ from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import JSONResponse, Response
 
-from frontdesk.channels.canonical import Inbound, StatusUpdate
+from frontdesk.channels.canonical import Inbound, StatusUpdate, media_kind
 from frontdesk.channels.directory import ChannelInfo
-from frontdesk.channels.media import media_job
+from frontdesk.channels.media import media_job, posted_file
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.channels.outbound import STATUS
 from frontdesk.channels.protocol import ChannelAdapter, WebhookRequest
@@ -41,6 +42,7 @@ from frontdesk.runtime import Runtime
 from frontdesk.tenants.cache import TenantInfo
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+WEBHOOK_PATH = re.compile(r"^/webhooks/[^/]+/[^/]+$")
 raw_messages = cast(Table, RawMessage.__table__)
 channel_media = cast(Table, ChannelMedia.__table__)
 log = get_logger("frontdesk.intake.webhooks")
@@ -149,7 +151,7 @@ async def _store(
     """Store each item with its job (one group-commit entry each); count the duplicates."""
     now = utcnow()
     expiry = now + timedelta(days=tenant.retention_days)
-    entries = [_entry(runtime, tenant, channel, item, now, expiry) for item in items]
+    entries = [await _entry(runtime, tenant, channel, item, now, expiry) for item in items]
     results = await asyncio.gather(
         *(runtime.intake.insert(rows) for rows in entries), return_exceptions=True
     )
@@ -166,7 +168,37 @@ async def _store(
     return accepted, duplicates
 
 
-def _entry(
+async def _file_rows(
+    runtime: Runtime,
+    tenant: TenantInfo,
+    channel: ChannelInfo,
+    item: Inbound,
+    raw_id: str,
+    now: Any,
+) -> list[tuple[Table, dict[str, Any]]]:
+    """A media row per file of ``item``, with its fetch job (a posted file is stored now)."""
+    rows: list[tuple[Table, dict[str, Any]]] = []
+    for file in item.files():
+        file.id = new_id()  # before the payload is dumped: the message names its files
+        row = {
+            "id": file.id,
+            "created_at": now,
+            "tenant_id": tenant.id,
+            "channel_id": channel.id,
+            "raw_message_id": raw_id,
+            "kind": media_kind(file.mime_type) if item.kind == "text" else item.kind,
+            "status": "pending",
+            "filename": (file.filename or "")[:255] or None,
+        }
+        if file.content is None:
+            rows += [(channel_media, row), (jobs, runtime.queue.row(media_job(tenant.id, file.id)))]
+        else:
+            stored = await posted_file(runtime, tenant.id, file.id, file.content)
+            rows.append((channel_media, row | stored))
+    return rows
+
+
+async def _entry(
     runtime: Runtime,
     tenant: TenantInfo,
     channel: ChannelInfo,
@@ -175,26 +207,8 @@ def _entry(
     expiry: Any,
 ) -> list[tuple[Table, dict[str, Any]]]:
     raw_id = new_id()
-    extra: list[tuple[Table, dict[str, Any]]] = []
-    if isinstance(item, Inbound) and item.media is not None and channel.type != "email":
-        media_id = new_id()
-        extra = [
-            (
-                channel_media,
-                {
-                    "id": media_id,
-                    "created_at": now,
-                    "tenant_id": tenant.id,
-                    "channel_id": channel.id,
-                    "raw_message_id": raw_id,
-                    "kind": item.kind,
-                    "status": "pending",
-                    "filename": (item.media.filename or "")[:255] or None,
-                },
-            ),
-            (jobs, runtime.queue.row(media_job(tenant.id, media_id))),
-        ]
     if isinstance(item, Inbound):
+        extra = await _file_rows(runtime, tenant, channel, item, raw_id, now)
         payload = item.model_dump(mode="json")
         job = NewJob(
             kind=PROCESS_MESSAGE,
@@ -204,6 +218,7 @@ def _entry(
             priority=10,
         )
     else:
+        extra = []
         payload = {"type": "status", **item.model_dump(mode="json")}
         job = NewJob(
             kind=STATUS, tenant_id=tenant.id, payload={"raw_message_id": raw_id}, priority=1
