@@ -384,6 +384,23 @@ def test_a_template_is_sent_where_the_channel_has_templates_else_its_text():
             Template.model_validate(bad)
 
 
+def test_a_message_tag_goes_where_the_channel_takes_it_and_is_dropped_elsewhere():
+    target = Target("PSID1", "PSID1", {})
+    update = Reply(text="Your parcel left the warehouse.", tag="POST_PURCHASE_UPDATE")
+    fitted, steps = degrade(update, ADAPTERS["messenger"].capabilities)
+    assert steps == [] and fitted.tag == "POST_PURCHASE_UPDATE"
+    (sent,) = ADAPTERS["messenger"].render(fitted, target)
+    assert (sent["messaging_type"], sent["tag"]) == ("MESSAGE_TAG", "POST_PURCHASE_UPDATE")
+    for other in ("instagram", "whatsapp", "telegram"):  # Instagram takes HUMAN_AGENT only
+        fitted, steps = degrade(update, ADAPTERS[other].capabilities)
+        assert steps == ["tag_dropped"] and fitted.tag is None
+    agent = Reply(text="Sorry for the wait!", tag="HUMAN_AGENT")
+    fitted, steps = degrade(agent, ADAPTERS["instagram"].capabilities)
+    assert steps == [] and ADAPTERS["instagram"].render(fitted, target)[0]["tag"] == "HUMAN_AGENT"
+    with pytest.raises(ValidationError):
+        Reply(text="x", tag="MARKETING")
+
+
 def test_render_formats():
     target = Target("1111111", "1111111", {"callback_query_id": "cq1"})
     wa = ADAPTERS["whatsapp"].render(Reply(text="Pick", buttons=MENU[:3]), target)

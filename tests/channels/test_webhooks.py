@@ -15,6 +15,8 @@ from frontdesk.channels.directory import ChannelInfo
 from frontdesk.channels.meta import graph_response
 from frontdesk.channels.outbound import pace
 from frontdesk.channels.protocol import ProviderError, Target
+from frontdesk.conversations.models import Message
+from frontdesk.core.clock import utcnow
 from frontdesk.queue.base import RetryLater
 from frontdesk.runtime import Runtime
 from tests.channels import payloads
@@ -534,18 +536,22 @@ async def test_send_is_not_repeated_when_already_sent(
 
 
 async def queue_agent_message(
-    runtime: Runtime, tenant_id: str, conversation_id: str, text: str, **content: Any
+    runtime: Runtime,
+    tenant_id: str,
+    conversation_id: str,
+    text: str,
+    sender: str = "agent",
+    **content: Any,
 ) -> str:
-    """An agent's message queued for sending (with its send job); its id."""
+    """An agent's (or ``sender``'s) message queued for sending, with its send job; its id."""
     from frontdesk.channels.outbound import send_job
-    from frontdesk.conversations.models import Message
 
     async with runtime.db.tenant_tx(tenant_id) as session:
         message = Message(
             tenant_id=tenant_id,
             conversation_id=conversation_id,
             direction="out",
-            sender="agent",
+            sender=sender,
             text=text,
             content=content,
             status="queued",
@@ -563,9 +569,6 @@ async def test_free_text_outside_the_24h_window_is_refused_but_a_template_goes(
     from datetime import timedelta
 
     from sqlalchemy import update
-
-    from frontdesk.conversations.models import Message
-    from frontdesk.core.clock import utcnow
 
     channel = await create_channel(client, tenant, "whatsapp")
     await post_whatsapp(client, channel, payloads.whatsapp_text())
@@ -595,6 +598,68 @@ async def test_free_text_outside_the_24h_window_is_refused_but_a_template_goes(
     sent = (await fake.await_for(2))[1]
     assert sent.json["type"] == "template"
     assert sent.json["template"] == {"name": "order_shipped", "language": {"code": "en_US"}}
+
+
+async def test_messenger_past_the_window_takes_a_message_tag(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    channel = await create_channel(client, tenant, "messenger")
+    event = {
+        "sender": {"id": "PSID7"},
+        "recipient": {"id": "PAGE"},
+        "timestamp": 1,
+        "message": {"mid": "m_in_1", "text": "When will my order arrive?"},
+    }
+    data = {"object": "page", "entry": [{"id": "PAGE", "messaging": [event]}]}
+    assert (await post_whatsapp(client, channel, data)).status_code == 200
+    (reply,) = await sent_replies(runtime, tenant.id, 1)
+    assert fake.requests[0].json["messaging_type"] == "RESPONSE"  # inside the window: no tag
+
+    async def customer_wrote(days: int) -> None:
+        async with runtime.db.tenant_tx(tenant.id) as session:
+            await session.execute(
+                update(Message)
+                .where(Message.direction == "in")
+                .values(created_at=utcnow() - timedelta(days=days))
+            )
+
+    async def outcome(message_id: str) -> Message:
+        async def settled() -> list[Message]:
+            found = [m for m in await messages(runtime, tenant.id) if m.id == message_id]
+            return found if found and found[0].status != "queued" else []
+
+        (message,) = await wait_until(settled)
+        return message
+
+    await customer_wrote(days=3)
+    conversation = reply.conversation_id
+    # A person's answer 3 days on goes, tagged HUMAN_AGENT by itself.
+    agent = await queue_agent_message(runtime, tenant.id, conversation, "Sorry for the wait!")
+    assert (await outcome(agent)).status == "sent"
+    assert fake.requests[-1].json["messaging_type"] == "MESSAGE_TAG"
+    assert fake.requests[-1].json["tag"] == "HUMAN_AGENT"
+    # The bot's free text does not; a tagged update does.
+    bot = await queue_agent_message(runtime, tenant.id, conversation, "Hello?", sender="bot")
+    refused = await outcome(bot)
+    assert refused.status == "failed" and "24-hour window" in refused.meta["error"]
+    assert (
+        "HUMAN_AGENT" in refused.meta["error"] and "POST_PURCHASE_UPDATE" in refused.meta["error"]
+    )
+    update_ = await queue_agent_message(
+        runtime, tenant.id, conversation, "Shipped!", sender="bot", tag="POST_PURCHASE_UPDATE"
+    )
+    assert (await outcome(update_)).status == "sent"
+    assert fake.requests[-1].json["tag"] == "POST_PURCHASE_UPDATE"
+    # Past 7 days, a person's answer is refused too.
+    await customer_wrote(days=8)
+    late = await queue_agent_message(runtime, tenant.id, conversation, "Still there?")
+    failed = await outcome(late)
+    assert failed.status == "failed" and "7-day window" in failed.meta["error"]
+    assert len([r for r in fake.requests if r.path == "/me/messages"]) == 3
 
 
 async def test_telegram_sends_are_paced_per_chat(

@@ -302,6 +302,19 @@ async def test_send_message_node_carries_a_rendered_template(
     assert "template parameter" in str(caught.value)
 
 
+async def test_send_message_node_carries_a_message_tag(runtime: Runtime, tenant: TenantCtx) -> None:
+    conversation_id = await webchat_conversation(runtime, tenant.id)
+    data = {"text": "Your order shipped", "conversation_id": conversation_id}
+    result = await run_node(
+        runtime, tenant.id, SendMessage(), {**data, "tag": "POST_PURCHASE_UPDATE"}
+    )
+    async with runtime.db.tenant_session(tenant.id) as session:
+        message = await session.get(Message, result.output["message_id"])
+    assert message is not None and message.content == {"tag": "POST_PURCHASE_UPDATE"}
+    with pytest.raises(ValidationError):
+        SendMessage.Config.model_validate({**data, "tag": "PROMOTION"})
+
+
 @pytest.mark.parametrize("text", ["x" * 4097, "   "])
 async def test_send_message_node_refuses_bad_text(
     runtime: Runtime, tenant: TenantCtx, text: str

@@ -4813,6 +4813,9 @@ export interface components {
          * @description A rich reply: text plus at most one of buttons, a list, media or a location.
          *
          *     A ``template`` is sent instead where the channel has templates; elsewhere its text goes.
+         *     A ``tag`` (Messenger, Instagram) lets the reply past the 24-hour window for the tag's
+         *     purpose: ``HUMAN_AGENT`` is a person's answer, up to 7 days after the customer's last
+         *     message (agents' replies get it by themselves); the update tags have no time limit.
          */
         Reply: {
             /** Buttons */
@@ -4826,6 +4829,8 @@ export interface components {
             media?: components["schemas"]["OutboundMedia"] | null;
             /** Rows */
             rows?: components["schemas"]["ListRow"][];
+            /** Tag */
+            tag?: ("HUMAN_AGENT" | "CONFIRMED_EVENT_UPDATE" | "POST_PURCHASE_UPDATE" | "ACCOUNT_UPDATE") | null;
             template?: components["schemas"]["Template"] | null;
             /**
              * Text

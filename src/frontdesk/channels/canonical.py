@@ -20,6 +20,10 @@ InboundKind = Literal[
     "unknown",
 ]
 DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
+MessageTag = Literal[
+    "HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"
+]
+"""Messenger's message tags: the ways past its 24-hour window, each for its one purpose."""
 MediaKind = Literal["image", "audio", "video", "document"]
 
 
@@ -165,12 +169,16 @@ class Reply(BaseModel):
     """A rich reply: text plus at most one of buttons, a list, media or a location.
 
     A ``template`` is sent instead where the channel has templates; elsewhere its text goes.
+    A ``tag`` (Messenger, Instagram) lets the reply past the 24-hour window for the tag's
+    purpose: ``HUMAN_AGENT`` is a person's answer, up to 7 days after the customer's last
+    message (agents' replies get it by themselves); the update tags have no time limit.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     text: str = ""
     template: Template | None = None
+    tag: MessageTag | None = None
     buttons: list[Button] = Field(default_factory=list)
     rows: list[ListRow] = Field(default_factory=list)
     list_button: str = Field(default="Options", min_length=1, max_length=20)

@@ -24,6 +24,9 @@ def degrade(reply: Reply, caps: Capabilities) -> tuple[Reply, list[str]]:
     if reply.template is not None and not caps.templates:
         reply.template = None  # its text is the message here
         steps.append("template_to_text")
+    if reply.tag is not None and reply.tag not in caps.tags:
+        reply.tag = None  # it would mean nothing here
+        steps.append("tag_dropped")
     if reply.buttons and len(reply.buttons) > caps.max_buttons:
         if 0 < len(reply.buttons) <= caps.max_list_rows:
             reply.rows = [ListRow(id=b.id, title=b.title) for b in reply.buttons]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 from starlette.responses import PlainTextResponse, Response
 
-from frontdesk.channels.canonical import Inbound, Media, Reply, StatusUpdate
+from frontdesk.channels.canonical import Inbound, Media, MessageTag, Reply, StatusUpdate
 from frontdesk.channels.protocol import (
     Capabilities,
     Parsed,
@@ -84,10 +84,16 @@ def graph_response(response: httpx.Response, provider: str) -> Any:
     return check_response(response, provider)
 
 
+# Instagram takes only the human agent tag.
+TAGS = {
+    "messenger": frozenset(get_args(MessageTag)),
+    "instagram": frozenset({"HUMAN_AGENT"}),
+}
+
+
 class MetaMessagingAdapter:
     """Facebook Messenger and Instagram direct messages (Graph API ``/me/messages``)."""
 
-    capabilities = Capabilities(max_buttons=13, max_button_title=20, media=True, max_text=2000)
     content_types = ("application/json",)
     required_credentials = ("app_secret", "page_access_token")
     required_config: tuple[str, ...] = ()
@@ -95,6 +101,9 @@ class MetaMessagingAdapter:
 
     def __init__(self, type_: str) -> None:
         self.type = type_
+        self.capabilities = Capabilities(
+            max_buttons=13, max_button_title=20, media=True, max_text=2000, tags=TAGS[type_]
+        )
 
     def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
         """Check Meta's body signature."""
@@ -118,15 +127,20 @@ class MetaMessagingAdapter:
         return out
 
     def render(self, reply: Reply, target: Target) -> list[Payload]:
-        """A Send API message; buttons become quick replies."""
+        """A Send API message; buttons become quick replies; a tag makes it a tagged message."""
         recipient = {"id": target.recipient_id}
+        sending: dict[str, Any] = (
+            {"messaging_type": "MESSAGE_TAG", "tag": reply.tag}
+            if reply.tag
+            else {"messaging_type": "RESPONSE"}
+        )
         payloads: list[Payload] = []
         if reply.media is not None:
             kind = "file" if reply.media.kind == "document" else reply.media.kind
             payloads.append(
                 {
                     "recipient": recipient,
-                    "messaging_type": "RESPONSE",
+                    **sending,
                     "message": {"attachment": {"type": kind, "payload": {"url": reply.media.url}}},
                 }
             )
@@ -137,9 +151,7 @@ class MetaMessagingAdapter:
                     {"content_type": "text", "title": b.title, "payload": b.id}
                     for b in reply.buttons
                 ]
-            payloads.append(
-                {"recipient": recipient, "messaging_type": "RESPONSE", "message": message}
-            )
+            payloads.append({"recipient": recipient, **sending, "message": message})
         return payloads
 
     async def send(

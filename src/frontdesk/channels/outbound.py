@@ -22,7 +22,7 @@ from frontdesk.channels.canonical import Reply
 from frontdesk.channels.degrade import degrade
 from frontdesk.channels.directory import DEFAULT_API_URLS, ChannelInfo, CredentialsUnavailable
 from frontdesk.channels.models import ChannelDelivery
-from frontdesk.channels.protocol import ProviderError, Target
+from frontdesk.channels.protocol import Capabilities, ProviderError, Target
 from frontdesk.channels.registry import adapter_for
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
@@ -41,6 +41,7 @@ STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 log = get_logger("frontdesk.channels.outbound")
 # Free-form replies are only delivered this long after the customer's last message.
 WINDOWS = {t: timedelta(hours=24) for t in ("whatsapp", "messenger", "instagram")}
+HUMAN_AGENT_WINDOW = timedelta(days=7)  # Messenger's and Instagram's HUMAN_AGENT tag
 # Provider send limits: (messages/s, burst, per "channel" or per "chat").
 PACING: dict[str, list[tuple[float, int, str]]] = {
     # (messages per second, burst, per "chat" or per "channel"); every bucket must allow it.
@@ -139,14 +140,10 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
     except ValidationError as e:
         await _fail(runtime, message, f"the reply cannot be rendered: {e.errors()[0]['msg']}")
         raise PermanentJobError("the reply cannot be rendered") from e
-    templated = reply.template is not None and adapter_for(channel.type).capabilities.templates
-    if not templated and await _outside_window(session, channel.type, conversation.id):
-        reason = (
-            f"outside {channel.type}'s 24-hour window after the customer's last message:"
-            " free text would not be delivered (send an approved template instead)"
-        )
-        await _fail(runtime, message, reason)
-        raise PermanentJobError(reason)
+    reply, refusal = await _within_window(session, channel.type, conversation.id, message, reply)
+    if refusal:
+        await _fail(runtime, message, refusal)
+        raise PermanentJobError(refusal)
     await pace(runtime, channel, target)
     try:
         ids, steps = await send_now(
@@ -178,16 +175,47 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
     runtime.metrics.messages.labels(channel.type, "out").inc()
 
 
-async def _outside_window(session: AsyncSession, type_: str, conversation_id: str) -> bool:
+async def _within_window(
+    session: AsyncSession, type_: str, conversation_id: str, message: Message, reply: Reply
+) -> tuple[Reply, str | None]:
+    """``reply`` as it may go, or why it may not: the provider would not deliver it.
+
+    An approved template goes at any time; so does a tagged Messenger update, and a
+    ``HUMAN_AGENT`` reply up to 7 days on. An agent's reply past 24 hours gets that tag itself.
+    """
     window = WINDOWS.get(type_)
-    if window is None:
-        return False
+    caps = adapter_for(type_).capabilities
+    if window is None or (reply.template is not None and caps.templates):
+        return reply, None
     last_in = await session.scalar(
         select(func.max(Message.created_at)).where(
             Message.conversation_id == conversation_id, Message.direction == "in"
         )
     )
-    return last_in is None or utcnow() - last_in > window
+    age = utcnow() - last_in if last_in is not None else None
+    late = age is None or age > window
+    if late and reply.tag is None and message.sender == "agent" and "HUMAN_AGENT" in caps.tags:
+        reply = reply.model_copy(update={"tag": "HUMAN_AGENT"})
+    if reply.tag in caps.tags:
+        window = HUMAN_AGENT_WINDOW if reply.tag == "HUMAN_AGENT" else None
+    if window is None or (age is not None and age <= window):
+        return reply, None
+    hours = int(window / timedelta(hours=1))
+    span = f"{hours}-hour" if hours < 48 else f"{window.days}-day"
+    return reply, (
+        f"outside {type_}'s {span} window after the customer's last message:"
+        f" it would not be delivered ({_way_past(caps)})"
+    )
+
+
+def _way_past(caps: Capabilities) -> str:
+    """How a message past the window could go on a channel with these capabilities."""
+    if caps.templates:
+        return "send an approved template instead"
+    updates = sorted(caps.tags - {"HUMAN_AGENT"})
+    return "a person's answer goes up to 7 days with the HUMAN_AGENT tag" + (
+        f"; updates take {', '.join(updates)}" if updates else ""
+    )
 
 
 async def pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:

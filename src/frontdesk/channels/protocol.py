@@ -46,6 +46,8 @@ class Capabilities:
     media: bool = False
     location: bool = False
     templates: bool = False
+    tags: frozenset[str] = frozenset()
+    """The message tags the channel takes (:data:`~frontdesk.channels.canonical.MessageTag`)."""
     max_text: int = 4096
 
 

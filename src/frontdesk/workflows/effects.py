@@ -242,7 +242,7 @@ class LiveEffects:
             sender="bot",
             text=message.text,
             meta={"handler": "workflow", "instance_id": step.instance_id, "node_id": step.node_id},
-            content={"template": message.template} if message.template else None,
+            content=_rich(message),
             status="sent" if delivered_in_app else "queued",
         )
         if not delivered_in_app:
@@ -443,3 +443,9 @@ def llm_error(exc: LLMError) -> NodeError:
     if isinstance(exc, InvalidOutput):
         return NodeError(exc.detail, "transient")
     return NodeError(exc.detail, "transient")
+
+
+def _rich(message: OutgoingMessage) -> dict[str, Any] | None:
+    """What the message carries beyond its text (a template, a tag), as its stored content."""
+    content = {"template": message.template, "tag": message.tag}
+    return {key: value for key, value in content.items() if value} or None

@@ -167,6 +167,8 @@ class OutgoingMessage:
     template: dict[str, Any] | None = None
     """An approved provider template (``channels.canonical.Template``), sent instead of the text
     where the channel has templates."""
+    tag: str | None = None
+    """A message tag (``channels.canonical.MessageTag``), where the channel takes it."""
 
 
 @dataclass(frozen=True, slots=True)

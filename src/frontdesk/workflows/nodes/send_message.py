@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from frontdesk.channels.canonical import Template
+from frontdesk.channels.canonical import MessageTag, Template
 from frontdesk.workflows.nodes import rendering
 from frontdesk.workflows.nodes.base import (
     Effect,
@@ -31,6 +32,10 @@ class SendMessageConfig(NodeConfig):
     """An approved WhatsApp template, sent instead of the text on WhatsApp (outside the 24-hour
     window too); the text is what the conversation records and other channels get. Its
     parameters may hold ``{{ }}`` templates."""
+    tag: MessageTag | None = None
+    """A Messenger / Instagram message tag, for a message past their 24-hour window: an update
+    (``CONFIRMED_EVENT_UPDATE``, ``POST_PURCHASE_UPDATE``, ``ACCOUNT_UPDATE``) or
+    ``HUMAN_AGENT`` (a person's answer, 7 days). Other channels ignore it."""
     conversation_id: str | None = Field(default=TRIGGER_CONVERSATION, max_length=500)
     channel_id: str | None = Field(default=None, min_length=1, max_length=500)
     recipient: str | None = Field(default=None, min_length=1, max_length=500)
@@ -68,6 +73,7 @@ class SendMessage(Node):
         if len(text) > MAX_TEXT:
             raise NodeError(f"The message is longer than {MAX_TEXT} characters", "configuration")
         message = self._target(step, config, text, self._template(step, config.template))
+        message = replace(message, tag=config.tag)
         sent: dict[str, Any] = await step.effects.send_message(step, message)
         return Result(output=sent, explanation=f"sent to conversation {sent['conversation_id']}")
 
