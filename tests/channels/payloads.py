@@ -59,6 +59,15 @@ def whatsapp_value(value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def messenger_message(message: dict[str, Any], sender: str = "PSID1") -> dict[str, Any]:
+    """A Messenger webhook carrying one ``message`` event from ``sender`` to the page."""
+    event = {"sender": {"id": sender}, "recipient": {"id": "PAGE"}, "timestamp": 1}
+    return {
+        "object": "page",
+        "entry": [{"id": "PAGE", "messaging": [{**event, "message": message}]}],
+    }
+
+
 def whatsapp_message(kind: str, item: Any, msg_id: str = "wamid.X1") -> dict[str, Any]:
     message: dict[str, Any] = {"from": "16505551234", "id": msg_id, "timestamp": "1", "type": kind}
     message[kind] = item

@@ -106,20 +106,9 @@ async def test_media_url_at_a_private_address_is_refused(
     client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
 ):
     channel = await create_channel(client, tenant, "messenger")
-    event = {
-        "sender": {"id": "PSID1"},
-        "recipient": {"id": "PAGE"},
-        "timestamp": 1,
-        "message": {
-            "mid": "m_priv",
-            "attachments": [
-                {"type": "image", "payload": {"url": "http://169.254.169.254/latest/meta-data"}}
-            ],
-        },
-    }
-    await post_meta(
-        client, channel, {"object": "page", "entry": [{"id": "P", "messaging": [event]}]}
-    )
+    private = {"url": "http://169.254.169.254/latest/meta-data"}
+    message = {"mid": "m_priv", "attachments": [{"type": "image", "payload": private}]}
+    await post_meta(client, channel, payloads.messenger_message(message))
     (row,) = await settled(runtime, tenant.id)
     assert row.status == "failed" and "non-public" in (row.error or "")
     assert not [r for r in fake.requests if "meta-data" in r.path]

@@ -608,13 +608,7 @@ async def test_messenger_past_the_window_takes_a_message_tag(
     from sqlalchemy import update
 
     channel = await create_channel(client, tenant, "messenger")
-    event = {
-        "sender": {"id": "PSID7"},
-        "recipient": {"id": "PAGE"},
-        "timestamp": 1,
-        "message": {"mid": "m_in_1", "text": "When will my order arrive?"},
-    }
-    data = {"object": "page", "entry": [{"id": "PAGE", "messaging": [event]}]}
+    data = payloads.messenger_message({"mid": "m_in_1", "text": "When will my order arrive?"})
     assert (await post_whatsapp(client, channel, data)).status_code == 200
     (reply,) = await sent_replies(runtime, tenant.id, 1)
     assert fake.requests[0].json["messaging_type"] == "RESPONSE"  # inside the window: no tag
