@@ -178,6 +178,8 @@ def test_member_set_password_and_demo_login(tmp_path: Path) -> None:
         "long-enough-1",
     )
     assert made.stdout.strip()
+
+
 def test_kb_ingest_and_query(tmp_path: Path):
     docs = tmp_path / "docs"
     docs.mkdir()

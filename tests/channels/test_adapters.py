@@ -16,6 +16,8 @@ from frontdesk.channels.canonical import (
     Reply,
     StatusUpdate,
     Template,
+    TemplateButton,
+    TemplateHeader,
 )
 from frontdesk.channels.degrade import degrade
 from frontdesk.channels.email import EmailAdapter, thread_of
@@ -382,6 +384,56 @@ def test_a_template_is_sent_where_the_channel_has_templates_else_its_text():
     for bad in ({"name": "Order Update"}, {"name": "x", "language": "english"}):
         with pytest.raises(ValidationError):
             Template.model_validate(bad)
+
+
+def test_a_template_header_and_buttons_become_their_components():
+    template = Template(
+        name="delivery_slot",
+        parameters=["Ann"],
+        header=TemplateHeader(kind="image", url="https://shop.example/van.jpg"),
+        buttons=[
+            TemplateButton(kind="quick_reply", index=0, value="slot-confirm"),
+            TemplateButton(kind="url", index=1, value="orders/123"),
+        ],
+    )
+    reply = Reply(text="Ann, pick a delivery slot.", template=template)
+    (sent,) = ADAPTERS["whatsapp"].render(reply, Target("16505551234", "16505551234"))
+    assert sent["template"]["components"] == [
+        {
+            "type": "header",
+            "parameters": [{"type": "image", "image": {"link": "https://shop.example/van.jpg"}}],
+        },
+        {"type": "body", "parameters": [{"type": "text", "text": "Ann"}]},
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": "0",
+            "parameters": [{"type": "payload", "payload": "slot-confirm"}],
+        },
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": "1",
+            "parameters": [{"type": "text", "text": "orders/123"}],
+        },
+    ]
+    text_header = Template(name="x", header=TemplateHeader(kind="text", text="#123"))
+    (sent,) = ADAPTERS["whatsapp"].render(Reply(text="x", template=text_header), Target("1", "1"))
+    assert sent["template"]["components"] == [
+        {"type": "header", "parameters": [{"type": "text", "text": "#123"}]}
+    ]
+    bad_headers = (
+        {"kind": "text"},
+        {"kind": "image", "text": "x"},
+        {"kind": "image", "url": "https://x/y.jpg", "filename": "y.jpg"},
+        {"kind": "text", "text": "x" * 61},
+    )
+    for bad in bad_headers:
+        with pytest.raises(ValidationError):
+            TemplateHeader.model_validate(bad)
+    twice = [{"kind": "url", "index": 0, "value": "a"}, {"kind": "url", "index": 0, "value": "b"}]
+    with pytest.raises(ValidationError):
+        Template.model_validate({"name": "x", "buttons": twice})
 
 
 def test_a_message_tag_goes_where_the_channel_takes_it_and_is_dropped_elsewhere():

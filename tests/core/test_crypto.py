@@ -31,14 +31,16 @@ SECRET = b"sk_live_4242424242424242"
 AAD = b"credential:cred-1"
 
 
-async def encrypt(db: Database, ring: KeyRing, tenant_id: str, plaintext: bytes = SECRET,
-                  aad: bytes = AAD) -> bytes:
+async def encrypt(
+    db: Database, ring: KeyRing, tenant_id: str, plaintext: bytes = SECRET, aad: bytes = AAD
+) -> bytes:
     async with db.tenant_tx(tenant_id) as session:
         return await ring.encrypt(session, tenant_id, plaintext, aad)
 
 
-async def decrypt(db: Database, ring: KeyRing, tenant_id: str, blob: bytes,
-                  aad: bytes = AAD) -> bytes:
+async def decrypt(
+    db: Database, ring: KeyRing, tenant_id: str, blob: bytes, aad: bytes = AAD
+) -> bytes:
     async with db.tenant_tx(tenant_id) as session:
         return await ring.decrypt(session, tenant_id, blob, aad)
 
@@ -73,16 +75,16 @@ class TestRoundTrip:
         blob = await encrypt(runtime.db, ring, tenant.id, plaintext)
         assert await decrypt(runtime.db, ring, tenant.id, blob) == plaintext
 
-    async def test_same_plaintext_encrypts_differently(self, runtime: Runtime,
-                                                       tenant: TenantCtx):
+    async def test_same_plaintext_encrypts_differently(self, runtime: Runtime, tenant: TenantCtx):
         ring = KeyRing(MASTER)
         first = await encrypt(runtime.db, ring, tenant.id)
         second = await encrypt(runtime.db, ring, tenant.id)
         assert first != second
-        assert first[17:17 + NONCE] != second[17:17 + NONCE]
+        assert first[17 : 17 + NONCE] != second[17 : 17 + NONCE]
 
-    async def test_ciphertext_names_the_tenants_active_data_key(self, runtime: Runtime,
-                                                                tenant: TenantCtx):
+    async def test_ciphertext_names_the_tenants_active_data_key(
+        self, runtime: Runtime, tenant: TenantCtx
+    ):
         ring = KeyRing(MASTER)
         blob = await encrypt(runtime.db, ring, tenant.id)
         [key] = await data_keys(runtime.db, tenant.id)
@@ -91,16 +93,16 @@ class TestRoundTrip:
         assert key_id_of(blob) == key.id
         assert len(blob) == 1 + 16 + NONCE + len(SECRET) + 16
 
-    async def test_each_tenant_gets_its_own_data_key(self, runtime: Runtime, tenant: TenantCtx,
-                                                    other_tenant: TenantCtx):
+    async def test_each_tenant_gets_its_own_data_key(
+        self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx
+    ):
         ring = KeyRing(MASTER)
         mine = await encrypt(runtime.db, ring, tenant.id)
         theirs = await encrypt(runtime.db, ring, other_tenant.id)
         assert key_id_of(mine) != key_id_of(theirs)
         assert {k.tenant_id for k in await data_keys(runtime.db)} == {tenant.id, other_tenant.id}
 
-    async def test_data_key_is_reused_across_encryptions(self, runtime: Runtime,
-                                                         tenant: TenantCtx):
+    async def test_data_key_is_reused_across_encryptions(self, runtime: Runtime, tenant: TenantCtx):
         ring = KeyRing(MASTER)
         blobs = [await encrypt(runtime.db, ring, tenant.id) for _ in range(3)]
         blobs.append(await encrypt(runtime.db, KeyRing(MASTER), tenant.id))
@@ -109,8 +111,9 @@ class TestRoundTrip:
 
 
 class TestTampering:
-    async def test_wrong_tenant_cannot_decrypt(self, runtime: Runtime, tenant: TenantCtx,
-                                               other_tenant: TenantCtx):
+    async def test_wrong_tenant_cannot_decrypt(
+        self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx
+    ):
         ring = KeyRing(MASTER)
         blob = await encrypt(runtime.db, ring, tenant.id)
         await encrypt(runtime.db, ring, other_tenant.id)
@@ -119,8 +122,7 @@ class TestTampering:
             with pytest.raises(DecryptionError):
                 await decrypt(runtime.db, reader, other_tenant.id, blob)
 
-    async def test_wrong_associated_data_cannot_decrypt(self, runtime: Runtime,
-                                                        tenant: TenantCtx):
+    async def test_wrong_associated_data_cannot_decrypt(self, runtime: Runtime, tenant: TenantCtx):
         ring = KeyRing(MASTER)
         blob = await encrypt(runtime.db, ring, tenant.id, aad=b"credential:cred-1")
         for aad in (b"credential:cred-2", b"", b"credential:cred-1 "):
@@ -138,8 +140,9 @@ class TestTampering:
         assert await decrypt(runtime.db, ring, tenant.id, blob) == SECRET
 
     @pytest.mark.parametrize("cut", [0, 1, 17, 29, 44])
-    async def test_truncated_ciphertext_is_rejected(self, runtime: Runtime, tenant: TenantCtx,
-                                                    cut: int):
+    async def test_truncated_ciphertext_is_rejected(
+        self, runtime: Runtime, tenant: TenantCtx, cut: int
+    ):
         ring = KeyRing(MASTER)
         blob = await encrypt(runtime.db, ring, tenant.id)
         with pytest.raises(DecryptionError):
@@ -161,7 +164,8 @@ class TestTampering:
             await decrypt(runtime.db, KeyRing(MASTER), tenant.id, blob)
 
     async def test_wrapped_key_cannot_be_moved_to_another_tenant(
-            self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx):
+        self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx
+    ):
         blob = await encrypt(runtime.db, KeyRing(MASTER), tenant.id)
         async with runtime.db.system_tx() as session:
             [row] = (await session.scalars(select(DataKey))).all()
@@ -172,7 +176,8 @@ class TestTampering:
 
 class TestDataKeyRotation:
     async def test_new_encryptions_use_the_new_key_and_old_ones_still_decrypt(
-            self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx):
+        self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx
+    ):
         ring = KeyRing(MASTER)
         old_blob = await encrypt(runtime.db, ring, tenant.id, b"old secret")
         other_blob = await encrypt(runtime.db, ring, other_tenant.id)
@@ -204,13 +209,13 @@ class TestDataKeyRotation:
 
 
 class TestMasterKey:
-    async def test_fresh_keyring_with_the_same_master_decrypts(self, runtime: Runtime,
-                                                               tenant: TenantCtx):
+    async def test_fresh_keyring_with_the_same_master_decrypts(
+        self, runtime: Runtime, tenant: TenantCtx
+    ):
         blob = await encrypt(runtime.db, KeyRing(MASTER), tenant.id)
         assert await decrypt(runtime.db, KeyRing(MASTER), tenant.id, blob) == SECRET
 
-    async def test_another_master_key_cannot_decrypt(self, runtime: Runtime,
-                                                     tenant: TenantCtx):
+    async def test_another_master_key_cannot_decrypt(self, runtime: Runtime, tenant: TenantCtx):
         blob = await encrypt(runtime.db, KeyRing(MASTER), tenant.id)
         with pytest.raises(DecryptionError):
             await decrypt(runtime.db, KeyRing(OTHER_MASTER), tenant.id, blob)
@@ -221,17 +226,20 @@ class TestMasterKey:
         assert row.master_key_id == master_key_id(MASTER) == KeyRing(MASTER).master_id
 
         # Unwrapping by hand with the master key gives the raw data key, which is not stored.
-        raw = AESGCM(MASTER).decrypt(row.wrapped[:NONCE], row.wrapped[NONCE:],
-                                     f"{row.tenant_id}:{row.id}".encode())
+        raw = AESGCM(MASTER).decrypt(
+            row.wrapped[:NONCE], row.wrapped[NONCE:], f"{row.tenant_id}:{row.id}".encode()
+        )
         assert len(raw) == 32
         assert raw not in row.wrapped
         assert len(row.wrapped) == NONCE + 32 + 16
-        body = AESGCM(raw).decrypt(blob[17:17 + NONCE], blob[17 + NONCE:],
-                                   tenant.id.encode() + b"|" + AAD)
+        body = AESGCM(raw).decrypt(
+            blob[17 : 17 + NONCE], blob[17 + NONCE :], tenant.id.encode() + b"|" + AAD
+        )
         assert body == SECRET
 
     async def test_master_rotation_rewraps_every_data_key(
-            self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx):
+        self, runtime: Runtime, tenant: TenantCtx, other_tenant: TenantCtx
+    ):
         old_ring = KeyRing(MASTER)
         mine = await encrypt(runtime.db, old_ring, tenant.id, b"mine")
         await rotate(runtime.db, old_ring, tenant.id)
@@ -258,8 +266,9 @@ class TestMasterKey:
         async with runtime.db.system_tx() as session:
             assert await new_ring.rewrap_all(session, old_ring) == 0
 
-    async def test_rolled_back_master_rotation_changes_nothing(self, runtime: Runtime,
-                                                               tenant: TenantCtx):
+    async def test_rolled_back_master_rotation_changes_nothing(
+        self, runtime: Runtime, tenant: TenantCtx
+    ):
         blob = await encrypt(runtime.db, KeyRing(MASTER), tenant.id)
         async with runtime.db.system_session() as session:
             await KeyRing(OTHER_MASTER).rewrap_all(session, KeyRing(MASTER))
@@ -272,12 +281,15 @@ class TestLoadMasterKey:
         assert load_master_key(TEST_MASTER_KEY, tmp_path) == MASTER
         assert not (tmp_path / "master.key").exists()
 
-    @pytest.mark.parametrize("configured", [
-        base64.b64encode(b"k" * 16).decode(),
-        base64.b64encode(b"k" * 31).decode(),
-        base64.b64encode(b"k" * 33).decode(),
-        "definitely not base64!",
-    ])
+    @pytest.mark.parametrize(
+        "configured",
+        [
+            base64.b64encode(b"k" * 16).decode(),
+            base64.b64encode(b"k" * 31).decode(),
+            base64.b64encode(b"k" * 33).decode(),
+            "definitely not base64!",
+        ],
+    )
     def test_configured_key_must_be_32_bytes_base64(self, tmp_path: Path, configured: str):
         with pytest.raises(ValueError):
             load_master_key(configured, tmp_path)
@@ -307,8 +319,9 @@ class TestLoadMasterKey:
             load_master_key(None, tmp_path)
 
 
-async def test_a_rolled_back_rotation_never_encrypts_later_data(runtime: Runtime,
-                                                               tenant: TenantCtx):
+async def test_a_rolled_back_rotation_never_encrypts_later_data(
+    runtime: Runtime, tenant: TenantCtx
+):
     ring = KeyRing(MASTER)
     first = key_id_of(await encrypt(runtime.db, ring, tenant.id))
 
@@ -324,8 +337,7 @@ async def test_a_rolled_back_rotation_never_encrypts_later_data(runtime: Runtime
     assert await decrypt(runtime.db, KeyRing(MASTER), tenant.id, blob) == SECRET
 
 
-async def test_a_rotation_elsewhere_is_picked_up_after_the_ttl(runtime: Runtime,
-                                                               tenant: TenantCtx):
+async def test_a_rotation_elsewhere_is_picked_up_after_the_ttl(runtime: Runtime, tenant: TenantCtx):
     here, there = KeyRing(MASTER, active_ttl=0), KeyRing(MASTER)
     await encrypt(runtime.db, here, tenant.id)
     new_key = await rotate(runtime.db, there, tenant.id)

@@ -43,18 +43,26 @@ class Crash(BaseException):
     """The process dies mid-delivery (not an ordinary subscriber error)."""
 
 
-async def emit(db: Database, *types: str, tenant_id: str | None = None,
-               payload: dict[str, Any] | None = None) -> list[str]:
+async def emit(
+    db: Database, *types: str, tenant_id: str | None = None, payload: dict[str, Any] | None = None
+) -> list[str]:
     async with db.system_tx() as session:
-        return [await publish(session, tenant_id, t, payload or {"n": i})
-                for i, t in enumerate(types)]
+        return [
+            await publish(session, tenant_id, t, payload or {"n": i}) for i, t in enumerate(types)
+        ]
 
 
 async def undelivered(db: Database) -> list[str]:
     async with db.system_session() as session:
-        return list((await session.scalars(
-            select(OutboxEvent.type).where(OutboxEvent.delivered_at.is_(None))
-            .order_by(OutboxEvent.id))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(OutboxEvent.type)
+                    .where(OutboxEvent.delivered_at.is_(None))
+                    .order_by(OutboxEvent.id)
+                )
+            ).all()
+        )
 
 
 async def test_event_of_a_rolled_back_transaction_is_never_delivered(db: Database):
@@ -79,8 +87,9 @@ async def test_committed_events_reach_matching_subscribers_in_order(db: Database
 
     token = correlation_id.set("req-77")
     try:
-        first = await emit(db, "ticket.created", "user.signed_up", tenant_id="t-1",
-                           payload={"id": 1})
+        first = await emit(
+            db, "ticket.created", "user.signed_up", tenant_id="t-1", payload={"id": 1}
+        )
         second = await emit(db, "ticket.closed", tenant_id="t-2", payload={"id": 2})
     finally:
         correlation_id.reset(token)
@@ -92,7 +101,10 @@ async def test_committed_events_reach_matching_subscribers_in_order(db: Database
     assert billing.events == []
     created = tickets.events[0]
     assert (created.tenant_id, created.payload, created.correlation_id) == (
-        "t-1", {"id": 1}, "req-77")
+        "t-1",
+        {"id": 1},
+        "req-77",
+    )
     assert created.created_at.tzinfo is not None
 
     # Delivered means delivered: nothing comes twice.
@@ -132,8 +144,12 @@ async def test_failing_subscriber_gets_the_event_again(db: Database):
     assert await dispatcher.dispatch_once() == 1
     assert await undelivered(db) == []
     # At least once: every subscriber got every event, the failed one twice.
-    assert fails_once.types == ["ticket.created", "ticket.closed", "ticket.reopened",
-                                "ticket.closed"]
+    assert fails_once.types == [
+        "ticket.created",
+        "ticket.closed",
+        "ticket.reopened",
+        "ticket.closed",
+    ]
     assert steady.types.count("ticket.closed") == 2
     assert set(steady.types) == {"ticket.created", "ticket.closed", "ticket.reopened"}
 

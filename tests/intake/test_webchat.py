@@ -217,8 +217,12 @@ async def test_flood_from_one_ip_is_429_while_other_tenants_are_served(
     for _ in range(200):
         conversations = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()
         if conversations:
-            messages = (await client.get(f"/api/v1/conversations/{conversations[0]['id']}"
-                                         "/messages", headers=tenant.headers)).json()
+            messages = (
+                await client.get(
+                    f"/api/v1/conversations/{conversations[0]['id']}/messages",
+                    headers=tenant.headers,
+                )
+            ).json()
             if len(messages) == accepted * 2:
                 break
         await asyncio.sleep(0.02)
@@ -255,8 +259,9 @@ async def test_messages_are_understood_and_customers_see_no_internals(
 ):
     sid, headers = await open_session(client, tenant.slug)
     text = "This is terrible!! Mail me at angry@example.com"
-    await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=headers,
-                      json={"text": text})
+    await client.post(
+        f"/api/v1/webchat/sessions/{sid}/messages", headers=headers, json={"text": text}
+    )
     customer_view = await wait_for_messages(client, sid, headers, 2)
     assert all(set(m["meta"]) <= {"handler"} for m in customer_view)
 

@@ -28,8 +28,12 @@ async def fresh_database(settings: Settings) -> Database:
 
 def make_queue(db: Database, **overrides: Any) -> SqlQueue:
     """A queue with a comfortable lease and tiny backoffs unless told otherwise."""
-    options: dict[str, Any] = {"lease_seconds": 30.0, "max_attempts": 5,
-                               "backoff_base": 0.001, "backoff_max": 0.001}
+    options: dict[str, Any] = {
+        "lease_seconds": 30.0,
+        "max_attempts": 5,
+        "backoff_base": 0.001,
+        "backoff_max": 0.001,
+    }
     options.update(overrides)
     return SqlQueue(db, **options)
 
@@ -61,13 +65,24 @@ async def complete(queue: SqlQueue, db: Database, job: ClaimedJob) -> None:
         await queue.complete(session, job)
 
 
-async def bury(db: Database, tenant_id: str | None, kind: str = "email.send",
-               payload: dict[str, Any] | None = None, error: str = "RuntimeError: boom",
-               attempts: int = 5) -> str:
+async def bury(
+    db: Database,
+    tenant_id: str | None,
+    kind: str = "email.send",
+    payload: dict[str, Any] | None = None,
+    error: str = "RuntimeError: boom",
+    attempts: int = 5,
+) -> str:
     """Insert a dead job directly (no worker ever sees it as runnable)."""
     values = SqlQueue(db).row(NewJob(kind, payload or {}, tenant_id=tenant_id))
-    values.update(status="dead", attempts=attempts, max_attempts=5, last_error=error,
-                  finished_at=utcnow(), run_at=utcnow() - timedelta(seconds=1))
+    values.update(
+        status="dead",
+        attempts=attempts,
+        max_attempts=5,
+        last_error=error,
+        finished_at=utcnow(),
+        run_at=utcnow() - timedelta(seconds=1),
+    )
     async with db.system_tx() as session:
         await session.execute(jobs.insert().values(values))
     return str(values["id"])

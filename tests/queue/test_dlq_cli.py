@@ -69,8 +69,9 @@ def dead(tenant_id: str | None, kind: str = "email.send", **extra: object) -> st
 def queued() -> str:
     async def add(db: Database) -> str:
         async with db.system_tx() as session:
-            return await SqlQueue(db).enqueue(session, NewJob(
-                "email.send", run_at=utcnow() + timedelta(hours=1)))
+            return await SqlQueue(db).enqueue(
+                session, NewJob("email.send", run_at=utcnow() + timedelta(hours=1))
+            )
 
     return with_db(add)
 
@@ -116,15 +117,20 @@ def test_list_without_dead_letters(data_dir: Path):
 
 
 def test_show_prints_the_job_as_json(data_dir: Path):
-    job_id = dead("tenant-a", "email.send", payload={"to": "a@example.com"},
-                  error="ValueError: bad address")
+    job_id = dead(
+        "tenant-a", "email.send", payload={"to": "a@example.com"}, error="ValueError: bad address"
+    )
 
     result = dlq("show", job_id)
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "id": job_id, "tenant_id": "tenant-a", "kind": "email.send", "attempts": 5,
-        "payload": {"to": "a@example.com"}, "last_error": "ValueError: bad address",
+        "id": job_id,
+        "tenant_id": "tenant-a",
+        "kind": "email.send",
+        "attempts": 5,
+        "payload": {"to": "a@example.com"},
+        "last_error": "ValueError: bad address",
     }
 
 

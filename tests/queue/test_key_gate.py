@@ -24,11 +24,23 @@ class TestEnqueue:
     async def test_only_the_earliest_job_of_each_key_is_queued(self, db: Database):
         queue = make_queue(db)
         a1, b1, a2, free, b2, a3 = await enqueue(
-            queue, db, NewJob("k", ordering_key="a"), NewJob("k", ordering_key="b"),
-            NewJob("k", ordering_key="a"), NewJob("k"), NewJob("k", ordering_key="b"),
-            NewJob("k", ordering_key="a"))
-        assert await statuses(db) == {a1: "queued", b1: "queued", free: "queued",
-                                      a2: "waiting", b2: "waiting", a3: "waiting"}
+            queue,
+            db,
+            NewJob("k", ordering_key="a"),
+            NewJob("k", ordering_key="b"),
+            NewJob("k", ordering_key="a"),
+            NewJob("k"),
+            NewJob("k", ordering_key="b"),
+            NewJob("k", ordering_key="a"),
+        )
+        assert await statuses(db) == {
+            a1: "queued",
+            b1: "queued",
+            free: "queued",
+            a2: "waiting",
+            b2: "waiting",
+            a3: "waiting",
+        }
 
     async def test_a_later_transaction_waits_behind_the_queued_head(self, db: Database):
         queue = make_queue(db)
@@ -50,10 +62,12 @@ class TestEnqueue:
     async def test_in_a_tenant_session(self, db: Database):
         queue = make_queue(db)
         async with db.tenant_tx("tenant-a") as session:
-            first = await queue.enqueue(session, NewJob("k", tenant_id="tenant-a",
-                                                        ordering_key="conv"))
-            second = await queue.enqueue(session, NewJob("k", tenant_id="tenant-a",
-                                                         ordering_key="conv"))
+            first = await queue.enqueue(
+                session, NewJob("k", tenant_id="tenant-a", ordering_key="conv")
+            )
+            second = await queue.enqueue(
+                session, NewJob("k", tenant_id="tenant-a", ordering_key="conv")
+            )
         assert await statuses(db) == {first: "queued", second: "waiting"}
         [job] = await queue.claim("w1", 10)
         async with db.tenant_tx("tenant-a") as session:
@@ -63,36 +77,39 @@ class TestEnqueue:
     async def test_a_delayed_head_holds_its_key_until_due(self, db: Database):
         queue = make_queue(db)
         later, after = await enqueue(
-            queue, db, NewJob("k", ordering_key="a", run_at=utcnow() + timedelta(hours=1)),
-            NewJob("k", ordering_key="a"))
+            queue,
+            db,
+            NewJob("k", ordering_key="a", run_at=utcnow() + timedelta(hours=1)),
+            NewJob("k", ordering_key="a"),
+        )
         assert await statuses(db) == {later: "queued", after: "waiting"}
         assert await claim_ids(queue) == []
 
 
 class TestGroupCommit:
-    async def test_one_batch_with_several_jobs_of_one_key_queues_exactly_one(
-        self, db: Database
-    ):
+    async def test_one_batch_with_several_jobs_of_one_key_queues_exactly_one(self, db: Database):
         queue = make_queue(db)
         intake = GroupCommit(db, on_insert={jobs: queue.inserted})
-        rows = [queue.row(NewJob("k", {"n": n}, ordering_key=f"conv-{n % 2}"))
-                for n in range(6)]
+        rows = [queue.row(NewJob("k", {"n": n}, ordering_key=f"conv-{n % 2}")) for n in range(6)]
         free = queue.row(NewJob("k"))
         # Concurrent callers share one transaction: the first commits alone, the rest together.
         await asyncio.gather(*[intake.insert([(jobs, row)]) for row in [*rows, free]])
 
         heads = {row["id"] for row in rows[:2]} | {free["id"]}
         assert await statuses(db) == {
-            row["id"]: "queued" if row["id"] in heads else "waiting" for row in [*rows, free]}
+            row["id"]: "queued" if row["id"] in heads else "waiting" for row in [*rows, free]
+        }
         order = []
         while claimed := await queue.claim("w1", 10):
             for job in claimed:
                 order.append(job.id)
                 await complete(queue, db, job)
         assert [i for i in order if i in {r["id"] for r in rows[0::2]}] == [
-            r["id"] for r in rows[0::2]]
+            r["id"] for r in rows[0::2]
+        ]
         assert [i for i in order if i in {r["id"] for r in rows[1::2]}] == [
-            r["id"] for r in rows[1::2]]
+            r["id"] for r in rows[1::2]
+        ]
 
     async def test_several_rows_of_one_key_from_one_caller(self, db: Database):
         queue = make_queue(db)
@@ -148,9 +165,7 @@ class TestTurns:
         assert await queue.fail(head, PermanentJobError("bad")) == "dead"
         assert await statuses(db) == {a1: "dead", a2: "queued"}
 
-    async def test_one_transaction_completing_and_enqueueing_on_several_keys(
-        self, db: Database
-    ):
+    async def test_one_transaction_completing_and_enqueueing_on_several_keys(self, db: Database):
         queue = make_queue(db)
         a1, a2 = await enqueue(queue, db, *[NewJob("k", ordering_key="a")] * 2)
         [b1] = await enqueue(queue, db, NewJob("k", ordering_key="b"))
@@ -160,15 +175,24 @@ class TestTurns:
                 await queue.complete(session, job)
             b2 = await queue.enqueue(session, NewJob("k", ordering_key="b"))
             c1 = await queue.enqueue(session, NewJob("k", ordering_key="c"))
-        assert await statuses(db) == {a1: "done", a2: "queued", b1: "done", b2: "queued",
-                                      c1: "queued"}
+        assert await statuses(db) == {
+            a1: "done",
+            a2: "queued",
+            b1: "done",
+            b2: "queued",
+            c1: "queued",
+        }
 
     async def test_priority_orders_runnable_jobs_only(self, db: Database):
         queue = make_queue(db)
         a1, a2, b1, free = await enqueue(
-            queue, db, NewJob("k", ordering_key="a", priority=0),
-            NewJob("k", ordering_key="a", priority=9), NewJob("k", ordering_key="b", priority=5),
-            NewJob("k", priority=3))
+            queue,
+            db,
+            NewJob("k", ordering_key="a", priority=0),
+            NewJob("k", ordering_key="a", priority=9),
+            NewJob("k", ordering_key="b", priority=5),
+            NewJob("k", priority=3),
+        )
         assert [await claim_ids(queue, limit=1) for _ in range(4)] == [[b1], [free], [a1], []]
 
 
@@ -211,16 +235,17 @@ class TestRepair:
     async def test_reap_promotes_the_head_of_a_stuck_key(self, db: Database):
         queue = make_queue(db)
         a1, a2, b1, b2 = await enqueue(
-            queue, db, *[NewJob("k", ordering_key="a")] * 2, *[NewJob("k", ordering_key="b")] * 2)
+            queue, db, *[NewJob("k", ordering_key="a")] * 2, *[NewJob("k", ordering_key="b")] * 2
+        )
         async with db.system_tx() as session:  # a hand edit: the heads of a and b wait too
-            await session.execute(update(jobs).where(jobs.c.id.in_([a1, b1]))
-                                  .values(status="waiting"))
+            await session.execute(
+                update(jobs).where(jobs.c.id.in_([a1, b1])).values(status="waiting")
+            )
         with capture_logs() as logs:
             assert await claim_ids(queue) == [a1, b1]  # its reap repaired both keys first
         assert queue.repaired == 2
         assert {"event": "queue_keys_repaired", "keys": 2, "log_level": "warning"} in logs
-        assert await statuses(db) == {a1: "running", a2: "waiting", b1: "running",
-                                      b2: "waiting"}
+        assert await statuses(db) == {a1: "running", a2: "waiting", b1: "running", b2: "waiting"}
 
     async def test_reap_leaves_healthy_keys_alone(self, db: Database):
         queue = make_queue(db)

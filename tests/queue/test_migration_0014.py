@@ -37,11 +37,19 @@ BACKLOG = [
     ("u2", None, "queued", 0),
 ]
 AFTER = {
-    "a1": "queued", "a2": "waiting", "a3": "waiting",
-    "b0": "waiting", "b1": "running", "b2": "waiting",
-    "c0": "dead", "c1": "done", "c2": "queued",
-    "d1": "queued", "d2": "waiting",
-    "u1": "queued", "u2": "queued",
+    "a1": "queued",
+    "a2": "waiting",
+    "a3": "waiting",
+    "b0": "waiting",
+    "b1": "running",
+    "b2": "waiting",
+    "c0": "dead",
+    "c1": "done",
+    "c2": "queued",
+    "d1": "queued",
+    "d2": "waiting",
+    "u1": "queued",
+    "u2": "queued",
 }
 
 
@@ -69,10 +77,21 @@ async def insert_backlog(db: Database) -> dict[str, str]:
     rows: list[dict[str, Any]] = []
     for name, key, status, due in BACKLOG:
         names[name] = job_id = new_id()
-        rows.append({
-            "id": job_id, "created_at": now, "tenant_id": "t-1", "kind": "k", "payload": {},
-            "priority": 0, "ordering_key": key, "status": status, "attempts": 0,
-            "max_attempts": 5, "run_at": now + timedelta(seconds=due)})
+        rows.append(
+            {
+                "id": job_id,
+                "created_at": now,
+                "tenant_id": "t-1",
+                "kind": "k",
+                "payload": {},
+                "priority": 0,
+                "ordering_key": key,
+                "status": status,
+                "attempts": 0,
+                "max_attempts": 5,
+                "run_at": now + timedelta(seconds=due),
+            }
+        )
     async with db.system_tx() as session:
         await session.execute(jobs.insert(), rows)
     return names
@@ -101,13 +120,15 @@ async def test_upgrade_leaves_one_head_per_key_and_downgrade_queues_all(blank: S
         names = await insert_backlog(db)
         await migrate(blank)
         assert await status_by_name(db, names) == AFTER
-        model = [c.name for c in next(
-            i for i in jobs.indexes if i.name == "ix_jobs_ordering").columns]
+        model = [
+            c.name for c in next(i for i in jobs.indexes if i.name == "ix_jobs_ordering").columns
+        ]
         assert await ordering_index(blank) == model == ["status", "ordering_key", "id"]
 
         await downgrade(blank, "0013")
         assert await status_by_name(db, names) == {
-            name: "queued" if status == "waiting" else status for name, status in AFTER.items()}
+            name: "queued" if status == "waiting" else status for name, status in AFTER.items()
+        }
         assert await ordering_index(blank) == ["ordering_key", "status", "id"]
     finally:
         await db.dispose()

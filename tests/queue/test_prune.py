@@ -31,9 +31,7 @@ async def test_prune_drops_old_finished_work_only(db: Database):
             update(OutboxEvent).where(OutboxEvent.type == "prune.old").values(delivered_at=old)
         )
         await session.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.type == "prune.new")
-            .values(delivered_at=utcnow())
+            update(OutboxEvent).where(OutboxEvent.type == "prune.new").values(delivered_at=utcnow())
         )
 
     assert await queue.prune(timedelta(hours=24)) == 1

@@ -34,16 +34,28 @@ class TestEnqueue:
         queue = make_queue(db, max_attempts=7)
         token = correlation_id.set("req-123")
         try:
-            [job_id] = await enqueue(queue, db, NewJob(
-                "email.send", {"to": "a@example.com", "n": [1, 2]}, tenant_id="t-1",
-                priority=3, ordering_key="conv-1"))
+            [job_id] = await enqueue(
+                queue,
+                db,
+                NewJob(
+                    "email.send",
+                    {"to": "a@example.com", "n": [1, 2]},
+                    tenant_id="t-1",
+                    priority=3,
+                    ordering_key="conv-1",
+                ),
+            )
         finally:
             correlation_id.reset(token)
 
         row = await job_row(db, job_id)
         assert (row.status, row.attempts, row.max_attempts) == ("queued", 0, 7)
         assert (row.kind, row.tenant_id, row.priority, row.ordering_key) == (
-            "email.send", "t-1", 3, "conv-1")
+            "email.send",
+            "t-1",
+            3,
+            "conv-1",
+        )
         assert row.payload == {"to": "a@example.com", "n": [1, 2]}
         assert row.correlation_id == "req-123"
 
@@ -51,7 +63,10 @@ class TestEnqueue:
         assert claimed.id == job_id
         assert claimed.payload == {"to": "a@example.com", "n": [1, 2]}
         assert (claimed.tenant_id, claimed.ordering_key, claimed.correlation_id) == (
-            "t-1", "conv-1", "req-123")
+            "t-1",
+            "conv-1",
+            "req-123",
+        )
         assert (claimed.attempts, claimed.max_attempts) == (1, 7)
 
     async def test_job_max_attempts_overrides_the_queue_default(self, db: Database):
@@ -90,8 +105,13 @@ class TestClaim:
     async def test_higher_priority_first_then_enqueue_order(self, db: Database):
         queue = make_queue(db)
         low, high_1, mid, high_2 = await enqueue(
-            queue, db, NewJob("k", priority=0), NewJob("k", priority=5),
-            NewJob("k", priority=1), NewJob("k", priority=5))
+            queue,
+            db,
+            NewJob("k", priority=0),
+            NewJob("k", priority=5),
+            NewJob("k", priority=1),
+            NewJob("k", priority=5),
+        )
 
         order = [await claim_ids(queue, limit=1) for _ in range(5)]
         assert order == [[high_1], [high_2], [mid], [low], []]
@@ -105,7 +125,8 @@ class TestClaim:
     async def test_limit_takes_the_most_urgent_jobs(self, db: Database):
         queue = make_queue(db)
         low, high, mid = await enqueue(
-            queue, db, NewJob("k", priority=0), NewJob("k", priority=9), NewJob("k", priority=4))
+            queue, db, NewJob("k", priority=0), NewJob("k", priority=9), NewJob("k", priority=4)
+        )
         assert set(await claim_ids(queue, limit=2)) == {high, mid}
         assert await claim_ids(queue, limit=2) == [low]
 
@@ -124,8 +145,7 @@ class TestClaim:
     async def test_future_run_at_is_not_claimed_until_due(self, db: Database):
         queue = make_queue(db)
         [later] = await enqueue(queue, db, NewJob("k", run_at=utcnow() + timedelta(hours=1)))
-        [soon] = await enqueue(queue, db,
-                               NewJob("k", run_at=utcnow() + timedelta(seconds=0.3)))
+        [soon] = await enqueue(queue, db, NewJob("k", run_at=utcnow() + timedelta(seconds=0.3)))
         assert await claim_ids(queue) == []
         await asyncio.sleep(0.35)
         assert await claim_ids(queue) == [soon]
@@ -145,9 +165,16 @@ class TestOrderingKeys:
     async def test_same_key_is_claimed_one_at_a_time_other_keys_in_parallel(self, db: Database):
         queue = make_queue(db)
         a1, a2, b1, a3, free_1, b2, free_2 = await enqueue(
-            queue, db, NewJob("k", ordering_key="a"), NewJob("k", ordering_key="a"),
-            NewJob("k", ordering_key="b"), NewJob("k", ordering_key="a"), NewJob("k"),
-            NewJob("k", ordering_key="b"), NewJob("k"))
+            queue,
+            db,
+            NewJob("k", ordering_key="a"),
+            NewJob("k", ordering_key="a"),
+            NewJob("k", ordering_key="b"),
+            NewJob("k", ordering_key="a"),
+            NewJob("k"),
+            NewJob("k", ordering_key="b"),
+            NewJob("k"),
+        )
 
         first = await queue.claim("w1", 100)
         assert [j.id for j in first] == [a1, b1, free_1, free_2]
@@ -164,8 +191,9 @@ class TestOrderingKeys:
 
     async def test_jobs_of_one_key_run_in_enqueue_order_despite_priority(self, db: Database):
         queue = make_queue(db)
-        ids = await enqueue(queue, db, *[NewJob("k", ordering_key="conv", priority=p)
-                                         for p in (0, 9, 3, 7, 1)])
+        ids = await enqueue(
+            queue, db, *[NewJob("k", ordering_key="conv", priority=p) for p in (0, 9, 3, 7, 1)]
+        )
         ran = []
         while claimed := await queue.claim("w1", 100):
             assert len(claimed) == 1
@@ -175,8 +203,13 @@ class TestOrderingKeys:
 
     async def test_retrying_head_blocks_its_key(self, db: Database):
         queue = make_queue(db, backoff_base=60, backoff_max=60)
-        a1, a2, b1 = await enqueue(queue, db, NewJob("k", ordering_key="a"),
-                                   NewJob("k", ordering_key="a"), NewJob("k", ordering_key="b"))
+        a1, a2, b1 = await enqueue(
+            queue,
+            db,
+            NewJob("k", ordering_key="a"),
+            NewJob("k", ordering_key="a"),
+            NewJob("k", ordering_key="b"),
+        )
         [head, other] = await queue.claim("w1", 100)
         assert (head.id, other.id) == (a1, b1)
 
@@ -189,16 +222,18 @@ class TestOrderingKeys:
 
     async def test_dead_head_unblocks_its_key(self, db: Database):
         queue = make_queue(db)
-        a1, a2 = await enqueue(queue, db, NewJob("k", ordering_key="a"),
-                               NewJob("k", ordering_key="a"))
+        a1, a2 = await enqueue(
+            queue, db, NewJob("k", ordering_key="a"), NewJob("k", ordering_key="a")
+        )
         [head] = await queue.claim("w1", 100)
         assert await queue.fail(head, PermanentJobError("bad payload")) == "dead"
         assert await claim_ids(queue, "w2") == [a2]
 
     async def test_done_head_unblocks_its_key(self, db: Database):
         queue = make_queue(db)
-        a1, a2 = await enqueue(queue, db, NewJob("k", ordering_key="a"),
-                               NewJob("k", ordering_key="a"))
+        a1, a2 = await enqueue(
+            queue, db, NewJob("k", ordering_key="a"), NewJob("k", ordering_key="a")
+        )
         [head] = await queue.claim("w1", 100)
         await complete(queue, db, head)
         assert await claim_ids(queue, "w2") == [a2]
@@ -206,8 +241,9 @@ class TestOrderingKeys:
     async def test_expired_head_is_reclaimed_alone(self, db: Database):
         """The head's worker died: the head is taken again, but its successor still waits."""
         queue = make_queue(db, lease_seconds=0.05)
-        a1, a2 = await enqueue(queue, db, NewJob("k", ordering_key="a"),
-                               NewJob("k", ordering_key="a"))
+        a1, a2 = await enqueue(
+            queue, db, NewJob("k", ordering_key="a"), NewJob("k", ordering_key="a")
+        )
         assert await claim_ids(queue, "w1") == [a1]
         await asyncio.sleep(0.08)
 
@@ -241,7 +277,10 @@ class TestLeases:
         await queue.fail(first, RuntimeError("too late"))
         row = await job_row(db, job_id)
         assert (row.status, row.lease_token, row.last_error) == (
-            "running", second.lease_token, None)
+            "running",
+            second.lease_token,
+            None,
+        )
 
         async with db.system_tx() as session:
             await publish(session, None, "work.done", {"by": "w2"})
@@ -369,14 +408,19 @@ class TestRelease:
         for job_id in ids:
             row = await job_row(db, job_id)
             assert (row.status, row.attempts, row.lease_token, row.lease_until) == (
-                "queued", 0, None, None)
+                "queued",
+                0,
+                None,
+                None,
+            )
         again = await queue.claim("w2", 10)
         assert [(j.id, j.attempts) for j in again] == [(ids[0], 1), (ids[1], 1)]
 
     async def test_released_head_keeps_its_place_in_its_key(self, db: Database):
         queue = make_queue(db)
-        a1, a2 = await enqueue(queue, db, NewJob("k", ordering_key="a"),
-                               NewJob("k", ordering_key="a"))
+        a1, a2 = await enqueue(
+            queue, db, NewJob("k", ordering_key="a"), NewJob("k", ordering_key="a")
+        )
         await queue.release(await queue.claim("w1", 10))
         assert await claim_ids(queue, "w2") == [a1]
 

@@ -21,11 +21,17 @@ from frontdesk.queue.worker import Handler, Worker
 from tests.queue.helpers import enqueue, job_row, make_queue
 
 
-def make_worker(db: Database, queue: SqlQueue, handlers: dict[str, Handler],
-                **overrides: Any) -> Worker:
-    options: dict[str, Any] = {"concurrency": 4, "batch": 8, "poll_seconds": 0.01,
-                               "lease_seconds": 30.0, "metrics": Metrics(),
-                               "shutdown_grace": 5.0}
+def make_worker(
+    db: Database, queue: SqlQueue, handlers: dict[str, Handler], **overrides: Any
+) -> Worker:
+    options: dict[str, Any] = {
+        "concurrency": 4,
+        "batch": 8,
+        "poll_seconds": 0.01,
+        "lease_seconds": 30.0,
+        "metrics": Metrics(),
+        "shutdown_grace": 5.0,
+    }
     options.update(overrides)
     return Worker(db, queue, handlers, **options)
 
@@ -64,7 +70,8 @@ async def events(db: Database) -> list[dict[str, Any]]:
 
 def outcome(worker_metrics: Metrics, kind: str, result: str) -> float:
     value = worker_metrics.registry.get_sample_value(
-        "frontdesk_jobs_total", {"kind": kind, "outcome": result})
+        "frontdesk_jobs_total", {"kind": kind, "outcome": result}
+    )
     return value or 0.0
 
 
@@ -162,13 +169,17 @@ async def test_handler_session_is_scoped_to_the_jobs_tenant(db: Database):
     seen: dict[str, tuple[object, object, str | None]] = {}
 
     async def inspect(session: AsyncSession, job: ClaimedJob) -> None:
-        seen[job.id] = (session.info.get(TENANT_KEY), session.info.get(SYSTEM_KEY),
-                        correlation_id.get())
+        seen[job.id] = (
+            session.info.get(TENANT_KEY),
+            session.info.get(SYSTEM_KEY),
+            correlation_id.get(),
+        )
 
     token = correlation_id.set("req-9")
     try:
-        tenant_job, system_job = await enqueue(queue, db, NewJob("inspect", tenant_id="t-1"),
-                                               NewJob("inspect"))
+        tenant_job, system_job = await enqueue(
+            queue, db, NewJob("inspect", tenant_id="t-1"), NewJob("inspect")
+        )
     finally:
         correlation_id.reset(token)
     async with running(make_worker(db, queue, {"inspect": inspect})):
@@ -196,8 +207,11 @@ async def test_ordering_keys_serialise_jobs_and_other_keys_run_alongside(db: Dat
         log.append(("end", key, n))
         active.discard(key)
 
-    ids = await enqueue(queue, db, *[NewJob("step", {"n": n}, ordering_key=key)
-                                     for n in range(4) for key in ("a", "b")])
+    ids = await enqueue(
+        queue,
+        db,
+        *[NewJob("step", {"n": n}, ordering_key=key) for n in range(4) for key in ("a", "b")],
+    )
     async with running(make_worker(db, queue, {"step": step}, concurrency=4)):
         for job_id in ids:
             await wait_status(db, job_id, "done", 1)
@@ -287,8 +301,9 @@ async def test_handler_that_lost_its_lease_has_its_writes_rolled_back(db: Databa
         await publish(session, None, "job.ran", {"by": "first"})
 
     [job_id] = await enqueue(queue, db, NewJob("slow"))
-    worker = make_worker(db, queue, {"slow": slow}, lease_seconds=30.0, metrics=metrics,
-                         concurrency=1)
+    worker = make_worker(
+        db, queue, {"slow": slow}, lease_seconds=30.0, metrics=metrics, concurrency=1
+    )
     async with running(worker):  # leaving waits for the running attempt to finish
         await started.wait()
         await asyncio.sleep(0.08)
@@ -343,8 +358,9 @@ async def test_jobs_running_past_the_grace_are_released(db: Database):
         await asyncio.Event().wait()
 
     ids = await enqueue(queue, db, NewJob("stuck", {"n": 1}), NewJob("stuck", {"n": 2}))
-    worker = make_worker(db, queue, {"stuck": stuck}, shutdown_grace=0.1, metrics=metrics,
-                         concurrency=2)
+    worker = make_worker(
+        db, queue, {"stuck": stuck}, shutdown_grace=0.1, metrics=metrics, concurrency=2
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await started.wait()
@@ -362,7 +378,9 @@ async def test_jobs_running_past_the_grace_are_released(db: Database):
     assert outcome(metrics, "stuck", "failed") == 0
     # Another worker picks them up right away, as first attempts.
     assert sorted((j.id, j.attempts) for j in await queue.claim("next", 10)) == [
-        (ids[0], 1), (ids[1], 1)]
+        (ids[0], 1),
+        (ids[1], 1),
+    ]
 
 
 async def test_jobs_held_in_hand_are_kept_alive_and_given_back_at_stop(db: Database):
@@ -375,8 +393,9 @@ async def test_jobs_held_in_hand_are_kept_alive_and_given_back_at_stop(db: Datab
         await finish.wait()
 
     first, *held = await enqueue(queue, db, *(NewJob("blocking", {"n": n}) for n in range(3)))
-    worker = make_worker(db, queue, {"blocking": blocking}, concurrency=1, lease_seconds=0.3,
-                         shutdown_grace=0.05)
+    worker = make_worker(
+        db, queue, {"blocking": blocking}, concurrency=1, lease_seconds=0.3, shutdown_grace=0.05
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await started.wait()

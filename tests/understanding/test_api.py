@@ -47,8 +47,11 @@ async def test_train_activate_and_analyze(client: httpx.AsyncClient, tenant: Ten
     assert (await client.get(f"{URL}/intents", headers=tenant.headers)).json() == {
         "opening_hours": 6, "refund": 6, "track_order": 6}  # fmt: skip
     # Before any model: no intent, the rest of the analysis still works.
-    r = await client.post(f"{URL}/analyze", headers=tenant.headers,
-                          json={"text": "Where is my parcel? Mail me at bob@example.com"})
+    r = await client.post(
+        f"{URL}/analyze",
+        headers=tenant.headers,
+        json={"text": "Where is my parcel? Mail me at bob@example.com"},
+    )
     assert r.json()["intent"] is None
     assert r.json()["entities"][0]["value"] == "bob@example.com"
 
@@ -60,8 +63,11 @@ async def test_train_activate_and_analyze(client: httpx.AsyncClient, tenant: Ten
 
     r = await client.post(f"{URL}/models/{model['id']}/activate", headers=tenant.headers)
     assert r.status_code == 200 and r.json()["active"] is True
-    r = await client.post(f"{URL}/analyze", headers=tenant.headers,
-                          json={"text": "I'd like my money back, this is terrible!"})
+    r = await client.post(
+        f"{URL}/analyze",
+        headers=tenant.headers,
+        json={"text": "I'd like my money back, this is terrible!"},
+    )
     analysis = r.json()
     assert analysis["intent"]["name"] == "refund"
     assert analysis["sentiment"]["label"] == "negative"
@@ -117,8 +123,11 @@ async def test_tenant_entity_patterns(client: httpx.AsyncClient, tenant: TenantC
     settings = {"entity_patterns": {"order_id": r"ORD-\d{6}"}, "region": "DE"}
     r = await client.patch("/api/v1/tenant", headers=tenant.headers, json={"settings": settings})
     assert r.status_code == 200, r.text
-    r = await client.post(f"{URL}/analyze", headers=tenant.headers,
-                          json={"text": "Order ORD-123456, ruf 030 901820 an"})
+    r = await client.post(
+        f"{URL}/analyze",
+        headers=tenant.headers,
+        json={"text": "Order ORD-123456, ruf 030 901820 an"},
+    )
     found = {(e["type"], e["value"]) for e in r.json()["entities"]}
     assert found == {("order_id", "ORD-123456"), ("phone", "+4930901820")}
     hostile = {"settings": {"entity_patterns": {"evil": r"(a)\1"}}}

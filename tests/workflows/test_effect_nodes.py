@@ -285,16 +285,33 @@ async def test_send_message_node_carries_a_rendered_template(
     runtime: Runtime, tenant: TenantCtx
 ) -> None:
     conversation_id = await webchat_conversation(runtime, tenant.id)
-    template = {"name": "order_update", "parameters": ["{{ vars.name }}", "#123"]}
+    template = {
+        "name": "order_update",
+        "parameters": ["{{ vars.name }}", "#123"],
+        "header": {"kind": "document", "url": "{{ vars.invoice }}", "filename": "invoice.pdf"},
+        "buttons": [{"kind": "url", "index": 0, "value": "track/{{ vars.order }}"}],
+    }
     data = {"text": "Order #123 shipped", "conversation_id": conversation_id, "template": template}
     assert SendMessage().check(SendMessage.Config.model_validate(data)) == []
-    scope = {"vars": {"name": "Ann", "none": ""}}
+    scope = {
+        "vars": {"name": "Ann", "none": "", "invoice": "https://shop.example/i/9.pdf", "order": 9}
+    }
     result = await run_node(runtime, tenant.id, SendMessage(), data, scope=scope)
     async with runtime.db.tenant_session(tenant.id) as session:
         message = await session.get(Message, result.output["message_id"])
     assert message is not None
     assert message.content == {
-        "template": {"name": "order_update", "language": "en_US", "parameters": ["Ann", "#123"]}
+        "template": {
+            "name": "order_update",
+            "language": "en_US",
+            "parameters": ["Ann", "#123"],
+            "header": {
+                "kind": "document",
+                "url": "https://shop.example/i/9.pdf",
+                "filename": "invoice.pdf",
+            },
+            "buttons": [{"kind": "url", "index": 0, "value": "track/9"}],
+        }
     }
     empty = {**data, "template": {"name": "order_update", "parameters": ["{{ vars.none }}"]}}
     with pytest.raises(NodeError) as caught:

@@ -5068,9 +5068,13 @@ export interface components {
          * @description A message template the provider approved beforehand (WhatsApp's "message templates").
          *
          *     The only way to write to a WhatsApp customer outside the 24-hour window after their last
-         *     message. ``parameters`` fill the body's ``{{1}}``, ``{{2}}``… in order.
+         *     message. ``parameters`` fill the body's ``{{1}}``, ``{{2}}``… in order; ``header`` and
+         *     ``buttons`` give the values of a header and of buttons that take one.
          */
         Template: {
+            /** Buttons */
+            buttons?: components["schemas"]["TemplateButton"][];
+            header?: components["schemas"]["TemplateHeader"] | null;
             /**
              * Language
              * @default en_US
@@ -5080,6 +5084,38 @@ export interface components {
             name: string;
             /** Parameters */
             parameters?: string[];
+        };
+        /**
+         * TemplateButton
+         * @description A value for one of the template's buttons (``index`` from 0, in the template's order).
+         */
+        TemplateButton: {
+            /** Index */
+            index: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "quick_reply" | "url";
+            /** Value */
+            value: string;
+        };
+        /**
+         * TemplateHeader
+         * @description A template header's value: its one text parameter, or the media it shows (public URL).
+         */
+        TemplateHeader: {
+            /** Filename */
+            filename?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "text" | "image" | "video" | "document";
+            /** Text */
+            text?: string | null;
+            /** Url */
+            url?: string | null;
         };
         /**
          * TenantPreferences

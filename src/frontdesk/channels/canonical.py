@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 InboundKind = Literal[
     "text",
@@ -149,11 +149,44 @@ class OutboundMedia(BaseModel):
     filename: str | None = None
 
 
+class TemplateHeader(BaseModel):
+    """A template header's value: its one text parameter, or the media it shows (public URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["text", "image", "video", "document"]
+    text: str | None = Field(default=None, min_length=1, max_length=60)
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    filename: str | None = Field(default=None, min_length=1, max_length=240)
+
+    @model_validator(mode="after")
+    def _one_value(self) -> TemplateHeader:
+        if (self.kind == "text") != (self.text is not None) or (self.kind == "text") == (
+            self.url is not None
+        ):
+            raise ValueError("a text header takes text; a media header takes a url")
+        if self.filename is not None and self.kind != "document":
+            raise ValueError("only a document header takes a filename")
+        return self
+
+
+class TemplateButton(BaseModel):
+    """A value for one of the template's buttons (``index`` from 0, in the template's order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["quick_reply", "url"]
+    index: int = Field(ge=0, le=9)
+    value: str = Field(min_length=1, max_length=256)
+    """A quick reply's payload (what a tap sends back), or a URL button's dynamic suffix."""
+
+
 class Template(BaseModel):
     """A message template the provider approved beforehand (WhatsApp's "message templates").
 
     The only way to write to a WhatsApp customer outside the 24-hour window after their last
-    message. ``parameters`` fill the body's ``{{1}}``, ``{{2}}``… in order.
+    message. ``parameters`` fill the body's ``{{1}}``, ``{{2}}``… in order; ``header`` and
+    ``buttons`` give the values of a header and of buttons that take one.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -163,6 +196,15 @@ class Template(BaseModel):
     parameters: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
         default_factory=list, max_length=20
     )
+    header: TemplateHeader | None = None
+    buttons: list[TemplateButton] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _buttons_once(self) -> Template:
+        indexes = [button.index for button in self.buttons]
+        if len(set(indexes)) != len(indexes):
+            raise ValueError("each button index at most once")
+        return self
 
 
 class Reply(BaseModel):

@@ -148,11 +148,37 @@ class WhatsAppAdapter:
 
 
 def _template(template: Template) -> dict[str, Any]:
-    """The Cloud API ``template`` object: name, language, body parameters."""
+    """The Cloud API ``template`` object: name, language, and the components' parameters."""
     out: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+    components: list[dict[str, Any]] = []
+    if (header := template.header) is not None:
+        value: dict[str, Any] = (
+            {"type": "text", "text": header.text}
+            if header.kind == "text"
+            else {"type": header.kind, header.kind: {"link": header.url}}
+        )
+        if header.filename:
+            value[header.kind]["filename"] = header.filename
+        components.append({"type": "header", "parameters": [value]})
     if template.parameters:
         parameters = [{"type": "text", "text": p} for p in template.parameters]
-        out["components"] = [{"type": "body", "parameters": parameters}]
+        components.append({"type": "body", "parameters": parameters})
+    for button in template.buttons:
+        parameter = (
+            {"type": "payload", "payload": button.value}
+            if button.kind == "quick_reply"
+            else {"type": "text", "text": button.value}
+        )
+        components.append(
+            {
+                "type": "button",
+                "sub_type": button.kind,
+                "index": str(button.index),
+                "parameters": [parameter],
+            }
+        )
+    if components:
+        out["components"] = components
     return out
 
 

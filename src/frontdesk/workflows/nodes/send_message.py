@@ -61,7 +61,7 @@ class SendMessage(Node):
         fields = ("text", "conversation_id", "channel_id", "recipient")
         problems = rendering.template_problems(config, *fields)
         if config.template is not None:
-            problems += rendering.problems("template", config.template.parameters)
+            problems += rendering.problems("template", config.template.model_dump())
         return problems
 
     async def run(self, step: Step) -> Result:
@@ -79,13 +79,12 @@ class SendMessage(Node):
 
     @staticmethod
     def _template(step: Step, template: Template | None) -> dict[str, Any] | None:
-        """The template with its parameters rendered (and checked again once rendered)."""
+        """The template with its values rendered as text (and checked again once rendered)."""
         if template is None:
             return None
-        parameters = [rendering.text(step, p) for p in template.parameters]
         try:
-            rendered = template.model_copy(update={"parameters": parameters})
-            return Template.model_validate(rendered.model_dump()).model_dump()
+            rendered = _texts(step, template.model_dump(exclude_none=True))
+            return Template.model_validate(rendered).model_dump(exclude_none=True)
         except ValidationError as e:
             problem = e.errors(include_input=False)[0]["msg"]
             raise NodeError(
@@ -106,3 +105,14 @@ class SendMessage(Node):
         if not conversation:
             raise NodeError("No conversation to send to", "configuration")
         return OutgoingMessage(text, conversation_id=conversation, template=template)
+
+
+def _texts(step: Step, value: Any) -> Any:
+    """``value`` with every string in it rendered as text."""
+    if isinstance(value, str):
+        return rendering.text(step, value)
+    if isinstance(value, dict):
+        return {key: _texts(step, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_texts(step, item) for item in value]
+    return value
