@@ -677,6 +677,8 @@ async def test_telegram_sends_are_paced_per_chat(
         return len(sends) == 5 and all(j.status == "done" for j in sends)
 
     assert await wait_until(all_done)
+    # Waiting for the bucket is no failed attempt: none spent more than the one that sent.
+    assert {j.attempts for j in await jobs_of(runtime, "channel.send")} == {1}
 
 
 async def test_an_agents_reply_goes_out_through_the_provider(

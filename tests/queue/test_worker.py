@@ -15,7 +15,7 @@ from frontdesk.core.db import SYSTEM_KEY, TENANT_KEY, Database
 from frontdesk.core.logging import correlation_id
 from frontdesk.core.metrics import Metrics
 from frontdesk.core.outbox import OutboxEvent, publish
-from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError
+from frontdesk.queue.base import ClaimedJob, Deferred, NewJob, PermanentJobError
 from frontdesk.queue.sql import SqlQueue
 from frontdesk.queue.worker import Handler, Worker
 from tests.queue.helpers import enqueue, job_row, make_queue
@@ -139,6 +139,27 @@ async def test_job_failing_every_attempt_goes_dead(db: Database):
     assert (await job_row(db, job_id)).last_error == "ValueError: bad #3"
     assert outcome(metrics, "doomed", "failed") == 2
     assert outcome(metrics, "doomed", "dead") == 1
+
+
+async def test_a_deferred_job_waits_without_spending_its_attempts(db: Database):
+    """Held back more times than it may fail (send pacing): it runs once it may, never dead."""
+    queue = make_queue(db)
+    metrics = Metrics()
+    seen: list[int] = []
+
+    async def paced(session: AsyncSession, job: ClaimedJob) -> None:
+        seen.append(job.attempts)
+        if len(seen) <= 4:
+            raise Deferred("provider send pacing", 0.01)
+        await record(session, job)
+
+    [job_id] = await enqueue(queue, db, NewJob("paced", {"n": 1}, max_attempts=2))
+    async with running(make_worker(db, queue, {"paced": paced}, metrics=metrics)):
+        await wait_status(db, job_id, "done", 1)
+    assert seen == [1, 1, 1, 1, 1]  # the same first attempt, five times
+    assert (await job_row(db, job_id)).last_error is None
+    assert outcome(metrics, "paced", "deferred") == 4
+    assert outcome(metrics, "paced", "failed") == outcome(metrics, "paced", "dead") == 0
 
 
 async def test_permanent_error_from_handler_goes_dead_at_once(db: Database):

@@ -32,7 +32,7 @@ from frontdesk.core.http import UnsafeURL
 from frontdesk.core.logging import get_logger
 from frontdesk.core.ratelimit import Bucket
 from frontdesk.intake.models import RawMessage
-from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError, RetryLater
+from frontdesk.queue.base import ClaimedJob, Deferred, NewJob, PermanentJobError, RetryLater
 from frontdesk.runtime import Runtime
 
 SEND = "channel.send"
@@ -219,13 +219,13 @@ def _way_past(caps: Capabilities) -> str:
 
 
 async def pace(runtime: Runtime, channel: ChannelInfo, target: Target) -> None:
-    """Hold a send back (retry later) when it would exceed the provider's send rate."""
+    """Hold a send back when it would exceed the provider's send rate (not a failed attempt)."""
     for rate, burst, scope in PACING.get(channel.type, ()):
         key = f"pace:{channel.id}" + (f":{target.thread_id}" if scope == "chat" else "")
         try:
             await runtime.limiter.hit(Bucket(key, rate, burst))  # one at a time: say which
         except RateLimited as e:
-            raise RetryLater(f"{channel.type} send pacing ({scope})", e.retry_after) from e
+            raise Deferred(f"{channel.type} send pacing ({scope})", e.retry_after) from e
 
 
 async def _retry_or_give_up(

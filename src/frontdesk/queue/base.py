@@ -59,6 +59,16 @@ class RetryLater(FrontdeskError):
         self.delay = max(0.0, delay)
 
 
+class Deferred(RetryLater):
+    """Raised by a handler held back rather than failed (e.g. send pacing).
+
+    The job runs again after ``delay`` seconds and the attempt is given back, so waiting never
+    ends in dead letters.
+    """
+
+    code, title = "deferred", "Deferred"
+
+
 class LeaseLost(FrontdeskError):
     """The job's lease expired and another worker took it: this attempt must roll back."""
 

@@ -26,6 +26,7 @@ from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id, get_logger
 from frontdesk.queue.base import (
     ClaimedJob,
+    Deferred,
     LeaseLost,
     NewJob,
     PermanentJobError,
@@ -220,9 +221,14 @@ class SqlQueue:
         ``lost`` when the lease had passed to another worker.
         """
         message = "".join(traceback.format_exception_only(error)).strip()[:4000]
-        dead = isinstance(error, PermanentJobError) or job.attempts >= job.max_attempts
+        deferred = isinstance(error, Deferred)
+        dead = not deferred and (
+            isinstance(error, PermanentJobError) or job.attempts >= job.max_attempts
+        )
         now = utcnow()
         values: dict[str, Any] = {"last_error": message, "lease_until": None, "lease_token": None}
+        if deferred:  # held back, not failed: the attempt is given back, the last error kept
+            values = {"lease_until": None, "lease_token": None, "attempts": jobs.c.attempts - 1}
         if dead:
             values.update(status="dead", finished_at=now)
         else:

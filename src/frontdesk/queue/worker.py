@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.core.db import Database
 from frontdesk.core.logging import correlation_id, get_logger
 from frontdesk.core.metrics import Metrics
-from frontdesk.queue.base import ClaimedJob, PermanentJobError
+from frontdesk.queue.base import ClaimedJob, Deferred, PermanentJobError
 from frontdesk.queue.sql import SqlQueue
 
 log = get_logger("frontdesk.worker")
@@ -151,6 +151,10 @@ class Worker:
             raise
         except Exception as e:
             status = await self._queue.fail(job, e)
+            if isinstance(e, Deferred) and status == "queued":
+                self._metrics.jobs.labels(job.kind, "deferred").inc()
+                log.debug("job_deferred", job_id=job.id, kind=job.kind, delay=e.delay, why=str(e))
+                return
             outcome = {"dead": "dead", "queued": "failed"}.get(status, "lost")
             self._metrics.jobs.labels(job.kind, outcome).inc()
             log.warning(
