@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
-from frontdesk.channels.media import media_aad
+from frontdesk.channels.files import media_aad
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Base
@@ -111,6 +111,7 @@ REFUSED = {
 # Routes that take a body other than JSON: (content type, body).
 RAW_BODIES = {
     ("POST", "/api/v1/understanding/examples/import"): ("text/csv", "text,intent\nhi,greet\n"),
+    ("POST", "/api/v1/channels/media"): ("application/pdf", "%PDF-1.7 b's own file"),
 }
 LLM_KEY_OF_A = "sk-tenant-a-secret-key-0001"
 

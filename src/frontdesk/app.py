@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from frontdesk import __version__
+from frontdesk.channels.api import MEDIA_UPLOAD_PATH
+from frontdesk.channels.api import links as media_links_router
 from frontdesk.channels.api import router as channels_router
 from frontdesk.contacts.api import router as contacts_router
 from frontdesk.conversations.api import router as conversations_router
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         queue_router,
         llm_router,
         channels_router,
+        media_links_router,
         widget_router,
         login_router,
         dashboard_router,
@@ -128,6 +131,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         uploads=(
             BodyLimit(UPLOAD_PATH, settings.kb_max_upload_bytes),
             BodyLimit(WEBHOOK_PATH, settings.webhook_form_max_bytes, "multipart/form-data"),
+            BodyLimit(MEDIA_UPLOAD_PATH, settings.media_max_bytes),
         ),
         in_flight=runtime.in_flight,
     )

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     webhook_rate_per_channel: float = Field(default=200.0, gt=0, description="webhooks/s")
     webhook_burst_per_channel: int = Field(default=400, ge=1)
     media_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="inbound file cap")
+    media_link_seconds: int = Field(
+        default=24 * 3600, ge=60, description="how long a link to a file we send stays valid"
+    )
     webhook_form_max_bytes: int = Field(
         default=26 * 1024 * 1024,
         ge=1024,

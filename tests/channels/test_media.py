@@ -11,7 +11,7 @@ import httpx
 import orjson
 from sqlalchemy import select
 
-from frontdesk.channels.media import sniff
+from frontdesk.channels.files import sniff
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.runtime import Runtime
 from tests.channels import payloads

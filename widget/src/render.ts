@@ -19,12 +19,19 @@ export interface ImageRef {
   alt: string;
 }
 
+/** A file to offer as a link (an agent's attachment), by http(s) URL only. */
+export interface FileRef {
+  url: string;
+  name: string;
+}
+
 /** The rich parts of a message's ``content`` that the widget knows how to show. */
 export interface RichContent {
   buttons: ActionButton[];
   listTitle: string | null;
   items: ListItem[];
   images: ImageRef[];
+  files: FileRef[];
 }
 
 const MAX_PARTS = 20;
@@ -41,11 +48,11 @@ function records(value: unknown): Record<string, unknown>[] {
 }
 
 /** An absolute http(s) URL, or null: never javascript:, data: or anything else. */
-export function safeImageUrl(value: unknown): string | null {
+export function safeImageUrl(value: unknown, base?: string): string | null {
   const raw = str(value);
   if (!raw) return null;
   try {
-    const url = new URL(raw);
+    const url = new URL(raw, base);
     return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
   } catch {
     return null;
@@ -91,8 +98,22 @@ function parseImages(content: Record<string, unknown>): ImageRef[] {
   return images;
 }
 
-/** Read buttons, a list and images from a message's ``content``; unknown shapes are ignored. */
-export function parseRich(content: unknown): RichContent {
+/** A reply's ``media`` (``{kind, url, filename, caption}``): an image, or a file to open. */
+function parseMedia(value: unknown, base: string | undefined, rich: RichContent): void {
+  if (typeof value !== "object" || value === null) return;
+  const media = value as Record<string, unknown>;
+  const url = safeImageUrl(media.url, base);
+  if (!url) return;
+  const name = str(media.filename) ?? str(media.caption);
+  if (media.kind === "image") rich.images.unshift({ url, alt: str(media.caption) ?? name ?? "" });
+  else rich.files.push({ url, name: name ?? "file" });
+}
+
+/**
+ * Read buttons, a list, images and files from a message's ``content``; unknown shapes are
+ * ignored. Relative URLs (files this server keeps) resolve against ``base``.
+ */
+export function parseRich(content: unknown, base?: string): RichContent {
   const c = typeof content === "object" && content !== null ? (content as Record<string, unknown>) : {};
   const list = c.list;
   let listTitle: string | null = null;
@@ -104,7 +125,9 @@ export function parseRich(content: unknown): RichContent {
     listTitle = str(l.title);
     items = parseItems(l.items);
   }
-  return { buttons: parseButtons(c.buttons), listTitle, items, images: parseImages(c) };
+  const rich = { buttons: parseButtons(c.buttons), listTitle, items, images: parseImages(c), files: [] };
+  parseMedia(c.media, base, rich);
+  return rich;
 }
 
 /** Who a message is from, as shown to the visitor and to screen readers. */
@@ -139,7 +162,12 @@ function actionButton(doc: Document, label: string, payload: string, onAction: A
  * One message as DOM: text through ``textContent`` only (customer and bot text can never become
  * markup), then images, a list and reply buttons from ``content``.
  */
-export function renderMessage(doc: Document, message: ChatMessage, onAction: ActionHandler): HTMLElement {
+export function renderMessage(
+  doc: Document,
+  message: ChatMessage,
+  onAction: ActionHandler,
+  base?: string,
+): HTMLElement {
   const mine = message.direction === "in";
   const root = el(doc, "div", `fd-msg ${mine ? "fd-mine" : "fd-theirs"}`);
   root.dataset.id = message.id;
@@ -148,7 +176,7 @@ export function renderMessage(doc: Document, message: ChatMessage, onAction: Act
   root.setAttribute("aria-label", `${senderLabel(message)} said`);
   root.append(el(doc, "span", "fd-visually-hidden", `${senderLabel(message)}: `));
   if (message.text) root.append(el(doc, "p", "fd-text", message.text));
-  appendRich(doc, root, parseRich(message.content), onAction);
+  appendRich(doc, root, parseRich(message.content, base), onAction);
   return root;
 }
 
@@ -160,6 +188,13 @@ function appendRich(doc: Document, root: HTMLElement, rich: RichContent, onActio
     img.referrerPolicy = "no-referrer";
     img.src = image.url;
     root.append(img);
+  }
+  for (const file of rich.files) {
+    const link = el(doc, "a", "fd-file", file.name);
+    link.href = file.url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    root.append(link);
   }
   if (rich.items.length) {
     if (rich.listTitle) root.append(el(doc, "p", "fd-list-title", rich.listTitle));

@@ -72,6 +72,7 @@ button, textarea { font: inherit; color: inherit; }
 .fd-image {
   align-self: flex-start; max-width: 100%; max-height: 240px; object-fit: contain; border-radius: 10px;
 }
+.fd-file { align-self: flex-start; color: var(--fd-accent); word-break: break-all; }
 .fd-list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
 .fd-list-item { display: flex; flex-direction: column; }
 .fd-list-title { margin: 0; font-weight: 600; }

@@ -305,7 +305,12 @@ export class ChatWidget {
       }
     }
     const pending = this.log.querySelector<HTMLElement>(`[data-pending-id="${cssId(message.id)}"]`);
-    const node = renderMessage(this.doc, message, (payload, label) => this.send(payload, label));
+    const node = renderMessage(
+      this.doc,
+      message,
+      (payload, label) => this.send(payload, label),
+      this.options.apiBase,
+    );
     if (pending) pending.replaceWith(node);
     else this.log.append(node);
     node.querySelectorAll("img").forEach((img) =>

@@ -101,7 +101,13 @@ describe("renderMessage", () => {
 describe("parseRich", () => {
   it("ignores unknown or malformed content", () => {
     for (const content of [null, 5, "x", [], { buttons: "no" }, { list: 3 }, { image: 7 }]) {
-      expect(parseRich(content)).toEqual({ buttons: [], listTitle: null, items: [], images: [] });
+      expect(parseRich(content)).toEqual({
+        buttons: [],
+        listTitle: null,
+        items: [],
+        images: [],
+        files: [],
+      });
     }
   });
 
@@ -114,6 +120,28 @@ describe("parseRich", () => {
     const rich = parseRich({ list: [{ label: "One", value: "1" }], image: "http://x.test/i.png" });
     expect(rich.items).toEqual([{ title: "One", description: null, payload: "1" }]);
     expect(rich.images).toEqual([{ url: "http://x.test/i.png", alt: "" }]);
+  });
+});
+
+describe("media", () => {
+  const base = "https://desk.example/api/v1/webchat/";
+
+  it("shows an image, and offers any other file as a link, resolved against the server", () => {
+    const file = { kind: "document", url: "/media/m1?expires=9&signature=ab", filename: "invoice.pdf" };
+    const node = renderMessage(document, message({ text: "", content: { media: file } }), () => {}, base);
+    const link = node.querySelector<HTMLAnchorElement>("a.fd-file");
+    expect(link?.href).toBe("https://desk.example/media/m1?expires=9&signature=ab");
+    expect(link?.textContent).toBe("invoice.pdf");
+    expect(link?.rel).toBe("noopener noreferrer");
+    const image = parseRich({ media: { kind: "image", url: "/media/m2", caption: "Your parcel" } }, base);
+    expect(image.images).toEqual([{ url: "https://desk.example/media/m2", alt: "Your parcel" }]);
+  });
+
+  it("refuses script URLs and ignores media without a URL", () => {
+    for (const media of [{ kind: "document", url: "javascript:alert(1)" }, { kind: "image" }, "x"]) {
+      const rich = parseRich({ media }, base);
+      expect([rich.images, rich.files]).toEqual([[], []]);
+    }
   });
 });
 

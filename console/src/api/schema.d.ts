@@ -197,6 +197,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Media
+         * @description Store a file to send (the raw body; its type is sniffed): replies name it by its id.
+         */
+        post: operations["channels-upload_media"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/media/{media_id}": {
         parameters: {
             query?: never;
@@ -2574,10 +2594,15 @@ export interface components {
         };
         /**
          * AgentReply
-         * @description A member's reply to the customer.
+         * @description A member's reply to the customer: text, a file uploaded beforehand, or both.
          */
         AgentReply: {
-            /** Text */
+            /** Media Id */
+            media_id?: string | null;
+            /**
+             * Text
+             * @default
+             */
             text: string;
         };
         /**
@@ -4243,11 +4268,11 @@ export interface components {
         };
         /**
          * MediaPublic
-         * @description A customer's file: fetched and stored encrypted, or why not.
+         * @description A stored file: a customer's (fetched and stored encrypted, or why not) or an upload.
          */
         MediaPublic: {
             /** Channel Id */
-            channel_id: string;
+            channel_id: string | null;
             /**
              * Created At
              * Format: date-time
@@ -4264,7 +4289,7 @@ export interface components {
             /** Mime Type */
             mime_type: string | null;
             /** Raw Message Id */
-            raw_message_id: string;
+            raw_message_id: string | null;
             /** Size */
             size: number | null;
             /** Status */
@@ -4529,7 +4554,7 @@ export interface components {
         };
         /**
          * OutboundMedia
-         * @description An attachment to send, by public URL.
+         * @description An attachment to send: by public URL, or a stored file by id (sent as a signed link).
          */
         OutboundMedia: {
             /** Caption */
@@ -4541,8 +4566,10 @@ export interface components {
              * @enum {string}
              */
             kind: "image" | "audio" | "video" | "document";
+            /** Media Id */
+            media_id?: string | null;
             /** Url */
-            url: string;
+            url?: string | null;
         };
         /**
          * Pagination
@@ -5967,6 +5994,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChannelCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-upload_media": {
+        parameters: {
+            query?: {
+                filename?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaPublic"];
                 };
             };
             /** @description Validation Error */

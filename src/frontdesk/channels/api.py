@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from frontdesk.channels import service
+from frontdesk.channels import files, service
 from frontdesk.channels.directory import decrypt_credentials
-from frontdesk.channels.media import media_aad
+from frontdesk.channels.files import media_aad
 from frontdesk.channels.outbound import send_now
 from frontdesk.channels.registry import ADAPTERS, in_app
 from frontdesk.channels.schemas import (
@@ -23,13 +24,16 @@ from frontdesk.channels.schemas import (
 )
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import RuntimeDep, SessionDep, require
-from frontdesk.core.errors import Conflict, ValidationFailed
+from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 Reader = Annotated[Principal, Depends(require("channels:read"))]
 Writer = Annotated[Principal, Depends(require("channels:write"))]
 MediaReader = Annotated[Principal, Depends(require("conversations:read"))]
+MediaWriter = Annotated[Principal, Depends(require("conversations:write"))]
+links = APIRouter(prefix="/media", tags=["channels"])
+MEDIA_UPLOAD_PATH = re.compile(r"^/api/v1/channels/media$")
 
 
 def base_url(runtime: Runtime, request: Request) -> str:
@@ -124,6 +128,19 @@ async def delete_channel(channel_id: str, principal: Writer, runtime: RuntimeDep
     return Response(status_code=204)
 
 
+@router.post("/media", response_model=MediaPublic, status_code=201)
+async def upload_media(
+    request: Request,
+    principal: MediaWriter,
+    runtime: RuntimeDep,
+    filename: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+) -> object:
+    """Store a file to send (the raw body; its type is sniffed): replies name it by its id."""
+    content = await request.body()
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+    return await files.store_upload(runtime, principal.tenant_id, content, name)
+
+
 @router.get("/media/{media_id}", response_model=MediaPublic)
 async def get_media(media_id: str, session: SessionDep, principal: MediaReader) -> object:
     """What is known of a file a customer sent: its sniffed type, size, and fetch status."""
@@ -139,15 +156,7 @@ async def get_media_content(
     if row.status != "stored" or row.data is None:
         raise Conflict(f"This file is {row.status}" + (f": {row.error}" if row.error else ""))
     data = await runtime.keyring.decrypt(session, row.tenant_id, row.data, media_aad(row.id))
-    return Response(
-        data,
-        media_type=row.mime_type or "application/octet-stream",
-        headers={
-            "Content-Disposition": "attachment",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return _file(data, row.mime_type, "attachment", "private, no-store")
 
 
 @router.post("/{channel_id}/test-send", response_model=TestSendResult)
@@ -160,3 +169,32 @@ async def test_send(
         raise ValidationFailed("This channel is disabled")
     ids, steps = await send_now(runtime, channel, data.reply, data.to, data.to, {})
     return TestSendResult(provider_message_ids=ids, degradations=steps)
+
+
+@links.get("/{media_id}", include_in_schema=False)
+async def linked_media(
+    media_id: str,
+    runtime: RuntimeDep,
+    expires: Annotated[int, Query()] = 0,
+    signature: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """A file we send, for the provider that fetches it by its signed link (no account)."""
+    if len(media_id) > 36 or not files.link_is_valid(runtime, media_id, expires, signature):
+        raise NotFound("No such file")
+    async with runtime.db.system_session() as session:
+        row, sealed = await service.stored_media(session, media_id)
+        data = await runtime.keyring.decrypt(session, row.tenant_id, sealed, media_aad(row.id))
+    return _file(data, row.mime_type, "inline", "private, max-age=300")
+
+
+def _file(data: bytes, mime_type: str | None, disposition: str, cache: str) -> Response:
+    """A stored file's bytes, never sniffed by the browser."""
+    return Response(
+        data,
+        media_type=mime_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": cache,
+        },
+    )

@@ -141,12 +141,20 @@ class ListRow(BaseModel):
 
 
 class OutboundMedia(BaseModel):
-    """An attachment to send, by public URL."""
+    """An attachment to send: by public URL, or a stored file by id (sent as a signed link)."""
 
     kind: MediaKind
-    url: str = Field(min_length=1, max_length=2000)
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    media_id: str | None = Field(default=None, min_length=1, max_length=36)
+    """A file stored here (``POST /api/v1/channels/media``)."""
     caption: str | None = None
     filename: str | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> OutboundMedia:
+        if self.url is None and self.media_id is None:
+            raise ValueError("give the media a url or a media_id")
+        return self
 
 
 class TemplateHeader(BaseModel):

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.directory import ChannelInfo
+from frontdesk.channels.files import media_aad, sniff
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.channels.outbound import api_url
 from frontdesk.channels.protocol import ProviderError, check_response
@@ -31,18 +32,6 @@ from frontdesk.runtime import Runtime
 
 FETCH = "channel.media"
 log = get_logger("frontdesk.channels.media")
-SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"GIF87a", 0, "image/gif"),
-    (b"GIF89a", 0, "image/gif"),
-    (b"WEBP", 8, "image/webp"),
-    (b"%PDF-", 0, "application/pdf"),
-    (b"OggS", 0, "audio/ogg"),
-    (b"ID3", 0, "audio/mpeg"),
-    (b"ftyp", 4, "video/mp4"),
-    (b"PK\x03\x04", 0, "application/zip"),
-)
 
 
 class MediaRejected(Exception):
@@ -56,14 +45,6 @@ class Download:
     url: str
     headers: dict[str, str]
     auth: tuple[str, str] | None = None
-
-
-def sniff(head: bytes) -> str:
-    """The media type the bytes show, whatever the provider claimed."""
-    for magic, offset, mime in SIGNATURES:
-        if head[offset : offset + len(magic)] == magic:
-            return mime
-    return "application/octet-stream"
 
 
 def media_job(tenant_id: str, media_id: str) -> NewJob:
@@ -135,11 +116,6 @@ async def download(client: httpx.AsyncClient, where: Download, limit: int) -> by
     return b"".join(chunks)
 
 
-def media_aad(media_id: str) -> bytes:
-    """Associated data binding an encrypted file to its media row."""
-    return f"channel-media:{media_id}".encode()
-
-
 async def posted_file(
     runtime: Runtime, tenant_id: str, media_id: str, content: bytes
 ) -> dict[str, Any]:
@@ -171,8 +147,8 @@ def described(payload: dict[str, Any], media_id: str) -> dict[str, Any]:
 async def fetch_media(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
     """Handle a ``channel.media`` job."""
     row = await session.get(ChannelMedia, job.payload.get("media_id"))
-    if row is None or row.tenant_id != job.tenant_id:
-        raise PermanentJobError("media row not found")
+    if row is None or row.tenant_id != job.tenant_id or row.channel_id is None:
+        raise PermanentJobError("media row not found")  # (an upload is never fetched)
     if row.status == "stored":
         return
     raw = await session.get(RawMessage, row.raw_message_id)

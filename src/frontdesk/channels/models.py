@@ -26,13 +26,18 @@ class Channel(TenantMixin, Base):
 
 
 class ChannelMedia(TenantMixin, Base):
-    """A file a customer sent, fetched from the provider and stored encrypted."""
+    """A file stored encrypted: a customer's (fetched from the provider) or a member's upload.
+
+    An upload, made to be sent, has no channel and no inbound message.
+    """
 
     __tablename__ = "channel_media"
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
-    raw_message_id: Mapped[str] = mapped_column(String(36), index=True)
+    channel_id: Mapped[str | None] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), default=None
+    )
+    raw_message_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     mime_type: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.channels.canonical import Reply
 from frontdesk.channels.degrade import degrade
 from frontdesk.channels.directory import DEFAULT_API_URLS, ChannelInfo, CredentialsUnavailable
+from frontdesk.channels.files import FileUnavailable, with_links
 from frontdesk.channels.models import ChannelDelivery
 from frontdesk.channels.protocol import Capabilities, ProviderError, Target
 from frontdesk.channels.registry import adapter_for
@@ -87,6 +88,7 @@ async def send_now(
 ) -> tuple[list[str], list[str]]:
     """Render and send ``reply``; return the provider message ids and the degradations."""
     adapter = adapter_for(channel.type)
+    reply = await with_links(runtime, channel.tenant_id, reply)
     fitted, steps = degrade(reply, adapter.capabilities)
     if steps:
         log.info("reply_degraded", channel=channel.type, channel_id=channel.id, steps=steps)
@@ -153,6 +155,8 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
         await _retry_or_give_up(runtime, message, job, e.detail, e.retry_after)
     except UnsafeURL as e:
         await _retry_or_give_up(runtime, message, job, f"{channel.type}: {e.detail}", None)
+    except FileUnavailable as e:  # the stored file is gone, or there is no public URL
+        await _retry_or_give_up(runtime, message, job, e.detail, None)
     except CredentialsUnavailable as e:  # a vault credential revoked: retried, then dead letter
         await _retry_or_give_up(runtime, message, job, e.detail, 0.0)
     except httpx.TimeoutException as e:

@@ -89,13 +89,14 @@ class ChannelCreated(ChannelPublic):
 
 
 class MediaPublic(BaseModel):
-    """A customer's file: fetched and stored encrypted, or why not."""
+    """A stored file: a customer's (fetched and stored encrypted, or why not) or an upload."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    channel_id: str
-    raw_message_id: str
+    channel_id: str | None
+    raw_message_id: str | None
+    """The inbound message that brought it; none for a file a member uploaded."""
     kind: str
     status: str
     mime_type: str | None

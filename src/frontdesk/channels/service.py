@@ -196,6 +196,14 @@ async def get_media(
     return row
 
 
+async def stored_media(session: AsyncSession, media_id: str) -> tuple[ChannelMedia, bytes]:
+    """A stored file and its ciphertext, whoever's (signed links), or :class:`NotFound`."""
+    row = await session.get(ChannelMedia, media_id, options=[undefer(ChannelMedia.data)])
+    if row is None or row.status != "stored" or row.data is None:
+        raise NotFound("No such file")
+    return row, row.data
+
+
 def mask(credentials: dict[str, str]) -> dict[str, str]:
     """Credentials as the API shows them: only the last four characters of long values."""
     return {k: ("…" + v[-4:] if len(v) >= 16 else "…") for k, v in credentials.items()}

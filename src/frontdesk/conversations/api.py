@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.channels.files import signed_path
 from frontdesk.channels.outbound import queue_send
 from frontdesk.channels.registry import in_app
+from frontdesk.channels.service import get_media
 from frontdesk.contacts import service as contacts
 from frontdesk.conversations import ownership, service
 from frontdesk.conversations.models import Conversation
@@ -24,7 +26,7 @@ from frontdesk.conversations.schemas import (
 from frontdesk.core.auth import Principal
 from frontdesk.core.db import after_commit
 from frontdesk.core.deps import RuntimeDep, SessionDep, SnapshotDep, require
-from frontdesk.core.errors import Forbidden
+from frontdesk.core.errors import Conflict, Forbidden
 from frontdesk.intake.webchat import thread_key
 from frontdesk.runtime import Runtime
 
@@ -140,8 +142,14 @@ async def reply(
         app_channel = in_app(
             await runtime.channel_type(session, conversation.tenant_id, conversation.channel_id)
         )
+        content = await _attached(runtime, session, principal.tenant_id, data.media_id, app_channel)
         message = await ownership.reply(
-            session, conversation, _member(principal), data.text, in_app=app_channel
+            session,
+            conversation,
+            _member(principal),
+            data.text,
+            in_app=app_channel,
+            content=content,
         )
         if not app_channel:  # the provider delivers it: a send job in the same commit
             await queue_send(runtime, session, principal.tenant_id, conversation.id, message.id)
@@ -162,3 +170,18 @@ async def close(conversation_id: str, runtime: RuntimeDep, principal: Writer) ->
     async with _owned(runtime, principal, conversation_id) as (session, conversation):
         await ownership.close(session, conversation)
     return conversation
+
+
+async def _attached(
+    runtime: Runtime, session: AsyncSession, tenant_id: str, media_id: str | None, in_app: bool
+) -> dict[str, Any] | None:
+    """The content of a reply carrying an uploaded file (in the web chat, with its link)."""
+    if media_id is None:
+        return None
+    row = await get_media(session, tenant_id, media_id)
+    if row.status != "stored":
+        raise Conflict(f"The file {media_id} is {row.status}")
+    media = {"kind": row.kind, "media_id": row.id, "filename": row.filename}
+    if in_app:  # the widget loads it from this server
+        media["url"] = signed_path(runtime, row.id)
+    return {"kind": row.kind, "media": media}

@@ -6,6 +6,8 @@ or ``closed``. Each change publishes ``conversation.status_changed`` in the same
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
@@ -61,6 +63,7 @@ async def reply(
     text: str,
     *,
     in_app: bool = True,
+    content: dict[str, Any] | None = None,
 ) -> Message:
     """Record the owner's reply as an outbound message and publish ``message.sent``.
 
@@ -75,6 +78,7 @@ async def reply(
         sender="agent",
         text=text,
         meta={"handler": "agent", "member_id": member_id},
+        content=content,
         status="sent" if in_app else "queued",
     )
     await session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class MessagePublic(BaseModel):
@@ -49,18 +49,20 @@ class ConversationSummary(ConversationPublic):
 
 
 class AgentReply(BaseModel):
-    """A member's reply to the customer."""
+    """A member's reply to the customer: text, a file uploaded beforehand, or both."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=4096)
+    text: str = Field(default="", max_length=4096)
+    media_id: str | None = Field(default=None, min_length=1, max_length=36)
+    """A file from ``POST /api/v1/channels/media``."""
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty")
-        return value.strip()
+    @model_validator(mode="after")
+    def _not_blank(self) -> AgentReply:
+        self.text = self.text.strip()
+        if not self.text and self.media_id is None:
+            raise ValueError("give a text or a media_id")
+        return self
 
 
 class ConversationDetail(ConversationPublic):

@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,6 +101,8 @@ class KeyRing:
         self, master: bytes, active_ttl: float = 60.0, previous: Iterable[bytes] = ()
     ) -> None:
         self._master = AESGCM(master)
+        self._derived: dict[str, bytes] = {}
+        self._derive_from = master
         self.master_id = master_key_id(master)
         # Master keys being rotated away from: data keys they still wrap stay readable, so
         # processes restarted with the new key keep working before and after the re-wrap.
@@ -109,6 +113,14 @@ class KeyRing:
         # made by another process is picked up.
         self._active: dict[str, tuple[float, str]] = {}
         self._active_ttl = active_ttl
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for one ``purpose`` (e.g. signing links), derived from the master key."""
+        key = self._derived.get(purpose)
+        if key is None:
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+            key = self._derived[purpose] = hkdf.derive(self._derive_from)
+        return key
 
     def _wrap(self, tenant_id: str, key_id: str, key: bytes) -> bytes:
         nonce = os.urandom(NONCE)
