@@ -40,7 +40,7 @@ def _invalid_version_then_fix(page: Any) -> None:
     assert node(page, "send_message_1").locator(".wf-node.has-errors").count() == 1
     page.screenshot(path=str(ARTIFACTS / "workflow-editor-problems.png"), full_page=True)
     panel = select(page, "send_message_1")
-    text = panel.get_by_label("Text")
+    text = panel.get_by_label("Text").first  # the message; a template header has a text too
     text.fill("About your refund: {{ trigger.te")
     suggestions = panel.get_by_role("listbox", name="Variables")
     suggestions.get_by_role("option", name="trigger.text").click()

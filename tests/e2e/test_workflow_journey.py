@@ -116,11 +116,11 @@ def test_build_simulate_version_activate_and_run_from_web_chat(
     build(page)
     add_trigger(page)
     nested_rules(page)
-    select(page, "send_message_1").get_by_label("Text").fill(REPLY)
+    select(page, "send_message_1").get_by_label("Text").first.fill(REPLY)
     _save_version(page, "first cut", 1)
     _shot(page, "built")
     _simulate(page)
-    select(page, "send_message_1").get_by_label("Text").fill("Thanks! " + REPLY)
+    select(page, "send_message_1").get_by_label("Text").first.fill("Thanks! " + REPLY)
     _save_version(page, "friendlier reply", 2)
 
     _diff_and_activate(page, console.url, workflow_id)
