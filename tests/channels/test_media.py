@@ -235,3 +235,21 @@ async def test_a_malformed_attachments_list_is_refused_and_nothing_stored(
         r = await post_email(client, channel, attachments=listed)
         assert r.status_code == 400 and "attachments" in r.json()["detail"]
     assert await raw_count(runtime, tenant.id) == 0
+
+
+async def test_each_file_of_an_email_without_text_keeps_its_own_kind(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeProvider
+):
+    channel = await create_channel(client, tenant, "email")
+    files = [
+        ("attachment-1", ("photo.jpg", JPEG + b"\0" * 10, "image/jpeg")),
+        ("attachment-2", ("invoice.pdf", b"%PDF-1.7\n", "application/pdf")),
+    ]
+    text = {"stripped-text": "", "body-plain": ""}
+    assert (await post_email(client, channel, files, **text)).status_code == 200
+    rows = await media_rows(runtime, tenant.id)
+    assert {row.filename: row.kind for row in rows} == {
+        "photo.jpg": "image",
+        "invoice.pdf": "document",
+    }
+    assert (await inbound_content(runtime, tenant.id))["kind"] == "image"

@@ -186,7 +186,9 @@ async def _file_rows(
             "tenant_id": tenant.id,
             "channel_id": channel.id,
             "raw_message_id": raw_id,
-            "kind": media_kind(file.mime_type) if item.kind == "text" else item.kind,
+            "kind": item.kind
+            if file is item.media and item.kind != "text"
+            else media_kind(file.mime_type),
             "status": "pending",
             "filename": (file.filename or "")[:255] or None,
         }
