@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from frontdesk.channels.canonical import Reply, media_kind
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.core.errors import Conflict, ValidationFailed
+from frontdesk.core.ids import new_id
 from frontdesk.runtime import Runtime
 
 SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -91,25 +93,42 @@ def link_is_valid(
     return hmac.compare_digest(signature, expected)
 
 
+async def sealed(runtime: Runtime, tenant_id: str, media_id: str, content: bytes) -> dict[str, Any]:
+    """The media row's columns for a file we hold the bytes of (sniffed and encrypted).
+
+    Past ``FRONTDESK_MEDIA_MAX_BYTES`` the row says it failed, and why.
+    """
+    limit = runtime.settings.media_max_bytes
+    if len(content) > limit:
+        error = f"media is {len(content)} bytes, over the limit of {limit}"
+        return {"status": "failed", "size": len(content), "error": error}
+    async with runtime.db.tenant_session(tenant_id) as session:
+        data = await runtime.keyring.encrypt(session, tenant_id, content, media_aad(media_id))
+    return {
+        "status": "stored",
+        "data": data,
+        "mime_type": sniff(content[:32]),
+        "size": len(content),
+    }
+
+
 async def store_upload(
     runtime: Runtime, tenant_id: str, content: bytes, filename: str
 ) -> ChannelMedia:
     """Store a member's file (type sniffed, encrypted) and return its row."""
     if not content:
         raise ValidationFailed("The uploaded file is empty")
-    mime = sniff(content[:32])
+    media_id = new_id()
+    columns = await sealed(runtime, tenant_id, media_id, content)
+    row = ChannelMedia(
+        id=media_id,
+        tenant_id=tenant_id,
+        kind=media_kind(columns.get("mime_type")),
+        filename=filename,
+        **columns,
+    )
     async with runtime.db.tenant_tx(tenant_id) as session:
-        row = ChannelMedia(
-            tenant_id=tenant_id,
-            kind=media_kind(mime),
-            status="stored",
-            mime_type=mime,
-            filename=filename,
-            size=len(content),
-        )
         session.add(row)
-        await session.flush()
-        row.data = await runtime.keyring.encrypt(session, tenant_id, content, media_aad(row.id))
     return row
 
 

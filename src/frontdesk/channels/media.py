@@ -2,12 +2,12 @@
 
 Intake never downloads: a message with media gets a ``channel.media`` job per file beside its
 processing job (a file posted with the webhook itself, as e-mail attachments are, is stored by
-intake at once: :func:`posted_file`). The job asks the provider where the file is (WhatsApp
-media id, Telegram ``getFile``, the Signal gateway's attachment store, or the URL the webhook
-gave), downloads it through the SSRF-guarded client (a URL pointing at a private address is
-refused), stops at ``FRONTDESK_MEDIA_MAX_BYTES``, sniffs the real type from the first bytes, and
-stores the file encrypted with the tenant's data key. Members read it back through the API;
-nobody else can.
+intake at once). The job asks the provider where the file is (WhatsApp media id, Telegram
+``getFile``, the Signal gateway's attachment store, or the URL the webhook gave), downloads it
+through the SSRF-guarded client (a URL pointing at a private address is refused), stops at
+``FRONTDESK_MEDIA_MAX_BYTES``, and stores it as every file is stored
+(:func:`~frontdesk.channels.files.sealed`: type sniffed from the first bytes, encrypted with the
+tenant's data key). Members read it back through the API; nobody else can.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.directory import ChannelInfo
-from frontdesk.channels.files import media_aad, sniff
+from frontdesk.channels.files import sealed
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.channels.outbound import api_url
 from frontdesk.channels.protocol import ProviderError, check_response
@@ -116,27 +116,6 @@ async def download(client: httpx.AsyncClient, where: Download, limit: int) -> by
     return b"".join(chunks)
 
 
-async def posted_file(
-    runtime: Runtime, tenant_id: str, media_id: str, content: bytes
-) -> dict[str, Any]:
-    """The media row's columns for a file posted with its webhook (sniffed and encrypted).
-
-    Past ``FRONTDESK_MEDIA_MAX_BYTES`` the row says it failed, and why.
-    """
-    limit = runtime.settings.media_max_bytes
-    if len(content) > limit:
-        error = f"media is {len(content)} bytes, over the limit of {limit}"
-        return {"status": "failed", "size": len(content), "error": error}
-    async with runtime.db.tenant_session(tenant_id) as session:
-        data = await runtime.keyring.encrypt(session, tenant_id, content, media_aad(media_id))
-    return {
-        "status": "stored",
-        "data": data,
-        "mime_type": sniff(content[:32]),
-        "size": len(content),
-    }
-
-
 def described(payload: dict[str, Any], media_id: str) -> dict[str, Any]:
     """How the stored message describes the file of ``media_id`` (one of several, maybe)."""
     files = [payload.get("media"), *(payload.get("attachments") or [])]
@@ -170,7 +149,7 @@ async def fetch_media(runtime: Runtime, session: AsyncSession, job: ClaimedJob) 
         await runtime.db.begin_write(session)
         row.status, row.error = "failed", f"{channel.type}: {e}"[:500]
         return
-    mime = sniff(data[:32])
+    columns = await sealed(runtime, row.tenant_id, row.id, data)
     await runtime.db.begin_write(session)
-    row.data = await runtime.keyring.encrypt(session, row.tenant_id, data, media_aad(row.id))
-    row.mime_type, row.size, row.status = mime, len(data), "stored"
+    for name, value in columns.items():
+        setattr(row, name, value)

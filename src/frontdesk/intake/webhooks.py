@@ -23,7 +23,8 @@ from starlette.responses import JSONResponse, Response
 
 from frontdesk.channels.canonical import Inbound, StatusUpdate, media_kind
 from frontdesk.channels.directory import ChannelInfo
-from frontdesk.channels.media import media_job, posted_file
+from frontdesk.channels.files import sealed
+from frontdesk.channels.media import media_job
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.channels.outbound import STATUS
 from frontdesk.channels.protocol import ChannelAdapter, WebhookRequest
@@ -195,7 +196,7 @@ async def _file_rows(
         if file.content is None:
             rows += [(channel_media, row), (jobs, runtime.queue.row(media_job(tenant.id, file.id)))]
         else:
-            stored = await posted_file(runtime, tenant.id, file.id, file.content)
+            stored = await sealed(runtime, tenant.id, file.id, file.content)
             rows.append((channel_media, row | stored))
     return rows
 
