@@ -169,9 +169,8 @@ class TemplateHeader(BaseModel):
 
     @model_validator(mode="after")
     def _one_value(self) -> TemplateHeader:
-        if (self.kind == "text") != (self.text is not None) or (self.kind == "text") == (
-            self.url is not None
-        ):
+        given, other = (self.text, self.url) if self.kind == "text" else (self.url, self.text)
+        if given is None or other is not None:
             raise ValueError("a text header takes text; a media header takes a url")
         if self.filename is not None and self.kind != "document":
             raise ValueError("only a document header takes a filename")

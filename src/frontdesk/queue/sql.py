@@ -226,9 +226,11 @@ class SqlQueue:
             isinstance(error, PermanentJobError) or job.attempts >= job.max_attempts
         )
         now = utcnow()
-        values: dict[str, Any] = {"last_error": message, "lease_until": None, "lease_token": None}
+        values: dict[str, Any] = {"lease_until": None, "lease_token": None}
         if deferred:  # held back, not failed: the attempt is given back, the last error kept
-            values = {"lease_until": None, "lease_token": None, "attempts": jobs.c.attempts - 1}
+            values["attempts"] = jobs.c.attempts - 1
+        else:
+            values["last_error"] = message
         if dead:
             values.update(status="dead", finished_at=now)
         else:

@@ -29,6 +29,17 @@ def text(step: Step, template: str) -> str:
     return step.render(template) if "{{" in template else template
 
 
+def texts(step: Step, value: Any) -> Any:
+    """``value`` with every string in it rendered as text (unlike :func:`tree`, always text)."""
+    if isinstance(value, str):
+        return text(step, value)
+    if isinstance(value, Mapping):
+        return {key: texts(step, item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [texts(step, item) for item in value]
+    return value
+
+
 def tree(step: Step, value: Any) -> Any:
     """``value`` with every string in it rendered (a lone ``{{ expr }}`` keeps its type)."""
     if not has_template(value):

@@ -72,8 +72,8 @@ class SendMessage(Node):
             raise NodeError("The message is empty once rendered", "configuration")
         if len(text) > MAX_TEXT:
             raise NodeError(f"The message is longer than {MAX_TEXT} characters", "configuration")
-        message = self._target(step, config, text, self._template(step, config.template))
-        message = replace(message, tag=config.tag)
+        template = self._template(step, config.template)
+        message = replace(self._target(step, config, text), template=template, tag=config.tag)
         sent: dict[str, Any] = await step.effects.send_message(step, message)
         return Result(output=sent, explanation=f"sent to conversation {sent['conversation_id']}")
 
@@ -83,7 +83,7 @@ class SendMessage(Node):
         if template is None:
             return None
         try:
-            rendered = _texts(step, template.model_dump(exclude_none=True))
+            rendered = rendering.texts(step, template.model_dump(exclude_none=True))
             return Template.model_validate(rendered).model_dump(exclude_none=True)
         except ValidationError as e:
             problem = e.errors(include_input=False)[0]["msg"]
@@ -92,27 +92,14 @@ class SendMessage(Node):
             ) from None
 
     @staticmethod
-    def _target(
-        step: Step, config: SendMessageConfig, text: str, template: dict[str, Any] | None
-    ) -> OutgoingMessage:
+    def _target(step: Step, config: SendMessageConfig, text: str) -> OutgoingMessage:
         if config.channel_id and config.recipient:
             channel = rendering.text(step, config.channel_id).strip()
             recipient = rendering.text(step, config.recipient).strip()
             if not channel or not recipient:
                 raise NodeError("channel_id or recipient is empty once rendered", "configuration")
-            return OutgoingMessage(text, channel_id=channel, recipient=recipient, template=template)
+            return OutgoingMessage(text, channel_id=channel, recipient=recipient)
         conversation = rendering.text(step, config.conversation_id or "").strip()
         if not conversation:
             raise NodeError("No conversation to send to", "configuration")
-        return OutgoingMessage(text, conversation_id=conversation, template=template)
-
-
-def _texts(step: Step, value: Any) -> Any:
-    """``value`` with every string in it rendered as text."""
-    if isinstance(value, str):
-        return rendering.text(step, value)
-    if isinstance(value, dict):
-        return {key: _texts(step, item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_texts(step, item) for item in value]
-    return value
+        return OutgoingMessage(text, conversation_id=conversation)
