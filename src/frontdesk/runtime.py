@@ -34,6 +34,7 @@ from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.login.service import prune_sessions
 from frontdesk.queue.sql import SqlQueue, jobs
 from frontdesk.queue.worker import Worker
+from frontdesk.routing.service import RuleCache
 from frontdesk.settings import Settings
 from frontdesk.tenants.cache import TenantCache
 from frontdesk.understanding.language import LanguageDetector
@@ -68,6 +69,7 @@ class Runtime:
     channels: ChannelDirectory
     kb: KnowledgeBase
     in_flight: InFlight
+    routing: RuleCache
     workers: list[Worker] = field(default_factory=list)
     clock: Clock = field(default_factory=SystemClock)
     """The process's clock: one-time codes and the vault read it (tests set their own)."""
@@ -133,6 +135,7 @@ class Runtime:
             ),
             intake=GroupCommit(db, on_insert={jobs: queue.inserted}),
             intents=IntentModels(settings.tenant_cache_seconds),
+            routing=RuleCache(settings.tenant_cache_seconds),
             languages=LanguageDetector(settings.languages),
             channels=ChannelDirectory(db, keyring, settings, Vault(db, keyring, settings)),
             kb=KnowledgeBase(settings),
@@ -162,7 +165,7 @@ class Runtime:
 
     async def run_background(self, stop: asyncio.Event, workers: int) -> None:
         """Run the worker(s) and the outbox dispatcher until ``stop`` is set."""
-        from frontdesk.handlers.registry import job_handlers
+        from frontdesk.handlers.jobs import job_handlers
         from frontdesk.workflows.triggers import on_event, run_schedules
 
         handlers = job_handlers(self)

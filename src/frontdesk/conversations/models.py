@@ -31,6 +31,9 @@ class Conversation(TenantMixin, Base):
         ForeignKey("members.id", ondelete="SET NULL"), default=None
     )
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The bot's memory of the conversation (see :mod:`frontdesk.conversations.context`)."""
+    context_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (

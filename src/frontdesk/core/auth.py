@@ -39,6 +39,10 @@ READ = {
     "channels:read",
     "knowledge:read",
     "workflows:read",
+    "routing:read",
+    "assessments:read",
+    "tasks:read",
+    "reminders:read",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -64,6 +68,10 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "workflows:write",
             "workflows:run",
             "workflows:approve",
+            "routing:write",
+            "assessments:write",
+            "tasks:write",
+            "reminders:write",
         }
     ),
     Role.CONFIG_MANAGER: frozenset(
@@ -77,6 +85,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "workflows:write",
             "workflows:run",
             "workflows:approve",
+            "routing:write",
+            "assessments:write",
         }
     ),
     Role.DEVELOPER: frozenset(READ | {"queue:write", "llm:use", "workflows:run"}),
@@ -93,6 +103,11 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "nlu:read",
             "workflows:read",
             "workflows:approve",
+            "assessments:read",
+            "tasks:read",
+            "tasks:write",
+            "reminders:read",
+            "reminders:write",
         }
     ),
 }

@@ -5,26 +5,44 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import Table, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.handlers.base import Reply
+from frontdesk.handlers.base import Member, Reply, Turn
 from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.knowledge.models import FaqEntry
+from frontdesk.knowledge.service import log_query
 
 
-async def answer(session: AsyncSession, match: FaqMatch | None, threshold: float) -> Reply | None:
-    """The FAQ reply for a match, or None when it scores below ``threshold``."""
-    if match is None or match.score < threshold:
-        return None
-    entries = cast(Table, FaqEntry.__table__)
-    # A Core statement: nothing of the entry is loaded, so the ORM has nothing to synchronise.
-    await session.execute(
-        update(entries)
-        .where(entries.c.id == match.entry_id)
-        .values(hit_count=entries.c.hit_count + 1)
-    )
-    return Reply(
-        match.answer,
-        "faq",
-        {"faq_entry_id": match.entry_id, "score": round(match.score, 1), "matched": match.matched},
-    )
+async def prepare(turn: Turn) -> bool:
+    """Match the message against the tenant's FAQ (read phase)."""
+    threshold = turn.prefs.faq_threshold
+    match = await turn.runtime.faq.match(turn.session, turn.tenant_id, turn.text, threshold)
+    turn.prepared["faq"] = match
+    return match is not None and match.score >= threshold
+
+
+async def handle(turn: Turn) -> Reply | None:
+    """The matched entry's answer; the query is logged either way."""
+    match: FaqMatch | None = turn.prepared.get("faq")
+    reply = None
+    if match is not None and match.score >= turn.prefs.faq_threshold:
+        entries = cast(Table, FaqEntry.__table__)
+        # A Core statement: nothing of the entry is loaded, so the ORM has nothing to synchronise.
+        await turn.session.execute(
+            update(entries)
+            .where(entries.c.id == match.entry_id)
+            .values(hit_count=entries.c.hit_count + 1)
+        )
+        reply = Reply(
+            match.answer,
+            "faq",
+            {
+                "faq_entry_id": match.entry_id,
+                "score": round(match.score, 1),
+                "matched": match.matched,
+            },
+        )
+    log_query(turn.session, turn.tenant_id, turn.text, match, answered=reply is not None)
+    return reply
+
+
+MEMBER = Member("faq", handle, prepare, description="the tenant's FAQ, above its threshold")

@@ -1,7 +1,10 @@
-"""The processing of one inbound message: record it, choose a handler, record the reply.
+"""The processing of one inbound message: understand it, route it, answer it, record it all.
 
-Everything here runs inside the job's transaction, so the inbound message, the reply, the events
-and the job's completion commit together or not at all.
+Two phases. The read phase finds the conversation, analyses the message, routes it and lets the
+chosen handlers prepare (searches, LLM calls) without holding the database's write lock. The
+write phase, inside the job's transaction, records the inbound message, the handler's answer,
+the routing decision, the context and the events: they commit together with the job's
+completion, or not at all.
 """
 
 from __future__ import annotations
@@ -12,19 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.outbound import queue_send
 from frontdesk.channels.registry import in_app
+from frontdesk.contacts.models import Contact
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import ownership
 from frontdesk.conversations import service as conversations
-from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.context import ConversationContext, expiry
+from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.db import after_commit
 from frontdesk.core.outbox import publish
-from frontdesk.handlers import faq, handoff
-from frontdesk.handlers.base import Reply
+from frontdesk.handlers.base import Reply, Turn
+from frontdesk.handlers.registry import HANDLERS
 from frontdesk.intake.models import RawMessage
 from frontdesk.intake.webchat import thread_key
-from frontdesk.knowledge.faq_index import FaqMatch
-from frontdesk.knowledge.service import log_query
 from frontdesk.queue.base import ClaimedJob, PermanentJobError
+from frontdesk.routing import service as routing
+from frontdesk.routing.router import Decision, fallback_reason, route
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
 from frontdesk.understanding.service import understand
@@ -44,19 +49,13 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
         raise PermanentJobError("raw message not found")
     channel_type = await runtime.channel_type(session, raw.tenant_id, raw.channel_id)
     payload = raw.payload
-    text = str(payload.get("text", ""))
     thread_id = str(payload["thread_id"])
-    kind = str(payload.get("kind", "text"))
-    match, analysis = None, None
-    if kind not in ("unknown", "reaction"):
-        match = await runtime.faq.match(session, raw.tenant_id, text, prefs.faq_threshold)
-        analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
+    turn = await _read(runtime, session, raw, channel_type, prefs)
+    decision, chain = await _choose(turn)
 
     await runtime.db.begin_write(session)
     with session.no_autoflush:  # one flush at the end, not one per query
-        conversation = await conversations.find_thread(
-            session, raw.tenant_id, raw.channel_id, thread_id
-        )
+        conversation = turn.conversation
         if conversation is None:
             contact = await contact_for_identity(
                 session, raw.tenant_id, channel_type, str(payload["sender_id"])
@@ -64,22 +63,55 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
             conversation = await conversations.start_conversation(
                 session, raw.tenant_id, raw.channel_id, thread_id, contact.id
             )
-        await _record_and_reply(
-            runtime,
-            session,
-            raw,
-            channel_type,
-            conversation,
-            text,
-            match,
-            prefs.faq_threshold,
-            prefs.fallback_text,
-            analysis,
-        )
+            turn.conversation, turn.contact = conversation, contact
+        else:
+            await session.refresh(conversation)  # an agent may have claimed it meanwhile
+        await _record_and_reply(runtime, session, raw, turn, decision, chain)
     await session.flush()
     key = thread_key(raw.channel_id, thread_id)
     after_commit(session, lambda: runtime.hub.notify(key))
     after_commit(session, runtime.outbox.wake.set)
+
+
+async def _read(
+    runtime: Runtime,
+    session: AsyncSession,
+    raw: RawMessage,
+    channel_type: str,
+    prefs: TenantPreferences,
+) -> Turn:
+    """The turn as the read phase sees it: conversation, context, contact and analysis."""
+    payload = raw.payload
+    text = str(payload.get("text", ""))
+    kind = str(payload.get("kind", "text"))
+    conversation = await conversations.find_thread(
+        session, raw.tenant_id, raw.channel_id, str(payload["thread_id"])
+    )
+    context = (
+        ConversationContext.load(conversation.context, conversation.context_expires_at)
+        if conversation is not None
+        else ConversationContext()
+    )
+    contact = (
+        await session.get(Contact, conversation.contact_id) if conversation is not None else None
+    )
+    analysis = None
+    if kind not in ("unknown", "reaction"):
+        analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
+    context.observe(analysis)
+    return Turn(
+        runtime,
+        session,
+        raw.tenant_id,
+        channel_type,
+        text,
+        kind,
+        analysis,
+        prefs,
+        context,
+        conversation=conversation,
+        contact=contact,
+    )
 
 
 async def _understand(
@@ -94,18 +126,43 @@ async def _understand(
     return result.as_dict()
 
 
+async def _choose(turn: Turn) -> tuple[Decision | None, tuple[str, ...]]:
+    """Route the turn and prepare its handlers: the chain from the first that can answer."""
+    conversation = turn.conversation
+    if turn.kind == "unknown" or (
+        conversation is not None and conversation.status == ownership.HUMAN
+    ):
+        return None, ()
+    rules = await turn.runtime.routing.rules(turn.session, turn.tenant_id)
+    decision = route(turn, rules)
+    if decision is None:
+        return None, ()
+    chain = decision.chain
+    for index, name in enumerate(chain):
+        member = HANDLERS[name]
+        turn.params = _params(decision, name, turn)
+        if member.prepare is None or await member.prepare(turn):
+            return decision, chain[index:]
+    return decision, chain[-1:]
+
+
+def _params(decision: Decision, name: str, turn: Turn) -> dict[str, Any]:
+    if name == decision.handler:
+        return dict(decision.params)
+    return {"reason": fallback_reason(turn)} if name == "handoff" else {}
+
+
 async def _record_and_reply(
     runtime: Runtime,
     session: AsyncSession,
     raw: RawMessage,
-    channel_type: str,
-    conversation: Conversation,
-    text: str,
-    match: FaqMatch | None,
-    threshold: float,
-    fallback: str,
-    analysis: dict[str, Any] | None,
+    turn: Turn,
+    decision: Decision | None,
+    chain: tuple[str, ...],
 ) -> None:
+    conversation = turn.conversation
+    assert conversation is not None
+    analysis, text = turn.analysis, turn.text
     content = {k: raw.payload[k] for k in CONTENT_FIELDS if raw.payload.get(k)}
     inbound = conversations.add_message(
         session,
@@ -117,6 +174,7 @@ async def _record_and_reply(
         meta={"analysis": analysis} if analysis else None,
         content=content if content != {"kind": "text"} else None,  # more than plain text
     )
+    turn.message = inbound
     await publish(
         session,
         raw.tenant_id,
@@ -124,7 +182,7 @@ async def _record_and_reply(
         {
             "message_id": inbound.id,
             "conversation_id": conversation.id,
-            "channel": channel_type,
+            "channel": turn.channel_type,
             "text": text[:2000],
             "intent": ((analysis or {}).get("intent") or {}).get("name"),
             "sentiment": (analysis or {}).get("sentiment", {}).get("label"),
@@ -132,39 +190,75 @@ async def _record_and_reply(
     )
     if conversation.status == ownership.CLOSED:
         await ownership.set_status(session, conversation, ownership.BOT, None)
-    if conversation.status == ownership.HUMAN:
-        return  # a member owns the conversation: the message waits for them, the bot is silent
-
-    kind = content.get("kind", "text")
     reply: Reply | None = None
-    if kind == "unknown":
-        reply = Reply(UNSUPPORTED_TEXT, "unsupported", {"kind": kind})
-    elif kind != "reaction":  # a reaction is feedback, not a question
-        reply = await faq.answer(session, match, threshold)
-        log_query(session, raw.tenant_id, text, match, answered=reply is not None)
-        if reply is None:
-            reply = await handoff.hand_over(session, conversation, fallback, "no_faq_match")
+    if conversation.status == ownership.HUMAN:
+        pass  # a member owns the conversation: the message waits for them, the bot is silent
+    elif turn.kind == "unknown":
+        reply = Reply(UNSUPPORTED_TEXT, "unsupported", {"kind": turn.kind})
+    elif decision is not None:
+        reply = await _answer(turn, decision, chain)
+    if reply is not None and reply.text:
+        await _send(runtime, session, turn, inbound, reply)
+    _save_context(conversation, turn)
+
+
+async def _answer(turn: Turn, decision: Decision, chain: tuple[str, ...]) -> Reply | None:
+    """The first answer down the chain, with the decision recorded and failures counted."""
+    assert turn.conversation is not None and turn.message is not None
+    reply, handler = None, chain[-1] if chain else decision.handler
+    for name in chain:
+        turn.params = _params(decision, name, turn)
+        reply = await HANDLERS[name].handle(turn)
+        if reply is not None:
+            handler = name
+            break
+    answered = reply is not None and handler == decision.handler
+    turn.context.failures = 0 if answered or handler != "handoff" else turn.context.failures + 1
+    turn.context.last_handler = handler
+    routing.record(
+        turn.session,
+        turn.tenant_id,
+        turn.conversation.id,
+        turn.message.id,
+        decision,
+        handler,
+        answered,
+    )
     if reply is not None:
-        delivered_in_app = in_app(channel_type)
-        outbound = conversations.add_message(
-            session,
-            conversation,
-            direction="out",
-            sender="bot",
-            text=reply.text,
-            meta={"handler": reply.handler, **reply.meta},
-            reply_to_id=inbound.id,
-            status="sent" if delivered_in_app else "queued",
-        )
-        if not delivered_in_app:  # the channel's provider delivers it: a send job, same commit
-            await queue_send(runtime, session, raw.tenant_id, conversation.id, outbound.id)
-        await publish(
-            session,
-            raw.tenant_id,
-            "message.sent",
-            {
-                "message_id": outbound.id,
-                "conversation_id": conversation.id,
-                "handler": reply.handler,
-            },
-        )
+        route_meta = {"reason": decision.reason if handler == decision.handler else "fallback"}
+        if decision.rule_id:
+            route_meta["rule_id"] = decision.rule_id
+        reply = Reply(reply.text, reply.handler, {**reply.meta, "route": route_meta})
+    return reply
+
+
+async def _send(
+    runtime: Runtime, session: AsyncSession, turn: Turn, inbound: Message, reply: Reply
+) -> None:
+    """Record the reply and, for a provider's channel, queue its delivery in the same commit."""
+    conversation = turn.conversation
+    assert conversation is not None
+    delivered_in_app = in_app(turn.channel_type)
+    outbound = conversations.add_message(
+        session,
+        conversation,
+        direction="out",
+        sender="bot",
+        text=reply.text,
+        meta={"handler": reply.handler, **reply.meta},
+        reply_to_id=inbound.id,
+        status="sent" if delivered_in_app else "queued",
+    )
+    if not delivered_in_app:
+        await queue_send(runtime, session, turn.tenant_id, conversation.id, outbound.id)
+    await publish(
+        session,
+        turn.tenant_id,
+        "message.sent",
+        {"message_id": outbound.id, "conversation_id": conversation.id, "handler": reply.handler},
+    )
+
+
+def _save_context(conversation: Conversation, turn: Turn) -> None:
+    conversation.context = turn.context.dump()
+    conversation.context_expires_at = expiry(turn.prefs.context_ttl_hours)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from frontdesk.routing.hours import DAYS, parse_time
 from frontdesk.tenants.cache import TenantInfo
 from frontdesk.understanding.entities import PatternError, TenantPattern, compile_pattern
 
@@ -33,6 +34,19 @@ class TenantPreferences(BaseModel):
     entity_patterns: dict[str, str] = Field(
         default_factory=dict, max_length=50, description="entity name → RE2 pattern (order ids…)"
     )
+    business_hours: dict[str, list[tuple[str, str]]] = Field(
+        default_factory=dict,
+        description='opening intervals by day, e.g. {"mon": [["09:00", "17:30"]]}; none: open',
+    )
+    escalation_sentiment: float = Field(
+        default=-0.4, ge=-1, le=0, description="hand over when the recent mood averages below this"
+    )
+    escalation_failures: int = Field(
+        default=2, ge=1, le=20, description="hand over after this many unanswered messages in a row"
+    )
+    context_ttl_hours: float = Field(
+        default=24.0, gt=0, le=24 * 90, description="the bot forgets a conversation's state after"
+    )
 
     @field_validator("entity_patterns")
     @classmethod
@@ -44,6 +58,22 @@ class TenantPreferences(BaseModel):
                 compile_pattern(pattern)
             except PatternError as exc:
                 raise ValueError(f"{name}: {exc}") from exc
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours_valid(
+        cls, value: dict[str, list[tuple[str, str]]]
+    ) -> dict[str, list[tuple[str, str]]]:
+        for day, intervals in value.items():
+            if day not in DAYS:
+                raise ValueError(f"unknown day {day!r}: use {', '.join(DAYS)}")
+            for start, end in intervals:
+                try:
+                    if parse_time(start) >= parse_time(end):
+                        raise ValueError(f"{day}: {start}–{end} ends before it starts")
+                except ValueError as exc:
+                    raise ValueError(f"{day}: {exc}") from None
         return value
 
     def patterns(self) -> list[TenantPattern]:

@@ -1,0 +1,86 @@
+"""Conversation context, routing rules and routing decisions.
+
+Revision ID: 0018
+Revises: 0017
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+import frontdesk.core.db
+from frontdesk.migrations import rls
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UTC = frontdesk.core.db.UTCDateTime
+
+
+def _owned(table: str) -> list[Any]:
+    """The id, creation time and owning tenant of a tenant table."""
+    return [
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", UTC(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=36), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=f"fk_{table}_tenant_id_tenants", ondelete="CASCADE"
+        ),
+    ]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("conversations") as batch:
+        batch.add_column(sa.Column("context", sa.JSON(), nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("context_expires_at", UTC(), nullable=True))
+    op.create_table(
+        "routing_rules",
+        *_owned("routing_rules"),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("conditions", sa.JSON(), nullable=False),
+        sa.Column("handler", sa.String(length=64), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("updated_at", UTC(), nullable=False),
+    )
+    op.create_index("ix_routing_rules_tenant_id", "routing_rules", ["tenant_id"])
+    op.create_table(
+        "routing_decisions",
+        *_owned("routing_decisions"),
+        sa.Column("conversation_id", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name="fk_routing_decisions_conversation_id_conversations",
+            ondelete="CASCADE",
+        ),
+        sa.Column("message_id", sa.String(length=36), nullable=False),
+        sa.Column("handler", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.String(length=64), nullable=False),
+        sa.Column("rule_id", sa.String(length=36), nullable=True),
+        sa.Column("answered", sa.Boolean(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+    )
+    op.create_index(
+        "ix_routing_decisions_conversation_id", "routing_decisions", ["conversation_id"]
+    )
+    op.create_index(
+        "ix_routing_decisions_tenant_created", "routing_decisions", ["tenant_id", "created_at"]
+    )
+    for table in ("routing_rules", "routing_decisions"):
+        rls.enable(table)
+
+
+def downgrade() -> None:
+    for table in ("routing_decisions", "routing_rules"):
+        rls.disable(table)
+        op.drop_table(table)
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("context_expires_at")
+        batch.drop_column("context")

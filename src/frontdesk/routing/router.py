@@ -1,0 +1,165 @@
+"""The router (PRODUCT.md R1, R2): which handler answers a message, and why.
+
+In order: an explicit request for a human; the tenant's routing rules by priority; escalation
+on a souring sentiment trend or repeated failures; the active multi-step flow; the handlers
+that volunteer for the message (a reminder request, a rating, a greeting); then the answer
+chain — FAQ, knowledge base, and a human when neither can answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from frontdesk.core.logging import get_logger
+from frontdesk.handlers.base import Turn
+from frontdesk.handlers.registry import HANDLERS
+from frontdesk.routing import escalation
+from frontdesk.routing.hours import within_hours
+from frontdesk.workflows.rules import RuleGroup, evaluate
+
+log = get_logger("frontdesk.routing")
+
+ANSWER_CHAIN = ("faq", "knowledge", "handoff")
+"""Who answers a question nobody else took, in order."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A routing rule, ready to evaluate."""
+
+    id: str
+    name: str
+    priority: int
+    group: RuleGroup
+    handler: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The handler chosen, the reason, and who to try next when it cannot answer."""
+
+    handler: str
+    reason: str
+    rule_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    fallbacks: tuple[str, ...] = ()
+    explanation: str | None = None
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The handler and its fallbacks, each once, unknown names left out."""
+        names = dict.fromkeys((self.handler, *self.fallbacks))
+        return tuple(name for name in names if name in HANDLERS)
+
+
+def scope(turn: Turn, now: datetime | None = None) -> dict[str, Any]:
+    """What a routing rule's fields can name."""
+    analysis = turn.analysis or {}
+    intent = analysis.get("intent") or {}
+    sentiment = analysis.get("sentiment") or {}
+    contact = turn.contact
+    context = turn.context
+    return {
+        "text": turn.text,
+        "kind": turn.kind,
+        "channel": turn.channel_type,
+        "language": analysis.get("language") or turn.prefs.language,
+        "intent": turn.intent,
+        "intent_confidence": intent.get("confidence"),
+        "out_of_scope": bool(intent.get("out_of_scope")),
+        "sentiment": {
+            "label": sentiment.get("label"),
+            "score": sentiment.get("score"),
+            "trend": context.sentiment_trend,
+        },
+        "entities": {str(e.get("type")): e.get("value") for e in turn.entities},
+        "contact": {
+            "name": contact.name if contact else None,
+            "email": contact.email if contact else None,
+            "phone": contact.phone if contact else None,
+            "language": contact.language if contact else None,
+            "vip": bool(contact and contact.vip),
+            "attributes": dict(contact.attributes) if contact else {},
+        },
+        "conversation": {
+            "messages": context.messages,
+            "failures": context.failures,
+            "last_intent": context.last_intent,
+            "status": turn.conversation.status if turn.conversation else "bot",
+            "entities": dict(context.entities),
+        },
+        "variables": dict(context.variables),
+        "business_hours": within_hours(turn.prefs.business_hours, turn.prefs.timezone, now),
+    }
+
+
+def route(
+    turn: Turn, rules: Sequence[CompiledRule], now: datetime | None = None
+) -> Decision | None:
+    """Choose the handler for ``turn``; None for a reaction no handler takes (no reply)."""
+    prefs = turn.prefs
+    if turn.text and escalation.asks_for_human(turn.text):
+        return _handoff("asked_for_human")
+    if rules:
+        chosen = _first_rule(rules, scope(turn, now))
+        if chosen is not None:
+            return chosen
+    if escalation.souring(turn.context, prefs.escalation_sentiment):
+        return _handoff("negative_sentiment")
+    if turn.context.failures >= prefs.escalation_failures:
+        return _handoff("repeated_failure")
+    flow = turn.context.flow
+    if flow is not None and flow.handler in HANDLERS:
+        return Decision(flow.handler, "flow", fallbacks=("handoff",))
+    for member in HANDLERS.values():
+        if member.wants is not None and _volunteers(member.wants, turn):
+            return Decision(member.name, "detected", fallbacks=ANSWER_CHAIN)
+    if turn.kind == "reaction":
+        return None
+    return Decision(ANSWER_CHAIN[0], "default", fallbacks=ANSWER_CHAIN[1:])
+
+
+def fallback_reason(turn: Turn) -> str:
+    """Why the answer chain gave up: the classifier was unsure, or nothing answered."""
+    intent = (turn.analysis or {}).get("intent")
+    if intent is not None and intent.get("out_of_scope"):
+        return "low_confidence"
+    return "no_answer"
+
+
+def _handoff(reason: str) -> Decision:
+    return Decision("handoff", reason, params={"reason": reason})
+
+
+def _first_rule(rules: Sequence[CompiledRule], values: Mapping[str, Any]) -> Decision | None:
+    for rule in rules:
+        try:
+            verdict = evaluate(rule.group, values)
+        except Exception:
+            log.warning("routing_rule_failed", rule_id=rule.id, exc_info=True)
+            continue
+        if verdict.matched:
+            params = rule.params
+            if rule.handler == "handoff":
+                params = {"reason": "rule", **params}
+            return Decision(
+                rule.handler,
+                "rule",
+                rule.id,
+                params,
+                fallbacks=("handoff",),
+                explanation=f"{rule.name}: {verdict.explanation}"[:1000],
+            )
+    return None
+
+
+def _volunteers(wants: Any, turn: Turn) -> bool:
+    try:
+        return bool(wants(turn))
+    except Exception:
+        log.warning("handler_detection_failed", exc_info=True)
+        return False
