@@ -99,6 +99,13 @@ BODIES = {
     },
     ("POST", "/api/v1/knowledge/query"): {"query": "returns", "namespace": "{namespace}"},
     ("POST", "/api/v1/knowledge/answer"): {"query": "returns", "namespace": "{namespace}"},
+    ("POST", "/api/v1/routing/rules"): {
+        "name": "b-rule",
+        "conditions": {"conditions": [{"field": "text", "operator": "contains", "value": "b"}]},
+        "handler": "handoff",
+    },
+    ("PATCH", "/api/v1/routing/rules/{rule_id}"): {"name": "hijacked"},
+    ("POST", "/api/v1/routing/test"): {"text": "When will my order arrive?"},
 }
 # Routes without path parameters whose body names tenant A's data: refused, not served.
 REFUSED = {
@@ -211,7 +218,20 @@ async def seed_tenant_a(
     model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
     kb = await _seed_knowledge(client, a)
     workflows = await _seed_workflow(client, a)
+    rule = (
+        await client.post(
+            "/api/v1/routing/rules",
+            headers=a.headers,
+            json={
+                "name": "rule-of-a",
+                "conditions": {"conditions": [{"field": "intent", "operator": "eq", "value": "x"}]},
+                "handler": "handoff",
+            },
+        )
+    ).json()
     return {
+        "rule_id": rule["id"],
+        "_rule_name": "rule-of-a",
         **kb,
         **workflows,
         "example_id": example["id"],
@@ -395,6 +415,8 @@ async def test_no_route_leaks_across_tenants(
     assert r.json()["name"] == "acme-flow"
     r = await client.get(f"/api/v1/workflow-instances/{ids['instance_id']}", headers=tenant.headers)
     assert r.json()["status"] == "waiting"
+    r = await client.get(f"/api/v1/routing/rules/{ids['rule_id']}", headers=tenant.headers)
+    assert r.status_code == 200 and r.json()["name"] == "rule-of-a", r.text
 
 
 async def test_every_route_requires_an_api_key(

@@ -20,6 +20,7 @@ from frontdesk.core.logging import configure_logging, get_logger
 from frontdesk.core.middleware import BodyLimit, RequestContext
 from frontdesk.dashboard.api import relay
 from frontdesk.dashboard.api import router as dashboard_router
+from frontdesk.feedback.api import router as feedback_router
 from frontdesk.intake.api import router as webchat_router
 from frontdesk.intake.cors import WebchatCORS
 from frontdesk.intake.webchat import WebchatService
@@ -34,6 +35,7 @@ from frontdesk.login.api import router as login_router
 from frontdesk.login.service import IpGuard
 from frontdesk.ops.api import router as ops_router
 from frontdesk.queue.api import router as queue_router
+from frontdesk.routing.api import router as routing_router
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tenants.api import router as tenants_router
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         login_router,
         dashboard_router,
         understanding_router,
+        routing_router,
+        feedback_router,
         vault_router,
         workflows_router,
         workflow_audit_router,

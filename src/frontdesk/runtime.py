@@ -34,7 +34,7 @@ from frontdesk.knowledge.index import KnowledgeBase
 from frontdesk.login.service import prune_sessions
 from frontdesk.queue.sql import SqlQueue, jobs
 from frontdesk.queue.worker import Worker
-from frontdesk.routing.service import RuleCache
+from frontdesk.routing.rules import RuleCache
 from frontdesk.settings import Settings
 from frontdesk.tenants.cache import TenantCache
 from frontdesk.understanding.language import LanguageDetector

@@ -20,6 +20,9 @@ SENTIMENT_WINDOW = 5
 """Scores kept for the conversation's sentiment trend."""
 INTENT_WINDOW = 5
 """Intents kept, newest last."""
+RECENT_WINDOW = 4
+"""Customer texts kept (for "it" and "their": the knowledge search reads earlier turns)."""
+RECENT_CHARS = 500
 
 
 class Flow(BaseModel):
@@ -43,6 +46,9 @@ class ConversationContext(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
     slots: dict[str, Any] = Field(default_factory=dict)
     intents: list[str] = Field(default_factory=list)
+    recent: list[str] = Field(
+        default_factory=list, description="latest customer texts, oldest first"
+    )
     sentiments: list[float] = Field(default_factory=list)
     entities: dict[str, Any] = Field(
         default_factory=dict,
@@ -78,9 +84,11 @@ class ConversationContext(BaseModel):
         """The mean of the recent sentiment scores (−1 … 1), or None before any."""
         return round(fmean(self.sentiments), 3) if self.sentiments else None
 
-    def observe(self, analysis: dict[str, Any] | None) -> None:
-        """Take in one customer message's analysis: intent, sentiment and entities."""
+    def observe(self, text: str, analysis: dict[str, Any] | None) -> None:
+        """Take in one customer message: its text, intent, sentiment and entities."""
         self.messages += 1
+        if text.strip():
+            self.recent = [*self.recent, text[:RECENT_CHARS]][-RECENT_WINDOW:]
         if not analysis:
             return
         intent = analysis.get("intent") or {}

@@ -5,6 +5,7 @@ from frontdesk.contacts.models import Contact, ContactIdentity
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.crypto_models import DataKey
 from frontdesk.core.outbox import OutboxEvent
+from frontdesk.feedback.models import Feedback
 from frontdesk.intake.models import RawMessage, WebchatSession
 from frontdesk.knowledge.models import (
     FaqEntry,
@@ -54,6 +55,7 @@ __all__ = [
     "DataKey",
     "DecryptToken",
     "FaqEntry",
+    "Feedback",
     "IntentExample",
     "IntentModel",
     "FaqQuery",

@@ -23,6 +23,7 @@ from frontdesk.conversations.context import ConversationContext, expiry
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.db import after_commit
 from frontdesk.core.outbox import publish
+from frontdesk.handlers import workflow
 from frontdesk.handlers.base import Reply, Turn
 from frontdesk.handlers.registry import HANDLERS
 from frontdesk.intake.models import RawMessage
@@ -98,7 +99,7 @@ async def _read(
     analysis = None
     if kind not in ("unknown", "reaction"):
         analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
-    context.observe(analysis)
+    context.observe(text, analysis)
     return Turn(
         runtime,
         session,
@@ -134,7 +135,7 @@ async def _choose(turn: Turn) -> tuple[Decision | None, tuple[str, ...]]:
     ):
         return None, ()
     rules = await turn.runtime.routing.rules(turn.session, turn.tenant_id)
-    decision = route(turn, rules)
+    decision = route(turn, rules, workflow_waiting=await workflow.awaits_reply(turn))
     if decision is None:
         return None, ()
     chain = decision.chain

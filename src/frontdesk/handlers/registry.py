@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from frontdesk.handlers import faq, handoff
+from frontdesk.handlers import faq, feedback, handoff, knowledge, small_talk, workflow
 from frontdesk.handlers.base import Member
 
 HANDLERS: dict[str, Member] = {
     member.name: member
     for member in (
+        feedback.MEMBER,
+        small_talk.MEMBER,
         faq.MEMBER,
+        knowledge.MEMBER,
+        workflow.MEMBER,
         handoff.MEMBER,
     )
 }

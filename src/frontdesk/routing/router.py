@@ -18,24 +18,13 @@ from frontdesk.handlers.base import Turn
 from frontdesk.handlers.registry import HANDLERS
 from frontdesk.routing import escalation
 from frontdesk.routing.hours import within_hours
-from frontdesk.workflows.rules import RuleGroup, evaluate
+from frontdesk.routing.rules import CompiledRule
+from frontdesk.workflows.rules import evaluate
 
 log = get_logger("frontdesk.routing")
 
 ANSWER_CHAIN = ("faq", "knowledge", "handoff")
 """Who answers a question nobody else took, in order."""
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    """A routing rule, ready to evaluate."""
-
-    id: str
-    name: str
-    priority: int
-    group: RuleGroup
-    handler: str
-    params: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +87,21 @@ def scope(turn: Turn, now: datetime | None = None) -> dict[str, Any]:
 
 
 def route(
-    turn: Turn, rules: Sequence[CompiledRule], now: datetime | None = None
+    turn: Turn,
+    rules: Sequence[CompiledRule],
+    now: datetime | None = None,
+    *,
+    workflow_waiting: bool = False,
 ) -> Decision | None:
-    """Choose the handler for ``turn``; None for a reaction no handler takes (no reply)."""
+    """Choose the handler for ``turn``; None for a reaction no handler takes (no reply).
+
+    ``workflow_waiting``: a workflow waits for this conversation's reply, so it gets the message.
+    """
     prefs = turn.prefs
     if turn.text and escalation.asks_for_human(turn.text):
         return _handoff("asked_for_human")
+    if workflow_waiting:
+        return Decision("workflow", "workflow_waiting", params={"waiting": True})
     if rules:
         chosen = _first_rule(rules, scope(turn, now))
         if chosen is not None:
@@ -114,7 +112,7 @@ def route(
         return _handoff("repeated_failure")
     flow = turn.context.flow
     if flow is not None and flow.handler in HANDLERS:
-        return Decision(flow.handler, "flow", fallbacks=("handoff",))
+        return Decision(flow.handler, "flow", fallbacks=ANSWER_CHAIN)
     for member in HANDLERS.values():
         if member.wants is not None and _volunteers(member.wants, turn):
             return Decision(member.name, "detected", fallbacks=ANSWER_CHAIN)

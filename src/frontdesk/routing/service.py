@@ -1,8 +1,7 @@
-"""Routing rules (CRUD, cached per tenant), the record of decisions, and routing analytics."""
+"""Routing rules' lookup, the record of decisions, and routing analytics."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -11,50 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.errors import NotFound
 from frontdesk.routing.models import RoutingDecision, RoutingRule
-from frontdesk.routing.router import CompiledRule, Decision
-from frontdesk.workflows.rules import RuleGroup
-
-
-class RuleCache:
-    """Each tenant's enabled rules, compiled and in priority order, for ``ttl`` seconds.
-
-    A change through this process's API forgets the tenant at once; other processes see it
-    within ``ttl``.
-    """
-
-    def __init__(self, ttl: float) -> None:
-        self._ttl = ttl
-        self._rules: dict[str, tuple[float, list[CompiledRule]]] = {}
-
-    async def rules(self, session: AsyncSession, tenant_id: str) -> list[CompiledRule]:
-        """The tenant's enabled rules, lowest priority number first."""
-        hit = self._rules.get(tenant_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        rows = await session.scalars(
-            select(RoutingRule)
-            .where(RoutingRule.tenant_id == tenant_id, RoutingRule.enabled.is_(True))
-            .order_by(RoutingRule.priority, RoutingRule.created_at)
-        )
-        compiled = [compile_rule(rule) for rule in rows]
-        self._rules[tenant_id] = (time.monotonic() + self._ttl, compiled)
-        return compiled
-
-    def forget(self, tenant_id: str) -> None:
-        """Drop the tenant's cached rules."""
-        self._rules.pop(tenant_id, None)
-
-
-def compile_rule(rule: RoutingRule) -> CompiledRule:
-    """The rule with its conditions parsed."""
-    return CompiledRule(
-        rule.id,
-        rule.name,
-        rule.priority,
-        RuleGroup.model_validate(rule.conditions),
-        rule.handler,
-        dict(rule.params),
-    )
+from frontdesk.routing.router import Decision
 
 
 def record(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from frontdesk.routing.hours import DAYS, parse_time
@@ -44,6 +46,13 @@ class TenantPreferences(BaseModel):
     escalation_failures: int = Field(
         default=2, ge=1, le=20, description="hand over after this many unanswered messages in a row"
     )
+    persona_name: str = Field(
+        default="the virtual assistant", min_length=1, max_length=100, description="the bot's name"
+    )
+    persona: str = Field(
+        default="", max_length=2000, description="who the bot is, for LLM replies (company, role)"
+    )
+    tone: Literal["friendly", "formal", "playful"] = "friendly"
     context_ttl_hours: float = Field(
         default=24.0, gt=0, le=24 * 90, description="the bot forgets a conversation's state after"
     )

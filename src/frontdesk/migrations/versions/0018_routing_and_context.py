@@ -1,4 +1,4 @@
-"""Conversation context, routing rules and routing decisions.
+"""Conversation context, routing rules, routing decisions and customer feedback.
 
 Revision ID: 0018
 Revises: 0017
@@ -19,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC = frontdesk.core.db.UTCDateTime
+TABLES = ("routing_rules", "routing_decisions", "feedback")
 
 
 def _owned(table: str) -> list[Any]:
@@ -73,12 +74,31 @@ def upgrade() -> None:
     op.create_index(
         "ix_routing_decisions_tenant_created", "routing_decisions", ["tenant_id", "created_at"]
     )
-    for table in ("routing_rules", "routing_decisions"):
+    op.create_table(
+        "feedback",
+        *_owned("feedback"),
+        sa.Column("conversation_id", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name="fk_feedback_conversation_id_conversations",
+            ondelete="CASCADE",
+        ),
+        sa.Column("message_id", sa.String(length=36), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("sentiment", sa.Float(), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_feedback_conversation_id", "feedback", ["conversation_id"])
+    op.create_index("ix_feedback_tenant_created", "feedback", ["tenant_id", "created_at"])
+    for table in TABLES:
         rls.enable(table)
 
 
 def downgrade() -> None:
-    for table in ("routing_decisions", "routing_rules"):
+    for table in reversed(TABLES):
         rls.disable(table)
         op.drop_table(table)
     with op.batch_alter_table("conversations") as batch:
