@@ -40,6 +40,7 @@ from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tenants.api import router as tenants_router
 from frontdesk.understanding.api import router as understanding_router
+from frontdesk.understanding.transforms.api import router as transforms_router
 from frontdesk.vault.api import router as vault_router
 from frontdesk.vault.service import Vault
 from frontdesk.webui.static import install_console
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         understanding_router,
         routing_router,
         feedback_router,
+        transforms_router,
         vault_router,
         workflows_router,
         workflow_audit_router,

@@ -97,6 +97,21 @@ class Settings(BaseSettings):
     media_link_seconds: int = Field(
         default=24 * 3600, ge=60, description="how long a link to a file we send stays valid"
     )
+    ocr_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="larger images and PDFs are not OCRed"
+    )
+    ocr_max_pixels: int = Field(
+        default=40_000_000, ge=1, description="larger images are refused (decompression bombs)"
+    )
+    ocr_timeout_seconds: float = Field(default=20.0, gt=0, description="per image OCRed")
+    ocr_languages: str = Field(
+        default="eng", description="tesseract languages, e.g. eng+deu (traineddata installed)"
+    )
+    transcribe_max_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="larger audio is not transcribed"
+    )
+    transcribe_model: str = Field(default="whisper-1", description="the transcription model")
+    transcribe_timeout_seconds: float = Field(default=60.0, gt=0)
     webhook_form_max_bytes: int = Field(
         default=26 * 1024 * 1024,
         ge=1024,

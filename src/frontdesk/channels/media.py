@@ -8,6 +8,11 @@ through the SSRF-guarded client (a URL pointing at a private address is refused)
 ``FRONTDESK_MEDIA_MAX_BYTES``, and stores it as every file is stored
 (:func:`~frontdesk.channels.files.sealed`: type sniffed from the first bytes, encrypted with the
 tenant's data key). Members read it back through the API; nobody else can.
+
+The job then reads the file it holds (OCR of an image or PDF, transcription of audio: see
+:mod:`frontdesk.understanding.transforms`) and stores the text beside it. It carries the
+conversation's ordering key and is queued before the message's processing job, so the message
+is processed once its files are stored and read.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from frontdesk.core.logging import get_logger
 from frontdesk.intake.models import RawMessage
 from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError
 from frontdesk.runtime import Runtime
+from frontdesk.understanding.transforms.service import read_file
 
 FETCH = "channel.media"
 log = get_logger("frontdesk.channels.media")
@@ -47,9 +53,15 @@ class Download:
     auth: tuple[str, str] | None = None
 
 
-def media_job(tenant_id: str, media_id: str) -> NewJob:
-    """The job that fetches one inbound file."""
-    return NewJob(kind=FETCH, tenant_id=tenant_id, payload={"media_id": media_id}, priority=1)
+def media_job(tenant_id: str, media_id: str, ordering_key: str | None = None) -> NewJob:
+    """The job that fetches (and reads) one inbound file, in its conversation's turn."""
+    return NewJob(
+        kind=FETCH,
+        tenant_id=tenant_id,
+        payload={"media_id": media_id},
+        priority=1,
+        ordering_key=ordering_key,
+    )
 
 
 async def locate(
@@ -150,6 +162,10 @@ async def fetch_media(runtime: Runtime, session: AsyncSession, job: ClaimedJob) 
         row.status, row.error = "failed", f"{channel.type}: {e}"[:500]
         return
     columns = await sealed(runtime, row.tenant_id, row.id, data)
+    if columns["status"] == "stored":
+        columns |= await read_file(
+            runtime, row.tenant_id, row.kind, columns["mime_type"], row.filename, data
+        )
     await runtime.db.begin_write(session)
     for name, value in columns.items():
         setattr(row, name, value)

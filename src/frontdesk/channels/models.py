@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.db import Base, TenantMixin
@@ -45,6 +45,12 @@ class ChannelMedia(TenantMixin, Base):
     size: Mapped[int | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(String(500), default=None)
     data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    transform: Mapped[str | None] = mapped_column(String(16), default=None)
+    """What was read from the file: ``ocr`` or ``transcript`` (see understanding.transforms)."""
+    transform_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    """``done``, ``not_configured``, ``failed`` or ``skipped``; none until the file is read."""
+    transform_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    extracted_text: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ChannelDelivery(TenantMixin, Base):

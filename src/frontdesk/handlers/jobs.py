@@ -13,6 +13,7 @@ from frontdesk.knowledge.jobs import INGEST, run_ingest
 from frontdesk.queue.worker import Handler
 from frontdesk.runtime import Runtime
 from frontdesk.understanding.service import TRAIN_INTENTS, run_training
+from frontdesk.understanding.transforms.service import TRANSFORM, run_transform
 from frontdesk.workflows import runner
 
 
@@ -24,6 +25,7 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         SEND: partial(send_message, runtime),
         STATUS: partial(apply_status, runtime),
         FETCH: partial(fetch_media, runtime),
+        TRANSFORM: partial(run_transform, runtime),
         INGEST: partial(run_ingest, runtime),
         runner.RUN: partial(runner.run, runtime),
         runner.TIMER: partial(runner.timer, runtime),

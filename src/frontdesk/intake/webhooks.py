@@ -41,6 +41,7 @@ from frontdesk.queue.base import NewJob
 from frontdesk.queue.sql import jobs
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.cache import TenantInfo
+from frontdesk.understanding.transforms.service import transform_job
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 WEBHOOK_PATH = re.compile(r"^/webhooks/[^/]+/[^/]+$")
@@ -176,8 +177,13 @@ async def _file_rows(
     item: Inbound,
     raw_id: str,
     now: Any,
+    ordering_key: str,
 ) -> list[tuple[Table, dict[str, Any]]]:
-    """A media row per file of ``item``, with its fetch job (a posted file is stored now)."""
+    """A media row per file of ``item``, with the job that fetches and reads it.
+
+    A posted file is stored now, and read by a ``media.transform`` job. Both jobs take the
+    conversation's ordering key: made before the message's processing job, they run first.
+    """
     rows: list[tuple[Table, dict[str, Any]]] = []
     for file in item.files():
         file.id = new_id()  # before the payload is dumped: the message names its files
@@ -194,10 +200,14 @@ async def _file_rows(
             "filename": (file.filename or "")[:255] or None,
         }
         if file.content is None:
-            rows += [(channel_media, row), (jobs, runtime.queue.row(media_job(tenant.id, file.id)))]
+            job = media_job(tenant.id, file.id, ordering_key)
+            rows += [(channel_media, row), (jobs, runtime.queue.row(job))]
         else:
             stored = await sealed(runtime, tenant.id, file.id, file.content)
             rows.append((channel_media, row | stored))
+            if stored["status"] == "stored":
+                job = transform_job(tenant.id, file.id, ordering_key)
+                rows.append((jobs, runtime.queue.row(job)))
     return rows
 
 
@@ -211,12 +221,14 @@ async def _entry(
 ) -> list[tuple[Table, dict[str, Any]]]:
     raw_id = new_id()
     if isinstance(item, Inbound):
-        extra = await _file_rows(runtime, tenant, channel, item, raw_id, now)
+        key = f"{channel.id}:{item.thread_id}"
+        # The file jobs' ids come first: they run before the message is processed.
+        extra = await _file_rows(runtime, tenant, channel, item, raw_id, now, key)
         payload = item.model_dump(mode="json")
         job = NewJob(
             kind=PROCESS_MESSAGE,
             tenant_id=tenant.id,
-            ordering_key=f"{channel.id}:{item.thread_id}",
+            ordering_key=key,
             payload={"raw_message_id": raw_id},
             priority=10,
         )

@@ -29,6 +29,10 @@ class Limits:
 
     max_unzipped_bytes: int = 200 * 1024 * 1024
     ocr: bool = True
+    ocr_timeout: float = 0.0
+    """Seconds tesseract may spend on one image (0: no limit)."""
+    ocr_pages: int = 0
+    """Scanned pages OCRed at most, the first ones (0: every page)."""
 
 
 class Parser(Protocol):
