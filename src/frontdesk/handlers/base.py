@@ -56,6 +56,9 @@ class Turn:
     contact: Contact | None = None
     params: dict[str, Any] = field(default_factory=dict)
     prepared: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    """Kept on the inbound message beside its analysis: the text read from its files, the
+    translation the handlers worked from (``text`` is then that translation)."""
 
     @property
     def intent(self) -> str | None:

@@ -34,8 +34,11 @@ from frontdesk.routing.router import Decision, fallback_reason, route
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
 from frontdesk.understanding.service import understand
+from frontdesk.understanding.transforms import message_text, translate
 
 UNSUPPORTED_TEXT = "Sorry, I can't read this kind of message yet. Could you write it as text?"
+MAX_EXTRACTED = 10_000
+"""Characters of a message's files' text the pipeline works from."""
 CONTENT_FIELDS = ("kind", "media", "attachments", "location", "contacts", "choice_id", "reaction")
 
 
@@ -96,9 +99,17 @@ async def _read(
     contact = (
         await session.get(Contact, conversation.contact_id) if conversation is not None else None
     )
+    notes: dict[str, Any] = {}
+    if not text.strip() and kind not in ("text", "unknown", "reaction"):
+        extracted = await message_text(session, raw.tenant_id, raw.id)
+        if extracted:  # a photo of a receipt, a voice note: their words are the message
+            text = notes["extracted_text"] = extracted[:MAX_EXTRACTED]
     analysis = None
     if kind not in ("unknown", "reaction"):
         analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
+        text, analysis = await _translated(
+            runtime, session, raw.tenant_id, prefs, text, analysis, notes
+        )
     context.observe(text, analysis)
     return Turn(
         runtime,
@@ -112,17 +123,51 @@ async def _read(
         context,
         conversation=conversation,
         contact=contact,
+        notes=notes,
     )
 
 
+async def _translated(
+    runtime: Runtime,
+    session: AsyncSession,
+    tenant_id: str,
+    prefs: TenantPreferences,
+    text: str,
+    analysis: dict[str, Any] | None,
+    notes: dict[str, Any],
+) -> tuple[str, dict[str, Any] | None]:
+    """The text in the tenant's working language (with a model configured), and its analysis.
+
+    Only a language detected with confidence is translated; the original stays the message's
+    text, and the analysis is of the translation (in the detected language).
+    """
+    if analysis is None or analysis["language_assumed"] or analysis["language"] == prefs.language:
+        return text, analysis
+    source = str(analysis["language"])
+    translated = await translate(runtime, tenant_id, text, source, prefs.language)
+    if translated is None:
+        return text, analysis
+    notes["translation"] = {"text": translated, "from": source, "to": prefs.language}
+    again = await _understand(runtime, session, tenant_id, prefs, translated, detect=False)
+    if again is None:
+        return text, analysis
+    return translated, {**again, "language": source, "language_assumed": False}
+
+
 async def _understand(
-    runtime: Runtime, session: AsyncSession, tenant_id: str, prefs: TenantPreferences, text: str
+    runtime: Runtime,
+    session: AsyncSession,
+    tenant_id: str,
+    prefs: TenantPreferences,
+    text: str,
+    *,
+    detect: bool = True,
 ) -> dict[str, Any] | None:
     """The analysis kept on the message (languages detected when the tenant serves several)."""
     if not text.strip():
         return None
     result = await understand(
-        runtime, session, tenant_id, prefs, text, detect_language=bool(prefs.languages)
+        runtime, session, tenant_id, prefs, text, detect_language=detect and bool(prefs.languages)
     )
     return result.as_dict()
 
@@ -163,8 +208,9 @@ async def _record_and_reply(
 ) -> None:
     conversation = turn.conversation
     assert conversation is not None
-    analysis, text = turn.analysis, turn.text
+    analysis, text = turn.analysis, str(raw.payload.get("text", ""))  # the customer's own words
     content = {k: raw.payload[k] for k in CONTENT_FIELDS if raw.payload.get(k)}
+    meta = {**({"analysis": analysis} if analysis else {}), **turn.notes}
     inbound = conversations.add_message(
         session,
         conversation,
@@ -172,7 +218,7 @@ async def _record_and_reply(
         direction="in",
         sender="customer",
         text=text,
-        meta={"analysis": analysis} if analysis else None,
+        meta=meta or None,
         content=content if content != {"kind": "text"} else None,  # more than plain text
     )
     turn.message = inbound
@@ -184,7 +230,7 @@ async def _record_and_reply(
             "message_id": inbound.id,
             "conversation_id": conversation.id,
             "channel": turn.channel_type,
-            "text": text[:2000],
+            "text": (text or turn.text)[:2000],
             "intent": ((analysis or {}).get("intent") or {}).get("name"),
             "sentiment": (analysis or {}).get("sentiment", {}).get("label"),
         },

@@ -181,3 +181,23 @@ async def test_a_fetched_file_that_cannot_be_read_says_why_and_its_message_goes_
     assert await text_of(runtime, tenant.id, message.id) is None
     r = await client.get(f"/api/v1/channels/media/{voice.id}/transform", headers=tenant.headers)
     assert r.json()["status"] == "not_configured" and r.json()["text"] is None
+
+
+async def test_the_bot_answers_what_a_photo_says(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, fake: FakeAudioProvider
+):
+    channel = await create_channel(client, tenant, "email")
+    photo = png_with("When will my order arrive?", size=(1200, 160))
+    await post_email(client, channel, [("attachment-1", ("question.png", photo, "image/png"))])
+    message = await processed(runtime, tenant.id)
+    assert message.text == ""  # the customer's own words: none
+    assert message.meta["extracted_text"] == "When will my order arrive?"
+    assert message.meta["analysis"]["intent"] is None  # no model: analysed all the same
+
+    async def answered() -> list[Message]:
+        async with runtime.db.tenant_session(tenant.id) as session:
+            return list(await session.scalars(select(Message).where(Message.direction == "out")))
+
+    (reply,) = await wait_until(answered, timeout=30.0)
+    assert reply.meta["handler"] == "faq"
+    assert reply.text == "Standard shipping takes 3-5 business days."
