@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 
 import httpx
 import pyotp
@@ -99,6 +100,13 @@ BODIES = {
     },
     ("POST", "/api/v1/knowledge/query"): {"query": "returns", "namespace": "{namespace}"},
     ("POST", "/api/v1/knowledge/answer"): {"query": "returns", "namespace": "{namespace}"},
+    ("POST", "/api/v1/reminders"): {
+        "conversation_id": "{conversation_id}",
+        "text": "hijacked",
+        "due_at": "{_due_at}",
+    },
+    ("PATCH", "/api/v1/reminders/{reminder_id}"): {"text": "hijacked"},
+    ("POST", "/api/v1/reminders/{reminder_id}/snooze"): {"minutes": 5},
 }
 # Routes without path parameters whose body names tenant A's data: refused, not served.
 REFUSED = {
@@ -107,6 +115,7 @@ REFUSED = {
     ("POST", "/api/v1/auth/mfa/setup"),
     ("POST", "/api/v1/auth/mfa/confirm"),
     ("POST", "/api/v1/auth/mfa/disable"),
+    ("POST", "/api/v1/reminders"),  # for tenant A's conversation
 }
 # Routes that take a body other than JSON: (content type, body).
 RAW_BODIES = {
@@ -209,6 +218,14 @@ async def seed_tenant_a(
     )
     example = (await client.get("/api/v1/understanding/examples", headers=a.headers)).json()[0]
     model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
+    due_at = (now + timedelta(hours=1)).isoformat()
+    reminder = (
+        await client.post(
+            "/api/v1/reminders",
+            headers=a.headers,
+            json={"conversation_id": conversation["id"], "text": "a's", "due_at": due_at},
+        )
+    ).json()
     kb = await _seed_knowledge(client, a)
     workflows = await _seed_workflow(client, a)
     return {
@@ -228,6 +245,8 @@ async def seed_tenant_a(
         "channel_id": channel["id"],
         "media_id": media.id,
         "task_id": task.id,
+        "reminder_id": reminder["id"],
+        "_due_at": due_at,
         "_task_title": "task-of-a",
         "_tenant": a.id,
         "_llm_key": LLM_KEY_OF_A,
@@ -395,6 +414,12 @@ async def test_no_route_leaks_across_tenants(
     assert r.json()["name"] == "acme-flow"
     r = await client.get(f"/api/v1/workflow-instances/{ids['instance_id']}", headers=tenant.headers)
     assert r.json()["status"] == "waiting"
+    r = await client.get(f"/api/v1/reminders/{ids['reminder_id']}", headers=tenant.headers)
+    assert (r.json()["text"], r.json()["status"], r.json()["snoozed_count"]) == (
+        "a's",
+        "scheduled",
+        0,
+    )
 
 
 async def test_every_route_requires_an_api_key(

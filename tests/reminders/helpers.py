@@ -27,9 +27,7 @@ async def say(client: httpx.AsyncClient, sid: str, headers: dict[str, str], text
     return str(r.json()["message_id"])
 
 
-async def chat(
-    client: httpx.AsyncClient, tenant: TenantCtx
-) -> tuple[str, dict[str, str], str]:
+async def chat(client: httpx.AsyncClient, tenant: TenantCtx) -> tuple[str, dict[str, str], str]:
     """A web chat session with one answered message: ``(session_id, headers, conversation_id)``."""
     sid, headers = await open_session(client, tenant.slug)
     await say(client, sid, headers, "When will my order arrive?")

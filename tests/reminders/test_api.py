@@ -158,7 +158,9 @@ class TestBadInput:
         r = await client.get("/api/v1/reminders", headers=tenant.headers, params={"status": "x"})
         assert r.status_code == 422
 
-    async def test_permissions(self, client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime):
+    async def test_permissions(
+        self, client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
+    ):
         _, _, conversation_id = await chat(client, tenant)
         reminder = await create(client, tenant, conversation_id)
         viewer = {"Authorization": f"Bearer {await api_key(runtime.db, tenant.id, Role.VIEWER)}"}
@@ -179,7 +181,9 @@ async def test_another_tenant_sees_and_changes_nothing(
     b = other_tenant.headers
 
     assert (await client.get("/api/v1/reminders", headers=b)).json() == []
-    r = await client.get("/api/v1/reminders", headers=b, params={"conversation_id": conversation_id})
+    r = await client.get(
+        "/api/v1/reminders", headers=b, params={"conversation_id": conversation_id}
+    )
     assert r.json() == []
     assert (await client.get(path, headers=b)).status_code == 404
     assert (await client.patch(path, headers=b, json={"text": "hijacked"})).status_code == 404

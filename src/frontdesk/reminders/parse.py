@@ -128,7 +128,7 @@ def request(
     if found is not None and normal == rest and str(found.get("text", "")) in rest:
         phrase, when = str(found["text"]), _aware(str(found["value"]))
     else:
-        phrase, when = _search(normal, timezone, language)
+        phrase, when = _search(normal, timezone, language, now)
     if phrase is not None:
         normal = normal.replace(phrase, " ", 1)
     if when is not None and phrase is not None:
@@ -143,7 +143,7 @@ def request(
 
 def when(text: str, timezone: str, now: datetime, language: str = "en") -> datetime | None:
     """Only the time in a reply (the answer to "When should I remind you?"), in UTC."""
-    phrase, found = _search(_clock_times(text), timezone, language)
+    phrase, found = _search(_clock_times(text), timezone, language, now)
     if found is None or phrase is None:
         return None
     return _roll_forward(found, phrase, now).astimezone(ZoneInfo("UTC"))
@@ -171,11 +171,14 @@ def _clock_times(text: str) -> str:
     return CLOCK.sub(clock, text)
 
 
-def _search(text: str, timezone: str, language: str) -> tuple[str | None, datetime | None]:
-    """The first date or time dateparser finds in ``text``, timezone-aware."""
+def _search(
+    text: str, timezone: str, language: str, now: datetime
+) -> tuple[str | None, datetime | None]:
+    """The first date or time dateparser finds in ``text`` (relative to ``now``), aware."""
     from dateparser.search import search_dates
 
     settings = {
+        "RELATIVE_BASE": now.astimezone(ZoneInfo(timezone)).replace(tzinfo=None),
         "TIMEZONE": timezone,
         "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DATES_FROM": "future",
