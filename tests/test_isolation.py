@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 
 import httpx
 import pyotp
@@ -106,6 +107,13 @@ BODIES = {
     },
     ("PATCH", "/api/v1/routing/rules/{rule_id}"): {"name": "hijacked"},
     ("POST", "/api/v1/routing/test"): {"text": "When will my order arrive?"},
+    ("POST", "/api/v1/reminders"): {
+        "conversation_id": "{conversation_id}",
+        "text": "hijacked",
+        "due_at": "{_due_at}",
+    },
+    ("PATCH", "/api/v1/reminders/{reminder_id}"): {"text": "hijacked"},
+    ("POST", "/api/v1/reminders/{reminder_id}/snooze"): {"minutes": 5},
 }
 # Routes without path parameters whose body names tenant A's data: refused, not served.
 REFUSED = {
@@ -114,6 +122,7 @@ REFUSED = {
     ("POST", "/api/v1/auth/mfa/setup"),
     ("POST", "/api/v1/auth/mfa/confirm"),
     ("POST", "/api/v1/auth/mfa/disable"),
+    ("POST", "/api/v1/reminders"),  # for tenant A's conversation
 }
 # Routes that take a body other than JSON: (content type, body).
 RAW_BODIES = {
@@ -216,6 +225,14 @@ async def seed_tenant_a(
     )
     example = (await client.get("/api/v1/understanding/examples", headers=a.headers)).json()[0]
     model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
+    due_at = (now + timedelta(hours=1)).isoformat()
+    reminder = (
+        await client.post(
+            "/api/v1/reminders",
+            headers=a.headers,
+            json={"conversation_id": conversation["id"], "text": "a's", "due_at": due_at},
+        )
+    ).json()
     kb = await _seed_knowledge(client, a)
     workflows = await _seed_workflow(client, a)
     rule = (
@@ -248,6 +265,8 @@ async def seed_tenant_a(
         "channel_id": channel["id"],
         "media_id": media.id,
         "task_id": task.id,
+        "reminder_id": reminder["id"],
+        "_due_at": due_at,
         "_task_title": "task-of-a",
         "_tenant": a.id,
         "_llm_key": LLM_KEY_OF_A,
@@ -417,6 +436,12 @@ async def test_no_route_leaks_across_tenants(
     assert r.json()["status"] == "waiting"
     r = await client.get(f"/api/v1/routing/rules/{ids['rule_id']}", headers=tenant.headers)
     assert r.status_code == 200 and r.json()["name"] == "rule-of-a", r.text
+    r = await client.get(f"/api/v1/reminders/{ids['reminder_id']}", headers=tenant.headers)
+    assert (r.json()["text"], r.json()["status"], r.json()["snoozed_count"]) == (
+        "a's",
+        "scheduled",
+        0,
+    )
 
 
 async def test_every_route_requires_an_api_key(

@@ -35,6 +35,7 @@ from frontdesk.login.api import router as login_router
 from frontdesk.login.service import IpGuard
 from frontdesk.ops.api import router as ops_router
 from frontdesk.queue.api import router as queue_router
+from frontdesk.reminders.api import router as reminders_router
 from frontdesk.routing.api import router as routing_router
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         workflows_router,
         workflow_audit_router,
         workflow_tasks_router,
+        reminders_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above

@@ -19,6 +19,7 @@ from frontdesk.knowledge.models import (
 from frontdesk.llm.models import LLMBreaker, LLMCacheEntry, LLMSettings, LLMSpend, LLMUsage
 from frontdesk.login.models import RecoveryCode
 from frontdesk.queue.models import Job
+from frontdesk.reminders.models import Reminder
 from frontdesk.routing.models import RoutingDecision, RoutingRule
 from frontdesk.tenants.models import ApiKey, Member, MemberSession, Tenant
 from frontdesk.understanding.models import IntentExample, IntentModel
@@ -76,6 +77,7 @@ __all__ = [
     "OutboxEvent",
     "RawMessage",
     "RecoveryCode",
+    "Reminder",
     "RoutingDecision",
     "RoutingRule",
     "Tenant",

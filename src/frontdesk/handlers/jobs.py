@@ -11,6 +11,7 @@ from frontdesk.intake.webchat import PROCESS_MESSAGE
 from frontdesk.knowledge.embeddings import get_embedder
 from frontdesk.knowledge.jobs import INGEST, run_ingest
 from frontdesk.queue.worker import Handler
+from frontdesk.reminders import due, service
 from frontdesk.runtime import Runtime
 from frontdesk.understanding.service import TRAIN_INTENTS, run_training
 from frontdesk.understanding.transforms.service import TRANSFORM, run_transform
@@ -29,4 +30,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         INGEST: partial(run_ingest, runtime),
         runner.RUN: partial(runner.run, runtime),
         runner.TIMER: partial(runner.timer, runtime),
+        service.DUE: partial(due.run_due, runtime),
     }

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from frontdesk.handlers import faq, feedback, handoff, knowledge, small_talk, workflow
+from frontdesk.handlers import (
+    faq,
+    feedback,
+    handoff,
+    knowledge,
+    reminder,
+    small_talk,
+    workflow,
+)
 from frontdesk.handlers.base import Member
 
 HANDLERS: dict[str, Member] = {
     member.name: member
     for member in (
         feedback.MEMBER,
+        reminder.MEMBER,
         small_talk.MEMBER,
         faq.MEMBER,
         knowledge.MEMBER,

@@ -1,0 +1,129 @@
+"""The ``reminder.due`` job: post the reminder in its conversation and deliver it.
+
+The reminder goes out as a bot message on the customer's own channel, as the pipeline sends a
+reply: in the web chat it is ``sent`` at once and the live stream wakes; on a provider's channel
+it is ``queued`` with its send job in the same commit. A job that is no longer the reminder's
+(it was moved, snoozed or cancelled since) does nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.channels.models import Channel
+from frontdesk.channels.outbound import queue_send
+from frontdesk.channels.registry import in_app
+from frontdesk.conversations import service as conversations
+from frontdesk.conversations.models import Conversation
+from frontdesk.core.clock import utcnow
+from frontdesk.core.db import after_commit
+from frontdesk.core.logging import get_logger
+from frontdesk.core.outbox import publish
+from frontdesk.intake.webchat import thread_key
+from frontdesk.queue.base import ClaimedJob, Deferred
+from frontdesk.reminders import service
+from frontdesk.reminders.models import FAILED, SCHEDULED, SENT, Reminder
+from frontdesk.runtime import Runtime
+
+PREFIX = "⏰ Reminder: "
+log = get_logger("frontdesk.reminders")
+
+
+def text_of(reminder: Reminder) -> str:
+    """The message the customer receives."""
+    return PREFIX + reminder.text
+
+
+def _current(reminder: Reminder | None, job: ClaimedJob) -> bool:
+    """Whether ``job`` is the due job of a reminder still waiting for it."""
+    return (
+        reminder is not None
+        and reminder.tenant_id == job.tenant_id
+        and reminder.status == SCHEDULED
+        and reminder.job_id == job.id
+    )
+
+
+async def run_due(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
+    """Handle a ``reminder.due`` job."""
+    reminder_id = str(job.payload.get("reminder_id"))
+    reminder = await session.get(Reminder, reminder_id)
+    if not _current(reminder, job):
+        log.info("reminder_job_stale", reminder_id=reminder_id, job_id=job.id)
+        return
+    assert reminder is not None
+    wait = (reminder.due_at - utcnow()).total_seconds()
+    if wait > 0:
+        raise Deferred("the reminder is not due yet", wait)
+    # Reads that may need a connection of their own come before the first write.
+    conversation = await session.get(Conversation, reminder.conversation_id)
+    assert conversation is not None  # the reminder's row goes with its conversation's
+    channel_type = await runtime.channel_type(session, reminder.tenant_id, conversation.channel_id)
+    enabled = await session.scalar(
+        select(Channel.enabled).where(Channel.id == conversation.channel_id)
+    )
+
+    await runtime.db.begin_write(session)
+    reminder = await service.get(session, reminder.tenant_id, reminder_id, lock=True)
+    if not _current(reminder, job):  # moved or cancelled while we read
+        return
+    if not enabled:
+        await _failed(session, reminder, "the conversation's channel is disabled")
+        return
+    await _deliver(runtime, session, reminder, conversation, channel_type)
+    await session.flush()
+    key = thread_key(conversation.channel_id, conversation.external_thread_id)
+    after_commit(session, lambda: runtime.hub.notify(key))
+    after_commit(session, runtime.outbox.wake.set)
+
+
+async def _deliver(
+    runtime: Runtime,
+    session: AsyncSession,
+    reminder: Reminder,
+    conversation: Conversation,
+    channel_type: str,
+) -> None:
+    """Add the reminder's bot message and queue its delivery, as the pipeline sends a reply."""
+    delivered_in_app = in_app(channel_type)
+    message = conversations.add_message(
+        session,
+        conversation,
+        direction="out",
+        sender="bot",
+        text=text_of(reminder),
+        meta={"handler": "reminder", "reminder_id": reminder.id},
+        status="sent" if delivered_in_app else "queued",
+    )
+    if not delivered_in_app:
+        await queue_send(runtime, session, reminder.tenant_id, conversation.id, message.id)
+    await publish(
+        session,
+        reminder.tenant_id,
+        "message.sent",
+        {"message_id": message.id, "conversation_id": conversation.id, "handler": "reminder"},
+    )
+    reminder.status = SENT
+    reminder.sent_at = utcnow()
+    reminder.message_id = message.id
+    reminder.error = None
+    await publish(
+        session,
+        reminder.tenant_id,
+        "reminder.sent",
+        {**service.summary(reminder), "message_id": message.id, "channel": channel_type},
+    )
+
+
+async def _failed(session: AsyncSession, reminder: Reminder, reason: str) -> None:
+    reminder.status = FAILED
+    reminder.error = reason
+    reminder.job_id = None
+    await publish(
+        session,
+        reminder.tenant_id,
+        "reminder.failed",
+        {**service.summary(reminder), "error": reason},
+    )
+    log.warning("reminder_failed", reminder_id=reminder.id, reason=reason)
