@@ -23,6 +23,13 @@ class TenantPreferences(BaseModel):
 
     fallback_text: str = Field(default=DEFAULT_FALLBACK, min_length=1, max_length=2000)
     faq_threshold: float = Field(default=68.0, ge=0, le=100)
+    intent_threshold: float = Field(
+        default=0.0, ge=0, le=1, description="predictions less confident than this are unsure"
+    )
+    intent_llm_fallback: bool = Field(
+        default=True,
+        description="ask the LLM (if configured) about messages the model is unsure of",
+    )
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default="en", max_length=16)
     languages: list[str] = Field(

@@ -7,7 +7,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.knowledge.embeddings import Embedder, get_embedder
 from frontdesk.queue.base import ClaimedJob, NewJob, PermanentJobError
 from frontdesk.queue.sql import SqlQueue
-from frontdesk.understanding import entities, sentiment
+from frontdesk.understanding import entities, fallback, sentiment
 from frontdesk.understanding.intent import (
     IntentClassifier,
     Prediction,
@@ -288,6 +288,8 @@ class Analysis:
     intent: Prediction | None
     entities: list[entities.Entity]
     sentiment: sentiment.Sentiment
+    intent_source: str = "model"
+    """``model`` (the tenant's classifier) or ``llm`` (the fallback named the intent)."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (stored beside the message)."""
@@ -297,6 +299,7 @@ class Analysis:
                 "name": self.intent.intent,
                 "confidence": self.intent.confidence,
                 "out_of_scope": self.intent.out_of_scope,
+                "source": self.intent_source,
                 "ranking": [{"name": n, "confidence": c} for n, c in self.intent.ranking],
             }
         return {
@@ -317,10 +320,16 @@ async def understand(
     *,
     detect_language: bool,
 ) -> Analysis:
-    """:func:`analyze` with the tenant's active model, embedder, settings and patterns."""
-    return await analyze(
+    """:func:`analyze` with the tenant's active model, embedder, settings and patterns.
+
+    The tenant's ``intent_threshold`` rejects predictions below it; an unsure prediction
+    goes to the LLM (constrained to the tenant's intents) when ``intent_llm_fallback`` is on
+    and a provider is configured.
+    """
+    classifier = await runtime.intents.active(session, tenant_id)
+    result = await analyze(
         text,
-        classifier=await runtime.intents.active(session, tenant_id),
+        classifier=classifier,
         embedder=get_embedder(runtime.settings),
         detector=runtime.languages if detect_language else None,
         default_language=prefs.language,
@@ -328,6 +337,23 @@ async def understand(
         region=prefs.region,
         patterns=prefs.patterns(),
     )
+    prediction = result.intent
+    if classifier is None or prediction is None:
+        return result
+    prediction = thresholded(prediction, prefs.intent_threshold)
+    if prediction.out_of_scope and prefs.intent_llm_fallback:
+        name = await fallback.ask(runtime, tenant_id, text, classifier.labels)
+        if name is not None:
+            prediction = replace(prediction, intent=name, out_of_scope=False)
+            return replace(result, intent=prediction, intent_source="llm")
+    return replace(result, intent=prediction)
+
+
+def thresholded(prediction: Prediction, threshold: float) -> Prediction:
+    """``prediction``, out of scope when it is less confident than the tenant's ``threshold``."""
+    if prediction.out_of_scope or prediction.confidence >= threshold:
+        return prediction
+    return replace(prediction, intent=None, out_of_scope=True)
 
 
 async def analyze(
