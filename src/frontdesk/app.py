@@ -36,6 +36,7 @@ from frontdesk.ops.api import router as ops_router
 from frontdesk.queue.api import router as queue_router
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from frontdesk.tasks.api import router as tasks_router
 from frontdesk.tenants.api import router as tenants_router
 from frontdesk.understanding.api import router as understanding_router
 from frontdesk.vault.api import router as vault_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         workflows_router,
         workflow_audit_router,
         workflow_tasks_router,
+        tasks_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above
