@@ -198,7 +198,7 @@ async def update_task(
     a new assignee must be a member of the tenant and is announced with ``task.assigned``.
     """
     if task.status not in ACTIVE:
-        raise Conflict(f"A {task.status} task cannot be changed", status=task.status)
+        raise Conflict(f"A {task.status} task cannot be changed", task_status=task.status)
     previous = task.assignee_id
     assignee = changes.get("assignee_id", previous)
     if assignee is not None and assignee != previous:
@@ -304,7 +304,7 @@ async def tell_customer(runtime: Runtime, session: AsyncSession, task: WorkflowT
 
 def _move(task: WorkflowTask, done: str, allowed: tuple[str, ...], target: str) -> None:
     if task.status not in allowed:
-        raise Conflict(f"A {task.status} task cannot be {done}", status=task.status)
+        raise Conflict(f"A {task.status} task cannot be {done}", task_status=task.status)
     task.status = target
     task.updated_at = utcnow()
 
