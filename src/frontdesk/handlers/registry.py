@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from frontdesk.handlers import faq, handoff
+from frontdesk.handlers import faq, handoff, task
 from frontdesk.handlers.base import Member
 
 HANDLERS: dict[str, Member] = {
@@ -10,6 +10,7 @@ HANDLERS: dict[str, Member] = {
     for member in (
         faq.MEMBER,
         handoff.MEMBER,
+        task.MEMBER,
     )
 }
 """Members, in the order they volunteer for a message (see ``routing.router.route``)."""
