@@ -31,6 +31,9 @@ BODIES = {
     ("POST", "/api/v1/faq/match"): {"text": "When will my order arrive?"},
     ("PATCH", "/api/v1/faq/{entry_id}"): {"answer": "hijacked"},
     ("POST", "/api/v1/workflow-tasks/{task_id}/complete"): {"note": "hijacked"},
+    ("POST", "/api/v1/tasks"): {"title": "b-task"},
+    ("PATCH", "/api/v1/tasks/{task_id}"): {"title": "hijacked"},
+    ("POST", "/api/v1/tasks/{task_id}/complete"): {"note": "hijacked"},
     ("POST", "/api/v1/workflows"): {"name": "b-flow"},
     ("POST", "/api/v1/workflows/validate"): {"nodes": []},
     ("PATCH", "/api/v1/workflows/{workflow_id}"): {"name": "hijacked"},
@@ -442,6 +445,8 @@ async def test_no_route_leaks_across_tenants(
         "scheduled",
         0,
     )
+    r = await client.get(f"/api/v1/tasks/{ids['task_id']}", headers=tenant.headers)
+    assert (r.json()["title"], r.json()["status"]) == ("task-of-a", "open")
 
 
 async def test_every_route_requires_an_api_key(

@@ -39,6 +39,7 @@ from frontdesk.reminders.api import router as reminders_router
 from frontdesk.routing.api import router as routing_router
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from frontdesk.tasks.api import router as tasks_router
 from frontdesk.tenants.api import router as tenants_router
 from frontdesk.understanding.api import router as understanding_router
 from frontdesk.understanding.transforms.api import router as transforms_router
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         workflow_audit_router,
         workflow_tasks_router,
         reminders_router,
+        tasks_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above

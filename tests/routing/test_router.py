@@ -11,8 +11,9 @@ from frontdesk.conversations.context import ConversationContext
 from frontdesk.handlers.base import Turn
 from frontdesk.routing.escalation import asks_for_human
 from frontdesk.routing.hours import within_hours
-from frontdesk.routing.router import fallback_reason, route, scope
+from frontdesk.routing.router import fallback_reason, route
 from frontdesk.routing.rules import CompiledRule
+from frontdesk.routing.scope import scope
 from frontdesk.tenants.settings import TenantPreferences
 from frontdesk.workflows.rules import RuleGroup
 

@@ -55,6 +55,9 @@ class Turn:
     message: Message | None = None
     contact: Contact | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    """Why the router chose the handler: ``rule``, ``flow``, ``detected``, ``default``,
+    ``fallback`` (an earlier choice could not answer), an escalation reason…"""
     prepared: dict[str, Any] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
     """Kept on the inbound message beside its analysis: the text read from its files, the

@@ -186,16 +186,19 @@ async def _choose(turn: Turn) -> tuple[Decision | None, tuple[str, ...]]:
     chain = decision.chain
     for index, name in enumerate(chain):
         member = HANDLERS[name]
-        turn.params = _params(decision, name, turn)
+        _aim(turn, decision, name)
         if member.prepare is None or await member.prepare(turn):
             return decision, chain[index:]
     return decision, chain[-1:]
 
 
-def _params(decision: Decision, name: str, turn: Turn) -> dict[str, Any]:
+def _aim(turn: Turn, decision: Decision, name: str) -> None:
+    """Point the turn at handler ``name``: its parameters, and why it was chosen."""
     if name == decision.handler:
-        return dict(decision.params)
-    return {"reason": fallback_reason(turn)} if name == "handoff" else {}
+        turn.params, turn.reason = dict(decision.params), decision.reason
+    else:
+        reason = fallback_reason(turn)
+        turn.params, turn.reason = ({"reason": reason} if name == "handoff" else {}), "fallback"
 
 
 async def _record_and_reply(
@@ -254,7 +257,7 @@ async def _answer(turn: Turn, decision: Decision, chain: tuple[str, ...]) -> Rep
     assert turn.conversation is not None and turn.message is not None
     reply, handler = None, chain[-1] if chain else decision.handler
     for name in chain:
-        turn.params = _params(decision, name, turn)
+        _aim(turn, decision, name)
         reply = await HANDLERS[name].handle(turn)
         if reply is not None:
             handler = name

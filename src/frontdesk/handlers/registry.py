@@ -9,6 +9,7 @@ from frontdesk.handlers import (
     knowledge,
     reminder,
     small_talk,
+    task,
     workflow,
 )
 from frontdesk.handlers.base import Member
@@ -18,6 +19,7 @@ HANDLERS: dict[str, Member] = {
     for member in (
         feedback.MEMBER,
         reminder.MEMBER,
+        task.MEMBER,
         small_talk.MEMBER,
         faq.MEMBER,
         knowledge.MEMBER,

@@ -83,6 +83,19 @@ _STATUS = [
     _field("previous", description="the status before"),
     _field("assignee_id"),
 ]
+_TASK = [
+    _field("task_id"),
+    _field("ref", description="the short reference the customer was given"),
+    _field("title"),
+    _field("status", description="open, in_progress, completed or cancelled"),
+    _field("priority", description="low, normal, high or urgent"),
+    _field("source", description="workflow, conversation or api"),
+    _field("assignee_id"),
+    _field("due_at"),
+    _field("conversation_id"),
+    _field("contact_id"),
+    _field("instance_id"),
+]
 
 EVENTS: tuple[EventType, ...] = (
     EventType(
@@ -132,6 +145,26 @@ EVENTS: tuple[EventType, ...] = (
         type="workflow.task_completed",
         description="A member completed a workflow task.",
         fields=[_field("task_id"), _field("instance_id"), _field("result")],
+    ),
+    EventType(
+        type="task.created",
+        description="A task was created (by a workflow, a conversation or the API).",
+        fields=_TASK,
+    ),
+    EventType(
+        type="task.assigned",
+        description="A task was given to a member.",
+        fields=[_field("task_id"), _field("assignee_id"), _field("previous_assignee_id")],
+    ),
+    EventType(
+        type="task.completed",
+        description="A task was completed.",
+        fields=[*_TASK, _field("completed_by"), _field("note")],
+    ),
+    EventType(
+        type="task.cancelled",
+        description="A task was cancelled.",
+        fields=[*_TASK, _field("cancelled_by")],
     ),
     EventType(
         type="workflow.instance_finished",

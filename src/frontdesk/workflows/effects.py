@@ -41,6 +41,7 @@ from frontdesk.llm.errors import (
 )
 from frontdesk.llm.schemas import CompletionRequest, Message, NotConfigured
 from frontdesk.runtime import Runtime
+from frontdesk.tasks import service as tasks
 from frontdesk.tenants.models import Member
 from frontdesk.vault import probes, tokens
 from frontdesk.vault.audit import SYSTEM
@@ -315,6 +316,7 @@ class LiveEffects:
             assignee_id=task.assignee_id,
             due_at=task.due_at,
             data=task.data,
+            source="workflow",
         )
         session.add(row)
         await session.flush()
@@ -324,7 +326,7 @@ class LiveEffects:
             "workflow.task_created",
             {"task_id": row.id, "instance_id": step.instance_id, "assignee_id": task.assignee_id},
         )
-        after_commit(session, self.runtime.outbox.wake.set)
+        await tasks.announce(self.runtime, session, row)
         return {"task_id": row.id}
 
     async def _is_member(self, member_id: str) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -151,11 +152,33 @@ class WorkflowWait(TenantMixin, Base):
     deadline: Mapped[datetime | None] = mapped_column(default=None)
 
 
+TASK_STATUSES = ("open", "in_progress", "completed", "cancelled")
+"""A task's states: open → in_progress → completed, or cancelled before it is done."""
+TASK_SOURCES = ("workflow", "conversation", "api")
+"""Who created a task: a workflow's node, a conversation's handler, or the REST API."""
+TASK_PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
 class WorkflowTask(TenantMixin, Base):
-    """A task a workflow created for a member."""
+    """A task for a member: from a workflow, a conversation or the API (see ``frontdesk.tasks``).
+
+    One table for every task of the product; its life cycle belongs to
+    :mod:`frontdesk.tasks.service`.
+    """
 
     __tablename__ = "workflow_tasks"
-    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_workflow_tasks_tenant_assignee_status", "tenant_id", "assignee_id", "status"),
+        _one_of("status", TASK_STATUSES),
+        _one_of("source", TASK_SOURCES),
+        _one_of("priority", TASK_PRIORITIES),
+    )
 
     instance_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
@@ -166,6 +189,15 @@ class WorkflowTask(TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), default=None, index=True
+    )
+    contact_id: Mapped[str | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    source: Mapped[str] = mapped_column(String(16), default="workflow", server_default="workflow")
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class WorkflowAudit(TenantMixin, Base):

@@ -1,4 +1,7 @@
-"""Tasks that workflows create for members: list them, complete them."""
+"""Tasks that workflows create for members: list them, complete them.
+
+The task's life cycle is :mod:`frontdesk.tasks.service`'s; ``/api/v1/tasks`` serves every task.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from frontdesk.core.auth import Principal
-from frontdesk.core.clock import utcnow
-from frontdesk.core.db import after_commit
 from frontdesk.core.deps import PrincipalDep, RuntimeDep, SessionDep, require
-from frontdesk.core.errors import Forbidden, NotFound
-from frontdesk.core.outbox import publish
+from frontdesk.core.errors import Forbidden
+from frontdesk.tasks import service as tasks
 from frontdesk.workflows.models import WorkflowTask
 
 router = APIRouter(prefix="/api/v1/workflow-tasks", tags=["workflow-tasks"])
 Reader = Annotated[Principal, Depends(require("workflows:read"))]
-OPEN, COMPLETED = "open", "completed"
 
 
 class TaskPublic(BaseModel):
@@ -61,7 +61,7 @@ Completer = Annotated[Principal, Depends(_completer)]
 async def list_tasks(
     session: SessionDep,
     principal: Reader,
-    status: Literal["open", "completed"] | None = None,
+    status: Literal["open", "in_progress", "completed", "cancelled"] | None = None,
     assignee_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -80,31 +80,11 @@ async def list_tasks(
 async def complete_task(
     task_id: str, runtime: RuntimeDep, principal: Completer, body: TaskComplete | None = None
 ) -> WorkflowTask:
-    """Mark the task completed (again: no change) and publish ``workflow.task_completed``."""
+    """Mark the task completed (again: no change); publishes ``workflow.task_completed``."""
     body = body or TaskComplete()
+    actor = principal.member_id or principal.key_id
     async with runtime.db.tenant_tx(principal.tenant_id) as session:
-        task = await session.scalar(
-            select(WorkflowTask).where(
-                WorkflowTask.tenant_id == principal.tenant_id, WorkflowTask.id == task_id
-            )
-        )
-        if task is None:
-            raise NotFound("No such task")
-        if task.status == COMPLETED:
+        task = await tasks.get_task(session, principal.tenant_id, task_id, lock=True)
+        if task.status == tasks.COMPLETED:
             return task
-        task.status = COMPLETED
-        task.completed_at = utcnow()
-        task.data = {
-            **task.data,
-            "completed_by": principal.member_id or principal.key_id,
-            "note": body.note,
-            "result": body.result,
-        }
-        await publish(
-            session,
-            principal.tenant_id,
-            "workflow.task_completed",
-            {"task_id": task.id, "instance_id": task.instance_id, "result": body.result},
-        )
-        after_commit(session, runtime.outbox.wake.set)
-    return task
+        return await tasks.complete(runtime, session, task, actor, body.note, body.result)
