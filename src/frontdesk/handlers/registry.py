@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from frontdesk.handlers import faq, handoff
+from frontdesk.handlers import assessment, faq, handoff
 from frontdesk.handlers.base import Member
 
 HANDLERS: dict[str, Member] = {
     member.name: member
     for member in (
         faq.MEMBER,
+        assessment.MEMBER,
         handoff.MEMBER,
     )
 }
