@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
+from frontdesk.assessments.models import AssessmentResult
 from frontdesk.channels.files import media_aad
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.core.clock import utcnow
@@ -20,6 +21,7 @@ from frontdesk.login.service import confirm_mfa, setup_mfa
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
 from frontdesk.workflows.models import WorkflowTask
+from tests.assessments.samples import quiz
 from tests.conftest import TenantCtx
 from tests.factories import open_session, wait_for_messages
 
@@ -99,6 +101,9 @@ BODIES = {
     },
     ("POST", "/api/v1/knowledge/query"): {"query": "returns", "namespace": "{namespace}"},
     ("POST", "/api/v1/knowledge/answer"): {"query": "returns", "namespace": "{namespace}"},
+    ("POST", "/api/v1/assessments"): quiz(key="b-check", title="B's check"),
+    ("PUT", "/api/v1/assessments/{key}"): quiz(key="{key}", title="Hijacked"),
+    ("PATCH", "/api/v1/assessments/{key}"): {"enabled": False},
 }
 # Routes without path parameters whose body names tenant A's data: refused, not served.
 REFUSED = {
@@ -211,7 +216,9 @@ async def seed_tenant_a(
     model = (await client.post("/api/v1/understanding/models", headers=a.headers)).json()
     kb = await _seed_knowledge(client, a)
     workflows = await _seed_workflow(client, a)
+    assessment = await _seed_assessment(client, runtime, a, conversation)
     return {
+        **assessment,
         **kb,
         **workflows,
         "example_id": example["id"],
@@ -260,6 +267,27 @@ async def _seed_knowledge(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, 
         "document_id": document_id,
         "ingest_job_id": r.json()["id"],
     }
+
+
+async def _seed_assessment(
+    client: httpx.AsyncClient, runtime: Runtime, a: TenantCtx, conversation: dict[str, str]
+) -> dict[str, str]:
+    """An assessment of tenant A with one completed run."""
+    r = await client.post(
+        "/api/v1/assessments", headers=a.headers, json=quiz(key="acme-assessment")
+    )
+    assert r.status_code == 201, r.text
+    async with runtime.db.tenant_tx(a.id) as session:
+        result = AssessmentResult(
+            tenant_id=a.id,
+            assessment_id=r.json()["id"],
+            version=1,
+            conversation_id=conversation["id"],
+            status="completed",
+            band="acme-band-secret",
+        )
+        session.add(result)
+    return {"key": "acme-assessment", "result_id": result.id}
 
 
 async def _seed_workflow(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, str]:
@@ -395,6 +423,12 @@ async def test_no_route_leaks_across_tenants(
     assert r.json()["name"] == "acme-flow"
     r = await client.get(f"/api/v1/workflow-instances/{ids['instance_id']}", headers=tenant.headers)
     assert r.json()["status"] == "waiting"
+    r = await client.get(f"/api/v1/assessments/{ids['key']}", headers=tenant.headers)
+    assert (r.json()["title"], r.json()["enabled"], r.json()["version"]) == (
+        "Health check",
+        True,
+        1,
+    )
 
 
 async def test_every_route_requires_an_api_key(

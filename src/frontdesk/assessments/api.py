@@ -58,7 +58,7 @@ async def get_assessment(
     if definition is None:
         raise NotFound("Unknown version")
     return public.model_copy(
-        update={"version": version, "definition": definition.model_dump(mode="json")}
+        update={"version": version, "definition": definition.stored()}
     )
 
 

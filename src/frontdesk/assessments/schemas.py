@@ -202,6 +202,10 @@ class AssessmentDefinition(BaseModel):
             raise ValueError("two bands have the same title")
         return bands
 
+    def stored(self) -> dict[str, Any]:
+        """The JSON form kept in the database and shown by the API."""
+        return self.model_dump(mode="json", exclude_none=True)
+
     def band_for(self, score: float) -> Band | None:
         """The band holding ``score``, if any."""
         return next((band for band in self.bands if band.min <= score <= band.max), None)
@@ -234,8 +238,8 @@ class AssessmentIn(AssessmentDefinition):
 
     enabled: bool = True
 
-    def definition(self) -> dict[str, Any]:
-        """The stored JSON of the definition (without ``enabled``)."""
+    def stored(self) -> dict[str, Any]:
+        """The JSON form of the definition alone (``enabled`` is the assessment's)."""
         return self.model_dump(mode="json", exclude={"enabled"}, exclude_none=True)
 
 

@@ -44,7 +44,7 @@ async def create(session: AsyncSession, tenant_id: str, data: AssessmentIn) -> A
         title=data.title,
         version=1,
         enabled=data.enabled,
-        definition=data.definition(),
+        definition=data.stored(),
     )
     session.add_all([assessment, _snapshot(assessment)])
     try:
@@ -65,7 +65,7 @@ async def replace(
             errors=[{"loc": ["body", "key"], "msg": f"must be {key!r}", "type": "value_error"}],
         )
     assessment = await get(session, tenant_id, key)
-    definition = data.definition()
+    definition = data.stored()
     assessment.enabled = data.enabled
     if definition != assessment.definition:
         assessment.version += 1
