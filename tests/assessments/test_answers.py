@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from frontdesk.assessments.answers import InvalidAnswer, is_stop, prompt, read
-from frontdesk.assessments.schemas import Question
+from frontdesk.assessments.schemas import AssessmentQuestion
 
 
-def q(type: str, **fields: Any) -> Question:
-    return Question.model_validate({"id": "q", "text": "Well?", "type": type, **fields})
+def q(type: str, **fields: Any) -> AssessmentQuestion:
+    return AssessmentQuestion.model_validate({"id": "q", "text": "Well?", "type": type, **fields})
 
 
 CHOICE = q(

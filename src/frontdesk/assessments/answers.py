@@ -15,7 +15,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from frontdesk.assessments.schemas import Option, Question
+from frontdesk.assessments.schemas import AssessmentOption, AssessmentQuestion
 from frontdesk.workflows.rules import regex
 
 MAX_TEXT = 1000
@@ -26,7 +26,10 @@ NO = frozenset({"no", "n", "nope", "nah", "false", "nein", "non", "nee"})
 SKIP = frozenset({"skip", "pass", "-", "überspringen", "ueberspringen", "passer", "saltar"})
 STOP = frozenset({"stop", "cancel", "quit", "exit", "abbrechen", "stopp", "annuler", "arrête",
                   "arreter", "arrêter", "cancelar", "parar"})  # fmt: skip
-DEFAULT_YES_NO = (Option(value="yes", label="Yes"), Option(value="no", label="No"))
+DEFAULT_YES_NO = (
+    AssessmentOption(value="yes", label="Yes"),
+    AssessmentOption(value="no", label="No"),
+)
 THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 NUMBER = re.compile(rf"{THOUSANDS}|[-+]?\d+(?:[.,]\d+)?")
 PUNCTUATION = " \t\r\n.,;:!?¡¿'\"()[]"
@@ -54,14 +57,14 @@ def is_stop(text: str) -> bool:
     return words(text) in STOP
 
 
-def options_of(question: Question) -> list[Option]:
+def options_of(question: AssessmentQuestion) -> list[AssessmentOption]:
     """The options shown for a question (yes/no has its defaults)."""
     if question.type == "yes_no" and not question.options:
         return list(DEFAULT_YES_NO)
     return list(question.options)
 
 
-def prompt(question: Question, number: int, total: int) -> str:
+def prompt(question: AssessmentQuestion, number: int, total: int) -> str:
     """The question as sent: ``Question 2 of 5: …`` with its options numbered."""
     lines = [f"Question {number} of {total}: {question.text}"]
     if question.type in ("choice", "yes_no"):
@@ -75,7 +78,7 @@ def prompt(question: Question, number: int, total: int) -> str:
     return "\n".join(lines)
 
 
-def read(question: Question, text: str) -> Answer:
+def read(question: AssessmentQuestion, text: str) -> Answer:
     """The answer ``text`` gives to ``question``, or :class:`InvalidAnswer`."""
     folded = words(text)
     if not folded:
@@ -88,14 +91,14 @@ def read(question: Question, text: str) -> Answer:
     return Answer(value, points * question.weight)
 
 
-def _choice(question: Question, text: str, folded: str) -> tuple[Any, float]:
+def _choice(question: AssessmentQuestion, text: str, folded: str) -> tuple[Any, float]:
     option = _pick(options_of(question), folded)
     if option is None:
         raise InvalidAnswer("please reply with the number or the name of one of the options")
     return option.key, option.points
 
 
-def _yes_no(question: Question, text: str, folded: str) -> tuple[Any, float]:
+def _yes_no(question: AssessmentQuestion, text: str, folded: str) -> tuple[Any, float]:
     options = options_of(question)
     option = _pick(options, folded)
     if option is None and folded in YES | NO:
@@ -106,7 +109,7 @@ def _yes_no(question: Question, text: str, folded: str) -> tuple[Any, float]:
     return option.key.casefold(), option.points
 
 
-def _pick(options: list[Option], folded: str) -> Option | None:
+def _pick(options: list[AssessmentOption], folded: str) -> AssessmentOption | None:
     """The option named by its number, its label or value, or the one label in the reply."""
     if folded.isdigit() and 1 <= int(folded) <= len(options):
         return options[int(folded) - 1]
@@ -117,7 +120,7 @@ def _pick(options: list[Option], folded: str) -> Option | None:
     return mentioned[0] if len(mentioned) == 1 else None
 
 
-def _number(question: Question, text: str, folded: str) -> tuple[Any, float]:
+def _number(question: AssessmentQuestion, text: str, folded: str) -> tuple[Any, float]:
     value = _one_number(folded)
     if value is None:
         raise InvalidAnswer("please reply with a number")
@@ -125,7 +128,7 @@ def _number(question: Question, text: str, folded: str) -> tuple[Any, float]:
     return value, 0.0
 
 
-def _scale(question: Question, text: str, folded: str) -> tuple[Any, float]:
+def _scale(question: AssessmentQuestion, text: str, folded: str) -> tuple[Any, float]:
     values = question.scale_values()
     option = next(
         (o for o in question.options if folded == o.label.casefold()),
@@ -152,7 +155,7 @@ def _one_number(folded: str) -> int | float | None:
     return int(number) if number.is_integer() and "." not in digits else number
 
 
-def _within(question: Question, value: float) -> None:
+def _within(question: AssessmentQuestion, value: float) -> None:
     low, high = question.validation.min, question.validation.max
     if low is not None and value < low:
         raise InvalidAnswer(f"the number must be at least {show_number(low)}")
@@ -160,7 +163,7 @@ def _within(question: Question, value: float) -> None:
         raise InvalidAnswer(f"the number must be at most {show_number(high)}")
 
 
-def _text(question: Question, text: str, folded: str) -> tuple[Any, float]:
+def _text(question: AssessmentQuestion, text: str, folded: str) -> tuple[Any, float]:
     rules = question.validation
     answer = " ".join(text.split())
     if rules.min_length is not None and len(answer) < rules.min_length:
@@ -174,7 +177,7 @@ def _text(question: Question, text: str, folded: str) -> tuple[Any, float]:
     return answer, 0.0
 
 
-def _email(question: Question, text: str, folded: str) -> tuple[Any, float]:
+def _email(question: AssessmentQuestion, text: str, folded: str) -> tuple[Any, float]:
     try:
         valid = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
@@ -185,7 +188,7 @@ def _email(question: Question, text: str, folded: str) -> tuple[Any, float]:
     return valid.normalized, 0.0
 
 
-def _date(question: Question, text: str, folded: str) -> tuple[Any, float]:
+def _date(question: AssessmentQuestion, text: str, folded: str) -> tuple[Any, float]:
     import dateparser  # slow to import: only when a date question is answered
 
     try:

@@ -12,10 +12,10 @@ from frontdesk.assessments.schemas import (
     AssessmentIn,
     AssessmentPatch,
     AssessmentPublic,
+    AssessmentResultPublic,
     AssessmentSummary,
-    ResultPublic,
+    AssessmentVersionPublic,
     RunStatus,
-    VersionPublic,
 )
 from frontdesk.core.auth import Principal
 from frontdesk.core.deps import SessionDep, require
@@ -57,9 +57,7 @@ async def get_assessment(
     )
     if definition is None:
         raise NotFound("Unknown version")
-    return public.model_copy(
-        update={"version": version, "definition": definition.stored()}
-    )
+    return public.model_copy(update={"version": version, "definition": definition.stored()})
 
 
 @router.put("/{key}", response_model=AssessmentPublic)
@@ -85,13 +83,13 @@ async def delete_assessment(key: str, session: SessionDep, principal: Writer) ->
     return Response(status_code=204)
 
 
-@router.get("/{key}/versions", response_model=list[VersionPublic])
+@router.get("/{key}/versions", response_model=list[AssessmentVersionPublic])
 async def list_versions(key: str, session: SessionDep, principal: Reader) -> list[Any]:
     """The versions of an assessment, newest first."""
     return list(await service.versions(session, principal.tenant_id, key))
 
 
-@router.get("/{key}/results", response_model=list[ResultPublic])
+@router.get("/{key}/results", response_model=list[AssessmentResultPublic])
 async def list_results(
     key: str,
     session: SessionDep,
@@ -110,7 +108,7 @@ async def list_results(
     return list(await service.list_results(session, principal.tenant_id, key, where, limit, offset))
 
 
-@router.get("/{key}/results/{result_id}", response_model=ResultPublic)
+@router.get("/{key}/results/{result_id}", response_model=AssessmentResultPublic)
 async def get_result(key: str, result_id: str, session: SessionDep, principal: Reader) -> Any:
     """One run of an assessment."""
     return await service.get_result(session, principal.tenant_id, key, result_id)

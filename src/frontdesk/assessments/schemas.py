@@ -24,7 +24,7 @@ RunStatus = Literal["in_progress", "completed", "abandoned", "escalated"]
 WITH_OPTIONS = frozenset({"choice", "yes_no", "scale"})
 
 
-class Option(BaseModel):
+class AssessmentOption(BaseModel):
     """One answer a customer can pick: by its number or its label."""
 
     model_config = ConfigDict(extra="forbid")
@@ -40,7 +40,7 @@ class Option(BaseModel):
         return self.value if self.value is not None else self.label
 
 
-class Validation(BaseModel):
+class AnswerValidation(BaseModel):
     """What an answer must satisfy; which fields apply depends on the question's type."""
 
     model_config = ConfigDict(extra="forbid")
@@ -66,7 +66,7 @@ class Validation(BaseModel):
         return pattern
 
     @model_validator(mode="after")
-    def _ranges(self) -> Validation:
+    def _ranges(self) -> AnswerValidation:
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is greater than max")
         if (
@@ -78,7 +78,7 @@ class Validation(BaseModel):
         return self
 
 
-class Question(BaseModel):
+class AssessmentQuestion(BaseModel):
     """One question of an assessment."""
 
     model_config = ConfigDict(extra="forbid")
@@ -86,15 +86,15 @@ class Question(BaseModel):
     id: str = Field(pattern=KEY)
     text: str = Field(min_length=1, max_length=1000)
     type: QuestionType
-    options: list[Option] = Field(default_factory=list, max_length=MAX_OPTIONS)
-    validation: Validation = Field(default_factory=Validation)
+    options: list[AssessmentOption] = Field(default_factory=list, max_length=MAX_OPTIONS)
+    validation: AnswerValidation = Field(default_factory=AnswerValidation)
     weight: float = Field(default=1, ge=0, le=100)
     """Multiplies the points of this question's answer."""
     skip_if: RuleGroup | None = None
     """Skip the question when this holds over ``answers.<earlier question id>``."""
 
     @model_validator(mode="after")
-    def _fits_type(self) -> Question:
+    def _fits_type(self) -> AssessmentQuestion:
         check_options(self)
         check_validation(self)
         return self
@@ -105,7 +105,7 @@ class Question(BaseModel):
         return range(int(low), int(high) + 1)
 
 
-def check_options(question: Question) -> None:
+def check_options(question: AssessmentQuestion) -> None:
     """Options only where they mean something, unique, and fitting the question's type."""
     options = question.options
     if question.type not in WITH_OPTIONS:
@@ -122,7 +122,7 @@ def check_options(question: Question) -> None:
         raise ValueError('options: a yes_no question has the options "yes" and "no" (values)')
 
 
-def check_validation(question: Question) -> None:
+def check_validation(question: AssessmentQuestion) -> None:
     """Each validation field on the types it applies to; a scale's range is bounded."""
     rules = question.validation
     kind = question.type
@@ -146,7 +146,7 @@ def check_validation(question: Question) -> None:
         raise ValueError("options: a scale option's value is one of the scale's numbers")
 
 
-class Band(BaseModel):
+class ScoreBand(BaseModel):
     """A range of scores ``[min, max]`` and the result it gives."""
 
     model_config = ConfigDict(extra="forbid")
@@ -157,7 +157,7 @@ class Band(BaseModel):
     text: str = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
-    def _ordered(self) -> Band:
+    def _ordered(self) -> ScoreBand:
         if self.min > self.max:
             raise ValueError("min is greater than max")
         return self
@@ -171,14 +171,14 @@ class AssessmentDefinition(BaseModel):
     key: str = Field(pattern=KEY)
     title: str = Field(min_length=1, max_length=200)
     intro: str = Field(default="", max_length=2000)
-    questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
-    bands: list[Band] = Field(default_factory=list, max_length=MAX_BANDS)
+    questions: list[AssessmentQuestion] = Field(min_length=1, max_length=MAX_QUESTIONS)
+    bands: list[ScoreBand] = Field(default_factory=list, max_length=MAX_BANDS)
     completion_text: str = Field(default="Thank you, that was the last question.", max_length=2000)
     show_score: bool = True
 
     @field_validator("questions")
     @classmethod
-    def _questions(cls, questions: list[Question]) -> list[Question]:
+    def _questions(cls, questions: list[AssessmentQuestion]) -> list[AssessmentQuestion]:
         seen: set[str] = set()
         for index, question in enumerate(questions):
             if question.id in seen:
@@ -192,7 +192,7 @@ class AssessmentDefinition(BaseModel):
 
     @field_validator("bands")
     @classmethod
-    def _bands(cls, bands: list[Band]) -> list[Band]:
+    def _bands(cls, bands: list[ScoreBand]) -> list[ScoreBand]:
         ordered = sorted(bands, key=lambda band: band.min)
         for lower, upper in zip(ordered, ordered[1:], strict=False):
             if upper.min <= lower.max:
@@ -206,7 +206,7 @@ class AssessmentDefinition(BaseModel):
         """The JSON form kept in the database and shown by the API."""
         return self.model_dump(mode="json", exclude_none=True)
 
-    def band_for(self, score: float) -> Band | None:
+    def band_for(self, score: float) -> ScoreBand | None:
         """The band holding ``score``, if any."""
         return next((band for band in self.bands if band.min <= score <= band.max), None)
 
@@ -271,7 +271,7 @@ class AssessmentPublic(AssessmentSummary):
     definition: dict[str, Any]
 
 
-class VersionPublic(BaseModel):
+class AssessmentVersionPublic(BaseModel):
     """One stored version of a definition."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -280,7 +280,7 @@ class VersionPublic(BaseModel):
     created_at: datetime
 
 
-class ResultPublic(BaseModel):
+class AssessmentResultPublic(BaseModel):
     """One run of an assessment in a conversation."""
 
     model_config = ConfigDict(from_attributes=True)

@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.assessments.models import Assessment, AssessmentResult, AssessmentVersion
-from frontdesk.assessments.schemas import AssessmentDefinition, AssessmentIn, Band, Question
+from frontdesk.assessments.schemas import (
+    AssessmentDefinition,
+    AssessmentIn,
+    AssessmentQuestion,
+    ScoreBand,
+)
 from frontdesk.core.clock import utcnow
 from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.core.ids import new_id
@@ -248,7 +253,11 @@ async def start_run(
 
 
 def record_answer(
-    result: AssessmentResult, question: Question, value: Any, raw: str | None, points: float
+    result: AssessmentResult,
+    question: AssessmentQuestion,
+    value: Any,
+    raw: str | None,
+    points: float,
 ) -> None:
     """Keep one answer (``raw`` None marks a question skipped by its condition)."""
     entry = {"value": value, "raw": raw, "points": points}
@@ -271,7 +280,7 @@ def next_question(
     return None
 
 
-def _skipped(question: Question, result: AssessmentResult) -> bool:
+def _skipped(question: AssessmentQuestion, result: AssessmentResult) -> bool:
     assert question.skip_if is not None
     scope = {"answers": {qid: entry.get("value") for qid, entry in result.answers.items()}}
     try:
@@ -288,7 +297,7 @@ def score_of(result: AssessmentResult) -> float:
 
 async def finish(
     session: AsyncSession, definition: AssessmentDefinition, result: AssessmentResult
-) -> Band | None:
+) -> ScoreBand | None:
     """Score the run, give it its band, mark it completed and publish the event."""
     score = score_of(result)
     band = definition.band_for(score)

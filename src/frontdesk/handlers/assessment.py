@@ -15,7 +15,7 @@ from typing import Any
 from frontdesk.assessments import service
 from frontdesk.assessments.answers import InvalidAnswer, is_stop, prompt, read, show_number
 from frontdesk.assessments.models import Assessment, AssessmentResult
-from frontdesk.assessments.schemas import AssessmentDefinition, Band
+from frontdesk.assessments.schemas import AssessmentDefinition, ScoreBand
 from frontdesk.core.logging import get_logger
 from frontdesk.handlers.base import Member, Reply, Turn
 
@@ -133,7 +133,7 @@ def _ask(definition: AssessmentDefinition, index: int) -> str:
 
 
 def _completion(
-    definition: AssessmentDefinition, result: AssessmentResult, band: Band | None
+    definition: AssessmentDefinition, result: AssessmentResult, band: ScoreBand | None
 ) -> str:
     score = show_number(result.score or 0)
     parts = [definition.completion_text]
