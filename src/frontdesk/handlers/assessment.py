@@ -108,14 +108,7 @@ async def _answer(turn: Turn, definition: AssessmentDefinition) -> Reply | None:
     try:
         answer = read(question, turn.text)
     except InvalidAnswer as reason:
-        state["invalid"] = int(state.get("invalid", 0)) + 1
-        if state["invalid"] >= MAX_INVALID:
-            service.end_run(result, "escalated")
-            turn.context.end_flow()
-            return None
-        flow.state = state
-        text = f"Sorry, {reason}.\n\n{_ask(definition, index)}"
-        return _reply(text, result, definition, invalid=True)
+        return _retry(turn, state, result, definition, str(reason))
     service.record_answer(
         result, question, answer.value, turn.text.strip()[:MAX_RAW], answer.points
     )
@@ -126,6 +119,25 @@ async def _answer(turn: Turn, definition: AssessmentDefinition) -> Reply | None:
         return _reply(_completion(definition, result, band), result, definition)
     flow.state = {**state, "index": following, "invalid": 0}
     return _reply(_ask(definition, following), result, definition)
+
+
+def _retry(
+    turn: Turn,
+    state: dict[str, Any],
+    result: AssessmentResult,
+    definition: AssessmentDefinition,
+    reason: str,
+) -> Reply | None:
+    """Ask again, saying why; the last invalid answer ends the run for a human to take over."""
+    invalid = int(state.get("invalid", 0)) + 1
+    if invalid >= MAX_INVALID:
+        service.end_run(result, "escalated")
+        turn.context.end_flow()
+        return None
+    assert turn.context.flow is not None
+    turn.context.flow.state = {**state, "invalid": invalid}
+    text = f"Sorry, {reason}.\n\n{_ask(definition, int(state['index']))}"
+    return _reply(text, result, definition, invalid=True)
 
 
 def _ask(definition: AssessmentDefinition, index: int) -> str:
