@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
+from frontdesk.assessments.models import AssessmentResult
 from frontdesk.channels.files import media_aad
 from frontdesk.channels.models import ChannelMedia
 from frontdesk.core.clock import utcnow
@@ -21,6 +22,7 @@ from frontdesk.login.service import confirm_mfa, setup_mfa
 from frontdesk.queue.models import Job
 from frontdesk.runtime import Runtime
 from frontdesk.workflows.models import WorkflowTask
+from tests.assessments.samples import quiz
 from tests.conftest import TenantCtx
 from tests.factories import open_session, wait_for_messages
 
@@ -117,6 +119,9 @@ BODIES = {
     },
     ("PATCH", "/api/v1/reminders/{reminder_id}"): {"text": "hijacked"},
     ("POST", "/api/v1/reminders/{reminder_id}/snooze"): {"minutes": 5},
+    ("POST", "/api/v1/assessments"): quiz(key="b-check", title="B's check"),
+    ("PUT", "/api/v1/assessments/{key}"): quiz(key="{key}", title="Hijacked"),
+    ("PATCH", "/api/v1/assessments/{key}"): {"enabled": False},
 }
 # Routes without path parameters whose body names tenant A's data: refused, not served.
 REFUSED = {
@@ -249,7 +254,9 @@ async def seed_tenant_a(
             },
         )
     ).json()
+    assessment = await _seed_assessment(client, runtime, a, conversation)
     return {
+        **assessment,
         "rule_id": rule["id"],
         "_rule_name": "rule-of-a",
         **kb,
@@ -302,6 +309,27 @@ async def _seed_knowledge(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, 
         "document_id": document_id,
         "ingest_job_id": r.json()["id"],
     }
+
+
+async def _seed_assessment(
+    client: httpx.AsyncClient, runtime: Runtime, a: TenantCtx, conversation: dict[str, str]
+) -> dict[str, str]:
+    """An assessment of tenant A with one completed run."""
+    r = await client.post(
+        "/api/v1/assessments", headers=a.headers, json=quiz(key="acme-assessment")
+    )
+    assert r.status_code == 201, r.text
+    async with runtime.db.tenant_tx(a.id) as session:
+        result = AssessmentResult(
+            tenant_id=a.id,
+            assessment_id=r.json()["id"],
+            version=1,
+            conversation_id=conversation["id"],
+            status="completed",
+            band="acme-band-secret",
+        )
+        session.add(result)
+    return {"key": "acme-assessment", "result_id": result.id}
 
 
 async def _seed_workflow(client: httpx.AsyncClient, a: TenantCtx) -> dict[str, str]:
@@ -447,6 +475,12 @@ async def test_no_route_leaks_across_tenants(
     )
     r = await client.get(f"/api/v1/tasks/{ids['task_id']}", headers=tenant.headers)
     assert (r.json()["title"], r.json()["status"]) == ("task-of-a", "open")
+    r = await client.get(f"/api/v1/assessments/{ids['key']}", headers=tenant.headers)
+    assert (r.json()["title"], r.json()["enabled"], r.json()["version"]) == (
+        "Health check",
+        True,
+        1,
+    )
 
 
 async def test_every_route_requires_an_api_key(

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from frontdesk import __version__
+from frontdesk.assessments.api import router as assessments_router
 from frontdesk.channels.api import MEDIA_UPLOAD_PATH
 from frontdesk.channels.api import links as media_links_router
 from frontdesk.channels.api import router as channels_router
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         workflow_tasks_router,
         reminders_router,
         tasks_router,
+        assessments_router,
     ):
         app.include_router(router)
     install_console(app, settings)  # last: its SPA fallback must not shadow any route above

@@ -1,5 +1,6 @@
 """Imports every table so Alembic and ``Base.metadata`` see the whole schema."""
 
+from frontdesk.assessments.models import Assessment, AssessmentResult, AssessmentVersion
 from frontdesk.channels.models import Channel, ChannelDelivery, ChannelMedia
 from frontdesk.contacts.models import Contact, ContactIdentity
 from frontdesk.conversations.models import Conversation, Message
@@ -44,6 +45,9 @@ from frontdesk.workflows.models import (
 
 __all__ = [
     "ApiKey",
+    "Assessment",
+    "AssessmentResult",
+    "AssessmentVersion",
     "Channel",
     "ChannelDelivery",
     "ChannelMedia",

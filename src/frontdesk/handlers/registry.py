@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from frontdesk.handlers import (
+    assessment,
     faq,
     feedback,
     handoff,
@@ -24,6 +25,7 @@ HANDLERS: dict[str, Member] = {
         faq.MEMBER,
         knowledge.MEMBER,
         workflow.MEMBER,
+        assessment.MEMBER,
         handoff.MEMBER,
     )
 }
