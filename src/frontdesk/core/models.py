@@ -2,7 +2,7 @@
 
 from frontdesk.channels.models import Channel, ChannelDelivery, ChannelMedia
 from frontdesk.contacts.models import Contact, ContactIdentity
-from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.models import Callback, Conversation, Message
 from frontdesk.core.crypto_models import DataKey
 from frontdesk.core.outbox import OutboxEvent
 from frontdesk.intake.models import RawMessage, WebchatSession
@@ -42,6 +42,7 @@ from frontdesk.workflows.models import (
 
 __all__ = [
     "ApiKey",
+    "Callback",
     "Channel",
     "ChannelDelivery",
     "ChannelMedia",
