@@ -13,8 +13,8 @@ from sqlalchemy import select, text, update
 
 from frontdesk.channels.files import media_aad
 from frontdesk.channels.models import ChannelMedia
-from frontdesk.core.clock import utcnow
 from frontdesk.conversations.models import Callback
+from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Base
 from frontdesk.llm.models import LLMUsage
 from frontdesk.login.service import confirm_mfa, setup_mfa
