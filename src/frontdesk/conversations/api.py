@@ -85,13 +85,13 @@ async def list_conversations(
     channel, activity since. Latest activity first; ``status=waiting`` lists the longest wait
     first, each with its ``waiting_seconds`` and ``escalation_reason``.
     """
+    if since is not None and since.tzinfo is None:
+        raise ValidationFailed("since needs a time zone (e.g. 2026-01-31T09:00:00Z)")
     owner = _owner_filter(principal, assignee_id, mine, unassigned)
     channel_ids = None
     if channel is not None:
         rows = await list_channels(session, principal.tenant_id)
         channel_ids = [c.id for c in rows if channel in (c.id, c.type)]
-    if since is not None and since.tzinfo is None:
-        raise ValidationFailed("since needs a time zone (e.g. 2026-01-31T09:00:00Z)")
     found = await service.list_conversations(
         session,
         principal.tenant_id,
