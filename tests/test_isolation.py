@@ -15,6 +15,7 @@ from sqlalchemy import select, text, update
 from frontdesk.assessments.models import AssessmentResult
 from frontdesk.channels.files import media_aad
 from frontdesk.channels.models import ChannelMedia
+from frontdesk.conversations.models import Callback
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Base
 from frontdesk.llm.models import LLMUsage
@@ -75,6 +76,8 @@ BODIES = {
     ("POST", "/api/v1/auth/mfa/confirm"): {"code": "123456"},
     ("POST", "/api/v1/auth/mfa/disable"): {"code": "123456"},
     ("POST", "/api/v1/conversations/{conversation_id}/reply"): {"text": "hijacked"},
+    ("POST", "/api/v1/conversations/{conversation_id}/assign"): {"member_id": "{member_id}"},
+    ("PUT", "/api/v1/members/me/availability"): {"available": True},
     ("POST", "/api/v1/vault/credentials"): {
         "name": "b-key",
         "type": "api_key",
@@ -131,6 +134,8 @@ REFUSED = {
     ("POST", "/api/v1/auth/mfa/confirm"),
     ("POST", "/api/v1/auth/mfa/disable"),
     ("POST", "/api/v1/reminders"),  # for tenant A's conversation
+    # A member's own availability: an API key (no member) is refused.
+    ("PUT", "/api/v1/members/me/availability"),
 }
 # Routes that take a body other than JSON: (content type, body).
 RAW_BODIES = {
@@ -187,6 +192,13 @@ async def seed_tenant_a(
             tenant_id=a.id, idempotency_key="seed-a", title="task-of-a", description="secret-of-a"
         )
         session.add(task)
+        callback = Callback(
+            tenant_id=a.id,
+            conversation_id=conversation["id"],
+            contact_id=conversation["contact_id"],
+            reason="seed-a",
+        )
+        session.add(callback)
     async with runtime.db.system_tx() as session:
         await session.execute(update(Job).where(Job.kind == "test.dead").values(status="dead"))
         job_id = await session.scalar(select(Job.id).where(Job.kind == "test.dead"))
@@ -277,6 +289,7 @@ async def seed_tenant_a(
         "task_id": task.id,
         "reminder_id": reminder["id"],
         "_due_at": due_at,
+        "callback_id": callback.id,
         "_task_title": "task-of-a",
         "_tenant": a.id,
         "_llm_key": LLM_KEY_OF_A,

@@ -15,6 +15,7 @@ from frontdesk.channels.api import links as media_links_router
 from frontdesk.channels.api import router as channels_router
 from frontdesk.contacts.api import router as contacts_router
 from frontdesk.conversations.api import router as conversations_router
+from frontdesk.conversations.callbacks_api import router as callbacks_router
 from frontdesk.core import heap
 from frontdesk.core.errors import install_error_handlers
 from frontdesk.core.logging import configure_logging, get_logger
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         knowledge_router,
         contacts_router,
         conversations_router,
+        callbacks_router,
         queue_router,
         llm_router,
         channels_router,

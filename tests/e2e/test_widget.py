@@ -23,7 +23,7 @@ from frontdesk.core.db import Database, create_null_pool_engine
 from frontdesk.core.migrate import migrate
 from frontdesk.knowledge.models import FaqEntry
 from frontdesk.settings import Settings
-from frontdesk.tenants.settings import DEFAULT_FALLBACK
+from frontdesk.tenants.settings import DEFAULT_NO_AGENT
 from tests.conftest import TEST_MASTER_KEY, base_settings
 from tests.factories import SHIPPING_ANSWER, make_tenant
 from tests.server import ServerProcess
@@ -250,10 +250,10 @@ def test_faq_question_gets_the_faq_answer_live(page: Page) -> None:
     shot(page, "faq-answer")
 
 
-def test_unmatched_question_gets_the_fallback(page: Page) -> None:
+def test_unmatched_question_with_no_agent_available_is_told_so(page: Page) -> None:
     open_chat(page)
     say(page, "My blender exploded, I need to talk to someone")
-    expect(bot_texts(page)).to_have_text([DEFAULT_FALLBACK])
+    expect(bot_texts(page)).to_have_text([DEFAULT_NO_AGENT])
     shot(page, "fallback")
 
 
@@ -277,7 +277,7 @@ def test_xss_in_messages_and_faq_text_is_shown_as_text(page: Page) -> None:
     open_chat(page)
     say(page, XSS)
     expect(page.locator(".fd-mine .fd-text")).to_have_text([XSS])
-    expect(bot_texts(page)).to_have_text([DEFAULT_FALLBACK])
+    expect(bot_texts(page)).to_have_text([DEFAULT_NO_AGENT])
     say(page, XSS_QUESTION)
     expect(bot_texts(page).last).to_have_text(XSS_ANSWER)
     assert page.evaluate("window.__pwned") is None

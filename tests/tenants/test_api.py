@@ -19,10 +19,10 @@ async def test_tenant_settings_change_takes_effect_at_once(
     r = await client.patch(
         "/api/v1/tenant",
         headers=tenant.headers,
-        json={"settings": {"fallback_text": "A human will call you."}, "retention_days": 30},
+        json={"settings": {"no_agent_text": "A human will call you."}, "retention_days": 30},
     )
     assert r.status_code == 200, r.text
-    assert r.json()["settings"]["fallback_text"] == "A human will call you."
+    assert r.json()["settings"]["no_agent_text"] == "A human will call you."
 
     sid, headers = await open_session(client, tenant.slug)
     await client.post(
@@ -31,7 +31,7 @@ async def test_tenant_settings_change_takes_effect_at_once(
         json={"text": "zebra quantum xylophone"},
     )
     messages = await wait_for_messages(client, sid, headers, 2)
-    assert messages[1]["text"] == "A human will call you."
+    assert messages[1]["text"] == "A human will call you."  # no agent is marked available
 
 
 async def test_invalid_tenant_settings_are_422(client: httpx.AsyncClient, tenant: TenantCtx):

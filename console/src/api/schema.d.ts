@@ -173,6 +173,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Callbacks
+         * @description The tenant's callbacks, oldest request first; filters: status, conversation, contact.
+         */
+        get: operations["callbacks-list_callbacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks/{callback_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Cancel a pending callback (no need to get back to the customer).
+         */
+        post: operations["callbacks-cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks/{callback_id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Done
+         * @description Mark a pending callback done (the customer was called back).
+         */
+        post: operations["callbacks-mark_done"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels": {
         parameters: {
             query?: never;
@@ -418,9 +478,11 @@ export interface paths {
         };
         /**
          * List Conversations
-         * @description List conversations, latest first, with the contact's name and the latest message.
+         * @description List conversations with the contact's name and the latest message.
          *
-         *     Filters: status, hand-over flag, contact, owner.
+         *     Filters: status, hand-over flag, contact, owner (``assignee_id``, ``mine``, ``unassigned``),
+         *     channel, activity since. Latest activity first; ``status=waiting`` lists the longest wait
+         *     first, each with its ``waiting_seconds`` and ``escalation_reason``.
          */
         get: operations["conversations-list_conversations"];
         put?: never;
@@ -445,6 +507,29 @@ export interface paths {
         get: operations["conversations-get_conversation"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign
+         * @description Give the conversation to a member who may answer it.
+         *
+         *     An admin assigns anyone of the tenant with an answering role (agent, admin), even from
+         *     another owner; an agent assigns only themself, which is a claim.
+         */
+        post: operations["conversations-assign"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1114,6 +1199,26 @@ export interface paths {
          * @description Add a member.
          */
         post: operations["tenant-create_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/me/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set My Availability
+         * @description Mark the calling member available for handed-over conversations, or away.
+         */
+        put: operations["tenant-set_my_availability"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2763,6 +2868,14 @@ export interface components {
             decision: "approve" | "reject";
         };
         /**
+         * AssignRequest
+         * @description Whom to give a conversation to.
+         */
+        AssignRequest: {
+            /** Member Id */
+            member_id: string;
+        };
+        /**
          * AuditEntryPublic
          * @description One audit entry as the API shows it.
          */
@@ -2835,6 +2948,24 @@ export interface components {
             user_agent: string | null;
         };
         /**
+         * AvailabilityPublic
+         * @description A member's availability.
+         */
+        AvailabilityPublic: {
+            /** Available */
+            available: boolean;
+            /** Id */
+            id: string;
+        };
+        /**
+         * AvailabilityUpdate
+         * @description A member marking themself available or away.
+         */
+        AvailabilityUpdate: {
+            /** Available */
+            available: boolean;
+        };
+        /**
          * Button
          * @description A quick-reply button.
          */
@@ -2843,6 +2974,31 @@ export interface components {
             id: string;
             /** Title */
             title: string;
+        };
+        /**
+         * CallbackPublic
+         * @description A queued callback as the API returns it.
+         */
+        CallbackPublic: {
+            /** Contact Id */
+            contact_id: string;
+            /** Conversation Id */
+            conversation_id: string;
+            /** Done At */
+            done_at: string | null;
+            /** Done By */
+            done_by: string | null;
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Status */
+            status: string;
         };
         /**
          * Catalog
@@ -3246,7 +3402,9 @@ export interface components {
         };
         /**
          * ConversationDetail
-         * @description A conversation with its messages.
+         * @description A conversation with its messages and the bot's latest routing decisions (newest first).
+         *
+         *     Each customer message's ``meta.analysis`` holds what the bot understood of it.
          */
         ConversationDetail: {
             /** Assignee Id */
@@ -3260,6 +3418,13 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Decisions
+             * @default []
+             */
+            decisions: components["schemas"]["DecisionPublic"][];
+            /** Escalation Reason */
+            escalation_reason?: string | null;
             /** Id */
             id: string;
             /**
@@ -3273,6 +3438,13 @@ export interface components {
             needs_human: boolean;
             /** Status */
             status: string;
+            /**
+             * Waiting Seconds
+             * @description How long the conversation has been waiting for a member (the SLA age).
+             */
+            readonly waiting_seconds: number | null;
+            /** Waiting Since */
+            waiting_since?: string | null;
         };
         /**
          * ConversationPublic
@@ -3290,6 +3462,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Escalation Reason */
+            escalation_reason?: string | null;
             /** Id */
             id: string;
             /**
@@ -3301,6 +3475,13 @@ export interface components {
             needs_human: boolean;
             /** Status */
             status: string;
+            /**
+             * Waiting Seconds
+             * @description How long the conversation has been waiting for a member (the SLA age).
+             */
+            readonly waiting_seconds: number | null;
+            /** Waiting Since */
+            waiting_since?: string | null;
         };
         /**
          * ConversationSummary
@@ -3320,6 +3501,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Escalation Reason */
+            escalation_reason?: string | null;
             /** Id */
             id: string;
             /**
@@ -3335,6 +3518,13 @@ export interface components {
             preview?: string | null;
             /** Status */
             status: string;
+            /**
+             * Waiting Seconds
+             * @description How long the conversation has been waiting for a member (the SLA age).
+             */
+            readonly waiting_seconds: number | null;
+            /** Waiting Since */
+            waiting_since?: string | null;
         };
         /**
          * CopyIn
@@ -3536,6 +3726,31 @@ export interface components {
             end?: string | null;
             /** Start */
             start?: string | null;
+        };
+        /**
+         * DecisionPublic
+         * @description A routing decision: which handler answered a customer message, and why.
+         */
+        DecisionPublic: {
+            /** Answered */
+            answered: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Handler */
+            handler: string;
+            /** Message Id */
+            message_id: string;
+            /** Reason */
+            reason: string;
+            /** Rule Id */
+            rule_id: string | null;
         };
         /**
          * DecryptRequest
@@ -4317,6 +4532,11 @@ export interface components {
          * @description A member as the API returns it.
          */
         MemberPublic: {
+            /**
+             * Available
+             * @default false
+             */
+            available: boolean;
             /**
              * Created At
              * Format: date-time
@@ -5150,12 +5370,40 @@ export interface components {
          */
         TenantPreferences: {
             /**
+             * Business Hours
+             * @description opening intervals by day, e.g. {"mon": [["09:00", "17:30"]]}; none: open
+             */
+            business_hours?: {
+                [key: string]: [
+                    string,
+                    string
+                ][];
+            };
+            /**
+             * Context Ttl Hours
+             * @description the bot forgets a conversation's state after
+             * @default 24
+             */
+            context_ttl_hours: number;
+            /**
              * Entity Patterns
              * @description entity name → RE2 pattern (order ids…)
              */
             entity_patterns?: {
                 [key: string]: string;
             };
+            /**
+             * Escalation Failures
+             * @description hand over after this many unanswered messages in a row
+             * @default 2
+             */
+            escalation_failures: number;
+            /**
+             * Escalation Sentiment
+             * @description hand over when the recent mood averages below this
+             * @default -0.4
+             */
+            escalation_sentiment: number;
             /**
              * Fallback Text
              * @default Thanks for your message! I couldn't find an answer right away, so a member of our team will get back to you shortly.
@@ -5176,6 +5424,12 @@ export interface components {
              * @description other languages customers write in; when set, each message's is detected
              */
             languages?: string[];
+            /**
+             * No Agent Text
+             * @description told on hand-over when no agent is available (a callback is queued)
+             * @default All our agents are busy right now. We've noted your request and will get back to you as soon as someone is available.
+             */
+            no_agent_text: string;
             /**
              * Region
              * @description ISO 3166 country for national phones
@@ -5954,6 +6208,105 @@ export interface operations {
             };
         };
     };
+    "callbacks-list_callbacks": {
+        parameters: {
+            query?: {
+                status?: ("pending" | "done" | "cancelled") | null;
+                conversation_id?: string | null;
+                contact_id?: string | null;
+                /** @description requested since (ISO 8601) */
+                since?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "callbacks-cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                callback_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "callbacks-mark_done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                callback_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "channels-list_channels": {
         parameters: {
             query?: never;
@@ -6419,10 +6772,16 @@ export interface operations {
     "conversations-list_conversations": {
         parameters: {
             query?: {
-                status?: string | null;
+                status?: ("bot" | "waiting" | "human" | "closed") | null;
                 needs_human?: boolean | null;
                 contact_id?: string | null;
                 assignee_id?: string | null;
+                mine?: boolean;
+                unassigned?: boolean;
+                /** @description a channel's id or type */
+                channel?: string | null;
+                /** @description active since (ISO 8601) */
+                since?: string | null;
                 limit?: number;
                 offset?: number;
             };
@@ -6470,6 +6829,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "conversations-assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPublic"];
                 };
             };
             /** @description Validation Error */
@@ -7735,6 +8129,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tenant-set_my_availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvailabilityUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvailabilityPublic"];
                 };
             };
             /** @description Validation Error */

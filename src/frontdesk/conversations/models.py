@@ -17,6 +17,7 @@ class Conversation(TenantMixin, Base):
 
     ``status``: ``bot`` (the bot answers) → ``waiting`` (needs a human) → ``human`` (claimed by
     ``assignee_id``, the bot stays silent) → ``closed``; a new customer message reopens it.
+    ``waiting_since`` is set while it waits; ``escalation_reason`` says why the bot handed over.
     """
 
     __tablename__ = "conversations"
@@ -31,6 +32,8 @@ class Conversation(TenantMixin, Base):
         ForeignKey("members.id", ondelete="SET NULL"), default=None
     )
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    waiting_since: Mapped[datetime | None] = mapped_column(default=None)
+    escalation_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """The bot's memory of the conversation (see :mod:`frontdesk.conversations.context`)."""
     context_expires_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -60,3 +63,30 @@ class Message(TenantMixin, Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reply_to_id: Mapped[str | None] = mapped_column(String(36), default=None)
     status: Mapped[str] = mapped_column(String(16), default="received")
+
+
+class Callback(TenantMixin, Base):
+    """A customer to get back to: queued when the bot handed over and no agent was available.
+
+    ``status``: ``pending`` → ``done`` (by ``done_by``: a member's reply, the conversation
+    closed, or marked done) or ``cancelled``.
+    """
+
+    __tablename__ = "callbacks"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"))
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+    done_by: Mapped[str | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (
+        Index("ix_callbacks_tenant_status_requested", "tenant_id", "status", "requested_at"),
+    )

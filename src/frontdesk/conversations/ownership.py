@@ -1,7 +1,8 @@
 """Who answers a conversation: the bot, or the one member who claimed it.
 
-``bot`` → ``waiting`` (the bot handed over) → ``human`` (claimed) → ``bot`` again (handed back)
-or ``closed``. Each change publishes ``conversation.status_changed`` in the same transaction.
+``bot`` → ``waiting`` (the bot handed over) → ``human`` (claimed or assigned) → ``bot`` again
+(handed back) or ``closed``. Each change publishes ``conversation.status_changed`` in the same
+transaction. A member's reply, or closing the conversation, settles its pending callback.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.conversations import callbacks
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.service import add_message
+from frontdesk.core.clock import utcnow
 from frontdesk.core.errors import Conflict
 from frontdesk.core.outbox import publish
 
@@ -22,11 +25,21 @@ STATUSES = (BOT, WAITING, HUMAN, CLOSED)
 async def set_status(
     session: AsyncSession, conversation: Conversation, status: str, assignee_id: str | None
 ) -> None:
-    """Move ``conversation`` to ``status`` (owned by ``assignee_id``) and publish the change."""
+    """Move ``conversation`` to ``status`` (owned by ``assignee_id``) and publish the change.
+
+    Waiting starts the clock (``waiting_since``); leaving it stops it. The escalation reason
+    stays while a human owns the conversation and goes when the bot has it again.
+    """
     previous = conversation.status
     conversation.status = status
     conversation.assignee_id = assignee_id
     conversation.needs_human = status == WAITING
+    if status != WAITING:
+        conversation.waiting_since = None
+    elif previous != WAITING or conversation.waiting_since is None:
+        conversation.waiting_since = utcnow()
+    if status in (BOT, CLOSED):
+        conversation.escalation_reason = None
     await publish(
         session,
         conversation.tenant_id,
@@ -48,6 +61,15 @@ async def claim(session: AsyncSession, conversation: Conversation, member_id: st
         raise Conflict("Another member already owns this conversation")
     if conversation.status == CLOSED:
         raise Conflict("The conversation is closed")
+    await set_status(session, conversation, HUMAN, member_id)
+
+
+async def assign(session: AsyncSession, conversation: Conversation, member_id: str) -> None:
+    """Give the conversation to ``member_id``, even from another owner (an admin's choice)."""
+    if conversation.status == CLOSED:
+        raise Conflict("The conversation is closed")
+    if conversation.status == HUMAN and conversation.assignee_id == member_id:
+        return
     await set_status(session, conversation, HUMAN, member_id)
 
 
@@ -88,6 +110,7 @@ async def reply(
         "message.sent",
         {"message_id": message.id, "conversation_id": conversation.id, "handler": "agent"},
     )
+    await callbacks.settle(session, conversation, member_id)
     return message
 
 
@@ -97,7 +120,13 @@ async def hand_back(session: AsyncSession, conversation: Conversation, member_id
     await set_status(session, conversation, BOT, None)
 
 
-async def close(session: AsyncSession, conversation: Conversation) -> None:
-    """Close the conversation (a new customer message reopens it with the bot)."""
+async def close(
+    session: AsyncSession, conversation: Conversation, member_id: str | None = None
+) -> None:
+    """Close the conversation (a new customer message reopens it with the bot).
+
+    Its pending callback is done, by ``member_id`` when a member closed it.
+    """
     if conversation.status != CLOSED:
         await set_status(session, conversation, CLOSED, None)
+    await callbacks.settle(session, conversation, member_id)

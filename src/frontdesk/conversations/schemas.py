@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+
+from frontdesk.core.clock import utcnow
 
 
 class MessagePublic(BaseModel):
@@ -38,6 +47,18 @@ class ConversationPublic(BaseModel):
     assignee_id: str | None
     last_message_at: datetime
     created_at: datetime
+    waiting_since: datetime | None = None
+    """When the bot handed over, while the conversation waits for a member."""
+    escalation_reason: str | None = None
+    """Why the bot handed over (``asked_for_human``, ``no_answer``, …)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def waiting_seconds(self) -> int | None:
+        """How long the conversation has been waiting for a member (the SLA age)."""
+        if self.waiting_since is None:
+            return None
+        return max(0, int((utcnow() - self.waiting_since).total_seconds()))
 
 
 class ConversationSummary(ConversationPublic):
@@ -65,10 +86,51 @@ class AgentReply(BaseModel):
         return self
 
 
+class DecisionPublic(BaseModel):
+    """A routing decision: which handler answered a customer message, and why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    handler: str
+    reason: str
+    rule_id: str | None
+    answered: bool
+    details: dict[str, Any]
+    created_at: datetime
+
+
 class ConversationDetail(ConversationPublic):
-    """A conversation with its messages."""
+    """A conversation with its messages and the bot's latest routing decisions (newest first).
+
+    Each customer message's ``meta.analysis`` holds what the bot understood of it.
+    """
 
     messages: list[MessagePublic]
+    decisions: list[DecisionPublic] = []
+
+
+class AssignRequest(BaseModel):
+    """Whom to give a conversation to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: str = Field(min_length=1, max_length=36)
+
+
+class CallbackPublic(BaseModel):
+    """A queued callback as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    conversation_id: str
+    contact_id: str
+    reason: str
+    status: str
+    requested_at: datetime
+    done_at: datetime | None
+    done_by: str | None
 
 
 class CustomerMessage(MessagePublic):

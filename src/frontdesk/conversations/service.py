@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,6 +13,9 @@ from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
 from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
+from frontdesk.routing.models import RoutingDecision
+
+_WAITING = "waiting"  # ownership.WAITING (ownership imports this module)
 
 
 async def start_conversation(
@@ -80,10 +85,16 @@ async def list_conversations(
     needs_human: bool | None = None,
     contact_id: str | None = None,
     assignee_id: str | None = None,
+    unassigned: bool = False,
+    channel_ids: Collection[str] | None = None,
+    since: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Conversation]:
-    """A tenant's conversations, most recently active first."""
+    """A tenant's conversations, most recently active first (waiting ones: longest wait first).
+
+    ``channel_ids`` keeps the conversations of those channels; ``since`` those active since then.
+    """
     stmt = select(Conversation).where(Conversation.tenant_id == tenant_id)
     if status:
         stmt = stmt.where(Conversation.status == status)
@@ -93,8 +104,17 @@ async def list_conversations(
         stmt = stmt.where(Conversation.contact_id == contact_id)
     if assignee_id:
         stmt = stmt.where(Conversation.assignee_id == assignee_id)
-    stmt = stmt.order_by(Conversation.last_message_at.desc()).limit(limit).offset(offset)
-    return list((await session.scalars(stmt)).all())
+    if unassigned:
+        stmt = stmt.where(Conversation.assignee_id.is_(None))
+    if channel_ids is not None:
+        stmt = stmt.where(Conversation.channel_id.in_(list(channel_ids)))
+    if since is not None:
+        stmt = stmt.where(Conversation.last_message_at >= since)
+    if status == _WAITING:
+        stmt = stmt.order_by(Conversation.waiting_since, Conversation.id)
+    else:
+        stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+    return list((await session.scalars(stmt.limit(limit).offset(offset))).all())
 
 
 async def get_conversation(
@@ -140,3 +160,19 @@ async def last_messages(
     )
     rows = await session.scalars(select(Message).where(Message.id.in_(latest)))
     return {m.conversation_id: m for m in rows}
+
+
+async def recent_decisions(
+    session: AsyncSession, tenant_id: str, conversation_id: str, limit: int = 10
+) -> list[RoutingDecision]:
+    """The conversation's latest routing decisions, newest first: why the bot did what it did."""
+    rows = await session.scalars(
+        select(RoutingDecision)
+        .where(
+            RoutingDecision.tenant_id == tenant_id,
+            RoutingDecision.conversation_id == conversation_id,
+        )
+        .order_by(RoutingDecision.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())

@@ -3,7 +3,7 @@
 from frontdesk.assessments.models import Assessment, AssessmentResult, AssessmentVersion
 from frontdesk.channels.models import Channel, ChannelDelivery, ChannelMedia
 from frontdesk.contacts.models import Contact, ContactIdentity
-from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.models import Callback, Conversation, Message
 from frontdesk.core.crypto_models import DataKey
 from frontdesk.core.outbox import OutboxEvent
 from frontdesk.feedback.models import Feedback
@@ -48,6 +48,7 @@ __all__ = [
     "Assessment",
     "AssessmentResult",
     "AssessmentVersion",
+    "Callback",
     "Channel",
     "ChannelDelivery",
     "ChannelMedia",

@@ -15,6 +15,8 @@ from frontdesk.tenants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
+    AvailabilityPublic,
+    AvailabilityUpdate,
     MemberCreate,
     MemberPublic,
     TenantPublic,
@@ -61,6 +63,20 @@ async def create_member(
 ) -> object:
     """Add a member."""
     return await service.create_member(session, principal.tenant_id, data)
+
+
+@router.put("/members/me/availability", response_model=AvailabilityPublic)
+async def set_my_availability(
+    data: AvailabilityUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("conversations:write"))],
+) -> object:
+    """Mark the calling member available for handed-over conversations, or away."""
+    if principal.member_id is None:
+        raise Forbidden("Only a logged-in member has an availability")
+    return await service.set_availability(
+        session, principal.tenant_id, principal.member_id, data.available
+    )
 
 
 @router.delete("/members/{member_id}", status_code=204)

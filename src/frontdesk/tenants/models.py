@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.clock import utcnow
@@ -45,6 +54,8 @@ class Member(TenantMixin, Base):
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
     """The last accepted TOTP time step: a code of this step or an older one is refused."""
+    available: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Marked available to answer handed-over conversations (away until the member says so)."""
 
     @property
     def mfa_enabled(self) -> bool:

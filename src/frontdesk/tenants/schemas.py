@@ -52,6 +52,25 @@ class MemberPublic(BaseModel):
     role: Role
     created_at: datetime
     mfa_enabled: bool = False
+    available: bool = False
+    """Marked available to answer handed-over conversations."""
+
+
+class AvailabilityUpdate(BaseModel):
+    """A member marking themself available or away."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    available: bool
+
+
+class AvailabilityPublic(BaseModel):
+    """A member's availability."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    available: bool
 
 
 class ApiKeyCreate(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -134,6 +135,30 @@ async def get_member(session: AsyncSession, tenant_id: str, member_id: str) -> M
     if member is None:
         raise NotFound("No such member")
     return member
+
+
+async def set_availability(
+    session: AsyncSession, tenant_id: str, member_id: str, available: bool
+) -> Member:
+    """Mark a member available (or away) for handed-over conversations, and commit."""
+    member = await get_member(session, tenant_id, member_id)
+    member.available = available
+    await session.commit()
+    return member
+
+
+async def anyone_available(session: AsyncSession, tenant_id: str, roles: Collection[str]) -> bool:
+    """Whether at least one member of one of ``roles`` is marked available."""
+    found = await session.scalar(
+        select(Member.id)
+        .where(
+            Member.tenant_id == tenant_id,
+            Member.available.is_(True),
+            Member.role.in_(list(roles)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def delete_member(session: AsyncSession, tenant_id: str, member_id: str) -> None:

@@ -15,6 +15,11 @@ DEFAULT_FALLBACK = (
     "will get back to you shortly."
 )
 
+DEFAULT_NO_AGENT = (
+    "All our agents are busy right now. We've noted your request and will get back to you as "
+    "soon as someone is available."
+)
+
 
 class TenantPreferences(BaseModel):
     """What a tenant can tune about how the bot answers."""
@@ -22,6 +27,12 @@ class TenantPreferences(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     fallback_text: str = Field(default=DEFAULT_FALLBACK, min_length=1, max_length=2000)
+    no_agent_text: str = Field(
+        default=DEFAULT_NO_AGENT,
+        min_length=1,
+        max_length=2000,
+        description="told on hand-over when no agent is available (a callback is queued)",
+    )
     faq_threshold: float = Field(default=68.0, ge=0, le=100)
     intent_threshold: float = Field(
         default=0.0, ge=0, le=1, description="predictions less confident than this are unsure"
