@@ -10,6 +10,7 @@ from sqlalchemy import select
 from frontdesk.core.outbox import OutboxEvent
 from frontdesk.routing.models import RoutingRule
 from frontdesk.runtime import Runtime
+from frontdesk.tenants.settings import DEFAULT_NO_AGENT
 from tests.assessments.samples import quiz
 from tests.conftest import TenantCtx
 from tests.factories import SHIPPING_ANSWER, open_session, wait_for_messages
@@ -176,13 +177,25 @@ async def test_three_invalid_answers_hand_over_to_a_human(
         )
     reply = await chat.say("banana")
     assert reply["meta"]["handler"] == "handoff"
-    assert "team" in reply["text"]
+    assert reply["text"] == DEFAULT_NO_AGENT  # the tenant has no agent to take it
     [run] = await results(client, tenant)
     assert (run["status"], run["answers"]) == ("escalated", {})
     r = await client.get(
         "/api/v1/conversations", params={"needs_human": True}, headers=tenant.headers
     )
     assert [c["id"] for c in r.json()] == [run["conversation_id"]]
+
+
+async def test_asking_for_a_human_mid_run_ends_it_as_escalated(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: TenantCtx
+):
+    chat = await setup(client, runtime, tenant)
+    await chat.say("quiz")
+    await chat.say("often")
+    reply = await chat.say("I want to talk to a real person")
+    assert reply["meta"]["handler"] == "handoff"
+    [run] = await results(client, tenant)
+    assert (run["status"], list(run["answers"])) == ("escalated", ["exercise"])
 
 
 async def test_a_run_keeps_its_version_and_a_new_run_takes_the_new_one(

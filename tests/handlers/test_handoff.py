@@ -35,8 +35,9 @@ async def test_no_agent_available_tells_the_customer_and_queues_a_callback(
     client: httpx.AsyncClient, runtime: Runtime, tenant: TenantCtx
 ):
     # An agent exists but is away: nobody can take the conversation now.
-    agent, _, _ = await member_client(client, runtime, tenant, "ana@acme.example", Role.AGENT)
-    await agent.aclose()
+    agent, csrf, _ = await member_client(client, runtime, tenant, "ana@acme.example", Role.AGENT)
+    async with aclosing(agent):
+        await set_available(agent, csrf, False)
     sid, headers, messages = await customer_asks(client, tenant)
     reply = messages[1]
     assert reply["text"] == DEFAULT_NO_AGENT and reply["meta"]["handler"] == "handoff"

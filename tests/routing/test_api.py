@@ -113,7 +113,10 @@ async def test_a_rule_routes_live_messages_and_the_decision_is_kept(
         "priority": 1,
         "conditions": contains("refund"),
         "handler": "handoff",
-        "params": {"text": "A refund specialist will take it from here."},
+        "params": {
+            "text": "A refund specialist will take it from here.",
+            "no_agent_text": "Our refund team will call you back.",
+        },
     }
     rule_id = (await client.post("/api/v1/routing/rules", headers=h, json=rule)).json()["id"]
     sid, headers = await open_session(client, tenant.slug)
@@ -124,7 +127,7 @@ async def test_a_rule_routes_live_messages_and_the_decision_is_kept(
     asked, answers = replies(await full_history(client, h, conversation))
     assert answers[0]["meta"]["handler"] == "faq"
     assert answers[0]["meta"]["route"] == {"reason": "default"}
-    assert answers[1]["text"] == "A refund specialist will take it from here."
+    assert answers[1]["text"] == "Our refund team will call you back."  # no agent is in
     assert answers[1]["meta"]["route"] == {"reason": "rule", "rule_id": rule_id}
 
     decisions = (

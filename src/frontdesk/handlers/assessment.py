@@ -16,6 +16,7 @@ from frontdesk.assessments import service
 from frontdesk.assessments.answers import InvalidAnswer, is_stop, prompt, read, show_number
 from frontdesk.assessments.models import Assessment, AssessmentResult
 from frontdesk.assessments.schemas import AssessmentDefinition, ScoreBand
+from frontdesk.conversations.context import Flow
 from frontdesk.core.logging import get_logger
 from frontdesk.handlers.base import Member, Reply, Turn
 
@@ -121,6 +122,13 @@ async def _answer(turn: Turn, definition: AssessmentDefinition) -> Reply | None:
     return _reply(_ask(definition, following), result, definition)
 
 
+async def flow_ended(turn: Turn, flow: Flow) -> None:
+    """Another handler ended the run (a hand-over, say): it ends as escalated."""
+    result = await turn.session.get(AssessmentResult, str(flow.state.get("result_id")))
+    if result is not None and result.tenant_id == turn.tenant_id and result.status == "in_progress":
+        service.end_run(result, "escalated")
+
+
 def _retry(
     turn: Turn,
     state: dict[str, Any],
@@ -172,4 +180,10 @@ def _reply(
     return Reply(text, NAME, meta)
 
 
-MEMBER = Member(NAME, handle, prepare, description="a multi-step assessment with a score")
+MEMBER = Member(
+    NAME,
+    handle,
+    prepare,
+    description="a multi-step assessment with a score",
+    flow_ended=flow_ended,
+)

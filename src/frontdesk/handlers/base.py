@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from frontdesk.contacts.models import Contact
-    from frontdesk.conversations.context import ConversationContext
+    from frontdesk.conversations.context import ConversationContext, Flow
     from frontdesk.conversations.models import Conversation, Message
     from frontdesk.runtime import Runtime
     from frontdesk.tenants.settings import TenantPreferences
@@ -78,6 +78,7 @@ class Turn:
 Prepare = Callable[[Turn], Awaitable[bool]]
 Handle = Callable[[Turn], Awaitable[Reply | None]]
 Wants = Callable[[Turn], bool]
+FlowEnded = Callable[[Turn, "Flow"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +95,6 @@ class Member:
     prepare: Prepare | None = None
     wants: Wants | None = None
     description: str = ""
+    flow_ended: FlowEnded | None = None
+    """Told (in the write phase) when another handler ended this handler's flow: a hand-over
+    in the middle of an assessment, say."""

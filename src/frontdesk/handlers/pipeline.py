@@ -256,12 +256,17 @@ async def _answer(turn: Turn, decision: Decision, chain: tuple[str, ...]) -> Rep
     """The first answer down the chain, with the decision recorded and failures counted."""
     assert turn.conversation is not None and turn.message is not None
     reply, handler = None, chain[-1] if chain else decision.handler
+    flow = turn.context.flow
     for name in chain:
         _aim(turn, decision, name)
         reply = await HANDLERS[name].handle(turn)
         if reply is not None:
             handler = name
             break
+    if flow is not None and turn.context.flow is not flow and handler != flow.handler:
+        owner = HANDLERS.get(flow.handler)
+        if owner is not None and owner.flow_ended is not None:
+            await owner.flow_ended(turn, flow)
     answered = reply is not None and handler == decision.handler
     turn.context.failures = 0 if answered or handler != "handoff" else turn.context.failures + 1
     turn.context.last_handler = handler

@@ -1,7 +1,8 @@
 """The router (PRODUCT.md R1, R2): which handler answers a message, and why.
 
-In order: an explicit request for a human; the tenant's routing rules by priority; escalation
-on a souring sentiment trend or repeated failures; the active multi-step flow; the handlers
+In order: an explicit request for a human; a workflow waiting for the customer's reply; the
+active multi-step flow (an assessment under way keeps the conversation); the tenant's routing
+rules by priority; escalation on a souring sentiment trend or repeated failures; the handlers
 that volunteer for the message (a reminder request, a rating, a greeting); then the answer
 chain — FAQ, knowledge base, and a human when neither can answer.
 """
@@ -61,6 +62,9 @@ def route(
         return _handoff("asked_for_human")
     if workflow_waiting:
         return Decision("workflow", "workflow_waiting", params={"waiting": True})
+    flow = turn.context.flow
+    if flow is not None and flow.handler in HANDLERS:
+        return Decision(flow.handler, "flow", fallbacks=ANSWER_CHAIN)
     if rules:
         chosen = _first_rule(rules, scope(turn, now))
         if chosen is not None:
@@ -69,9 +73,6 @@ def route(
         return _handoff("negative_sentiment")
     if turn.context.failures >= prefs.escalation_failures:
         return _handoff("repeated_failure")
-    flow = turn.context.flow
-    if flow is not None and flow.handler in HANDLERS:
-        return Decision(flow.handler, "flow", fallbacks=ANSWER_CHAIN)
     for member in HANDLERS.values():
         if member.wants is not None and _volunteers(member.wants, turn):
             return Decision(member.name, "detected", fallbacks=ANSWER_CHAIN)

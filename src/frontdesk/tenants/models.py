@@ -13,7 +13,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
-    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,8 +54,8 @@ class Member(TenantMixin, Base):
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
     """The last accepted TOTP time step: a code of this step or an older one is refused."""
-    available: Mapped[bool] = mapped_column(default=False, server_default=false())
-    """Marked available to answer handed-over conversations (away until the member says so)."""
+    available: Mapped[bool] = mapped_column(default=True, server_default=true())
+    """Available to answer handed-over conversations (until the member says they are away)."""
 
     @property
     def mfa_enabled(self) -> bool:

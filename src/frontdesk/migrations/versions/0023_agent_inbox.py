@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.execute("UPDATE conversations SET waiting_since = updated_at WHERE status = 'waiting'")
     op.add_column(
         "members",
-        sa.Column("available", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("available", sa.Boolean(), nullable=False, server_default=sa.true()),
     )
     op.create_table(
         "callbacks",
