@@ -59,6 +59,8 @@ class Turn:
     """Why the router chose the handler: ``rule``, ``flow``, ``detected``, ``default``,
     ``fallback`` (an earlier choice could not answer), an escalation reason…"""
     prepared: dict[str, Any] = field(default_factory=dict)
+    tried: list[str] = field(default_factory=list)
+    """The handlers whose ``prepare`` ran for this turn, in order."""
     notes: dict[str, Any] = field(default_factory=dict)
     """Kept on the inbound message beside its analysis: the text read from its files, the
     translation the handlers worked from (``text`` is then that translation)."""
@@ -78,6 +80,7 @@ class Turn:
 Prepare = Callable[[Turn], Awaitable[bool]]
 Handle = Callable[[Turn], Awaitable[Reply | None]]
 Wants = Callable[[Turn], bool]
+Settle = Callable[[Turn, str], None]
 FlowEnded = Callable[[Turn, "Flow"], Awaitable[None]]
 
 
@@ -95,6 +98,9 @@ class Member:
     prepare: Prepare | None = None
     wants: Wants | None = None
     description: str = ""
+    settle: Settle | None = None
+    """Called in the write phase with the handler that answered, when this one prepared but
+    did not answer (the FAQ logs the question it could not answer)."""
     flow_ended: FlowEnded | None = None
     """Told (in the write phase) when another handler ended this handler's flow: a hand-over
     in the middle of an assessment, say."""

@@ -45,4 +45,12 @@ async def handle(turn: Turn) -> Reply | None:
     return reply
 
 
-MEMBER = Member("faq", handle, prepare, description="the tenant's FAQ, above its threshold")
+def settle(turn: Turn, answered_by: str) -> None:
+    """Another handler answered (or nobody did): the FAQ logs the question it lacked."""
+    match: FaqMatch | None = turn.prepared.get("faq")
+    log_query(turn.session, turn.tenant_id, turn.text, match, answered=False)
+
+
+MEMBER = Member(
+    "faq", handle, prepare, description="the tenant's FAQ, above its threshold", settle=settle
+)

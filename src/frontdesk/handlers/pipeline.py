@@ -187,6 +187,8 @@ async def _choose(turn: Turn) -> tuple[Decision | None, tuple[str, ...]]:
     for index, name in enumerate(chain):
         member = HANDLERS[name]
         _aim(turn, decision, name)
+        if member.prepare is not None:
+            turn.tried.append(name)
         if member.prepare is None or await member.prepare(turn):
             return decision, chain[index:]
     return decision, chain[-1:]
@@ -263,6 +265,10 @@ async def _answer(turn: Turn, decision: Decision, chain: tuple[str, ...]) -> Rep
         if reply is not None:
             handler = name
             break
+    for name in turn.tried:
+        settle = HANDLERS[name].settle
+        if settle is not None and name != handler:
+            settle(turn, handler)
     if flow is not None and turn.context.flow is not flow and handler != flow.handler:
         owner = HANDLERS.get(flow.handler)
         if owner is not None and owner.flow_ended is not None:
