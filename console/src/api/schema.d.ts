@@ -48,6 +48,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Assessments
+         * @description The tenant's assessments.
+         */
+        get: operations["assessments-list_assessments"];
+        put?: never;
+        /**
+         * Create Assessment
+         * @description Create an assessment from its definition (version 1).
+         */
+        post: operations["assessments-create_assessment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assessments/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Assessment
+         * @description An assessment with its current definition, or the definition of ``version``.
+         */
+        get: operations["assessments-get_assessment"];
+        /**
+         * Replace Assessment
+         * @description Replace the definition; a changed one becomes the next version.
+         */
+        put: operations["assessments-replace_assessment"];
+        post?: never;
+        /**
+         * Delete Assessment
+         * @description Delete an assessment with its versions and results.
+         */
+        delete: operations["assessments-delete_assessment"];
+        options?: never;
+        head?: never;
+        /**
+         * Enable Assessment
+         * @description Enable or disable an assessment.
+         */
+        patch: operations["assessments-enable_assessment"];
+        trace?: never;
+    };
+    "/api/v1/assessments/{key}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Results
+         * @description Runs of an assessment, newest first, in progress ones included.
+         */
+        get: operations["assessments-list_results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assessments/{key}/results/{result_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Result
+         * @description One run of an assessment.
+         */
+        get: operations["assessments-get_result"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assessments/{key}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Versions
+         * @description The versions of an assessment, newest first.
+         */
+        get: operations["assessments-list_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -309,6 +425,26 @@ export interface paths {
          * @description The file itself (decrypted), for members of the tenant only.
          */
         get: operations["channels-get_media_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/media/{media_id}/transform": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Transform
+         * @description The OCR text or transcript of a file a customer sent, or why there is none.
+         */
+        get: operations["channels-get_transform"];
         put?: never;
         post?: never;
         delete?: never;
@@ -830,6 +966,46 @@ export interface paths {
         patch: operations["faq-update_faq"];
         trace?: never;
     };
+    "/api/v1/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Feedback
+         * @description The latest ratings (``max_score=2``: the unhappy ones).
+         */
+        get: operations["feedback-list_feedback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Summary
+         * @description CSAT (share of 4–5 ratings), mean and distribution (the last 30 days by default).
+         */
+        get: operations["feedback-summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/knowledge/answer": {
         parameters: {
             query?: never;
@@ -1349,6 +1525,226 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Reminders
+         * @description The tenant's reminders, soonest due first; filters: status, conversation.
+         */
+        get: operations["reminders-list_reminders"];
+        put?: never;
+        /**
+         * Create Reminder
+         * @description Schedule a reminder for a conversation's customer, delivered on their channel.
+         */
+        post: operations["reminders-create_reminder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reminders/{reminder_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Reminder
+         * @description One reminder.
+         */
+        get: operations["reminders-get_reminder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Reminder
+         * @description Change a scheduled reminder's text or due time (a naive time is in its time zone).
+         */
+        patch: operations["reminders-update_reminder"];
+        trace?: never;
+    };
+    "/api/v1/reminders/{reminder_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Reminder
+         * @description Cancel a scheduled reminder.
+         */
+        post: operations["reminders-cancel_reminder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reminders/{reminder_id}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Snooze Reminder
+         * @description Remind again later: ``minutes`` after the due time, or after now once it was sent.
+         */
+        post: operations["reminders-snooze_reminder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Analytics
+         * @description How messages were routed over a period (the last 7 days by default).
+         */
+        get: operations["routing-analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Decisions
+         * @description The latest routing decisions, optionally of one conversation ("why did the bot…").
+         */
+        get: operations["routing-list_decisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/handlers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Handlers
+         * @description The handlers a rule can send messages to.
+         */
+        get: operations["routing-list_handlers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description The tenant's rules in the order they are tried.
+         */
+        get: operations["routing-list_rules"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Add a rule.
+         */
+        post: operations["routing-create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Rule
+         * @description One rule.
+         */
+        get: operations["routing-get_rule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Remove a rule.
+         */
+        delete: operations["routing-delete_rule"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Rule
+         * @description Change a rule.
+         */
+        patch: operations["routing-update_rule"];
+        trace?: never;
+    };
+    "/api/v1/routing/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Route
+         * @description Where a first message with this text would go (nothing is sent or stored).
+         */
+        post: operations["routing-test_route"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -1363,6 +1759,114 @@ export interface paths {
         get: operations["dashboard-stats"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tasks
+         * @description The tenant's tasks, newest first; ``mine`` keeps those of the logged-in member.
+         */
+        get: operations["tasks-list_tasks"];
+        put?: never;
+        /**
+         * Create Task
+         * @description Create a task; publishes ``task.created`` (and ``task.assigned`` with an assignee).
+         */
+        post: operations["tasks-create_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Task
+         * @description One task.
+         */
+        get: operations["tasks-get_task"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Task
+         * @description Change title, description, due date, priority or assignee of a task still to be done.
+         */
+        patch: operations["tasks-update_task"];
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Task
+         * @description Cancel a task still to be done.
+         */
+        post: operations["tasks-cancel_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete Task
+         * @description Complete a task still to be done; a conversation's customer is told it is done.
+         */
+        post: operations["tasks-complete_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Task
+         * @description Open → in progress (409 from any other state).
+         */
+        post: operations["tasks-start_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2110,7 +2614,7 @@ export interface paths {
         put?: never;
         /**
          * Complete Task
-         * @description Mark the task completed (again: no change) and publish ``workflow.task_completed``.
+         * @description Mark the task completed (again: no change); publishes ``workflow.task_completed``.
          */
         post: operations["workflow-tasks-complete_task"];
         delete?: never;
@@ -2711,6 +3215,44 @@ export interface components {
             text: string;
         };
         /**
+         * Analytics
+         * @description Routing over a period: totals, the escalation rate and the breakdown.
+         */
+        Analytics: {
+            /** Escalated */
+            escalated: number;
+            /** Escalation Rate */
+            escalation_rate: number;
+            /** Rows */
+            rows: components["schemas"]["AnalyticsRow"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Total */
+            total: number;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /**
+         * AnalyticsRow
+         * @description Decisions of one handler for one reason.
+         */
+        AnalyticsRow: {
+            /** Answered */
+            answered: number;
+            /** Count */
+            count: number;
+            /** Handler */
+            handler: string;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * AnalyzeIn
          * @description A text to analyse as if a customer had sent it.
          */
@@ -2734,6 +3276,27 @@ export interface components {
              * @enum {string}
              */
             mode: "generated" | "extractive" | "dont_know";
+        };
+        /**
+         * AnswerValidation
+         * @description What an answer must satisfy; which fields apply depends on the question's type.
+         */
+        AnswerValidation: {
+            /** Max */
+            max?: number | null;
+            /** Max Length */
+            max_length?: number | null;
+            /** Min */
+            min?: number | null;
+            /** Min Length */
+            min_length?: number | null;
+            /** Pattern */
+            pattern?: string | null;
+            /**
+             * Required
+             * @default true
+             */
+            required: boolean;
         };
         /**
          * ApiKeyCreate
@@ -2866,6 +3429,199 @@ export interface components {
              * @enum {string}
              */
             decision: "approve" | "reject";
+        };
+        /**
+         * AssessmentIn
+         * @description A definition to create or replace, and whether customers can start it.
+         */
+        AssessmentIn: {
+            /** Bands */
+            bands?: components["schemas"]["ScoreBand"][];
+            /**
+             * Completion Text
+             * @default Thank you, that was the last question.
+             */
+            completion_text: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Intro
+             * @default
+             */
+            intro: string;
+            /** Key */
+            key: string;
+            /** Questions */
+            questions: components["schemas"]["AssessmentQuestion"][];
+            /**
+             * Show Score
+             * @default true
+             */
+            show_score: boolean;
+            /** Title */
+            title: string;
+        };
+        /**
+         * AssessmentOption
+         * @description One answer a customer can pick: by its number or its label.
+         */
+        AssessmentOption: {
+            /** Label */
+            label: string;
+            /**
+             * Points
+             * @default 0
+             */
+            points: number;
+            /** Value */
+            value?: string | null;
+        };
+        /**
+         * AssessmentPatch
+         * @description Enable or disable an assessment (no new version).
+         */
+        AssessmentPatch: {
+            /** Enabled */
+            enabled: boolean;
+        };
+        /**
+         * AssessmentPublic
+         * @description An assessment with the definition of its current (or the asked) version.
+         */
+        AssessmentPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Definition */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * AssessmentQuestion
+         * @description One question of an assessment.
+         */
+        AssessmentQuestion: {
+            /** Id */
+            id: string;
+            /** Options */
+            options?: components["schemas"]["AssessmentOption"][];
+            skip_if?: components["schemas"]["RuleGroup"] | null;
+            /** Text */
+            text: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "choice" | "yes_no" | "number" | "text" | "email" | "date" | "scale";
+            validation?: components["schemas"]["AnswerValidation"];
+            /**
+             * Weight
+             * @default 1
+             */
+            weight: number;
+        };
+        /**
+         * AssessmentResultPublic
+         * @description One run of an assessment in a conversation.
+         */
+        AssessmentResultPublic: {
+            /** Answers */
+            answers: {
+                [key: string]: unknown;
+            };
+            /** Assessment Id */
+            assessment_id: string;
+            /** Band */
+            band: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Contact Id */
+            contact_id: string | null;
+            /** Conversation Id */
+            conversation_id: string;
+            /** Current Question */
+            current_question: string | null;
+            /** Id */
+            id: string;
+            /** Score */
+            score: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "in_progress" | "completed" | "abandoned" | "escalated";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * AssessmentSummary
+         * @description An assessment in a list.
+         */
+        AssessmentSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * AssessmentVersionPublic
+         * @description One stored version of a definition.
+         */
+        AssessmentVersionPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Number */
+            number: number;
         };
         /**
          * AssignRequest
@@ -3083,6 +3839,16 @@ export interface components {
             verify_token?: string | null;
             /** Webhook Url */
             webhook_url: string | null;
+        };
+        /**
+         * ChannelCsat
+         * @description Ratings of one channel.
+         */
+        ChannelCsat: {
+            /** Average */
+            average: number;
+            /** Count */
+            count: number;
         };
         /**
          * ChannelPublic
@@ -3422,7 +4188,7 @@ export interface components {
              * Decisions
              * @default []
              */
-            decisions: components["schemas"]["DecisionPublic"][];
+            decisions: components["schemas"]["frontdesk__conversations__schemas__DecisionPublic"][];
             /** Escalation Reason */
             escalation_reason?: string | null;
             /** Id */
@@ -3726,31 +4492,6 @@ export interface components {
             end?: string | null;
             /** Start */
             start?: string | null;
-        };
-        /**
-         * DecisionPublic
-         * @description A routing decision: which handler answered a customer message, and why.
-         */
-        DecisionPublic: {
-            /** Answered */
-            answered: boolean;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Details */
-            details: {
-                [key: string]: unknown;
-            };
-            /** Handler */
-            handler: string;
-            /** Message Id */
-            message_id: string;
-            /** Reason */
-            reason: string;
-            /** Rule Id */
-            rule_id: string | null;
         };
         /**
          * DecryptRequest
@@ -4059,6 +4800,33 @@ export interface components {
             visibility?: ("public" | "internal") | null;
         };
         /**
+         * FeedbackPublic
+         * @description One rating.
+         */
+        FeedbackPublic: {
+            /** Channel */
+            channel: string;
+            /** Comment */
+            comment: string;
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Message Id */
+            message_id: string;
+            /** Score */
+            score: number;
+            /** Sentiment */
+            sentiment: number | null;
+            /** Source */
+            source: string;
+        };
+        /**
          * FolderSpec
          * @description A folder on the server.
          */
@@ -4086,6 +4854,18 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * HandlerInfo
+         * @description A handler a rule can name.
+         */
+        HandlerInfo: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /** Volunteers */
+            volunteers: boolean;
         };
         /**
          * IdentityPublic
@@ -5056,6 +5836,78 @@ export interface components {
             use_count: number;
         };
         /**
+         * ReminderCreate
+         * @description A reminder for a conversation's customer.
+         *
+         *     ``due_at`` without an offset is read in ``timezone`` (by default the tenant's).
+         */
+        ReminderCreate: {
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Text */
+            text: string;
+            /** Timezone */
+            timezone?: string | null;
+        };
+        /**
+         * ReminderPublic
+         * @description A reminder as the API returns it.
+         */
+        ReminderPublic: {
+            /** Contact Id */
+            contact_id: string;
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Message Id */
+            message_id: string | null;
+            /** Sent At */
+            sent_at: string | null;
+            /** Snoozed Count */
+            snoozed_count: number;
+            /** Status */
+            status: string;
+            /** Text */
+            text: string;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ReminderUpdate
+         * @description A new text or due time for a scheduled reminder.
+         */
+        ReminderUpdate: {
+            /** Due At */
+            due_at?: string | null;
+            /** Text */
+            text?: string | null;
+        };
+        /**
          * Reply
          * @description A rich reply: text plus at most one of buttons, a list, media or a location.
          *
@@ -5108,6 +5960,138 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "config_manager" | "viewer" | "developer" | "agent";
+        /**
+         * Rule
+         * @description One comparison: ``field`` ``operator`` ``value``.
+         */
+        Rule: {
+            /** Field */
+            field: string;
+            /** Id */
+            id?: string | null;
+            /**
+             * Ignorecase
+             * @default false
+             */
+            ignoreCase: boolean;
+            /** Operator */
+            operator: string;
+            /** Value */
+            value?: unknown;
+            /** Valuetype */
+            valueType?: ("string" | "number" | "boolean" | "date") | null;
+        };
+        /**
+         * RuleGroup
+         * @description Conditions joined by ``AND`` (all), ``OR`` (any) or ``NOT`` (not all of them).
+         */
+        RuleGroup: {
+            /** Conditions */
+            conditions?: (components["schemas"]["Rule"] | components["schemas"]["RuleGroup"])[];
+            /** Id */
+            id?: string | null;
+            /**
+             * Logical
+             * @default AND
+             * @enum {string}
+             */
+            logical: "AND" | "OR" | "NOT";
+        };
+        /**
+         * RuleIn
+         * @description A new routing rule.
+         */
+        RuleIn: {
+            conditions: components["schemas"]["RuleGroup"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Handler */
+            handler: string;
+            /** Name */
+            name: string;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Priority
+             * @default 100
+             */
+            priority: number;
+        };
+        /**
+         * RulePatch
+         * @description A change to a routing rule (fields left out stay as they are).
+         */
+        RulePatch: {
+            conditions?: components["schemas"]["RuleGroup"] | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Handler */
+            handler?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            /** Priority */
+            priority?: number | null;
+        };
+        /**
+         * RulePublic
+         * @description A routing rule as the API shows it.
+         */
+        RulePublic: {
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Handler */
+            handler: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Priority */
+            priority: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ScoreBand
+         * @description A range of scores ``[min, max]`` and the result it gives.
+         */
+        ScoreBand: {
+            /** Max */
+            max: number;
+            /** Min */
+            min: number;
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+            /** Title */
+            title: string;
+        };
         /**
          * SessionCreated
          * @description A new web chat session and the bearer token that opens it.
@@ -5176,6 +6160,14 @@ export interface components {
         SkipIn: {
             /** Reason */
             reason: string;
+        };
+        /**
+         * SnoozeIn
+         * @description How much later to remind again.
+         */
+        SnoozeIn: {
+            /** Minutes */
+            minutes: number;
         };
         /**
          * SourceRequest
@@ -5273,6 +6265,44 @@ export interface components {
             token: string;
         };
         /**
+         * Summary
+         * @description CSAT over a period.
+         */
+        Summary: {
+            /** Average */
+            average: number | null;
+            /** By Channel */
+            by_channel: {
+                [key: string]: components["schemas"]["ChannelCsat"];
+            };
+            /** Count */
+            count: number;
+            /** Csat */
+            csat: number | null;
+            /** Distribution */
+            distribution: {
+                [key: string]: number;
+            };
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /**
+         * TaskClose
+         * @description Completing or cancelling a task, optionally with a note.
+         */
+        TaskClose: {
+            /** Note */
+            note?: string | null;
+        };
+        /**
          * TaskComplete
          * @description Closing a task, optionally with a note and a result for the workflow.
          */
@@ -5285,30 +6315,45 @@ export interface components {
             };
         };
         /**
-         * TaskPublic
-         * @description A task as the API shows it.
+         * TaskCreate
+         * @description A new task; linked to a conversation, it also belongs to that conversation's contact.
          */
-        TaskPublic: {
+        TaskCreate: {
             /** Assignee Id */
-            assignee_id: string | null;
-            /** Completed At */
-            completed_at: string | null;
-            /** Data */
-            data: {
-                [key: string]: unknown;
-            };
-            /** Description */
+            assignee_id?: string | null;
+            /** Conversation Id */
+            conversation_id?: string | null;
+            /**
+             * Description
+             * @default
+             */
             description: string;
             /** Due At */
-            due_at: string | null;
-            /** Id */
-            id: string;
-            /** Instance Id */
-            instance_id: string | null;
-            /** Status */
-            status: string;
+            due_at?: string | null;
+            /**
+             * Priority
+             * @default normal
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
             /** Title */
             title: string;
+        };
+        /**
+         * TaskUpdate
+         * @description A change of a task: only the fields given change (``null`` clears due date and assignee).
+         */
+        TaskUpdate: {
+            /** Assignee Id */
+            assignee_id?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Due At */
+            due_at?: string | null;
+            /** Priority */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /** Title */
+            title?: string | null;
         };
         /**
          * Template
@@ -5415,6 +6460,18 @@ export interface components {
              */
             faq_threshold: number;
             /**
+             * Intent Llm Fallback
+             * @description ask the LLM (if configured) about messages the model is unsure of
+             * @default true
+             */
+            intent_llm_fallback: boolean;
+            /**
+             * Intent Threshold
+             * @description predictions less confident than this are unsure
+             * @default 0
+             */
+            intent_threshold: number;
+            /**
              * Language
              * @default en
              */
@@ -5431,6 +6488,18 @@ export interface components {
              */
             no_agent_text: string;
             /**
+             * Persona
+             * @description who the bot is, for LLM replies (company, role)
+             * @default
+             */
+            persona: string;
+            /**
+             * Persona Name
+             * @description the bot's name
+             * @default the virtual assistant
+             */
+            persona_name: string;
+            /**
              * Region
              * @description ISO 3166 country for national phones
              */
@@ -5440,6 +6509,12 @@ export interface components {
              * @default UTC
              */
             timezone: string;
+            /**
+             * Tone
+             * @default friendly
+             * @enum {string}
+             */
+            tone: "friendly" | "formal" | "playful";
         } & {
             [key: string]: unknown;
         };
@@ -5473,6 +6548,39 @@ export interface components {
             /** Retention Days */
             retention_days?: number | null;
             settings?: components["schemas"]["TenantPreferences"] | null;
+        };
+        /**
+         * TestIn
+         * @description A message to route without sending anything.
+         */
+        TestIn: {
+            /**
+             * Channel
+             * @default webchat
+             */
+            channel: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * TestOut
+         * @description Where a message would go, and why.
+         */
+        TestOut: {
+            /** Analysis */
+            analysis: {
+                [key: string]: unknown;
+            } | null;
+            /** Explanation */
+            explanation: string | null;
+            /** Fallbacks */
+            fallbacks: string[];
+            /** Handler */
+            handler: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Rule Id */
+            rule_id: string | null;
         };
         /**
          * TestPublic
@@ -5588,6 +6696,26 @@ export interface components {
             reason: string;
             /** Service */
             service: string;
+        };
+        /**
+         * TransformPublic
+         * @description What was read from a stored file (nothing yet while ``status`` is null).
+         */
+        TransformPublic: {
+            /** Error */
+            error: string | null;
+            /** File Status */
+            file_status: string;
+            /** Kind */
+            kind: string;
+            /** Media Id */
+            media_id: string;
+            /** Status */
+            status: string | null;
+            /** Text */
+            text: string | null;
+            /** Transform */
+            transform: string | null;
         };
         /**
          * TriggerKind
@@ -5960,6 +7088,146 @@ export interface components {
             /** Workflow Id */
             workflow_id: string;
         };
+        /**
+         * DecisionPublic
+         * @description A routing decision: which handler answered a customer message, and why.
+         */
+        frontdesk__conversations__schemas__DecisionPublic: {
+            /** Answered */
+            answered: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Handler */
+            handler: string;
+            /** Message Id */
+            message_id: string;
+            /** Reason */
+            reason: string;
+            /** Rule Id */
+            rule_id: string | null;
+        };
+        /**
+         * DecisionPublic
+         * @description One routing decision.
+         */
+        frontdesk__routing__schemas__DecisionPublic: {
+            /** Answered */
+            answered: boolean;
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Handler */
+            handler: string;
+            /** Id */
+            id: string;
+            /** Message Id */
+            message_id: string;
+            /** Reason */
+            reason: string;
+            /** Rule Id */
+            rule_id: string | null;
+        };
+        /**
+         * TaskPublic
+         * @description A task as the API shows it.
+         */
+        frontdesk__tasks__schemas__TaskPublic: {
+            /** Assignee Id */
+            assignee_id: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Contact Id */
+            contact_id: string | null;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string;
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            /**
+             * Overdue
+             * @description Past its due date and not finished.
+             */
+            readonly overdue: boolean;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
+            /**
+             * Ref
+             * @description The short reference (``T-3F9A2C``) the customer was given.
+             */
+            readonly ref: string;
+            /** Source */
+            source: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "in_progress" | "completed" | "cancelled";
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * TaskPublic
+         * @description A task as the API shows it.
+         */
+        frontdesk__workflows__tasks_api__TaskPublic: {
+            /** Assignee Id */
+            assignee_id: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string;
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -6040,6 +7308,305 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-list_assessments": {
+        parameters: {
+            query?: {
+                enabled?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-create_assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-get_assessment": {
+        parameters: {
+            query?: {
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-replace_assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-delete_assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-enable_assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-list_results": {
+        parameters: {
+            query?: {
+                status?: ("in_progress" | "completed" | "abandoned" | "escalated") | null;
+                conversation_id?: string | null;
+                contact_id?: string | null;
+                band?: string | null;
+                since?: string | null;
+                until?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentResultPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-get_result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                result_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentResultPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "assessments-list_versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentVersionPublic"][];
                 };
             };
             /** @description Validation Error */
@@ -6440,6 +8007,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "channels-get_transform": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransformPublic"];
                 };
             };
             /** @description Validation Error */
@@ -7398,6 +8996,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FaqPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "feedback-list_feedback": {
+        parameters: {
+            query?: {
+                conversation_id?: string | null;
+                max_score?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "feedback-summary": {
+        parameters: {
+            query?: {
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"];
                 };
             };
             /** @description Validation Error */
@@ -8394,6 +10057,470 @@ export interface operations {
             };
         };
     };
+    "reminders-list_reminders": {
+        parameters: {
+            query?: {
+                status?: ("scheduled" | "sent" | "cancelled" | "failed") | null;
+                conversation_id?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "reminders-create_reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReminderCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "reminders-get_reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reminder_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "reminders-update_reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reminder_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReminderUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "reminders-cancel_reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reminder_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "reminders-snooze_reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reminder_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnoozeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "routing-analytics": {
+        parameters: {
+            query?: {
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Analytics"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "routing-list_decisions": {
+        parameters: {
+            query?: {
+                conversation_id?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__routing__schemas__DecisionPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "routing-list_handlers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandlerInfo"][];
+                };
+            };
+        };
+    };
+    "routing-list_rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"][];
+                };
+            };
+        };
+    };
+    "routing-create_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "routing-get_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "routing-delete_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "routing-update_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "routing-test_route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "dashboard-stats": {
         parameters: {
             query?: {
@@ -8413,6 +10540,243 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tasks-list_tasks": {
+        parameters: {
+            query?: {
+                status?: ("open" | "in_progress" | "completed" | "cancelled") | null;
+                assignee_id?: string | null;
+                mine?: boolean;
+                conversation_id?: string | null;
+                overdue?: boolean | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__tasks__schemas__TaskPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tasks-create_task": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__tasks__schemas__TaskPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tasks-get_task": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__tasks__schemas__TaskPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tasks-update_task": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__tasks__schemas__TaskPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tasks-cancel_task": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TaskClose"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__tasks__schemas__TaskPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tasks-complete_task": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TaskClose"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__tasks__schemas__TaskPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tasks-start_task": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["frontdesk__tasks__schemas__TaskPublic"];
                 };
             };
             /** @description Validation Error */
@@ -9685,7 +12049,7 @@ export interface operations {
     "workflow-tasks-list_tasks": {
         parameters: {
             query?: {
-                status?: ("open" | "completed") | null;
+                status?: ("open" | "in_progress" | "completed" | "cancelled") | null;
                 assignee_id?: string | null;
                 limit?: number;
                 offset?: number;
@@ -9702,7 +12066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskPublic"][];
+                    "application/json": components["schemas"]["frontdesk__workflows__tasks_api__TaskPublic"][];
                 };
             };
             /** @description Validation Error */
@@ -9737,7 +12101,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskPublic"];
+                    "application/json": components["schemas"]["frontdesk__workflows__tasks_api__TaskPublic"];
                 };
             };
             /** @description Validation Error */
