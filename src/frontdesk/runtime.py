@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.directory import ChannelDirectory
 from frontdesk.channels.models import Channel
+from frontdesk.conversations.service import forget_expired_contexts
 from frontdesk.core import heap
 from frontdesk.core.auth import ApiKeyAuthenticator
 from frontdesk.core.clock import Clock, SystemClock
@@ -211,15 +212,18 @@ class Runtime:
                 heap.settle()
 
     async def _prune_loop(self, stop: asyncio.Event, every: float = 600.0) -> None:
-        """Drop finished jobs and delivered events once they are older than the keep window."""
+        """Drop finished jobs, delivered events, expired sessions and expired contexts."""
         keep = timedelta(hours=self.settings.queue_keep_done_hours)
         while not stop.is_set():
             try:
                 jobs = await self.queue.prune(keep)
                 events = await self.outbox.prune(keep)
                 sessions = await prune_sessions(self.db)
-                if jobs or events or sessions:
-                    log.info("pruned", jobs=jobs, events=events, sessions=sessions)
+                contexts = await forget_expired_contexts(self.db)
+                if jobs or events or sessions or contexts:
+                    log.info(
+                        "pruned", jobs=jobs, events=events, sessions=sessions, contexts=contexts
+                    )
             except Exception:
                 log.exception("prune_failed")
             with suppress(TimeoutError):

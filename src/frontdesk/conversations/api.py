@@ -144,6 +144,7 @@ async def get_conversation(
         **ConversationPublic.model_validate(conversation).model_dump(exclude={"waiting_seconds"}),
         messages=[MessagePublic.model_validate(m) for m in rows],
         decisions=[DecisionPublic.model_validate(d) for d in decisions],
+        summary=(conversation.context or {}).get("summary"),
     )
 
 

@@ -108,6 +108,8 @@ class ConversationDetail(ConversationPublic):
 
     messages: list[MessagePublic]
     decisions: list[DecisionPublic] = []
+    summary: str | None = None
+    """What the conversation is about, once it is long (rewritten every few messages)."""
 
 
 class AssignRequest(BaseModel):

@@ -6,11 +6,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
+from frontdesk.core.db import Database
 from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
 from frontdesk.routing.models import RoutingDecision
@@ -176,3 +177,18 @@ async def recent_decisions(
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def forget_expired_contexts(db: Database) -> int:
+    """Clear the bot's memory of conversations whose context expired; return how many.
+
+    An expired context is ignored anyway; clearing it keeps the latest customer texts and the
+    entities under discussion no longer than the context lives.
+    """
+    async with db.system_tx() as session:
+        result = await session.execute(
+            update(Conversation)
+            .where(Conversation.context_expires_at <= utcnow())
+            .values(context={}, context_expires_at=None)
+        )
+    return int(result.rowcount)  # type: ignore[attr-defined]

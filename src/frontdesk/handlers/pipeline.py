@@ -17,7 +17,7 @@ from frontdesk.channels.outbound import queue_send
 from frontdesk.channels.registry import in_app
 from frontdesk.contacts.models import Contact
 from frontdesk.contacts.service import contact_for_identity
-from frontdesk.conversations import ownership
+from frontdesk.conversations import ownership, summary
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.context import ConversationContext, expiry
 from frontdesk.conversations.models import Conversation, Message
@@ -111,6 +111,11 @@ async def _read(
             runtime, session, raw.tenant_id, prefs, text, analysis, notes
         )
     context.observe(text, analysis)
+    if conversation is not None and summary.due(context):
+        context.summary = await summary.summarize(
+            runtime, session, raw.tenant_id, conversation.id, text
+        )
+        context.summarized_count = context.messages
     return Turn(
         runtime,
         session,
