@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.factories import open_session, wait_for_messages
+from tests.conversations.inbox_helpers import wait_for_messages
+from tests.factories import open_session
 
 
 class Chat:
