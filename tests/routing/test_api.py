@@ -188,3 +188,30 @@ async def test_the_dry_run_says_where_a_message_would_go(
     assert r.json()["analysis"]["sentiment"]["label"]
     r = await client.post("/api/v1/routing/test", headers=h, json={"text": ""})
     assert r.status_code == 422
+
+
+async def test_a_rule_on_the_contact_routes_a_vip(client: httpx.AsyncClient, tenant: TenantCtx):
+    h = tenant.headers
+    rule = {
+        "name": "VIPs to people",
+        "conditions": {
+            "conditions": [{"field": "contact.vip", "operator": "equals", "value": True}]
+        },
+        "handler": "handoff",
+        "params": {"no_agent_text": "Your account manager will call you."},
+    }
+    assert (await client.post("/api/v1/routing/rules", headers=h, json=rule)).status_code == 201
+    sid, headers = await open_session(client, tenant.slug)
+    await say(client, sid, headers, "When will my order arrive?")
+    messages = await wait_for_messages(client, sid, headers, 2)
+    _, [answer] = replies(await full_history(client, h, messages[0]["conversation_id"]))
+    assert answer["meta"]["handler"] == "faq"  # not a VIP yet
+    conversation = (await client.get("/api/v1/conversations", headers=h)).json()[0]
+    r = await client.patch(
+        f"/api/v1/contacts/{conversation['contact_id']}", headers=h, json={"vip": True}
+    )
+    assert r.status_code == 200, r.text
+    await say(client, sid, headers, "What is your return policy?")
+    messages = await wait_for_messages(client, sid, headers, 4)
+    _, answers = replies(await full_history(client, h, messages[0]["conversation_id"]))
+    assert answers[1]["text"] == "Your account manager will call you."

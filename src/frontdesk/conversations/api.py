@@ -24,7 +24,6 @@ from frontdesk.conversations.schemas import (
     ConversationDetail,
     ConversationPublic,
     ConversationSummary,
-    DecisionPublic,
     MessagePublic,
 )
 from frontdesk.core.auth import Principal, Role
@@ -32,6 +31,8 @@ from frontdesk.core.db import after_commit
 from frontdesk.core.deps import RuntimeDep, SessionDep, SnapshotDep, require
 from frontdesk.core.errors import Conflict, Forbidden, ValidationFailed
 from frontdesk.intake.webchat import thread_key
+from frontdesk.routing import service as routing
+from frontdesk.routing.schemas import DecisionPublic
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.service import get_member
 
@@ -137,9 +138,7 @@ async def get_conversation(
     """Read a conversation with its messages."""
     conversation = await service.get_conversation(session, principal.tenant_id, conversation_id)
     rows = await service.messages(session, principal.tenant_id, conversation_id)
-    decisions = await service.recent_decisions(
-        session, principal.tenant_id, conversation_id, DECISIONS
-    )
+    decisions = await routing.decisions(session, principal.tenant_id, conversation_id, DECISIONS)
     return ConversationDetail(
         **ConversationPublic.model_validate(conversation).model_dump(exclude={"waiting_seconds"}),
         messages=[MessagePublic.model_validate(m) for m in rows],

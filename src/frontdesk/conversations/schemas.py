@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from frontdesk.core.clock import utcnow
+from frontdesk.routing.schemas import DecisionPublic
 
 
 class MessagePublic(BaseModel):
@@ -84,20 +85,6 @@ class AgentReply(BaseModel):
         if not self.text and self.media_id is None:
             raise ValueError("give a text or a media_id")
         return self
-
-
-class DecisionPublic(BaseModel):
-    """A routing decision: which handler answered a customer message, and why."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    message_id: str
-    handler: str
-    reason: str
-    rule_id: str | None
-    answered: bool
-    details: dict[str, Any]
-    created_at: datetime
 
 
 class ConversationDetail(ConversationPublic):

@@ -14,7 +14,6 @@ from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
 from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
-from frontdesk.routing.models import RoutingDecision
 
 _WAITING = "waiting"  # ownership.WAITING (ownership imports this module)
 
@@ -161,22 +160,6 @@ async def last_messages(
     )
     rows = await session.scalars(select(Message).where(Message.id.in_(latest)))
     return {m.conversation_id: m for m in rows}
-
-
-async def recent_decisions(
-    session: AsyncSession, tenant_id: str, conversation_id: str, limit: int = 10
-) -> list[RoutingDecision]:
-    """The conversation's latest routing decisions, newest first: why the bot did what it did."""
-    rows = await session.scalars(
-        select(RoutingDecision)
-        .where(
-            RoutingDecision.tenant_id == tenant_id,
-            RoutingDecision.conversation_id == conversation_id,
-        )
-        .order_by(RoutingDecision.id.desc())
-        .limit(limit)
-    )
-    return list(rows.all())
 
 
 async def forget_expired_contexts(db: Database) -> int:

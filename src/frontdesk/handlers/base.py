@@ -54,6 +54,7 @@ class Turn:
     conversation: Conversation | None = None
     message: Message | None = None
     contact: Contact | None = None
+    """Loaded when the tenant has routing rules (they may read it) and for a new conversation."""
     params: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     """Why the router chose the handler: ``rule``, ``flow``, ``detected``, ``default``,

@@ -96,9 +96,6 @@ async def _read(
         if conversation is not None
         else ConversationContext()
     )
-    contact = (
-        await session.get(Contact, conversation.contact_id) if conversation is not None else None
-    )
     notes: dict[str, Any] = {}
     if not text.strip() and kind not in ("text", "unknown", "reaction"):
         extracted = await message_text(session, raw.tenant_id, raw.id)
@@ -127,7 +124,6 @@ async def _read(
         prefs,
         context,
         conversation=conversation,
-        contact=contact,
         notes=notes,
     )
 
@@ -185,6 +181,8 @@ async def _choose(turn: Turn) -> tuple[Decision | None, tuple[str, ...]]:
     ):
         return None, ()
     rules = await turn.runtime.routing.rules(turn.session, turn.tenant_id)
+    if rules and conversation is not None:  # rules may read the contact
+        turn.contact = await turn.session.get(Contact, conversation.contact_id)
     decision = route(turn, rules, workflow_waiting=await workflow.awaits_reply(turn))
     if decision is None:
         return None, ()

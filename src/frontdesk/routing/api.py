@@ -16,7 +16,7 @@ from frontdesk.core.errors import BadRequest
 from frontdesk.handlers.base import Turn
 from frontdesk.handlers.registry import HANDLERS
 from frontdesk.routing import service
-from frontdesk.routing.models import RoutingDecision, RoutingRule
+from frontdesk.routing.models import RoutingRule
 from frontdesk.routing.router import route
 from frontdesk.routing.schemas import (
     Analytics,
@@ -115,11 +115,7 @@ async def list_decisions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Any]:
     """The latest routing decisions, optionally of one conversation ("why did the bot…")."""
-    stmt = select(RoutingDecision).where(RoutingDecision.tenant_id == principal.tenant_id)
-    if conversation_id:
-        stmt = stmt.where(RoutingDecision.conversation_id == conversation_id)
-    stmt = stmt.order_by(RoutingDecision.created_at.desc(), RoutingDecision.id.desc())
-    return list(await session.scalars(stmt.limit(limit)))
+    return await service.decisions(session, principal.tenant_id, conversation_id, limit)
 
 
 @router.get("/analytics", response_model=Analytics)

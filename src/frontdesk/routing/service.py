@@ -42,6 +42,17 @@ def record(
     )
 
 
+async def decisions(
+    session: AsyncSession, tenant_id: str, conversation_id: str | None = None, limit: int = 100
+) -> list[RoutingDecision]:
+    """The latest routing decisions, newest first (of one conversation: why the bot did what)."""
+    stmt = select(RoutingDecision).where(RoutingDecision.tenant_id == tenant_id)
+    if conversation_id:
+        stmt = stmt.where(RoutingDecision.conversation_id == conversation_id)
+    stmt = stmt.order_by(RoutingDecision.created_at.desc(), RoutingDecision.id.desc())
+    return list(await session.scalars(stmt.limit(limit)))
+
+
 async def get_rule(session: AsyncSession, tenant_id: str, rule_id: str) -> RoutingRule:
     """One of the tenant's rules, or :class:`NotFound`."""
     rule = await session.get(RoutingRule, rule_id)

@@ -5,13 +5,13 @@ Revises: 0017
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 import frontdesk.core.db
 from frontdesk.migrations import rls
+from frontdesk.migrations.tables import tenant_owned
 
 revision: str = "0018"
 down_revision: str | None = "0017"
@@ -22,26 +22,13 @@ UTC = frontdesk.core.db.UTCDateTime
 TABLES = ("routing_rules", "routing_decisions", "feedback")
 
 
-def _owned(table: str) -> list[Any]:
-    """The id, creation time and owning tenant of a tenant table."""
-    return [
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=36), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=f"fk_{table}_tenant_id_tenants", ondelete="CASCADE"
-        ),
-    ]
-
-
 def upgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
         batch.add_column(sa.Column("context", sa.JSON(), nullable=False, server_default="{}"))
         batch.add_column(sa.Column("context_expires_at", UTC(), nullable=True))
     op.create_table(
         "routing_rules",
-        *_owned("routing_rules"),
+        *tenant_owned("routing_rules"),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
@@ -53,7 +40,7 @@ def upgrade() -> None:
     op.create_index("ix_routing_rules_tenant_id", "routing_rules", ["tenant_id"])
     op.create_table(
         "routing_decisions",
-        *_owned("routing_decisions"),
+        *tenant_owned("routing_decisions"),
         sa.Column("conversation_id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
@@ -76,7 +63,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "feedback",
-        *_owned("feedback"),
+        *tenant_owned("feedback"),
         sa.Column("conversation_id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],

@@ -5,13 +5,13 @@ Revises: 0020
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 import frontdesk.core.db
 from frontdesk.migrations import rls
+from frontdesk.migrations.tables import tenant_owned
 
 revision: str = "0021"
 down_revision: str | None = "0020"
@@ -20,19 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 UTC = frontdesk.core.db.UTCDateTime
 TABLES = ("assessments", "assessment_versions", "assessment_results")
-
-
-def _owned(table: str) -> list[Any]:
-    """The id, creation time and owning tenant of a tenant table."""
-    return [
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=36), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=f"fk_{table}_tenant_id_tenants", ondelete="CASCADE"
-        ),
-    ]
 
 
 def _of_assessment(table: str) -> sa.ForeignKeyConstraint:
@@ -47,7 +34,7 @@ def _of_assessment(table: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     op.create_table(
         "assessments",
-        *_owned("assessments"),
+        *tenant_owned("assessments"),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -59,7 +46,7 @@ def upgrade() -> None:
     op.create_index("ix_assessments_tenant_id", "assessments", ["tenant_id"])
     op.create_table(
         "assessment_versions",
-        *_owned("assessment_versions"),
+        *tenant_owned("assessment_versions"),
         sa.Column("assessment_id", sa.String(length=36), nullable=False),
         _of_assessment("assessment_versions"),
         sa.Column("number", sa.Integer(), nullable=False),
@@ -71,7 +58,7 @@ def upgrade() -> None:
     op.create_index("ix_assessment_versions_tenant_id", "assessment_versions", ["tenant_id"])
     op.create_table(
         "assessment_results",
-        *_owned("assessment_results"),
+        *tenant_owned("assessment_results"),
         sa.Column("assessment_id", sa.String(length=36), nullable=False),
         _of_assessment("assessment_results"),
         sa.Column("version", sa.Integer(), nullable=False),
