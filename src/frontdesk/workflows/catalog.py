@@ -167,6 +167,51 @@ EVENTS: tuple[EventType, ...] = (
         fields=[*_TASK, _field("cancelled_by")],
     ),
     EventType(
+        type="feedback.received",
+        description="A customer rated the help they got (CSAT 1–5).",
+        fields=[
+            _field("conversation_id"),
+            _field("message_id"),
+            _field("score", "number", "1 (poor) to 5 (excellent)"),
+            _field("source", description="reaction, rating or text"),
+            _field("channel"),
+        ],
+    ),
+    EventType(
+        type="assessment.completed",
+        description="A customer finished an assessment.",
+        fields=[
+            _field("result_id"),
+            _field("assessment", description="the assessment's key"),
+            _field("version", "number"),
+            _field("conversation_id"),
+            _field("contact_id"),
+            _field("score", "number"),
+            _field("band", description="the result band's title"),
+        ],
+    ),
+    EventType(
+        type="reminder.sent",
+        description="A customer's reminder went out.",
+        fields=[
+            _field("reminder_id"),
+            _field("conversation_id"),
+            _field("contact_id"),
+            _field("text"),
+            _field("due_at"),
+        ],
+    ),
+    EventType(
+        type="callback.queued",
+        description="No agent was available: the customer waits for a callback.",
+        fields=[
+            _field("callback_id"),
+            _field("conversation_id"),
+            _field("contact_id"),
+            _field("reason"),
+        ],
+    ),
+    EventType(
         type="workflow.instance_finished",
         description="A workflow run finished.",
         fields=[
