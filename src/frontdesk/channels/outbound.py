@@ -24,15 +24,18 @@ from frontdesk.channels.directory import DEFAULT_API_URLS, ChannelInfo, Credenti
 from frontdesk.channels.files import FileUnavailable, with_links
 from frontdesk.channels.models import ChannelDelivery
 from frontdesk.channels.protocol import Capabilities, ProviderError, Target
-from frontdesk.channels.registry import adapter_for
+from frontdesk.channels.registry import adapter_for, in_app
 from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.service import add_message
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import after_commit
 from frontdesk.core.errors import RateLimited
 from frontdesk.core.http import UnsafeURL
 from frontdesk.core.logging import get_logger
+from frontdesk.core.outbox import publish
 from frontdesk.core.ratelimit import Bucket
 from frontdesk.intake.models import RawMessage
+from frontdesk.intake.webchat import thread_key
 from frontdesk.queue.base import ClaimedJob, Deferred, NewJob, PermanentJobError, RetryLater
 from frontdesk.runtime import Runtime
 
@@ -76,6 +79,51 @@ async def queue_send(
     """Hand a ``queued`` outbound message to its send job, in the caller's transaction."""
     await runtime.queue.enqueue(session, send_job(tenant_id, conversation_id, message_id))
     after_commit(session, runtime.wake_workers)
+
+
+async def send_bot_message(
+    runtime: Runtime,
+    session: AsyncSession,
+    conversation: Conversation,
+    channel_type: str,
+    text: str,
+    *,
+    handler: str,
+    meta: dict[str, Any] | None = None,
+    content: dict[str, Any] | None = None,
+    reply_to_id: str | None = None,
+    notify: bool = True,
+) -> Message:
+    """Record a bot message and deliver it on the conversation's own channel, in this transaction.
+
+    The web chat shows it at once (``sent``; its live stream is woken after the commit unless
+    ``notify`` is off because the caller wakes it anyway); a provider's channel gets a
+    ``queued`` message and its send job. ``message.sent`` is published either way.
+    """
+    delivered_in_app = in_app(channel_type)
+    message = add_message(
+        session,
+        conversation,
+        direction="out",
+        sender="bot",
+        text=text,
+        meta={"handler": handler, **(meta or {})},
+        content=content,
+        reply_to_id=reply_to_id,
+        status="sent" if delivered_in_app else "queued",
+    )
+    if not delivered_in_app:
+        await queue_send(runtime, session, conversation.tenant_id, conversation.id, message.id)
+    await publish(
+        session,
+        conversation.tenant_id,
+        "message.sent",
+        {"message_id": message.id, "conversation_id": conversation.id, "handler": handler},
+    )
+    if notify:
+        key = thread_key(conversation.channel_id, conversation.external_thread_id)
+        after_commit(session, lambda: runtime.hub.notify(key))
+    return message
 
 
 async def send_now(

@@ -13,14 +13,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import queue_send
-from frontdesk.channels.registry import in_app
+from frontdesk.channels.outbound import send_bot_message
 from frontdesk.contacts.models import Contact
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import ownership, summary
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.context import ConversationContext, expiry
-from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.models import Conversation
 from frontdesk.core.db import after_commit
 from frontdesk.core.outbox import publish
 from frontdesk.handlers import workflow
@@ -252,8 +251,18 @@ async def _record_and_reply(
         reply = Reply(UNSUPPORTED_TEXT, "unsupported", {"kind": turn.kind})
     elif decision is not None:
         reply = await _answer(turn, decision, chain)
-    if reply is not None and reply.text:
-        await _send(runtime, session, turn, inbound, reply)
+    if reply is not None and reply.text:  # the pipeline wakes the web chat's stream itself
+        await send_bot_message(
+            runtime,
+            session,
+            conversation,
+            turn.channel_type,
+            reply.text,
+            handler=reply.handler,
+            meta=reply.meta,
+            reply_to_id=inbound.id,
+            notify=False,
+        )
     _save_context(conversation, turn)
 
 
@@ -294,33 +303,6 @@ async def _answer(turn: Turn, decision: Decision, chain: tuple[str, ...]) -> Rep
             route_meta["rule_id"] = decision.rule_id
         reply = Reply(reply.text, reply.handler, {**reply.meta, "route": route_meta})
     return reply
-
-
-async def _send(
-    runtime: Runtime, session: AsyncSession, turn: Turn, inbound: Message, reply: Reply
-) -> None:
-    """Record the reply and, for a provider's channel, queue its delivery in the same commit."""
-    conversation = turn.conversation
-    assert conversation is not None
-    delivered_in_app = in_app(turn.channel_type)
-    outbound = conversations.add_message(
-        session,
-        conversation,
-        direction="out",
-        sender="bot",
-        text=reply.text,
-        meta={"handler": reply.handler, **reply.meta},
-        reply_to_id=inbound.id,
-        status="sent" if delivered_in_app else "queued",
-    )
-    if not delivered_in_app:
-        await queue_send(runtime, session, turn.tenant_id, conversation.id, outbound.id)
-    await publish(
-        session,
-        turn.tenant_id,
-        "message.sent",
-        {"message_id": outbound.id, "conversation_id": conversation.id, "handler": reply.handler},
-    )
 
 
 def _save_context(conversation: Conversation, turn: Turn) -> None:

@@ -12,15 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.models import Channel
-from frontdesk.channels.outbound import queue_send
-from frontdesk.channels.registry import in_app
-from frontdesk.conversations import service as conversations
+from frontdesk.channels.outbound import send_bot_message
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import after_commit
 from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import publish
-from frontdesk.intake.webchat import thread_key
 from frontdesk.queue.base import ClaimedJob, Deferred
 from frontdesk.reminders import service
 from frontdesk.reminders.models import FAILED, SCHEDULED, SENT, Reminder
@@ -73,8 +70,6 @@ async def run_due(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> N
         return
     await _deliver(runtime, session, reminder, conversation, channel_type)
     await session.flush()
-    key = thread_key(conversation.channel_id, conversation.external_thread_id)
-    after_commit(session, lambda: runtime.hub.notify(key))
     after_commit(session, runtime.outbox.wake.set)
 
 
@@ -85,24 +80,15 @@ async def _deliver(
     conversation: Conversation,
     channel_type: str,
 ) -> None:
-    """Add the reminder's bot message and queue its delivery, as the pipeline sends a reply."""
-    delivered_in_app = in_app(channel_type)
-    message = conversations.add_message(
+    """Send the reminder's bot message on the conversation's channel and mark it sent."""
+    message = await send_bot_message(
+        runtime,
         session,
         conversation,
-        direction="out",
-        sender="bot",
-        text=text_of(reminder),
-        meta={"handler": "reminder", "reminder_id": reminder.id},
-        status="sent" if delivered_in_app else "queued",
-    )
-    if not delivered_in_app:
-        await queue_send(runtime, session, reminder.tenant_id, conversation.id, message.id)
-    await publish(
-        session,
-        reminder.tenant_id,
-        "message.sent",
-        {"message_id": message.id, "conversation_id": conversation.id, "handler": "reminder"},
+        channel_type,
+        text_of(reminder),
+        handler="reminder",
+        meta={"reminder_id": reminder.id},
     )
     reminder.status = SENT
     reminder.sent_at = utcnow()

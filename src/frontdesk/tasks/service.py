@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import queue_send
-from frontdesk.channels.registry import in_app
+from frontdesk.channels.outbound import send_bot_message
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.clock import utcnow
@@ -23,7 +22,6 @@ from frontdesk.core.db import after_commit
 from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.core.ids import new_id
 from frontdesk.core.outbox import publish
-from frontdesk.intake.webchat import thread_key
 from frontdesk.tasks.schemas import short_ref
 from frontdesk.tenants.models import Member
 from frontdesk.workflows.models import TASK_STATUSES, WorkflowTask
@@ -274,29 +272,17 @@ async def tell_customer(runtime: Runtime, session: AsyncSession, task: WorkflowT
     conversation = await conversations.get_conversation(
         session, task.tenant_id, task.conversation_id
     )
-    delivered_in_app = in_app(
-        await runtime.channel_type(session, task.tenant_id, conversation.channel_id)
-    )
+    channel_type = await runtime.channel_type(session, task.tenant_id, conversation.channel_id)
     title = task.title if len(task.title) <= MAX_TITLE_IN_TEXT else task.title[:199] + "…"
-    outbound = conversations.add_message(
+    await send_bot_message(
+        runtime,
         session,
         conversation,
-        direction="out",
-        sender="bot",
-        text=DONE_TEXT.format(title=title),
-        meta={"handler": "task", "task_id": task.id},
-        status="sent" if delivered_in_app else "queued",
+        channel_type,
+        DONE_TEXT.format(title=title),
+        handler="task",
+        meta={"task_id": task.id},
     )
-    if not delivered_in_app:
-        await queue_send(runtime, session, task.tenant_id, conversation.id, outbound.id)
-    await publish(
-        session,
-        task.tenant_id,
-        "message.sent",
-        {"message_id": outbound.id, "conversation_id": conversation.id, "handler": "task"},
-    )
-    key = thread_key(conversation.channel_id, conversation.external_thread_id)
-    after_commit(session, lambda: runtime.hub.notify(key))
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -18,8 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import queue_send
-from frontdesk.channels.registry import in_app
+from frontdesk.channels.outbound import send_bot_message
 from frontdesk.contacts.service import contact_for_identity
 from frontdesk.conversations import ownership
 from frontdesk.conversations import service as conversations
@@ -235,24 +234,16 @@ class LiveEffects:
             conversation = await conversations.start_conversation(
                 session, self.tenant_id, channel_id, recipient, contact.id
             )
-        delivered_in_app = in_app(channel_type)
-        outbound = conversations.add_message(
+        outbound = await send_bot_message(
+            self.runtime,
             session,
             conversation,
-            direction="out",
-            sender="bot",
-            text=message.text,
-            meta={"handler": "workflow", "instance_id": step.instance_id, "node_id": step.node_id},
+            channel_type,
+            message.text,
+            handler="workflow",
+            meta={"instance_id": step.instance_id, "node_id": step.node_id},
             content=_rich(message),
-            status="sent" if delivered_in_app else "queued",
-        )
-        if not delivered_in_app:
-            await queue_send(self.runtime, session, self.tenant_id, conversation.id, outbound.id)
-        await publish(
-            session,
-            self.tenant_id,
-            "message.sent",
-            {"message_id": outbound.id, "conversation_id": conversation.id, "handler": "workflow"},
+            notify=False,
         )
         self._notify(conversation)
         return {"message_id": outbound.id, "conversation_id": conversation.id}
