@@ -30,6 +30,7 @@ from frontdesk.understanding.intent import (
 )
 from frontdesk.understanding.language import Detected, LanguageDetector
 from frontdesk.understanding.models import IntentExample, IntentModel
+from frontdesk.understanding.names import person_names
 
 if TYPE_CHECKING:
     from frontdesk.runtime import Runtime
@@ -322,6 +323,7 @@ async def understand(
 ) -> Analysis:
     """:func:`analyze` with the tenant's active model, embedder, settings and patterns.
 
+    People's names are read by the LLM when one is configured and the text may hold one.
     The tenant's ``intent_threshold`` rejects predictions below it; an unsure prediction
     goes to the LLM (constrained to the tenant's intents) when ``intent_llm_fallback`` is on
     and a provider is configured.
@@ -337,6 +339,9 @@ async def understand(
         region=prefs.region,
         patterns=prefs.patterns(),
     )
+    names = await person_names(runtime, tenant_id, text)
+    if names:
+        result = replace(result, entities=[*result.entities, *names])
     prediction = result.intent
     if classifier is None or prediction is None:
         return result
