@@ -8,7 +8,9 @@ product — beats "ok thanks"), in the order they were said, with where the conv
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -37,6 +39,7 @@ SYSTEM = (
     "dates), what was tried, and what is still open. Use only what the transcript says."
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"\w\w+")
 log = get_logger("frontdesk.conversations.summary")
 
 
@@ -92,8 +95,6 @@ async def _generated(runtime: Runtime, tenant_id: str, turns: list[tuple[str, st
 
 def extractive(turns: list[tuple[str, str]]) -> str:
     """The customer's most telling sentences, in order, and who spoke last."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     sentences = [
         s.strip()
         for who, text in turns
@@ -103,9 +104,22 @@ def extractive(turns: list[tuple[str, str]]) -> str:
     ]
     if not sentences:
         return f"{len(turns)} messages; the customer wrote nothing longer than a few words."
-    weights = TfidfVectorizer(sublinear_tf=True).fit_transform(sentences)
-    scores = [float(weights[i].sum()) for i in range(len(sentences))]
+    scores = _weights(sentences)
     keep = sorted(sorted(range(len(sentences)), key=lambda i: -scores[i])[:SENTENCES])
     said = " … ".join(sentences[i][:300] for i in keep)
     last = "the customer" if turns[-1][0] == "customer" else f"the {turns[-1][0]}"
     return f"The customer wrote: {said} ({len(turns)} messages; last from {last}.)"
+
+
+def _weights(sentences: list[str]) -> list[float]:
+    """Each sentence's summed TF-IDF weight (sublinear term frequency, smoothed IDF)."""
+    bags = [Counter(_WORD.findall(sentence.lower())) for sentence in sentences]
+    documents = Counter(word for bag in bags for word in bag)
+    n = len(bags)
+    idf = {word: math.log((1 + n) / (1 + df)) + 1 for word, df in documents.items()}
+    weights = []
+    for bag in bags:
+        vector = [(1 + math.log(count)) * idf[word] for word, count in bag.items()]
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        weights.append(sum(vector) / norm)
+    return weights
