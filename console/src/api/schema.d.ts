@@ -4188,7 +4188,7 @@ export interface components {
              * Decisions
              * @default []
              */
-            decisions: components["schemas"]["frontdesk__conversations__schemas__DecisionPublic"][];
+            decisions: components["schemas"]["DecisionPublic"][];
             /** Escalation Reason */
             escalation_reason?: string | null;
             /** Id */
@@ -4204,6 +4204,8 @@ export interface components {
             needs_human: boolean;
             /** Status */
             status: string;
+            /** Summary */
+            summary?: string | null;
             /**
              * Waiting Seconds
              * @description How long the conversation has been waiting for a member (the SLA age).
@@ -4492,6 +4494,35 @@ export interface components {
             end?: string | null;
             /** Start */
             start?: string | null;
+        };
+        /**
+         * DecisionPublic
+         * @description One routing decision.
+         */
+        DecisionPublic: {
+            /** Answered */
+            answered: boolean;
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Handler */
+            handler: string;
+            /** Id */
+            id: string;
+            /** Message Id */
+            message_id: string;
+            /** Reason */
+            reason: string;
+            /** Rule Id */
+            rule_id: string | null;
         };
         /**
          * DecryptRequest
@@ -7087,60 +7118,6 @@ export interface components {
             parent_id: string | null;
             /** Workflow Id */
             workflow_id: string;
-        };
-        /**
-         * DecisionPublic
-         * @description A routing decision: which handler answered a customer message, and why.
-         */
-        frontdesk__conversations__schemas__DecisionPublic: {
-            /** Answered */
-            answered: boolean;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Details */
-            details: {
-                [key: string]: unknown;
-            };
-            /** Handler */
-            handler: string;
-            /** Message Id */
-            message_id: string;
-            /** Reason */
-            reason: string;
-            /** Rule Id */
-            rule_id: string | null;
-        };
-        /**
-         * DecisionPublic
-         * @description One routing decision.
-         */
-        frontdesk__routing__schemas__DecisionPublic: {
-            /** Answered */
-            answered: boolean;
-            /** Conversation Id */
-            conversation_id: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Details */
-            details: {
-                [key: string]: unknown;
-            };
-            /** Handler */
-            handler: string;
-            /** Id */
-            id: string;
-            /** Message Id */
-            message_id: string;
-            /** Reason */
-            reason: string;
-            /** Rule Id */
-            rule_id: string | null;
         };
         /**
          * TaskPublic
@@ -10306,7 +10283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["frontdesk__routing__schemas__DecisionPublic"][];
+                    "application/json": components["schemas"]["DecisionPublic"][];
                 };
             };
             /** @description Validation Error */
