@@ -83,7 +83,7 @@ async def _read(
     channel_type: str,
     prefs: TenantPreferences,
 ) -> Turn:
-    """The turn as the read phase sees it: conversation, context, contact and analysis."""
+    """The turn as the read phase sees it: conversation, context, text and its analysis."""
     payload = raw.payload
     text = str(payload.get("text", ""))
     kind = str(payload.get("kind", "text"))
