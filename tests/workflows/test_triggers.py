@@ -8,11 +8,15 @@ from datetime import timedelta
 
 import httpx
 import orjson
+import pytest
 from sqlalchemy import func, select, update
 
+from frontdesk.contacts.models import ContactIdentity
+from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
 from frontdesk.core.outbox import Event
 from frontdesk.runtime import Runtime
+from frontdesk.workflows import runner
 from frontdesk.workflows.models import WorkflowInstance, WorkflowTrigger
 from frontdesk.workflows.triggers import fire_due, on_event, sign
 from tests.conftest import TenantCtx
@@ -155,7 +159,7 @@ async def test_custom_event_starts_each_run_once(
 
 
 async def test_wait_for_reply_is_woken_by_the_customers_next_message(
-    client: httpx.AsyncClient, tenant: TenantCtx
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
 ):
     wid, _ = await deploy(
         client,
@@ -184,6 +188,14 @@ async def test_wait_for_reply_is_woken_by_the_customers_next_message(
             break
         await asyncio.sleep(0.05)
     conversation = conversations[0]["id"]
+    hello = Event(
+        "late-delivery",
+        tenant.id,
+        "message.received",
+        {"conversation_id": conversation, "message_id": "hello", "text": "hello"},
+        None,
+        utcnow(),
+    )
     r = await client.post(
         f"/api/v1/workflows/{wid}/runs",
         headers=tenant.headers,
@@ -192,12 +204,15 @@ async def test_wait_for_reply_is_woken_by_the_customers_next_message(
     run = r.json()["id"]
     body = await wait_for(client, tenant.headers, run, "waiting")
     assert body["waiting"][0]["kind"] == "event"
+    await on_event(runtime, hello)  # the first message's event, delivered late: not a reply
+    await asyncio.sleep(0.3)
+    r = await client.get(f"/api/v1/workflow-instances/{run}", headers=tenant.headers)
+    assert r.json()["status"] == "waiting"
     sent = (await client.post(url, headers=auth, json={"text": "it's me again"})).json()[
         "message_id"
     ]
     done = await wait_for(client, tenant.headers, run, "completed")
-    assert done["output"] != "timeout" and done["output"] is not None
-    assert sent
+    assert done["output"] == sent
 
 
 async def test_a_schedule_fires_once_per_tick(
@@ -276,8 +291,8 @@ async def test_wait_for_event_matches_its_rules_against_each_payload(
 async def test_webhook_runs_group_committed_or_in_their_own_transaction(
     client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime
 ):
-    """A run that only writes rows is group-committed; one that starts a conversation, or
-    calls out first, runs in its own transaction; both answer with the completed run."""
+    """A run that only writes rows is group-committed; one that calls out first runs in its
+    own transaction; both answer with the completed run."""
     sid, auth = await open_session(client, "acme")
     await client.post(f"/api/v1/webchat/sessions/{sid}/messages", headers=auth, json={"text": "hi"})
     conversations: list[dict[str, str]] = []
@@ -325,3 +340,72 @@ async def test_webhook_runs_group_committed_or_in_their_own_transaction(
     assert {a["output"] for a in answers} == {m["id"] for m in shipped}
     bad = await call({"order": 1, "conversation": "no-such-conversation"})
     assert bad["status"] == "failed" and "Unknown conversation" in str(bad["error"])
+
+
+async def test_runs_that_start_conversations_are_group_committed_and_never_doubled(
+    client: httpx.AsyncClient, tenant: TenantCtx, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+):
+    """New contacts and conversations are staged rows: runs to new chats share group commits,
+    and runs racing to start the same conversation end with one conversation between them."""
+    channels = (await client.get("/api/v1/channels", headers=tenant.headers)).json()
+    webchat = next(c["id"] for c in channels if c["type"] == "webchat")
+    wid, _ = await deploy(
+        client,
+        tenant.headers,
+        graph(
+            [
+                ("s", "start", {}),
+                (
+                    "say",
+                    "send_message",
+                    {
+                        "text": "Order {{ input.order }} shipped",
+                        "channel_id": webchat,
+                        "recipient": "{{ input.chat }}",
+                    },
+                ),
+                ("e", "end", {"output": "{{ nodes.say.conversation_id }}"}),
+            ],
+            [("s", "say", None), ("say", "e", None)],
+            [{"type": "webhook"}],
+        ),
+    )
+    secret, path = await _secret(client, tenant, wid)
+
+    async def call(order: int, chat: str) -> dict[str, object]:
+        body = orjson.dumps({"order": order, "chat": chat})
+        headers = {"X-Frontdesk-Signature": sign(secret, body, int(time.time()))}
+        r = await client.post(path, content=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def own_transaction(*_: object) -> None:
+        raise AssertionError("a run to a new chat fell back to its own transaction")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runner, "_start_in_transaction", own_transaction)
+        answers = await asyncio.gather(*(call(n, f"chat-{n}") for n in range(6)))
+    assert [a["status"] for a in answers] == ["completed"] * 6
+    assert len({a["output"] for a in answers}) == 6  # six conversations
+
+    # Eight runs race for one new chat: the clashing ones run again in their own transaction.
+    raced = await asyncio.gather(*(call(n, "chat-race") for n in range(8)))
+    assert [a["status"] for a in raced] == ["completed"] * 8
+    [conversation_id] = {a["output"] for a in raced}
+    async with runtime.db.tenant_session(tenant.id) as session:
+        threads = await session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.external_thread_id == "chat-race")
+        )
+        identities = await session.scalar(
+            select(func.count())
+            .select_from(ContactIdentity)
+            .where(ContactIdentity.external_id == "chat-race")
+        )
+        sent = await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.conversation_id == conversation_id)
+        )
+    assert (threads, identities, sent) == (1, 1, 8)

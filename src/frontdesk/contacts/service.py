@@ -8,14 +8,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.contacts.models import Contact, ContactIdentity
 from frontdesk.contacts.schemas import ContactUpdate
 from frontdesk.conversations.models import Conversation
+from frontdesk.core.db import flush
 from frontdesk.core.errors import Conflict, NotFound
+from frontdesk.core.ids import new_id
 from frontdesk.core.outbox import publish
 
 
 async def contact_for_identity(
     session: AsyncSession, tenant_id: str, channel_type: str, external_id: str
 ) -> Contact:
-    """The contact known by ``external_id`` on ``channel_type``, created on first sight."""
+    """The contact known by ``external_id`` on ``channel_type``, created on first sight.
+
+    A staging session stages the new rows (see :class:`frontdesk.core.db.Staged`).
+    """
     row = await session.scalar(
         select(Contact)
         .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
@@ -27,9 +32,8 @@ async def contact_for_identity(
     )
     if row is not None:
         return row
-    contact = Contact(tenant_id=tenant_id, attributes={})
+    contact = Contact(id=new_id(), tenant_id=tenant_id, attributes={})
     session.add(contact)
-    await session.flush()
     session.add(
         ContactIdentity(
             tenant_id=tenant_id,
@@ -38,7 +42,7 @@ async def contact_for_identity(
             external_id=external_id,
         )
     )
-    await session.flush()
+    await flush(session)
     return contact
 
 

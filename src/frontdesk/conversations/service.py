@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
-from frontdesk.core.db import Database
+from frontdesk.core.db import Database, flush
 from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
 
@@ -21,15 +21,16 @@ _WAITING = "waiting"  # ownership.WAITING (ownership imports this module)
 async def start_conversation(
     session: AsyncSession, tenant_id: str, channel_id: str, thread_id: str, contact_id: str
 ) -> Conversation:
-    """Create the conversation of a channel thread (on its first message; flushed)."""
+    """Create the conversation of a channel thread (on its first message; flushed, or staged)."""
     conversation = Conversation(
+        id=new_id(),
         tenant_id=tenant_id,
         channel_id=channel_id,
         external_thread_id=thread_id,
         contact_id=contact_id,
     )
     session.add(conversation)
-    await session.flush()
+    await flush(session)
     return conversation
 
 

@@ -290,6 +290,15 @@ def after_commit(session: AsyncSession, callback: Any) -> None:
 STAGED = "staged"
 
 
+async def flush(session: AsyncSession) -> None:
+    """Flush ``session``, unless it stages its writes (a group commit writes them later).
+
+    For code that a staging session may run: objects it adds must carry their ids already.
+    """
+    if STAGED not in session.info:
+        await session.flush()
+
+
 class Unstageable(Exception):
     """Work in a staging session tried to write directly: it must run in a transaction."""
 

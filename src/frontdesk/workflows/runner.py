@@ -221,12 +221,14 @@ async def start_grouped(runtime: Runtime, workflow: Workflow, **options: Any) ->
     """Start a run and advance it right away, written by a group commit when it can be.
 
     The run advances in a staging session (reads only); its rows join other requests' rows in
-    one shared transaction (one commit, one statement per table). A run that must write
-    otherwise (it calls out first, starts a conversation, …) runs in its own transaction.
+    one shared transaction (one commit, one statement per table), a new contact and
+    conversation included. A run that must write otherwise (it calls out first, …), or whose
+    rows clash with another's (two runs started the same conversation), runs in its own
+    transaction.
     """
     try:
         return await _start_staged(runtime, workflow, options)
-    except Unstageable:
+    except (Unstageable, IntegrityError):
         pass
     try:
         return await _start_in_transaction(runtime, workflow, options)

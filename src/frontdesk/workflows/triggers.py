@@ -258,10 +258,16 @@ async def _start_from_event(
 async def _matching_waits(
     session: AsyncSession, event: Event, keys: list[str]
 ) -> list[WorkflowWait]:
-    """The waits on ``keys`` whose filter the event's payload passes."""
+    """The waits on ``keys`` whose filter the event's payload passes.
+
+    A wait hears only what happens after it began: an event published earlier (a message that
+    arrived before the run reached ``wait_reply``, its delivery late) is not "the next one".
+    """
     waits = await session.scalars(
         select(WorkflowWait).where(
-            WorkflowWait.tenant_id == event.tenant_id, WorkflowWait.key.in_(keys)
+            WorkflowWait.tenant_id == event.tenant_id,
+            WorkflowWait.key.in_(keys),
+            WorkflowWait.created_at <= event.created_at,
         )
     )
     matching = []
