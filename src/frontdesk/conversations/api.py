@@ -15,7 +15,7 @@ from frontdesk.channels.outbound import queue_send
 from frontdesk.channels.registry import in_app
 from frontdesk.channels.service import get_media, list_channels
 from frontdesk.contacts import service as contacts
-from frontdesk.conversations import ownership, service
+from frontdesk.conversations import language, ownership, service
 from frontdesk.conversations.inbox import ANSWERING_ROLES
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.schemas import (
@@ -144,6 +144,7 @@ async def get_conversation(
         messages=[MessagePublic.model_validate(m) for m in rows],
         decisions=[DecisionPublic.model_validate(d) for d in decisions],
         summary=(conversation.context or {}).get("summary"),
+        language=(conversation.context or {}).get("language"),
     )
 
 
@@ -200,7 +201,16 @@ async def assign(
 async def reply(
     conversation_id: str, data: AgentReply, runtime: RuntimeDep, principal: Writer
 ) -> object:
-    """Send the owner's reply to the customer (web chat: it appears in the live stream)."""
+    """Send the owner's reply to the customer (web chat: it appears in the live stream).
+
+    With ``translate`` on (the default) and a model configured, a reply to a customer who
+    writes in another language is sent in theirs; the reply as written stays in its meta.
+    """
+    text, translation = data.text, None
+    if data.translate:
+        text, translation = await language.for_customer(
+            runtime, principal.tenant_id, conversation_id, _member(principal), data.text
+        )
     async with _owned(runtime, principal, conversation_id) as (session, conversation):
         app_channel = in_app(
             await runtime.channel_type(session, conversation.tenant_id, conversation.channel_id)
@@ -210,9 +220,10 @@ async def reply(
             session,
             conversation,
             _member(principal),
-            data.text,
+            text,
             in_app=app_channel,
             content=content,
+            translation=translation,
         )
         if not app_channel:  # the provider delivers it: a send job in the same commit
             await queue_send(runtime, session, principal.tenant_id, conversation.id, message.id)

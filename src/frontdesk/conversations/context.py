@@ -60,6 +60,9 @@ class ConversationContext(BaseModel):
     summarized_count: int = 0
     messages: int = 0
     last_handler: str | None = None
+    language: str | None = Field(
+        default=None, description="the customer's language, as last detected with confidence"
+    )
 
     @classmethod
     def load(
@@ -91,6 +94,8 @@ class ConversationContext(BaseModel):
             self.recent = [*self.recent, text[:RECENT_CHARS]][-RECENT_WINDOW:]
         if not analysis:
             return
+        if analysis.get("language") and not analysis.get("language_assumed"):
+            self.language = str(analysis["language"])
         intent = analysis.get("intent") or {}
         if intent.get("name") and not intent.get("out_of_scope"):
             self.intents = [*self.intents, intent["name"]][-INTENT_WINDOW:]

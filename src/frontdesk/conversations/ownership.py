@@ -86,8 +86,12 @@ async def reply(
     *,
     in_app: bool = True,
     content: dict[str, Any] | None = None,
+    translation: dict[str, Any] | None = None,
 ) -> Message:
     """Record the owner's reply as an outbound message and publish ``message.sent``.
+
+    ``translation`` (``{original, from, to}``) is kept in the message's meta when ``text`` is
+    the member's reply translated into the customer's language.
 
     An in-app channel (the web chat) shows it at once (``sent``); on a provider's channel it is
     ``queued`` for the caller to hand to a send job in the same transaction.
@@ -99,7 +103,11 @@ async def reply(
         direction="out",
         sender="agent",
         text=text,
-        meta={"handler": "agent", "member_id": member_id},
+        meta={
+            "handler": "agent",
+            "member_id": member_id,
+            **({"translation": translation} if translation else {}),
+        },
         content=content,
         status="sent" if in_app else "queued",
     )

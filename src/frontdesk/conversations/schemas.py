@@ -78,6 +78,8 @@ class AgentReply(BaseModel):
     text: str = Field(default="", max_length=4096)
     media_id: str | None = Field(default=None, min_length=1, max_length=36)
     """A file from ``POST /api/v1/channels/media``."""
+    translate: bool = True
+    """Into the customer's language, when they write in another one and a model is configured."""
 
     @model_validator(mode="after")
     def _not_blank(self) -> AgentReply:
@@ -97,6 +99,8 @@ class ConversationDetail(ConversationPublic):
     decisions: list[DecisionPublic] = []
     summary: str | None = None
     """What the conversation is about, once it is long (rewritten every few messages)."""
+    language: str | None = None
+    """The customer's language, as last detected with confidence (ISO 639-1)."""
 
 
 class AssignRequest(BaseModel):

@@ -31,6 +31,8 @@ class Reply:
     text: str
     handler: str
     meta: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+    """The ISO 639-1 code ``text`` is in, when it is not the tenant's working language."""
 
 
 @dataclass(slots=True)
@@ -76,6 +78,17 @@ class Turn:
     def entities(self) -> list[dict[str, Any]]:
         """The entities found in the message."""
         return list((self.analysis or {}).get("entities") or [])
+
+    @property
+    def text_language(self) -> str:
+        """The language ``text`` is in: the tenant's for a translated message.
+
+        A handler that writes its reply in this language has it translated back into the
+        customer's by the pipeline.
+        """
+        if "translation" in self.notes:
+            return self.prefs.language
+        return str((self.analysis or {}).get("language") or self.prefs.language)
 
 
 Prepare = Callable[[Turn], Awaitable[bool]]

@@ -6,6 +6,7 @@ from functools import partial
 
 from frontdesk.channels.media import FETCH, fetch_media
 from frontdesk.channels.outbound import SEND, STATUS, apply_status, send_message
+from frontdesk.conversations.language import TRANSLATE_REPLY, send_translated
 from frontdesk.handlers.pipeline import process_message
 from frontdesk.intake.webchat import PROCESS_MESSAGE
 from frontdesk.knowledge.embeddings import get_embedder
@@ -23,6 +24,7 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
     return {
         PROCESS_MESSAGE: partial(process_message, runtime),
         TRAIN_INTENTS: partial(run_training, runtime.db, get_embedder(runtime.settings)),
+        TRANSLATE_REPLY: partial(send_translated, runtime),
         SEND: partial(send_message, runtime),
         STATUS: partial(apply_status, runtime),
         FETCH: partial(fetch_media, runtime),

@@ -9,14 +9,14 @@ completion, or not at all.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import send_bot_message
 from frontdesk.contacts.models import Contact
 from frontdesk.contacts.service import contact_for_identity
-from frontdesk.conversations import ownership, summary
+from frontdesk.conversations import language, ownership, summary
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.context import ConversationContext, expiry
 from frontdesk.conversations.models import Conversation
@@ -32,7 +32,7 @@ from frontdesk.routing import service as routing
 from frontdesk.routing.router import Decision, fallback_reason, route
 from frontdesk.runtime import Runtime
 from frontdesk.tenants.settings import TenantPreferences, tenant_preferences
-from frontdesk.understanding.service import understand
+from frontdesk.understanding.service import detects_language, understand
 from frontdesk.understanding.transforms import message_text, translate
 
 UNSUPPORTED_TEXT = "Sorry, I can't read this kind of message yet. Could you write it as text?"
@@ -43,17 +43,19 @@ CONTENT_FIELDS = ("kind", "media", "attachments", "location", "contacts", "choic
 
 async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
     """Handle a ``message.process`` job."""
-    # Every lookup that may need its own connection happens before the first write: inside
-    # the write transaction a second connection could wait on the lock this one holds.
+    # Every lookup that may need its own connection happens before the job's session first
+    # reads: while it holds a connection, waiting for another could starve the pool, and
+    # inside the write transaction a second connection could wait on the lock this one holds.
     tenant = await runtime.tenants.by_id(str(job.tenant_id))
     prefs = tenant_preferences(tenant)
+    detect = await detects_language(runtime, str(job.tenant_id), prefs)
     raw = await session.get(RawMessage, job.payload.get("raw_message_id"))
     if raw is None or raw.tenant_id != job.tenant_id:
         raise PermanentJobError("raw message not found")
     channel_type = await runtime.channel_type(session, raw.tenant_id, raw.channel_id)
     payload = raw.payload
     thread_id = str(payload["thread_id"])
-    turn = await _read(runtime, session, raw, channel_type, prefs)
+    turn = await _read(runtime, session, raw, channel_type, prefs, detect)
     decision, chain = await _choose(turn)
 
     await runtime.db.begin_write(session)
@@ -69,7 +71,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
             turn.conversation, turn.contact = conversation, contact
         else:
             await session.refresh(conversation)  # an agent may have claimed it meanwhile
-        await _record_and_reply(runtime, session, raw, turn, decision, chain)
+        await _record_and_reply(runtime, session, raw, turn, decision, chain, job.ordering_key)
     await session.flush()
     key = thread_key(raw.channel_id, thread_id)
     after_commit(session, lambda: runtime.hub.notify(key))
@@ -82,6 +84,7 @@ async def _read(
     raw: RawMessage,
     channel_type: str,
     prefs: TenantPreferences,
+    detect: bool,
 ) -> Turn:
     """The turn as the read phase sees it: conversation, context, text and its analysis."""
     payload = raw.payload
@@ -102,9 +105,9 @@ async def _read(
             text = notes["extracted_text"] = extracted[:MAX_EXTRACTED]
     analysis = None
     if kind not in ("unknown", "reaction"):
-        analysis = await _understand(runtime, session, raw.tenant_id, prefs, text)
+        analysis = await _understand(runtime, session, raw.tenant_id, prefs, text, detect)
         text, analysis = await _translated(
-            runtime, session, raw.tenant_id, prefs, text, analysis, notes
+            runtime, session, raw.tenant_id, prefs, text, analysis, notes, context.language
         )
     context.observe(text, analysis)
     if conversation is not None and summary.due(context):
@@ -135,23 +138,31 @@ async def _translated(
     text: str,
     analysis: dict[str, Any] | None,
     notes: dict[str, Any],
+    known: str | None,
 ) -> tuple[str, dict[str, Any] | None]:
     """The text in the tenant's working language (with a model configured), and its analysis.
 
-    Only a language detected with confidence is translated; the original stays the message's
-    text, and the analysis is of the translation (in the detected language).
+    A language detected with confidence is translated; so is a message too short to tell ("ok",
+    "Ja") in a conversation ``known`` to be in another language. The original stays the
+    message's text, and the analysis is of the translation (in the customer's language).
     """
-    if analysis is None or analysis["language_assumed"] or analysis["language"] == prefs.language:
+    if analysis is None:
         return text, analysis
-    source = str(analysis["language"])
+    source = known if analysis["language_assumed"] else str(analysis["language"])
+    if source is None or source == prefs.language:
+        return text, analysis
     translated = await translate(runtime, tenant_id, text, source, prefs.language)
     if translated is None:
         return text, analysis
     notes["translation"] = {"text": translated, "from": source, "to": prefs.language}
-    again = await _understand(runtime, session, tenant_id, prefs, translated, detect=False)
+    again = await _understand(runtime, session, tenant_id, prefs, translated, False)
     if again is None:
         return text, analysis
-    return translated, {**again, "language": source, "language_assumed": False}
+    return translated, {
+        **again,
+        "language": source,
+        "language_assumed": analysis["language_assumed"],
+    }
 
 
 async def _understand(
@@ -160,15 +171,12 @@ async def _understand(
     tenant_id: str,
     prefs: TenantPreferences,
     text: str,
-    *,
-    detect: bool = True,
+    detect: bool,
 ) -> dict[str, Any] | None:
-    """The analysis kept on the message (languages detected when the tenant serves several)."""
+    """The analysis kept on the message."""
     if not text.strip():
         return None
-    result = await understand(
-        runtime, session, tenant_id, prefs, text, detect_language=detect and bool(prefs.languages)
-    )
+    result = await understand(runtime, session, tenant_id, prefs, text, detect_language=detect)
     return result.as_dict()
 
 
@@ -212,6 +220,7 @@ async def _record_and_reply(
     turn: Turn,
     decision: Decision | None,
     chain: tuple[str, ...],
+    ordering_key: str | None,
 ) -> None:
     conversation = turn.conversation
     assert conversation is not None
@@ -252,7 +261,7 @@ async def _record_and_reply(
     elif decision is not None:
         reply = await _answer(turn, decision, chain)
     if reply is not None and reply.text:  # the pipeline wakes the web chat's stream itself
-        await send_bot_message(
+        await language.send(
             runtime,
             session,
             conversation,
@@ -261,9 +270,19 @@ async def _record_and_reply(
             handler=reply.handler,
             meta=reply.meta,
             reply_to_id=inbound.id,
+            translate_to=_translate_back(turn, reply),
+            ordering_key=ordering_key,
             notify=False,
         )
     _save_context(conversation, turn)
+
+
+def _translate_back(turn: Turn, reply: Reply) -> tuple[str, str] | None:
+    """(the tenant's language, the customer's) when the reply must be translated back."""
+    translation = turn.notes.get("translation")
+    if translation is None or translation["from"] == reply.language:
+        return None
+    return str(translation["to"]), str(translation["from"])
 
 
 async def _answer(turn: Turn, decision: Decision, chain: tuple[str, ...]) -> Reply | None:
@@ -301,7 +320,7 @@ async def _answer(turn: Turn, decision: Decision, chain: tuple[str, ...]) -> Rep
         route_meta = {"reason": decision.reason if handler == decision.handler else "fallback"}
         if decision.rule_id:
             route_meta["rule_id"] = decision.rule_id
-        reply = Reply(reply.text, reply.handler, {**reply.meta, "route": route_meta})
+        reply = replace(reply, meta={**reply.meta, "route": route_meta})
     return reply
 
 

@@ -141,7 +141,7 @@ async def handle(turn: Turn) -> Reply | None:
 
 
 def _language(turn: Turn) -> str:
-    language = str((turn.analysis or {}).get("language") or turn.prefs.language)
+    language = turn.text_language
     return language if language in PHRASES else "en"
 
 

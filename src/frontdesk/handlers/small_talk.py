@@ -165,9 +165,11 @@ async def handle(turn: Turn) -> Reply | None:
     """The written reply, or the canned one."""
     kind, text = turn.prepared.get(NAME) or (kind_of(turn.text) or "greeting", None)
     language = str((turn.analysis or {}).get("language") or turn.prefs.language)
-    mode = "generated" if text else "canned"
-    text = text or canned(kind, turn.prefs.tone, language, turn.prefs.persona_name)
-    return Reply(text, NAME, {"kind": kind, "mode": mode})
+    if text is not None:
+        return Reply(text, NAME, {"kind": kind, "mode": "generated"})
+    text = canned(kind, turn.prefs.tone, language, turn.prefs.persona_name)
+    meta = {"kind": kind, "mode": "canned"}
+    return Reply(text, NAME, meta, language if language in LOCAL else None)
 
 
 MEMBER = Member(NAME, handle, prepare, wants, description="greetings, thanks, goodbyes")

@@ -2,17 +2,22 @@
 
 The reminder goes out as a bot message on the customer's own channel, as the pipeline sends a
 reply: in the web chat it is ``sent`` at once and the live stream wakes; on a provider's channel
-it is ``queued`` with its send job in the same commit. A job that is no longer the reminder's
+it is ``queued`` with its send job in the same commit. It is in the customer's language when
+they write in another one than the tenant's and a model is configured (translated before the
+write transaction). A job that is no longer the reminder's
 (it was moved, snoozed or cancelled since) does nothing.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.models import Channel
 from frontdesk.channels.outbound import send_bot_message
+from frontdesk.conversations.language import in_customer_language
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import after_commit
@@ -45,6 +50,10 @@ def _current(reminder: Reminder | None, job: ClaimedJob) -> bool:
 async def run_due(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
     """Handle a ``reminder.due`` job."""
     reminder_id = str(job.payload.get("reminder_id"))
+    # Caches that a miss fills through a connection of their own are filled before this
+    # session holds one (the translation into the customer's language reads both).
+    await runtime.tenants.by_id(str(job.tenant_id))
+    await runtime.llm.tenant_config(str(job.tenant_id))
     reminder = await session.get(Reminder, reminder_id)
     if not _current(reminder, job):
         log.info("reminder_job_stale", reminder_id=reminder_id, job_id=job.id)
@@ -60,6 +69,7 @@ async def run_due(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> N
     enabled = await session.scalar(
         select(Channel.enabled).where(Channel.id == conversation.channel_id)
     )
+    text, translation = await in_customer_language(runtime, conversation, text_of(reminder))
 
     await runtime.db.begin_write(session)
     reminder = await service.get(session, reminder.tenant_id, reminder_id, lock=True)
@@ -68,7 +78,8 @@ async def run_due(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> N
     if not enabled:
         await _failed(session, reminder, "the conversation's channel is disabled")
         return
-    await _deliver(runtime, session, reminder, conversation, channel_type)
+    meta = {"reminder_id": reminder.id, **({"translation": translation} if translation else {})}
+    await _deliver(runtime, session, reminder, conversation, channel_type, text, meta)
     await session.flush()
     after_commit(session, runtime.outbox.wake.set)
 
@@ -79,16 +90,12 @@ async def _deliver(
     reminder: Reminder,
     conversation: Conversation,
     channel_type: str,
+    text: str,
+    meta: dict[str, Any],
 ) -> None:
     """Send the reminder's bot message on the conversation's channel and mark it sent."""
     message = await send_bot_message(
-        runtime,
-        session,
-        conversation,
-        channel_type,
-        text_of(reminder),
-        handler="reminder",
-        meta={"reminder_id": reminder.id},
+        runtime, session, conversation, channel_type, text, handler="reminder", meta=meta
     )
     reminder.status = SENT
     reminder.sent_at = utcnow()

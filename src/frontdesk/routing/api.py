@@ -30,7 +30,7 @@ from frontdesk.routing.schemas import (
     TestOut,
 )
 from frontdesk.tenants.settings import tenant_preferences
-from frontdesk.understanding.service import understand
+from frontdesk.understanding.service import detects_language, understand
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
 Reader = Annotated[Principal, Depends(require("routing:read"))]
@@ -150,14 +150,10 @@ async def test_route(
     """Where a first message with this text would go (nothing is sent or stored)."""
     tenant = await runtime.tenants.by_id(principal.tenant_id)
     prefs = tenant_preferences(tenant)
+    detect = await detects_language(runtime, principal.tenant_id, prefs)  # before the session reads
     analysis = (
         await understand(
-            runtime,
-            session,
-            principal.tenant_id,
-            prefs,
-            body.text,
-            detect_language=bool(prefs.languages),
+            runtime, session, principal.tenant_id, prefs, body.text, detect_language=detect
         )
     ).as_dict()
     context = ConversationContext()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import send_bot_message
+from frontdesk.conversations import language
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.clock import utcnow
@@ -75,6 +75,7 @@ async def list_tasks(
     *,
     status: str | None = None,
     assignee_id: str | None = None,
+    unassigned: bool = False,
     conversation_id: str | None = None,
     overdue: bool | None = None,
     limit: int = 50,
@@ -86,6 +87,8 @@ async def list_tasks(
         stmt = stmt.where(WorkflowTask.status == status)
     if assignee_id:
         stmt = stmt.where(WorkflowTask.assignee_id == assignee_id)
+    if unassigned:
+        stmt = stmt.where(WorkflowTask.assignee_id.is_(None))
     if conversation_id:
         stmt = stmt.where(WorkflowTask.conversation_id == conversation_id)
     if overdue is not None:
@@ -266,7 +269,8 @@ async def tell_customer(runtime: Runtime, session: AsyncSession, task: WorkflowT
 
     As the message pipeline sends a reply: the web chat's message is ``sent`` and its live
     stream notified after the commit; a provider's channel gets a ``queued`` message and its
-    send job in this transaction.
+    send job in this transaction. To a customer who writes in another language, a job
+    translates the notice first (see :mod:`frontdesk.conversations.language`).
     """
     assert task.conversation_id is not None
     conversation = await conversations.get_conversation(
@@ -274,7 +278,7 @@ async def tell_customer(runtime: Runtime, session: AsyncSession, task: WorkflowT
     )
     channel_type = await runtime.channel_type(session, task.tenant_id, conversation.channel_id)
     title = task.title if len(task.title) <= MAX_TITLE_IN_TEXT else task.title[:199] + "…"
-    await send_bot_message(
+    await language.send(
         runtime,
         session,
         conversation,
@@ -282,6 +286,8 @@ async def tell_customer(runtime: Runtime, session: AsyncSession, task: WorkflowT
         DONE_TEXT.format(title=title),
         handler="task",
         meta={"task_id": task.id},
+        translate_to=await language.languages(runtime, conversation),
+        ordering_key=f"send:{conversation.id}",
     )
 
 

@@ -46,7 +46,7 @@ class TenantPreferences(BaseModel):
     languages: list[str] = Field(
         default_factory=list,
         max_length=20,
-        description="other languages customers write in; when set, each message's is detected",
+        description="other languages customers write in; detected when set or an LLM is configured",
     )
     region: str | None = Field(
         default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166 country for national phones"

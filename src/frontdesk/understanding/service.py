@@ -323,6 +323,8 @@ async def understand(
 ) -> Analysis:
     """:func:`analyze` with the tenant's active model, embedder, settings and patterns.
 
+    The language is detected with ``detect_language`` (see :func:`detects_language`);
+    otherwise the tenant's language is assumed.
     People's names are read by the LLM when one is configured and the text may hold one.
     The tenant's ``intent_threshold`` rejects predictions below it; an unsure prediction
     goes to the LLM (constrained to the tenant's intents) when ``intent_llm_fallback`` is on
@@ -352,6 +354,21 @@ async def understand(
             prediction = replace(prediction, intent=name, out_of_scope=False)
             return replace(result, intent=prediction, intent_source="llm")
     return replace(result, intent=prediction)
+
+
+async def detects_language(runtime: Runtime, tenant_id: str, prefs: TenantPreferences) -> bool:
+    """Whether the tenant's messages have their language detected.
+
+    When it lists other languages its customers write in, or when it has a model configured:
+    a message in another language is then translated, and so is the answer to it.
+
+    Ask before a session of yours holds a connection: a miss of the process's cache loads the
+    tenant's LLM configuration through a connection of its own (under load, sessions that
+    wait for it while holding theirs would starve the pool), and the LLM calls that follow
+    find it cached.
+    """
+    configured = bool((await runtime.llm.tenant_config(tenant_id)).providers)
+    return configured or bool(prefs.languages)
 
 
 def thresholded(prediction: Prediction, threshold: float) -> Prediction:
