@@ -17,6 +17,7 @@ const Channels = lazy(() => import("./routes/Channels"));
 const Vault = lazy(() => import("./routes/Vault"));
 const Intents = lazy(() => import("./routes/Intents"));
 const Knowledge = lazy(() => import("./routes/Knowledge"));
+const Routing = lazy(() => import("./routes/Routing"));
 const WorkflowList = lazy(() => import("./workflows/WorkflowList"));
 const WorkflowEditor = lazy(() => import("./workflows/EditorPage"));
 const WorkflowVersions = lazy(() => import("./workflows/Versions"));
@@ -25,6 +26,9 @@ const WorkflowRuns = lazy(() => import("./workflows/Runs"));
 const WorkflowRun = lazy(() => import("./workflows/RunDetail"));
 const WorkflowAudit = lazy(() => import("./workflows/AuditLog"));
 const Account = lazy(() => import("./routes/Account"));
+const Tasks = lazy(() => import("./routes/Tasks"));
+const Satisfaction = lazy(() => import("./routes/Satisfaction"));
+const Assessments = lazy(() => import("./routes/Assessments"));
 
 function Guard({ me, permission, children }: { me: Me; permission: string; children: ReactNode }) {
   if (!me.permissions.includes(permission)) {
@@ -80,6 +84,10 @@ export function App() {
                   <Route path="/vault" element={<Guard me={user} permission="vault:write"><Vault /></Guard>} />
                   <Route path="/intents" element={<Guard me={user} permission="nlu:read"><Intents /></Guard>} />
                   <Route
+                    path="/routing"
+                    element={<Guard me={user} permission="routing:read"><Routing /></Guard>}
+                  />
+                  <Route
                     path="/workflows"
                     element={<Guard me={user} permission="workflows:read"><WorkflowList /></Guard>}
                   />
@@ -106,6 +114,15 @@ export function App() {
                   <Route
                     path="/workflows/:workflowId/audit"
                     element={<Guard me={user} permission="workflows:read"><WorkflowAudit /></Guard>}
+                  />
+                  <Route path="/tasks" element={<Guard me={user} permission="tasks:read"><Tasks /></Guard>} />
+                  <Route
+                    path="/satisfaction"
+                    element={<Guard me={user} permission="conversations:read"><Satisfaction /></Guard>}
+                  />
+                  <Route
+                    path="/assessments"
+                    element={<Guard me={user} permission="assessments:read"><Assessments /></Guard>}
                   />
                   <Route
                     path="/members"

@@ -17,6 +17,7 @@ export function staleKeys(event: LiveEvent): string[][] {
     if (typeof conversation === "string") keys.push(["conversation", conversation]);
   }
   if (event.type.startsWith("faq.")) keys.push(["faq"]);
+  if (event.type.startsWith("callback.")) keys.push(["callbacks"]);
   return keys;
 }
 

@@ -72,6 +72,8 @@ async def test_members_set_their_own_availability(
         members = (await client.get("/api/v1/members", headers=tenant.headers)).json()
         assert [(m["id"], m["available"]) for m in members] == [(agent_id, True)]
         await set_available(agent, csrf, False)
+        # Members read their own state where the console reads who they are.
+        assert (await agent.get("/api/v1/auth/me")).json()["member"]["available"] is False
         for body in ({}, {"available": "maybe"}, {"available": True, "member_id": "x"}):
             r = await agent.put("/api/v1/members/me/availability", json=body, headers=csrf)
             assert r.status_code == 422, body

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
+from frontdesk.core.clock import utcnow
 from frontdesk.feedback.rating import explicit_rating, from_sentiment
 from tests.conftest import TenantCtx
 from tests.handlers.helpers import Chat
@@ -52,6 +55,13 @@ async def test_ratings_are_kept_thanked_and_reported(client: httpx.AsyncClient, 
         await client.get("/api/v1/feedback", headers=tenant.headers, params={"max_score": 2})
     ).json()
     assert [f["score"] for f in unhappy] == [1]
+    later = {"since": (utcnow() + timedelta(minutes=1)).isoformat()}
+    r = await client.get("/api/v1/feedback", headers=tenant.headers, params=later)
+    assert r.status_code == 200 and r.json() == []
+    for path in ("/api/v1/feedback", "/api/v1/feedback/summary"):  # a time without its zone
+        r = await client.get(path, headers=tenant.headers, params={"since": "2026-01-01T00:00:00"})
+        assert r.status_code == 422, path
+        assert r.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_rule_asks_for_a_rating_and_reads_words(

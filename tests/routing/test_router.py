@@ -83,6 +83,8 @@ def test_a_question_goes_down_the_answer_chain() -> None:
         "Ich möchte mit einem Mitarbeiter sprechen",
         "je veux parler à un conseiller",
         "quiero hablar con una persona",
+        "I need a human to call me back",
+        "I want a real person",
     ],
 )
 def test_an_explicit_request_for_a_human_is_handed_over(text: str) -> None:
@@ -93,7 +95,14 @@ def test_an_explicit_request_for_a_human_is_handed_over(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["What does a human resources team do?", "my agent number is 5", "operator fees?"]
+    "text",
+    [
+        "What does a human resources team do?",
+        "my agent number is 5",
+        "operator fees?",
+        "I need a personal loan",
+        "Could you call me back tomorrow?",  # a tenant's rule may make it a task
+    ],
 )
 def test_words_about_people_are_not_a_request_for_one(text: str) -> None:
     assert not asks_for_human(text)

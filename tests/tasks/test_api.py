@@ -91,6 +91,7 @@ async def test_list_filters(client: httpx.AsyncClient, runtime: Runtime, tenant:
     assert await titles() == ["Done", "Linked", "Later", "Late"]  # newest first
     assert await titles(status="completed") == ["Done"]
     assert await titles(assignee_id=ann) == ["Late"]
+    assert await titles(unassigned=True) == ["Done", "Linked", "Later"]
     assert await titles(conversation_id=conversation["id"]) == ["Linked"]
     assert await titles(overdue=True) == ["Late"]  # a finished task is never overdue
     assert await titles(overdue=False) == ["Done", "Linked", "Later"]
@@ -102,6 +103,8 @@ async def test_list_filters(client: httpx.AsyncClient, runtime: Runtime, tenant:
     assert linked["contact_id"] == conversation["contact_id"]
     problem(await client.get(URL, headers=tenant.headers, params={"status": "bogus"}), 422)
     problem(await client.get(URL, headers=tenant.headers, params={"limit": 0}), 422)
+    both = {"assignee_id": ann, "unassigned": True}
+    problem(await client.get(URL, headers=tenant.headers, params=both), 422)
 
 
 async def test_mine_is_the_logged_in_members(

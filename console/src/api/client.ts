@@ -22,11 +22,18 @@ export type Role = Schemas["Role"];
 export type MfaSetup = Schemas["MfaSetupOut"];
 export type MfaRecoveryCodes = Schemas["MfaRecoveryCodes"];
 
+/** One entry of a 422 body's `errors`: where (`loc`, "body" first) and what. */
+export interface FieldError {
+  loc: (string | number)[];
+  msg: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly errors: FieldError[] = [],
   ) {
     super(message);
   }
@@ -52,7 +59,7 @@ interface ProblemBody {
   detail?: string;
   title?: string;
   code?: string;
-  errors?: { loc: (string | number)[]; msg: string }[];
+  errors?: FieldError[];
 }
 
 /** A readable message from a problem+json body (validation errors name the field). */
@@ -100,7 +107,12 @@ export async function api<T>(
   }
   if (!response.ok) {
     const problem = (data ?? {}) as ProblemBody;
-    const error = new ApiError(response.status, problem.code ?? "error", problemMessage(problem, response.status));
+    const error = new ApiError(
+      response.status,
+      problem.code ?? "error",
+      problemMessage(problem, response.status),
+      problem.errors ?? [],
+    );
     if (response.status === 401 && !path.startsWith("/auth/login")) onUnauthorized();
     throw error;
   }

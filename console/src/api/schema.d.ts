@@ -764,6 +764,9 @@ export interface paths {
         /**
          * Reply
          * @description Send the owner's reply to the customer (web chat: it appears in the live stream).
+         *
+         *     With ``translate`` on (the default) and a model configured, a reply to a customer who
+         *     writes in another language is sent in theirs; the reply as written stays in its meta.
          */
         post: operations["conversations-reply"];
         delete?: never;
@@ -975,7 +978,7 @@ export interface paths {
         };
         /**
          * List Feedback
-         * @description The latest ratings (``max_score=2``: the unhappy ones).
+         * @description The latest ratings (``max_score=2``: the unhappy ones), within ``since``–``until``.
          */
         get: operations["feedback-list_feedback"];
         put?: never;
@@ -1774,7 +1777,10 @@ export interface paths {
         };
         /**
          * List Tasks
-         * @description The tenant's tasks, newest first; ``mine`` keeps those of the logged-in member.
+         * @description The tenant's tasks, newest first, filtered.
+         *
+         *     ``mine`` keeps those of the logged-in member, ``unassigned`` those of nobody: at most one
+         *     of ``assignee_id``, ``mine`` and ``unassigned``.
          */
         get: operations["tasks-list_tasks"];
         put?: never;
@@ -3213,6 +3219,11 @@ export interface components {
              * @default
              */
             text: string;
+            /**
+             * Translate
+             * @default true
+             */
+            translate: boolean;
         };
         /**
          * Analytics
@@ -4193,6 +4204,8 @@ export interface components {
             escalation_reason?: string | null;
             /** Id */
             id: string;
+            /** Language */
+            language?: string | null;
             /**
              * Last Message At
              * Format: date-time
@@ -5255,6 +5268,11 @@ export interface components {
          * @description The logged-in member.
          */
         MeMember: {
+            /**
+             * Available
+             * @default true
+             */
+            available: boolean;
             /** Email */
             email: string;
             /** Id */
@@ -6509,7 +6527,7 @@ export interface components {
             language: string;
             /**
              * Languages
-             * @description other languages customers write in; when set, each message's is detected
+             * @description other languages customers write in; detected when set or an LLM is configured
              */
             languages?: string[];
             /**
@@ -8991,6 +9009,8 @@ export interface operations {
             query?: {
                 conversation_id?: string | null;
                 max_score?: number | null;
+                since?: string | null;
+                until?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -10536,6 +10556,7 @@ export interface operations {
                 status?: ("open" | "in_progress" | "completed" | "cancelled") | null;
                 assignee_id?: string | null;
                 mine?: boolean;
+                unassigned?: boolean;
                 conversation_id?: string | null;
                 overdue?: boolean | null;
                 limit?: number;

@@ -33,16 +33,39 @@ export function AnalysisLine({ analysis }: { analysis: Analysis }) {
   );
 }
 
+interface Translation {
+  from: string;
+  to: string;
+  text?: string; // a customer message: its translation into the tenant's language
+  original?: string; // a reply: what the bot or member wrote before it was translated
+}
+
+const metaOf = (message: Message) => message.meta as { analysis?: Analysis; translation?: Translation } | undefined;
+
+/** A message's other language: the customer's words translated, or the reply as written. */
+export function TranslationLine({ translation }: { translation: Translation }) {
+  const [label, text] =
+    translation.original !== undefined
+      ? [`sent in ${translation.to}, written as`, translation.original]
+      : [`translated from ${translation.from}`, translation.text ?? ""];
+  return (
+    <div className="analysis muted" data-testid="translation">
+      {label}: {text}
+    </div>
+  );
+}
+
 /** One message bubble; customer text is rendered as text, never as HTML. */
 export function MessageItem({ message }: { message: Message }) {
-  const analysis = (message.meta as { analysis?: Analysis } | undefined)?.analysis;
+  const meta = metaOf(message);
   return (
     <li className={`msg ${message.direction} ${message.sender}`} data-testid="message">
       <div className="meta">
         {message.sender} · {new Date(message.created_at).toLocaleTimeString()}
       </div>
       <div className="text">{message.text}</div>
-      {analysis && <AnalysisLine analysis={analysis} />}
+      {meta?.translation && <TranslationLine translation={meta.translation} />}
+      {meta?.analysis && <AnalysisLine analysis={meta.analysis} />}
     </li>
   );
 }
@@ -52,6 +75,7 @@ export function ConversationView({ id }: { id: string }) {
   const canWrite = useCan("conversations:write");
   const client = useQueryClient();
   const [text, setText] = useState("");
+  const [translate, setTranslate] = useState(true);
   const detail = useQuery({
     queryKey: ["conversation", id],
     queryFn: () => get<ConversationDetail>(`/conversations/${id}`),
@@ -65,7 +89,7 @@ export function ConversationView({ id }: { id: string }) {
     onSuccess: refresh,
   });
   const reply = useMutation({
-    mutationFn: () => post<Message>(`/conversations/${id}/reply`, { text }),
+    mutationFn: () => post<Message>(`/conversations/${id}/reply`, { text, translate }),
     onSuccess: () => {
       setText("");
       refresh();
@@ -75,6 +99,8 @@ export function ConversationView({ id }: { id: string }) {
   if (detail.error) return <ErrorBox error={detail.error} retry={() => void detail.refetch()} />;
   const c = detail.data;
   const mine = c.status === "human" && c.assignee_id === me.member?.id;
+  // The bot translated for this customer: a model is configured and they write another language.
+  const foreign = c.language && c.messages.some((m) => metaOf(m)?.translation) ? c.language : null;
   const send = (event: FormEvent) => {
     event.preventDefault();
     if (text.trim()) reply.mutate();
@@ -124,6 +150,12 @@ export function ConversationView({ id }: { id: string }) {
             rows={3}
             maxLength={4096}
           />
+          {foreign && (
+            <label className="row small">
+              <input type="checkbox" checked={translate} onChange={(e) => setTranslate(e.target.checked)} />
+              Translate my reply into {foreign}
+            </label>
+          )}
           <button type="submit" disabled={reply.isPending || !text.trim()}>
             Send
           </button>

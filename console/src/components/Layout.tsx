@@ -14,11 +14,15 @@ interface NavItem {
 export const NAV: NavItem[] = [
   { to: "/", label: "Dashboard", permission: "conversations:read" },
   { to: "/inbox", label: "Inbox", permission: "conversations:read" },
+  { to: "/tasks", label: "Tasks", permission: "tasks:read" },
+  { to: "/satisfaction", label: "Satisfaction", permission: "conversations:read" },
   { to: "/faq", label: "FAQ", permission: "faq:read" },
   { to: "/knowledge", label: "Knowledge", permission: "knowledge:read" },
   { to: "/channels", label: "Channels", permission: "channels:read" },
   { to: "/intents", label: "Intents", permission: "nlu:read" },
+  { to: "/routing", label: "Routing", permission: "routing:read" },
   { to: "/workflows", label: "Workflows", permission: "workflows:read" },
+  { to: "/assessments", label: "Assessments", permission: "assessments:read" },
   // Viewers may read the vault's list through the API; the page is for those who manage it.
   { to: "/vault", label: "Vault", permission: "vault:write" },
   { to: "/members", label: "Members & keys", permission: "members:read" },

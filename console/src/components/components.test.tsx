@@ -21,7 +21,7 @@ afterEach(() => {
 
 function me(role: Me["role"], permissions: string[]): Me {
   return {
-    member: { id: "m1", email: "ana@acme.example", name: "Ana" },
+    member: { id: "m1", email: "ana@acme.example", name: "Ana", available: true },
     tenant: { id: "t1", slug: "acme" },
     role,
     permissions,
@@ -55,6 +55,37 @@ describe("MessageItem", () => {
     const { container } = render(<MessageItem message={message} />);
     expect(container.querySelector("img, script")).toBeNull();
     expect(screen.getByText(XSS)).toBeTruthy();
+  });
+
+  it("shows a customer message's translation and a reply as it was written", () => {
+    const base: Message = {
+      id: "2",
+      conversation_id: "c",
+      direction: "in",
+      sender: "customer",
+      text: "Wo ist mein Paket?",
+      content: {},
+      meta: { translation: { text: "Where is my parcel?", from: "de", to: "en" } },
+      reply_to_id: null,
+      status: "received",
+      created_at: "2026-11-22T06:00:00Z",
+    };
+    const reply: Message = {
+      ...base,
+      id: "3",
+      direction: "out",
+      sender: "agent",
+      text: "Es ist unterwegs.",
+      meta: { translation: { original: "It is on its way.", from: "en", to: "de" } },
+    };
+    render(
+      <ol>
+        <MessageItem message={base} />
+        <MessageItem message={reply} />
+      </ol>,
+    );
+    const lines = screen.getAllByTestId("translation").map((line) => line.textContent);
+    expect(lines).toEqual(["translated from de: Where is my parcel?", "sent in de, written as: It is on its way."]);
   });
 });
 
@@ -149,6 +180,11 @@ describe("staleKeys", () => {
   it("refreshes the conversation a message belongs to", () => {
     const keys = staleKeys({ id: "e", type: "message.received", payload: { conversation_id: "c1" }, created_at: "" });
     expect(keys).toEqual([["stats"], ["conversations"], ["conversation", "c1"]]);
+  });
+
+  it("refreshes the callbacks when one is queued or settled", () => {
+    const keys = staleKeys({ id: "e", type: "callback.queued", payload: { conversation_id: "c1" }, created_at: "" });
+    expect(keys).toEqual([["stats"], ["callbacks"]]);
   });
 });
 

@@ -81,7 +81,7 @@ describe("SchemaForm", () => {
 
 function me(permissions: string[]): Me {
   return {
-    member: { id: "m1", email: "ana@acme.example", name: "Ana" },
+    member: { id: "m1", email: "ana@acme.example", name: "Ana", available: true },
     tenant: { id: "t1", slug: "acme" },
     role: "admin",
     permissions,

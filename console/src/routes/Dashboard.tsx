@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { get, type Stats } from "../api/client";
 import { useCan } from "../auth";
+import { StatCard } from "../components/StatCard";
 import { ErrorBox, Loading } from "../components/Status";
 import { VolumeChart } from "../components/VolumeChart";
 
@@ -63,20 +64,20 @@ function Figures({ stats }: { stats: Stats }) {
   return (
     <>
       <div className="cards">
-        <Card label="Messages in" value={inbound} testId="messages-in" />
-        <Card label="Messages out" value={outbound} />
-        <Card label="Waiting for a human" value={c.waiting ?? 0} />
-        <Card label="With an agent" value={c.human ?? 0} />
-        <Card label="With the bot" value={c.bot ?? 0} />
-        <Card label="Closed" value={c.closed ?? 0} />
-        <Card label="Queue depth" value={stats.queue_depth} />
-        <Card label="Dead letters" value={stats.dead_letters} warn={stats.dead_letters > 0} />
+        <StatCard label="Messages in" value={inbound} testId="messages-in" />
+        <StatCard label="Messages out" value={outbound} />
+        <StatCard label="Waiting for a human" value={c.waiting ?? 0} />
+        <StatCard label="With an agent" value={c.human ?? 0} />
+        <StatCard label="With the bot" value={c.bot ?? 0} />
+        <StatCard label="Closed" value={c.closed ?? 0} />
+        <StatCard label="Queue depth" value={stats.queue_depth} />
+        <StatCard label="Dead letters" value={stats.dead_letters} warn={stats.dead_letters > 0} />
       </div>
       <div className="cards">
-        <Card label="Reply latency p50" value={ms(stats.latency.p50_ms)} />
-        <Card label="p95" value={ms(stats.latency.p95_ms)} />
-        <Card label="p99" value={ms(stats.latency.p99_ms)} />
-        <Card label="Replies measured" value={stats.latency.count} />
+        <StatCard label="Reply latency p50" value={ms(stats.latency.p50_ms)} />
+        <StatCard label="p95" value={ms(stats.latency.p95_ms)} />
+        <StatCard label="p99" value={ms(stats.latency.p99_ms)} />
+        <StatCard label="Replies measured" value={stats.latency.count} />
       </div>
       <div className="panel">
         <h2>Message volume by channel</h2>
@@ -126,25 +127,14 @@ function LlmCost() {
   const share = budget ? cost / budget : null;
   return (
     <div className="cards">
-      <Card label="LLM cost this month" value={`$${cost.toFixed(2)}`} testId="llm-cost" />
-      <Card
+      <StatCard label="LLM cost this month" value={`$${cost.toFixed(2)}`} testId="llm-cost" />
+      <StatCard
         label="of budget"
         value={share === null ? "no budget" : `${Math.round(share * 100)}% of $${budget}`}
         warn={share !== null && share >= 0.8}
       />
-      <Card label="LLM calls" value={usage.data.calls} />
-      <Card label="Answered from cache" value={usage.data.cache_hits} />
-    </div>
-  );
-}
-
-function Card({ label, value, warn, testId }: { label: string; value: number | string; warn?: boolean; testId?: string }) {
-  return (
-    <div className={warn ? "card stat warn" : "card stat"}>
-      <div className="muted">{label}</div>
-      <div className="value" data-testid={testId}>
-        {value}
-      </div>
+      <StatCard label="LLM calls" value={usage.data.calls} />
+      <StatCard label="Answered from cache" value={usage.data.cache_hits} />
     </div>
   );
 }

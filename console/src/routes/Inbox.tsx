@@ -2,8 +2,10 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { get, type ConversationSummary } from "../api/client";
-import { useMe } from "../auth";
+import { useCan, useMe } from "../auth";
 import { ConversationView } from "../components/ConversationView";
+import { Availability } from "../components/Inbox/Availability";
+import { Callbacks } from "../components/Inbox/Callbacks";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 
 const STATUSES = ["", "waiting", "human", "bot", "closed"] as const;
@@ -21,6 +23,8 @@ export function StatusBadge({ status }: { status: string }) {
 
 export function Inbox() {
   const me = useMe();
+  const canRead = useCan("conversations:read");
+  const canWrite = useCan("conversations:write");
   const { conversationId } = useParams();
   const [status, setStatus] = useState<string>("");
   const [mine, setMine] = useState(false);
@@ -33,10 +37,13 @@ export function Inbox() {
         limit: 100,
       }),
   });
+  const names = Object.fromEntries((list.data ?? []).map((c) => [c.id, c.contact_name ?? ""]));
   return (
     <section className={conversationId ? "inbox has-detail" : "inbox"}>
       <div className="list-pane">
         <h1>Inbox</h1>
+        {canWrite && <Availability />}
+        {canRead && <Callbacks names={names} />}
         <div className="row filters">
           <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
             {STATUSES.map((s) => (

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import select
 
 from frontdesk.core.auth import Principal
@@ -61,12 +61,18 @@ async def list_feedback(
     principal: Reader,
     conversation_id: str | None = None,
     max_score: Annotated[int | None, Query(ge=1, le=5)] = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Any]:
-    """The latest ratings (``max_score=2``: the unhappy ones)."""
+    """The latest ratings (``max_score=2``: the unhappy ones), within ``since``–``until``."""
     stmt = select(Feedback).where(Feedback.tenant_id == principal.tenant_id)
     if conversation_id:
         stmt = stmt.where(Feedback.conversation_id == conversation_id)
+    if since is not None:
+        stmt = stmt.where(Feedback.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Feedback.created_at < until)
     if max_score is not None:
         stmt = stmt.where(Feedback.score <= max_score)
     stmt = stmt.order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)
@@ -77,8 +83,8 @@ async def list_feedback(
 async def summary(
     session: SessionDep,
     principal: Reader,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """CSAT (share of 4–5 ratings), mean and distribution (the last 30 days by default)."""
     until = until or utcnow()

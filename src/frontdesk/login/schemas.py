@@ -69,6 +69,8 @@ class MeMember(BaseModel):
     id: str
     email: str
     name: str
+    available: bool = True
+    """Taking hand-overs (``PUT /api/v1/members/me/availability`` changes it)."""
 
 
 class MeTenant(BaseModel):

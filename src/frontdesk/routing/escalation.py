@@ -12,6 +12,7 @@ _HUMAN = re.compile(
     r"|real\s+(?:person|human|agent)|human\s+(?:agent|being|please)|live\s+(?:agent|person|chat)"
     r"|customer\s+service\s+(?:agent|rep)|(?:get|give)\s+me\s+(?:a\s+)?(?:human|person|agent)"
     r"|agent\s+please|operator\s+please|not\s+a\s+(?:bot|robot)"
+    r"|(?:need|want)\s+(?:a|an)\s+(?:human|person|agent|real\s+person)\b"
     r"|mit\s+einem\s+(?:menschen|mitarbeiter|berater)|echten?\s+menschen"
     r"|parler\s+(?:à|a)\s+(?:un|une)\s+(?:humain|conseill[eè]re?|agent|personne)"
     r"|hablar\s+con\s+(?:un|una)\s+(?:humano|persona|agente|asesora?)"

@@ -36,19 +36,27 @@ async def list_tasks(
     status: Status | None = None,
     assignee_id: str | None = None,
     mine: bool = False,
+    unassigned: bool = False,
     conversation_id: str | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    """The tenant's tasks, newest first; ``mine`` keeps those of the logged-in member."""
+    """The tenant's tasks, newest first, filtered.
+
+    ``mine`` keeps those of the logged-in member, ``unassigned`` those of nobody: at most one
+    of ``assignee_id``, ``mine`` and ``unassigned``.
+    """
     if mine and principal.member_id is None:
         raise ValidationFailed("mine needs a member's login, not an API key", field="mine")
+    if sum((mine, unassigned, assignee_id is not None)) > 1:
+        raise ValidationFailed("Use only one of assignee_id, mine and unassigned")
     return await service.list_tasks(
         session,
         principal.tenant_id,
         status=status,
         assignee_id=principal.member_id if mine else assignee_id,
+        unassigned=unassigned,
         conversation_id=conversation_id,
         overdue=overdue,
         limit=limit,

@@ -18,7 +18,7 @@ afterEach(() => {
 });
 
 const ME: Me = {
-  member: { id: "m1", email: "ana@acme.example", name: "Ana" },
+  member: { id: "m1", email: "ana@acme.example", name: "Ana", available: true },
   tenant: { id: "t1", slug: "acme" },
   role: "viewer",
   permissions: ["workflows:read"],

@@ -18,7 +18,7 @@ const json = (body: unknown, status = 200) =>
 
 function me(permissions: string[]): Me {
   return {
-    member: { id: "m1", email: "ana@acme.example", name: "Ana" },
+    member: { id: "m1", email: "ana@acme.example", name: "Ana", available: true },
     tenant: { id: "t1", slug: "acme" },
     role: "admin",
     permissions,

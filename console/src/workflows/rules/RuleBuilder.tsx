@@ -4,6 +4,7 @@ import {
   emptyGroup,
   emptyRule,
   MAX_DEPTH,
+  OPERATOR_LABELS,
   parseValue,
   problemsOf,
   showValue,
@@ -34,25 +35,6 @@ interface Props {
   readOnly?: boolean;
   label?: string;
 }
-
-const OPERATOR_LABELS: Record<string, string> = {
-  equals: "equals",
-  not_equals: "does not equal",
-  contains: "contains",
-  not_contains: "does not contain",
-  starts_with: "starts with",
-  ends_with: "ends with",
-  in: "is one of",
-  not_in: "is none of",
-  greater: ">",
-  greater_or_equal: "≥",
-  less: "<",
-  less_or_equal: "≤",
-  between: "between",
-  is_empty: "is empty",
-  is_not_empty: "is not empty",
-  matches: "matches (regex)",
-};
 
 /** Nested AND / OR / NOT groups in the engine's rule JSON, with a JSON view for advanced edits. */
 export function RuleBuilder(props: Props) {

@@ -23,6 +23,27 @@ export interface RuleGroupNode {
 export type RuleNode = RuleLeaf | RuleGroupNode;
 
 export const MAX_DEPTH = 10;
+
+/** How the builder (and a rule's one-line summary) names each operator. */
+export const OPERATOR_LABELS: Record<string, string> = {
+  equals: "equals",
+  not_equals: "does not equal",
+  contains: "contains",
+  not_contains: "does not contain",
+  starts_with: "starts with",
+  ends_with: "ends with",
+  in: "is one of",
+  not_in: "is none of",
+  greater: ">",
+  greater_or_equal: "≥",
+  less: "<",
+  less_or_equal: "≤",
+  between: "between",
+  is_empty: "is empty",
+  is_not_empty: "is not empty",
+  matches: "matches (regex)",
+};
+
 const GROUP_KEYS = new Set(["id", "logical", "conditions"]);
 const RULE_KEYS = new Set(["id", "field", "operator", "value", "value_type", "valueType", "ignore_case", "ignoreCase"]);
 const LOGICALS = new Set(["AND", "OR", "NOT"]);
