@@ -9,7 +9,6 @@ decrypts again only when one was rotated.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +17,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.models import Channel
+from frontdesk.core.cache import TTLCache
 from frontdesk.core.crypto import DecryptionError, KeyRing
 from frontdesk.core.db import Database
 from frontdesk.core.errors import FrontdeskError, NotFound
@@ -109,8 +109,7 @@ class ChannelDirectory:
         self._keyring = keyring
         self._settings = settings
         self._revealed = RevealedValues(vault, VAULT_SERVICE)
-        self._ttl = settings.tenant_cache_seconds
-        self._cache: dict[str, tuple[float, ChannelInfo]] = {}
+        self._cache: TTLCache[str, ChannelInfo] = TTLCache(settings.tenant_cache_seconds)
         self._client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
 
     def client(self) -> httpx.AsyncClient:
@@ -138,8 +137,9 @@ class ChannelDirectory:
         have written yet (its transaction would hold SQLite's write lock).
         """
         cached = self._cache.get(channel_id)
-        if cached and cached[0] > time.monotonic() and cached[1].tenant_id == tenant_id:
-            return cached[1]
+        if cached is not None and cached.tenant_id == tenant_id:
+            return cached
+        generation = self._cache.generation()
         if session is None:
             async with self._db.tenant_session(tenant_id) as own:
                 info, fields, versions = await self._load(own, tenant_id, channel_id)
@@ -149,9 +149,7 @@ class ChannelDirectory:
             if session is not None and self._db.writing(session):
                 raise RuntimeError("A vault credential is revealed before the caller writes")
             info = await self._from_vault(info, fields, versions)
-        self._cache[channel_id] = (time.monotonic() + self._ttl, info)
-        if len(self._cache) > 10_000:
-            self._cache.pop(next(iter(self._cache)))
+        self._cache.put(channel_id, info, generation)
         return info
 
     async def _load(
@@ -204,4 +202,4 @@ class ChannelDirectory:
 
     def forget(self, channel_id: str) -> None:
         """Drop a channel from the cache (after it changed here)."""
-        self._cache.pop(channel_id, None)
+        self._cache.forget(channel_id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select, update
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
 from frontdesk.core.errors import Unauthorized
@@ -148,17 +148,14 @@ class ApiKeyAuthenticator:
 
     def __init__(self, db: Database, ttl: float) -> None:
         self._db = db
-        self._ttl = ttl
-        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._cache: TTLCache[str, Principal] = TTLCache(ttl)
 
     def forget(self, key_id: str | None = None) -> None:
         """Drop cached principals (one key's, or all) after a revocation or role change."""
         if key_id is None:
             self._cache.clear()
-            return
-        for digest, (_, principal) in list(self._cache.items()):
-            if principal.key_id == key_id:
-                del self._cache[digest]
+        else:
+            self._cache.forget_where(lambda _, principal: principal.key_id == key_id)
 
     async def authenticate(self, key: str) -> Principal:
         """Return the principal for ``key`` or raise :class:`Unauthorized`."""
@@ -166,15 +163,15 @@ class ApiKeyAuthenticator:
         if len(parts) < 3 or parts[0] != "fd":
             raise Unauthorized("Invalid API key")
         digest = hash_secret(key)
-        cached = self._cache.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        return await self._cache.load(digest, lambda: self._load(parts[1], digest))
+
+    async def _load(self, prefix: str, digest: str) -> Principal:
         async with self._db.system_session() as session:
             row = (
                 await session.execute(
                     select(ApiKey, Tenant.slug)
                     .join(Tenant, Tenant.id == ApiKey.tenant_id)
-                    .where(ApiKey.prefix == parts[1])
+                    .where(ApiKey.prefix == prefix)
                 )
             ).first()
         if row is None:
@@ -188,5 +185,4 @@ class ApiKeyAuthenticator:
             await session.execute(
                 update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=utcnow())
             )
-        self._cache[digest] = (time.monotonic() + self._ttl, principal)
         return principal

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.core.clock import utcnow
 from frontdesk.core.crypto import KeyRing
 from frontdesk.core.db import Database
@@ -86,7 +87,7 @@ class LLMGateway:
         )
         self.usage = UsageWriter(db, settings.llm_budget_alert_ratio, now)
         self._providers: dict[tuple[str | None, ...], Provider] = {}
-        self._configs: dict[str, tuple[float, TenantLLM]] = {}
+        self._configs: TTLCache[str, TenantLLM] = TTLCache(settings.tenant_cache_seconds)
         self._loading: dict[str, asyncio.Lock] = {}
 
     # -- configuration -------------------------------------------------------------------
@@ -96,28 +97,20 @@ class LLMGateway:
         One load per tenant at a time: concurrent callers wait for it rather than each
         revealing the tenant's vault credentials again.
         """
-        config = self._cached_config(tenant_id)
+        config = self._configs.get(tenant_id)
         if config is not None:
             return config
         async with self._loading.setdefault(tenant_id, asyncio.Lock()):
-            config = self._cached_config(tenant_id)
-            if config is None:
-                config = await load_tenant_llm(
+            return await self._configs.load(
+                tenant_id,
+                lambda: load_tenant_llm(
                     self._db, self._keyring, self.settings, tenant_id, self._revealed
-                )
-                expires = time.monotonic() + self.settings.tenant_cache_seconds
-                self._configs[tenant_id] = (expires, config)
-        return config
-
-    def _cached_config(self, tenant_id: str) -> TenantLLM | None:
-        cached = self._configs.get(tenant_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        return None
+                ),
+            )
 
     async def forget(self, tenant_id: str) -> None:
         """Drop what this process holds for a tenant after its settings changed."""
-        self._configs.pop(tenant_id, None)
+        self._configs.forget(tenant_id)
         for key in [k for k in self._providers if k[0] == tenant_id]:
             await self._providers.pop(key).aclose()
 

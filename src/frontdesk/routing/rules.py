@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.routing.models import RoutingRule
 from frontdesk.workflows.rules import RuleGroup
 
@@ -45,23 +45,21 @@ class RuleCache:
     """
 
     def __init__(self, ttl: float) -> None:
-        self._ttl = ttl
-        self._rules: dict[str, tuple[float, list[CompiledRule]]] = {}
+        self._rules: TTLCache[str, list[CompiledRule]] = TTLCache(ttl)
 
     async def rules(self, session: AsyncSession, tenant_id: str) -> list[CompiledRule]:
         """The tenant's enabled rules, lowest priority number first."""
-        hit = self._rules.get(tenant_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        rows = await session.scalars(
-            select(RoutingRule)
-            .where(RoutingRule.tenant_id == tenant_id, RoutingRule.enabled.is_(True))
-            .order_by(RoutingRule.priority, RoutingRule.created_at)
-        )
-        compiled = [compile_rule(rule) for rule in rows]
-        self._rules[tenant_id] = (time.monotonic() + self._ttl, compiled)
-        return compiled
+
+        async def load() -> list[CompiledRule]:
+            rows = await session.scalars(
+                select(RoutingRule)
+                .where(RoutingRule.tenant_id == tenant_id, RoutingRule.enabled.is_(True))
+                .order_by(RoutingRule.priority, RoutingRule.created_at)
+            )
+            return [compile_rule(rule) for rule in rows]
+
+        return await self._rules.load(tenant_id, load)
 
     def forget(self, tenant_id: str) -> None:
         """Drop the tenant's cached rules."""
-        self._rules.pop(tenant_id, None)
+        self._rules.forget(tenant_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.core.db import Database
 from frontdesk.core.errors import NotFound
 from frontdesk.tenants.models import Tenant
@@ -36,9 +36,8 @@ class TenantCache:
 
     def __init__(self, db: Database, ttl: float) -> None:
         self._db = db
-        self._ttl = ttl
-        self._by_slug: dict[str, tuple[float, TenantInfo]] = {}
-        self._by_id: dict[str, tuple[float, TenantInfo]] = {}
+        self._by_slug: TTLCache[str, TenantInfo] = TTLCache(ttl)
+        self._by_id: TTLCache[str, TenantInfo] = TTLCache(ttl)
 
     def invalidate(self, info: TenantInfo | None = None) -> None:
         """Forget one tenant, or every tenant."""
@@ -46,29 +45,24 @@ class TenantCache:
             self._by_slug.clear()
             self._by_id.clear()
         else:
-            self._by_slug.pop(info.slug, None)
-            self._by_id.pop(info.id, None)
+            self._by_slug.forget(info.slug)
+            self._by_id.forget(info.id)
 
     async def by_slug(self, slug: str) -> TenantInfo:
         """The tenant with this slug, or :class:`NotFound`."""
-        hit = self._by_slug.get(slug)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        return await self._load(Tenant.slug == slug)
+        return self._by_slug.get(slug) or await self._load(Tenant.slug == slug)
 
     async def by_id(self, tenant_id: str) -> TenantInfo:
         """The tenant with this id, or :class:`NotFound`."""
-        hit = self._by_id.get(tenant_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        return await self._load(Tenant.id == tenant_id)
+        return self._by_id.get(tenant_id) or await self._load(Tenant.id == tenant_id)
 
     async def _load(self, where: Any) -> TenantInfo:
+        by_slug, by_id = self._by_slug.generation(), self._by_id.generation()
         async with self._db.system_session() as session:
             tenant = await session.scalar(select(Tenant).where(where))
         if tenant is None:
             raise NotFound("Unknown tenant")
         info = TenantInfo.of(tenant)
-        expires = time.monotonic() + self._ttl
-        self._by_slug[info.slug] = self._by_id[info.id] = (expires, info)
+        self._by_slug.put(info.slug, info, by_slug)
+        self._by_id.put(info.id, info, by_id)
         return info

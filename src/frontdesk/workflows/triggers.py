@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
 from frontdesk.core.errors import Unauthorized
@@ -106,40 +107,38 @@ class TriggerIndex:
     """
 
     def __init__(self, ttl: float) -> None:
-        self._ttl = ttl
-        self._cache: dict[str, tuple[float, Listening]] = {}
+        self._cache: TTLCache[str, Listening] = TTLCache(ttl)
 
     def forget(self, tenant_id: str) -> None:
         """Drop what is cached for ``tenant_id``."""
-        self._cache.pop(tenant_id, None)
+        self._cache.forget(tenant_id)
 
     async def of(self, db: Database, tenant_id: str) -> Listening:
         """The tenant's event triggers and awaited event names."""
-        hit = self._cache.get(tenant_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        async with db.tenant_session(tenant_id) as session:
-            triggers = list(
-                await session.scalars(
-                    select(WorkflowTrigger).where(
-                        WorkflowTrigger.tenant_id == tenant_id, WorkflowTrigger.type == "event"
-                    )
+        return await self._cache.load(tenant_id, lambda: _load_listening(db, tenant_id))
+
+
+async def _load_listening(db: Database, tenant_id: str) -> Listening:
+    async with db.tenant_session(tenant_id) as session:
+        triggers = list(
+            await session.scalars(
+                select(WorkflowTrigger).where(
+                    WorkflowTrigger.tenant_id == tenant_id, WorkflowTrigger.type == "event"
                 )
             )
-            definitions = list(
-                await session.scalars(
-                    select(WorkflowVersion.definition).where(WorkflowVersion.tenant_id == tenant_id)
-                )
+        )
+        definitions = list(
+            await session.scalars(
+                select(WorkflowVersion.definition).where(WorkflowVersion.tenant_id == tenant_id)
             )
-        filters = []
-        for trigger in triggers:
-            try:
-                filters.append((trigger, _filter(trigger.config.get("when"))))
-            except ValueError:  # validated with the version: never expected; never matches
-                log.warning("trigger_filter_invalid", trigger_id=trigger.id)
-        listening = Listening(filters, _awaited(definitions))
-        self._cache[tenant_id] = (time.monotonic() + self._ttl, listening)
-        return listening
+        )
+    filters = []
+    for trigger in triggers:
+        try:
+            filters.append((trigger, _filter(trigger.config.get("when"))))
+        except ValueError:  # validated with the version: never expected; never matches
+            log.warning("trigger_filter_invalid", trigger_id=trigger.id)
+    return Listening(filters, _awaited(definitions))
 
 
 TRIGGERS = TriggerIndex(5.0)
@@ -162,26 +161,20 @@ class WebhookIndex:
     """
 
     def __init__(self, ttl: float) -> None:
-        self._ttl = ttl
-        self._cache: dict[tuple[str, str], tuple[float, Hook | None]] = {}
+        self._cache: TTLCache[tuple[str, str], Hook | None] = TTLCache(ttl)
 
     def forget(self, tenant_id: str) -> None:
         """Drop what is cached for ``tenant_id``'s workflows."""
-        for key in [k for k in self._cache if k[0] == tenant_id]:
-            self._cache.pop(key, None)
+        self._cache.forget_where(lambda key, _: key[0] == tenant_id)
 
     async def of(self, runtime: Runtime, tenant_id: str, workflow_id: str) -> Hook | None:
         """The workflow's webhook, or None (no such workflow, no secret, no webhook trigger)."""
-        key = (tenant_id, workflow_id)
-        hit = self._cache.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        async with runtime.db.tenant_session(tenant_id) as session:
-            hook = await _load_hook(runtime, session, tenant_id, workflow_id)
-        if len(self._cache) >= 10_000:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = (time.monotonic() + self._ttl, hook)
-        return hook
+
+        async def load() -> Hook | None:
+            async with runtime.db.tenant_session(tenant_id) as session:
+                return await _load_hook(runtime, session, tenant_id, workflow_id)
+
+        return await self._cache.load((tenant_id, workflow_id), load)
 
 
 async def _load_hook(
