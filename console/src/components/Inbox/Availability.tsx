@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { put, type Schemas } from "../../api/client";
 import { useMe } from "../../auth";
 import { ErrorBox } from "../Status";
@@ -9,12 +10,17 @@ type AvailabilityState = Schemas["AvailabilityPublic"];
 export function Availability() {
   const me = useMe();
   const client = useQueryClient();
+  // What the member just chose, shown at once and until the refreshed profile says it too.
+  const [wanted, setWanted] = useState<boolean | null>(null);
   const change = useMutation({
     mutationFn: (available: boolean) => put<AvailabilityState>("/members/me/availability", { available }),
-    onSettled: () => void client.invalidateQueries({ queryKey: ["me"] }),
+    onSettled: async () => {
+      await client.invalidateQueries({ queryKey: ["me"] });
+      setWanted(null);
+    },
   });
   if (!me.member) return null;
-  const available = change.isPending ? change.variables : me.member.available;
+  const available = wanted ?? me.member.available;
   return (
     <div className="availability">
       <label className="inline">
@@ -24,7 +30,10 @@ export function Availability() {
           aria-label="Available for hand-overs"
           checked={available}
           disabled={change.isPending}
-          onChange={(e) => change.mutate(e.target.checked)}
+          onChange={(e) => {
+            setWanted(e.target.checked);
+            change.mutate(e.target.checked);
+          }}
         />{" "}
         {available ? "Available for hand-overs" : "Away: customers who ask for a person get a callback"}
       </label>
