@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import stat
@@ -206,6 +207,30 @@ class TestDataKeyRotation:
         key_id = await rotate(runtime.db, ring, tenant.id)
         blob = await encrypt(runtime.db, KeyRing(MASTER), tenant.id)
         assert key_id_of(blob) == key_id
+
+    async def test_a_rotation_wins_over_a_load_that_read_the_old_key(
+        self, runtime: Runtime, tenant: TenantCtx
+    ):
+        old_key = key_id_of(await encrypt(runtime.db, KeyRing(MASTER), tenant.id))
+        ring = KeyRing(MASTER)
+        read, go_on = asyncio.Event(), asyncio.Event()
+        async with runtime.db.tenant_session(tenant.id) as reader:
+            scalar = reader.scalar
+
+            async def scalar_then_pause(*args: object, **kwargs: object) -> object:
+                row = await scalar(*args, **kwargs)  # type: ignore[arg-type]
+                read.set()
+                await go_on.wait()
+                return row
+
+            reader.scalar = scalar_then_pause  # type: ignore[method-assign]
+            load = asyncio.create_task(ring.encrypt(reader, tenant.id, SECRET, AAD))
+            await read.wait()
+            new_key = await rotate(runtime.db, ring, tenant.id)
+            go_on.set()
+            assert key_id_of(await load) == old_key  # it read before the rotation committed
+
+        assert key_id_of(await encrypt(runtime.db, ring, tenant.id)) == new_key
 
 
 class TestMasterKey:

@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import os
 import tempfile
-import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.core.crypto_models import DataKey
 from frontdesk.core.db import after_commit
 from frontdesk.core.errors import FrontdeskError
@@ -110,9 +110,8 @@ class KeyRing:
         self._masters[self.master_id] = self._master
         self._keys: dict[str, AESGCM] = {}
         # Which key encrypts new data, per tenant; re-read after the TTL so that a rotation
-        # made by another process is picked up.
-        self._active: dict[str, tuple[float, str]] = {}
-        self._active_ttl = active_ttl
+        # made by another process is picked up. A rotation here wins over a load in flight.
+        self._active: TTLCache[str, str] = TTLCache(active_ttl)
 
     def derive(self, purpose: str) -> bytes:
         """A 32-byte key for one ``purpose`` (e.g. signing links), derived from the master key."""
@@ -160,12 +159,14 @@ class KeyRing:
         return key_id
 
     def _remember_active(self, tenant_id: str, key_id: str) -> None:
-        self._active[tenant_id] = (time.monotonic() + self._active_ttl, key_id)
+        self._active.forget(tenant_id)  # a load that read the key before this one is dropped
+        self._active.put(tenant_id, key_id, self._active.generation())
 
     async def _active_key(self, session: AsyncSession, tenant_id: str) -> tuple[str, AESGCM]:
         cached = self._active.get(tenant_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1], self._keys[cached[1]]
+        if cached is not None:
+            return cached, self._keys[cached]
+        generation = self._active.generation()
         row = await session.scalar(
             select(DataKey)
             .where(DataKey.tenant_id == tenant_id, DataKey.active.is_(True))
@@ -178,7 +179,7 @@ class KeyRing:
             key_id = row.id
             if key_id not in self._keys:
                 self._keys[key_id] = self._unwrap(row)
-            self._remember_active(tenant_id, key_id)
+            self._active.put(tenant_id, key_id, generation)
         return key_id, self._keys[key_id]
 
     async def _key(self, session: AsyncSession, tenant_id: str, key_id: str) -> AESGCM:
