@@ -1,10 +1,12 @@
 """Vault decrypt path latency: token check + data-key unwrap + AES-GCM decrypt (+ audit row).
 
-On a fresh SQLite database (``synchronous=FULL``, as shipped) with one tenant and one API-key
-credential, for each of N iterations a token is minted (not timed), then the timed call is
-``frontdesk.vault.tokens.redeem``: one write transaction that consumes the token (an UPDATE …
-RETURNING), loads the credential and its current version, decrypts it, writes the audit row,
-counts the use and the last minute's decrypts (one UPDATE … RETURNING), then commits. Variants:
+On a fresh SQLite database (``synchronous=FULL``, a WAL checkpoint every 4,000 pages: as
+shipped) with one tenant and one API-key credential, for each of N iterations a token is minted
+(not timed), then the timed call is ``frontdesk.vault.tokens.redeem``: one write transaction on
+a bare connection (``Database.tenant_conn``, no ORM session) that consumes the token (an
+UPDATE … RETURNING that loads the credential and its current version too), decrypts it, writes
+the audit row and counts the last minute's decrypts (one INSERT … RETURNING; a trigger counts
+the use), then commits. Variants:
 
 - **redeem, warm**: the process's key ring has the tenant's data key unwrapped already (steady
   state of a running server);

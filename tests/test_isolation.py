@@ -530,6 +530,14 @@ async def test_row_level_security_walls_off_other_tenants(
                 ),
                 {"t": tenant.id},
             )
+    async with runtime.db.tenant_conn(other_tenant.id) as conn:  # a bare connection too
+        assert (await conn.execute(text("SELECT id FROM tenants"))).scalars().all() == [
+            other_tenant.id
+        ]
+        for table in tables:
+            column = "id" if table == "tenants" else "tenant_id"
+            rows = (await conn.execute(text(f"SELECT {column} FROM {table}"))).scalars().all()
+            assert set(map(str, rows)) <= {other_tenant.id}, table
     async with runtime.db.engine.connect() as conn:  # no tenant, no system flag: fails closed
         assert (await conn.execute(text("SELECT count(*) FROM faq_entries"))).scalar() == 0
 

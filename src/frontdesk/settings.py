@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str | None = None
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    sqlite_wal_autocheckpoint: int = Field(
+        default=4000, ge=0, description="WAL pages (4 KiB) before a commit checkpoints; 0: never"
+    )
     db_pool_size: int = Field(default=10, ge=1)
     master_key: SecretStr | None = None
     master_key_previous: SecretStr | None = Field(

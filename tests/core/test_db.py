@@ -1,12 +1,15 @@
-"""Database sessions: read snapshots, on SQLite and PostgreSQL."""
+"""Database sessions and bare tenant connections, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.db import create_engine
+from frontdesk.core.outbox import OutboxEvent, publish
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tenants.models import Tenant
@@ -44,7 +47,51 @@ async def test_without_a_snapshot_each_query_sees_the_latest_commit(
         assert await _name(session, tenant.id) == "after"
 
 
+async def _events(runtime: Runtime, tenant_id: str) -> list[str]:
+    async with runtime.db.system_session() as session:
+        stmt = select(OutboxEvent.type).where(
+            OutboxEvent.tenant_id == tenant_id, OutboxEvent.type.startswith("test.")
+        )
+        return list((await session.scalars(stmt)).all())
+
+
+async def test_a_tenant_connection_commits_on_success_and_keeps_nothing_on_error(
+    runtime: Runtime, tenant: TenantCtx
+):
+    with pytest.raises(RuntimeError):
+        async with runtime.db.tenant_conn(tenant.id) as conn:
+            await publish(conn, tenant.id, "test.lost", {})
+            raise RuntimeError("halfway")
+    async with runtime.db.tenant_conn(tenant.id) as conn:
+        await publish(conn, tenant.id, "test.kept", {"n": 1})
+    assert await _events(runtime, tenant.id) == ["test.kept"]
+
+
+async def test_tenant_connections_write_one_at_a_time_on_sqlite(
+    runtime: Runtime, tenant: TenantCtx
+):
+    """They take the process's write lock, as write sessions do: no waiting on SQLite's own."""
+    async with runtime.db.tenant_conn(tenant.id):
+        lock = runtime.db._write_lock
+        assert lock is None or lock.locked()
+    assert lock is None or not lock.locked()
+
+
 @pytest.mark.parametrize(("workers", "pool"), [(4, 10), (16, 18)])
 def test_a_postgresql_pool_holds_the_workers_connections(workers: int, pool: int) -> None:
     settings = Settings(database_url="postgresql://u:p@db.example/fd", workers=workers)
     assert create_engine(settings).pool.size() == pool  # type: ignore[attr-defined]
+
+
+async def test_sqlite_connections_use_the_configured_pragmas(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, sqlite_wal_autocheckpoint=123)
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            pragmas = [
+                (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "synchronous", "wal_autocheckpoint")
+            ]
+    finally:
+        await engine.dispose()
+    assert pragmas == ["wal", 2, 123]  # synchronous 2: FULL

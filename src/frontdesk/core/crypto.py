@@ -16,22 +16,24 @@ import tempfile
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.cache import TTLCache
 from frontdesk.core.crypto_models import DataKey
-from frontdesk.core.db import after_commit
+from frontdesk.core.db import Executor, after_commit
 from frontdesk.core.errors import FrontdeskError
 from frontdesk.core.logging import get_logger
 
 VERSION = b"\x01"
 NONCE = 12
+_DATA_KEY = select(*DataKey.__table__.c).where(DataKey.id == bindparam("key_id"))
 log = get_logger("frontdesk.crypto")
 
 
@@ -125,7 +127,7 @@ class KeyRing:
         nonce = os.urandom(NONCE)
         return nonce + self._master.encrypt(nonce, key, f"{tenant_id}:{key_id}".encode())
 
-    def _unwrap(self, row: DataKey) -> AESGCM:
+    def _unwrap(self, row: DataKey | Row[Any]) -> AESGCM:
         master = self._masters.get(row.master_key_id)
         if master is None:
             raise DecryptionError(f"data key {row.id} is wrapped by another master key")
@@ -182,9 +184,9 @@ class KeyRing:
             self._active.put(tenant_id, key_id, generation)
         return key_id, self._keys[key_id]
 
-    async def _key(self, session: AsyncSession, tenant_id: str, key_id: str) -> AESGCM:
+    async def _key(self, session: Executor, tenant_id: str, key_id: str) -> AESGCM:
         if key_id not in self._keys:
-            row = await session.get(DataKey, key_id)
+            row = (await session.execute(_DATA_KEY, {"key_id": key_id})).first()
             if row is None or row.tenant_id != tenant_id:
                 raise DecryptionError("unknown data key")
             self._keys[key_id] = self._unwrap(row)
@@ -200,7 +202,7 @@ class KeyRing:
         return VERSION + uuid.UUID(key_id).bytes + nonce + body
 
     async def decrypt(
-        self, session: AsyncSession, tenant_id: str, blob: bytes, aad: bytes = b""
+        self, session: Executor, tenant_id: str, blob: bytes, aad: bytes = b""
     ) -> bytes:
         """Decrypt a ciphertext made by :meth:`encrypt` with the same tenant and ``aad``."""
         if len(blob) < 1 + 16 + NONCE + 16 or blob[:1] != VERSION:

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import DateTime, MetaData, String, Table, event, inspect, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -45,6 +46,8 @@ NAMING = {
 TENANT_KEY = "tenant_id"
 SYSTEM_KEY = "system"
 _GATED = "holds_write_lock"
+# What runs Core statements: a session, or a bare connection (:meth:`Database.tenant_conn`).
+Executor = AsyncSession | AsyncConnection
 _WROTE = "has_written"
 
 
@@ -90,11 +93,17 @@ class TenantMixin(IdMixin):
     tenant_id: Mapped[str] = mapped_column(String(36), index=True)
 
 
-def _sqlite_pragmas(synchronous: str) -> Any:
+def _sqlite_pragmas(settings: Settings) -> Any:
+    # A checkpoint copies each page changed since the last one into the database (a hot page
+    # once, however often it changed) and syncs it: every 4,000 WAL pages rather than SQLite's
+    # 1,000, half the stall time overall, and it falls on a quarter as many commits.
+    synchronous, autocheckpoint = settings.sqlite_synchronous, settings.sqlite_wal_autocheckpoint
+
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -113,7 +122,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             max_overflow=0,
             pool_timeout=60,
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings))
         return engine
     # No pre-ping: it costs a round trip per checkout. A connection found dead fails one
     # statement, and SQLAlchemy then invalidates the whole pool (a request gets a 503, a job
@@ -130,7 +139,7 @@ def create_null_pool_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(settings.db_url, poolclass=NullPool, **module)
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings))
     return engine
 
 
@@ -263,6 +272,27 @@ class Database:
         """Open a tenant session inside one write transaction, committed on success."""
         async with self.transaction(self.tenant_session(tenant_id)) as session:
             yield session
+
+    @asynccontextmanager
+    async def tenant_conn(self, tenant_id: str) -> AsyncIterator[AsyncConnection]:
+        """One write transaction of ``tenant_id`` on a bare connection, committed on success.
+
+        For hot paths made of a few Core statements: no ORM session to set up, flush and
+        close (a third of a short transaction's own cost). RLS applies as in a session.
+        """
+        async with self.engine.connect() as conn:
+            if self._write_lock is not None:
+                await self._write_lock.acquire()  # connection first, then the lock
+            try:
+                async with conn.begin():
+                    if self.dialect == "postgresql":
+                        await conn.exec_driver_sql(
+                            "SELECT set_config('frontdesk.tenant_id', $1, true)", (tenant_id,)
+                        )
+                    yield conn
+            finally:
+                if self._write_lock is not None:
+                    self._write_lock.release()
 
     @asynccontextmanager
     async def system_tx(self) -> AsyncIterator[AsyncSession]:

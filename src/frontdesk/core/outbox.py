@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, Index, String, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.clock import utcnow
-from frontdesk.core.db import Base, Database, IdMixin
+from frontdesk.core.db import Base, Database, Executor, IdMixin
 from frontdesk.core.ids import new_id
 from frontdesk.core.logging import correlation_id, get_logger
 
@@ -56,20 +56,21 @@ Subscriber = Callable[[Event], Awaitable[None]]
 
 
 async def publish(
-    session: AsyncSession, tenant_id: str | None, type: str, payload: dict[str, Any]
+    session: Executor, tenant_id: str | None, type: str, payload: dict[str, Any]
 ) -> str:
-    """Add a domain event to the session's transaction and return its id."""
-    event_id = new_id()
-    session.add(
-        OutboxEvent(
-            id=event_id,
-            tenant_id=tenant_id,
-            type=type,
-            payload=payload,
-            correlation_id=correlation_id.get(),
-        )
-    )
-    return event_id
+    """Add a domain event to the transaction of ``session`` (or of a bare connection)."""
+    row = {
+        "id": new_id(),
+        "tenant_id": tenant_id,
+        "type": type,
+        "payload": payload,
+        "correlation_id": correlation_id.get(),
+    }
+    if isinstance(session, AsyncConnection):
+        await session.execute(insert(OutboxEvent), row)
+    else:
+        session.add(OutboxEvent(**row))
+    return str(row["id"])
 
 
 class OutboxDispatcher:

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.core.db import Executor
 from frontdesk.core.ids import new_id
 from frontdesk.vault.models import VaultAudit
 
@@ -95,7 +96,7 @@ def record(
 
 
 async def write(
-    session: AsyncSession,
+    session: Executor,
     tenant_id: str,
     actor: Actor,
     action: str,

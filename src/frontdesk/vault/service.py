@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.clock import Clock, SystemClock
 from frontdesk.core.crypto import KeyRing
-from frontdesk.core.db import Database
+from frontdesk.core.db import Database, Executor
 from frontdesk.core.errors import Conflict, ValidationFailed
 from frontdesk.core.ids import new_id
 from frontdesk.core.outbox import publish
@@ -120,7 +120,7 @@ class Vault:
             raise CredentialNotFound("The credential has no stored value")
         return await self.unseal(session, cred, blob)
 
-    async def unseal(self, session: AsyncSession, cred: Sealed, blob: bytes) -> CredentialValue:
+    async def unseal(self, session: Executor, cred: Sealed, blob: bytes) -> CredentialValue:
         """Decrypt ``blob`` as the current version of ``cred``."""
         plaintext = await self.keyring.decrypt(
             session, cred.tenant_id, blob, aad(cred.id, cred.version)

@@ -25,10 +25,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.auth import hash_secret
 from frontdesk.core.crypto import DecryptionError
+from frontdesk.core.db import Executor
 from frontdesk.core.ids import new_id
 from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import publish
@@ -190,7 +190,7 @@ async def mint(
 
 async def _issue(
     vault: Vault,
-    session: AsyncSession,
+    session: Executor,
     tenant_id: str,
     actor: Actor,
     credential_id: str,
@@ -236,8 +236,8 @@ async def redeem(
     A rejection consumes nothing and is audited; its message says why, never what.
     """
     try:
-        async with vault.db.tenant_tx(tenant_id) as s:
-            secret = await _consume(vault, s, tenant_id, actor, token, service, credential_id, ref)
+        async with vault.db.tenant_conn(tenant_id) as c:
+            secret = await _consume(vault, c, tenant_id, actor, token, service, credential_id, ref)
     except (CredentialUnavailable, DecryptionError) as e:
         # Rolled back, so the token stays unused; the failed access is still on record.
         await _reject(vault, tenant_id, actor, token, service, credential_id, e.detail)
@@ -261,17 +261,17 @@ async def reveal(
     Audited as an API decrypt is (a ``token`` row, then a ``decrypt`` row). ``ref`` (kind, id)
     names the channel, bot or workflow using it, to count its use.
     """
-    async with vault.db.tenant_tx(tenant_id) as s:
+    async with vault.db.tenant_conn(tenant_id) as c:
         now = vault.clock.now()
-        read = await s.execute(_READ, {"b_tenant_id": tenant_id, "b_id": credential_id})
+        read = await c.execute(_READ, {"b_tenant_id": tenant_id, "b_id": credential_id})
         cred = _usable(read.first())  # refuses an unusable one first
-        await _issue(vault, s, tenant_id, actor, credential_id, service, reason, now, used=True)
-        return await _decrypt(vault, s, cred, actor, service, reason, ref, now)
+        await _issue(vault, c, tenant_id, actor, credential_id, service, reason, now, used=True)
+        return await _decrypt(vault, c, cred, actor, service, reason, ref, now)
 
 
 async def _consume(
     vault: Vault,
-    session: AsyncSession,
+    session: Executor,
     tenant_id: str,
     actor: Actor,
     token: str,
@@ -306,7 +306,7 @@ def _usable(cred: Row[*tuple[Any, ...]] | None) -> Row[*tuple[Any, ...]]:
 
 async def _decrypt(
     vault: Vault,
-    session: AsyncSession,
+    session: Executor,
     cred: Row[Any],
     actor: Actor,
     service: str,
@@ -340,7 +340,7 @@ async def _decrypt(
 
 
 async def _count_reference(
-    session: AsyncSession, cred: Row[Any], ref: tuple[str, str], now: datetime
+    session: Executor, cred: Row[Any], ref: tuple[str, str], now: datetime
 ) -> None:
     await session.execute(
         _COUNT_REFERENCE,
@@ -348,7 +348,7 @@ async def _count_reference(
     )
 
 
-async def _raise_anomaly(session: AsyncSession, cred: Row[Any], per_minute: int) -> None:
+async def _raise_anomaly(session: Executor, cred: Row[Any], per_minute: int) -> None:
     """Decrypts of ``cred`` in the last minute just passed the threshold: say so, once."""
     log.warning("vault_decrypt_anomaly", credential_id=cred.id, per_minute=per_minute)
     await publish(
