@@ -89,6 +89,19 @@ async def test_put_makes_a_new_version_only_when_the_definition_changes(
     problem(r, 404)
 
 
+async def test_put_keeps_a_disabled_assessment_disabled_unless_told(
+    client: httpx.AsyncClient, tenant: TenantCtx
+):
+    await create(client, tenant)
+    url = f"{URL}/health-check"
+    await client.patch(url, headers=tenant.headers, json={"enabled": False})
+    changed = quiz(title="Health check, edited")
+    r = await client.put(url, headers=tenant.headers, json=changed)
+    assert (r.json()["enabled"], r.json()["version"]) == (False, 2)
+    r = await client.put(url, headers=tenant.headers, json={**changed, "enabled": True})
+    assert (r.json()["enabled"], r.json()["version"]) == (True, 2)
+
+
 async def test_put_refuses_another_key_and_invalid_bodies(
     client: httpx.AsyncClient, tenant: TenantCtx
 ):

@@ -64,7 +64,10 @@ async def get_assessment(
 async def replace_assessment(
     key: str, body: AssessmentIn, session: SessionDep, principal: Writer
 ) -> Any:
-    """Replace the definition; a changed one becomes the next version."""
+    """Replace the definition; a changed one becomes the next version.
+
+    ``enabled`` is kept as it is unless the body gives it.
+    """
     return await service.replace(session, principal.tenant_id, key, body)
 
 

@@ -63,7 +63,11 @@ async def create(session: AsyncSession, tenant_id: str, data: AssessmentIn) -> A
 async def replace(
     session: AsyncSession, tenant_id: str, key: str, data: AssessmentIn
 ) -> Assessment:
-    """Replace the definition and commit; a changed definition gets the next version number."""
+    """Replace the definition and commit; a changed definition gets the next version number.
+
+    ``enabled`` changes only when the body gives it: editing a disabled assessment's questions
+    must not put it back in front of customers.
+    """
     if data.key != key:
         raise ValidationFailed(
             "The definition's key differs from the assessment's",
@@ -71,7 +75,8 @@ async def replace(
         )
     assessment = await get(session, tenant_id, key)
     definition = data.stored()
-    assessment.enabled = data.enabled
+    if "enabled" in data.model_fields_set:
+        assessment.enabled = data.enabled
     if definition != assessment.definition:
         assessment.version += 1
         assessment.title = data.title
