@@ -21,6 +21,7 @@ AGENT = ("agent@demo.example", "agent-pass-1")
 # Three of four customers rate 4 or 5: CSAT 75 %, mean (5 + 5 + 4 + 2) / 4 = 4.00.
 RATINGS = ["5", "👍", "⭐⭐⭐⭐", "2/5"]
 TASK = "Call back about the refund"
+HANDED = "Check the refund went through"
 REFUSED = re.compile(r"status of 422")  # the browser logs a refused definition's 422 itself
 HEALTH_CHECK = {
     "key": "health-check",
@@ -158,6 +159,14 @@ def test_an_admin_assigns_a_task_and_the_agent_does_it(
     agent_errors = page_errors(page)
     login(page, console.url, *AGENT)
     page.get_by_role("link", name="Tasks").click()
+    # An agent may not read the member records, yet hands work to a colleague by name.
+    page.get_by_role("button", name="New task").click()
+    form = page.get_by_role("form", name="New task")
+    form.get_by_label("Title").fill(HANDED)
+    form.get_by_label("Assignee").select_option(label=ADMIN_EMAIL)
+    form.get_by_role("button", name="Create task").click()
+    handed = page.get_by_test_id("task-row").filter(has_text=HANDED)
+    handed.get_by_text("Open", exact=True).wait_for()
     page.get_by_label("Whose tasks").select_option("mine")
     row = page.get_by_test_id("task-row").filter(has_text=TASK)
     row.get_by_role("button", name="Start").click()
@@ -179,6 +188,9 @@ def test_an_admin_assigns_a_task_and_the_agent_does_it(
     assert f"Your request “{TASK}” is done." in texts
     task = world.admin.get("/tasks", params={"status": "completed"}).json()[0]
     assert (task["title"], task["data"]["note"]) == (TASK, "Called her back; refund sent.")
+    [admin] = [m for m in world.admin.get("/team").json() if m["email"] == ADMIN_EMAIL]
+    [handed] = [t for t in world.admin.get("/tasks").json() if t["title"] == HANDED]
+    assert handed["assignee_id"] == admin["id"]
     assert errors == agent_errors == []
 
 

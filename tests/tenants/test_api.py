@@ -93,6 +93,26 @@ async def test_roles_are_enforced(client: httpx.AsyncClient, tenant: TenantCtx, 
     ).status_code == 403
 
 
+async def test_every_role_sees_the_team_but_not_the_member_records(
+    client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx, runtime: Runtime
+):
+    body = {"email": "ann@example.com", "name": "Ann", "role": "agent"}
+    ann = (await client.post("/api/v1/members", headers=tenant.headers, json=body)).json()
+    body = {"email": "bo@example.com", "name": "Bo", "role": "agent"}
+    await client.post("/api/v1/members", headers=other_tenant.headers, json=body)
+    for role in Role:
+        headers = {"Authorization": f"Bearer {await api_key(runtime.db, tenant.id, role)}"}
+        r = await client.get("/api/v1/team", headers=headers)
+        assert r.status_code == 200, role
+        assert r.json() == [
+            {"id": ann["id"], "email": "ann@example.com", "name": "Ann", "role": "agent",
+             "available": True}
+        ]  # fmt: skip
+    agent = {"Authorization": f"Bearer {await api_key(runtime.db, tenant.id, Role.AGENT)}"}
+    assert (await client.get("/api/v1/members", headers=agent)).status_code == 403
+    assert (await client.get("/api/v1/team")).status_code == 401
+
+
 async def test_members(client: httpx.AsyncClient, tenant: TenantCtx):
     r = await client.post(
         "/api/v1/members",

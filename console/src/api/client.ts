@@ -12,6 +12,7 @@ export type Faq = Schemas["FaqPublic"];
 export type FaqCreate = Schemas["FaqCreate"];
 export type FaqUpdate = Schemas["FaqUpdate"];
 export type Member = Schemas["MemberPublic"];
+export type TeamMember = Schemas["TeamMember"];
 export type MemberCreate = Schemas["MemberCreate"];
 export type ApiKey = Schemas["ApiKeyPublic"];
 export type ApiKeyCreated = Schemas["ApiKeyCreated"];

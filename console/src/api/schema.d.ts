@@ -87,6 +87,8 @@ export interface paths {
         /**
          * Replace Assessment
          * @description Replace the definition; a changed one becomes the next version.
+         *
+         *     ``enabled`` is kept as it is unless the body gives it.
          */
         put: operations["assessments-replace_assessment"];
         post?: never;
@@ -1873,6 +1875,29 @@ export interface paths {
          * @description Open → in progress (409 from any other state).
          */
         post: operations["tasks-start_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Team
+         * @description The tenant's members for every role: names, e-mails, roles and availability.
+         *
+         *     What an agent needs to assign a task or a conversation to a colleague, and what any page
+         *     needs to say who did something; the full member records stay behind ``members:read``.
+         */
+        get: operations["tenant-list_team"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6405,6 +6430,24 @@ export interface components {
             title?: string | null;
         };
         /**
+         * TeamMember
+         * @description A member as colleagues see them: to assign work to, and to name who did what.
+         */
+        TeamMember: {
+            /**
+             * Available
+             * @default false
+             */
+            available: boolean;
+            /** Email */
+            email: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
          * Template
          * @description A message template the provider approved beforehand (WhatsApp's "message templates").
          *
@@ -10784,6 +10827,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "tenant-list_team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamMember"][];
                 };
             };
         };

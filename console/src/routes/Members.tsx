@@ -26,7 +26,10 @@ function MemberList({ canWrite }: { canWrite: boolean }) {
   const [role, setRole] = useState<Role>("agent");
   const [password, setPassword] = useState("");
   const list = useQuery({ queryKey: ["members"], queryFn: () => get<Member[]>("/members") });
-  const done = () => void client.invalidateQueries({ queryKey: ["members"] });
+  const done = () => {
+    void client.invalidateQueries({ queryKey: ["members"] });
+    void client.invalidateQueries({ queryKey: ["team"] });
+  };
   const create = useMutation({
     mutationFn: async () => {
       const member = await post<Member>("/members", { email, name, role });

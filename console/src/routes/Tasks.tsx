@@ -1,10 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { get, patch, post, type Member, type Schemas } from "../api/client";
+import { get, patch, post, type Schemas, type TeamMember } from "../api/client";
 import { useCan, useMe } from "../auth";
 import { Empty, ErrorBox, Loading } from "../components/Status";
-import { useMemberList } from "../workflows/ops/members";
+import { useTeam } from "../workflows/ops/members";
 
 type Task = Schemas["frontdesk__tasks__schemas__TaskPublic"];
 type TaskCreate = Schemas["TaskCreate"];
@@ -32,8 +32,8 @@ export interface Assignee {
   label: string;
 }
 
-/** Who can be picked as assignee: every member when the role may list them, else oneself. */
-export function assigneeOptions(members: Member[] | undefined, meId: string, meEmail: string): Assignee[] {
+/** Who can be picked as assignee: every member of the team, or oneself until it has loaded. */
+export function assigneeOptions(members: TeamMember[] | undefined, meId: string, meEmail: string): Assignee[] {
   if (!members) return [{ id: meId, label: `${meEmail} (you)` }];
   return members.map((m) => ({ id: m.id, label: m.id === meId ? `${m.email} (you)` : m.email }));
 }
@@ -67,7 +67,7 @@ function when(value: string | null): string {
 
 function useAssignees(): Assignee[] {
   const me = useMe();
-  return assigneeOptions(useMemberList(), me.member?.id ?? "", me.member?.email ?? "");
+  return assigneeOptions(useTeam(), me.member?.id ?? "", me.member?.email ?? "");
 }
 
 /** Whose tasks the list shows: anyone's, the signed-in member's, or nobody's. */
@@ -268,7 +268,7 @@ function Reassign({ task, assignees }: { task: Task; assignees: Assignee[] }) {
     mutationFn: (assignee: string) => patch<Task>(`/tasks/${task.id}`, { assignee_id: assignee || null }),
     onSuccess: refresh,
   });
-  // A member the list does not hold (the role may not list members) stays choosable as is.
+  // A member the list does not hold (not loaded yet, or removed since) stays choosable as is.
   const current = task.assignee_id;
   const options = current && !assignees.some((a) => a.id === current)
     ? [...assignees, { id: current, label: assigneeLabel(current, assignees) }]

@@ -1,19 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { Member } from "../api/client";
+import type { TeamMember } from "../api/client";
 import { assigneeLabel, assigneeOptions, closing, dueIso } from "./Tasks";
 
-const member = (id: string, email: string): Member => ({
+const member = (id: string, email: string): TeamMember => ({
   id,
   email,
   name: "",
   role: "agent",
-  created_at: "2025-01-01T00:00:00Z",
-  mfa_enabled: false,
   available: false,
 });
 
 describe("assignees", () => {
-  it("offers every member when the role may list them, the caller marked", () => {
+  it("offers every member of the team, the caller marked", () => {
     const options = assigneeOptions([member("m1", "ana@x.test"), member("m2", "bo@x.test")], "m2", "bo@x.test");
     expect(options).toEqual([
       { id: "m1", label: "ana@x.test" },
@@ -21,7 +19,7 @@ describe("assignees", () => {
     ]);
   });
 
-  it("offers only the caller without the members list", () => {
+  it("offers only the caller until the team has loaded", () => {
     expect(assigneeOptions(undefined, "m2", "bo@x.test")).toEqual([{ id: "m2", label: "bo@x.test (you)" }]);
   });
 

@@ -19,6 +19,7 @@ from frontdesk.tenants.schemas import (
     AvailabilityUpdate,
     MemberCreate,
     MemberPublic,
+    TeamMember,
     TenantPublic,
     TenantUpdate,
 )
@@ -52,6 +53,18 @@ async def list_members(
     session: SessionDep, principal: Annotated[Principal, Depends(require("members:read"))]
 ) -> list[object]:
     """The tenant's members."""
+    return list(await service.list_members(session, principal.tenant_id))
+
+
+@router.get("/team", response_model=list[TeamMember])
+async def list_team(
+    session: SessionDep, principal: Annotated[Principal, Depends(require("tenant:read"))]
+) -> list[object]:
+    """The tenant's members for every role: names, e-mails, roles and availability.
+
+    What an agent needs to assign a task or a conversation to a colleague, and what any page
+    needs to say who did something; the full member records stay behind ``members:read``.
+    """
     return list(await service.list_members(session, principal.tenant_id))
 
 

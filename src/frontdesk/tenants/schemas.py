@@ -56,6 +56,18 @@ class MemberPublic(BaseModel):
     """Marked available to answer handed-over conversations."""
 
 
+class TeamMember(BaseModel):
+    """A member as colleagues see them: to assign work to, and to name who did what."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+    role: Role
+    available: bool = False
+
+
 class AvailabilityUpdate(BaseModel):
     """A member marking themself available or away."""
 

@@ -1,21 +1,17 @@
 import { useQuery } from "@tanstack/react-query";
-import { get, type Member } from "../../api/client";
-import { useCan } from "../../auth";
+import { get, type TeamMember } from "../../api/client";
 
-/** The tenant's members when the role may list them (``members:read``), else undefined. */
-export function useMemberList(): Member[] | undefined {
-  const canList = useCan("members:read");
-  const members = useQuery({
-    queryKey: ["members"],
-    queryFn: () => get<Member[]>("/members"),
-    enabled: canList,
+/** The tenant's members as every role may see them (``GET /team``); undefined until loaded. */
+export function useTeam(): TeamMember[] | undefined {
+  return useQuery({
+    queryKey: ["team"],
+    queryFn: () => get<TeamMember[]>("/team"),
     staleTime: 60_000,
-  });
-  return canList ? members.data : undefined;
+  }).data;
 }
 
-/** A function naming a member id (or "apikey:…") by e-mail when the role may list members. */
+/** A function naming a member id (or "apikey:…") by e-mail. */
 export function useWho(): (id: string | null | undefined) => string {
-  const byId = new Map((useMemberList() ?? []).map((m) => [m.id, m.email]));
+  const byId = new Map((useTeam() ?? []).map((m) => [m.id, m.email]));
   return (id) => (id ? (byId.get(id) ?? id) : "—");
 }

@@ -97,9 +97,16 @@ function page(permissions: string[]) {
   );
 }
 
+/** The run, its timeline, or the team (which names who operated the run). */
+function answer(url: URL, status: string): Response {
+  const path = String(url);
+  if (path.endsWith("/team")) return json([{ id: "m1", email: "ana@x.test", name: "Ana", role: "admin", available: true }]);
+  return json(path.endsWith("/timeline") ? timeline(status) : run(status));
+}
+
 describe("RunDetail", () => {
   it("hides operations from a reader", async () => {
-    vi.stubGlobal("fetch", vi.fn(async (url: URL) => json(String(url).endsWith("/timeline") ? timeline("waiting") : run("waiting"))));
+    vi.stubGlobal("fetch", vi.fn(async (url: URL) => answer(url, "waiting")));
     page(["workflows:read"]);
     fireEvent.click(await screen.findByTestId("gantt-bar"));
     await screen.findByRole("region", { name: "Step details" });
@@ -114,7 +121,7 @@ describe("RunDetail", () => {
         status = "cancelled";
         return json({ accepted: true, instance_id: "r1" }, 202);
       }
-      return json(String(url).endsWith("/timeline") ? timeline(status) : run(status));
+      return answer(url, status);
     });
     vi.stubGlobal("fetch", fetch);
     vi.stubGlobal("confirm", vi.fn(() => true));
