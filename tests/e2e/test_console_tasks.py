@@ -319,3 +319,23 @@ def test_an_assessment_is_checked_saved_versioned_and_its_results_shown(
     _shot(page, "assessments")
     context.close()
     assert errors == []
+
+
+def test_an_admin_gives_a_waiting_conversation_to_an_agent(
+    console: Console, browser: Any, world: World
+) -> None:
+    chat = _chat(console.url)
+    chat.say("I want to talk to a human")
+    conversation = chat.wait_for(2)[0]["conversation_id"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = page_errors(page)
+    login(page, console.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto(f"{console.url}/inbox/{conversation}")
+    page.get_by_label("Assign to").select_option(world.agent_id)
+    page.get_by_test_id("owner").get_by_text("Ana Agent owns this conversation.").wait_for()
+    _shot(page, "inbox-assigned")
+    context.close()
+    detail = world.admin.get(f"/conversations/{conversation}").json()
+    assert (detail["status"], detail["assignee_id"]) == ("human", world.agent_id)
+    assert errors == []

@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { get, post, type ConversationDetail, type Message } from "../api/client";
+import { get, post, type ConversationDetail, type Message, type TeamMember } from "../api/client";
 import { useCan, useMe } from "../auth";
 import { StatusBadge } from "../routes/Inbox";
+import { useTeam } from "../workflows/ops/members";
 import { ErrorBox, Loading } from "./Status";
 
 interface Analysis {
@@ -70,9 +71,47 @@ export function MessageItem({ message }: { message: Message }) {
   );
 }
 
+/** The owner's name, or "Another member" while the team is unknown. */
+export function ownerName(id: string | null, team: TeamMember[] | undefined): string {
+  const member = team?.find((m) => m.id === id);
+  return member ? member.name || member.email : "Another member";
+}
+
+/** Who may be given a conversation: members of an answering role, the available ones first. */
+export function answerers(team: TeamMember[]): TeamMember[] {
+  return team
+    .filter((m) => m.role === "agent" || m.role === "admin")
+    .sort((a, b) => Number(b.available) - Number(a.available) || a.email.localeCompare(b.email));
+}
+
+/** An admin gives the conversation to a colleague (even from another owner). */
+function AssignTo({ id, current, team, onDone }: { id: string; current: string | null; team: TeamMember[]; onDone: () => void }) {
+  const assign = useMutation({
+    mutationFn: (member: string) => post(`/conversations/${id}/assign`, { member_id: member }),
+    onSuccess: onDone,
+  });
+  return (
+    <label className="row small">
+      Assign to
+      <select value="" aria-label="Assign to" disabled={assign.isPending} onChange={(e) => e.target.value && assign.mutate(e.target.value)}>
+        <option value="">choose a member…</option>
+        {answerers(team)
+          .filter((m) => m.id !== current)
+          .map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name || m.email} ({m.available ? "available" : "away"})
+            </option>
+          ))}
+      </select>
+      {assign.error && <ErrorBox error={assign.error} />}
+    </label>
+  );
+}
+
 export function ConversationView({ id }: { id: string }) {
   const me = useMe();
   const canWrite = useCan("conversations:write");
+  const team = useTeam();
   const client = useQueryClient();
   const [text, setText] = useState("");
   const [translate, setTranslate] = useState(true);
@@ -114,7 +153,11 @@ export function ConversationView({ id }: { id: string }) {
         <StatusBadge status={c.status} />
       </div>
       <h2 className="mono">Conversation #{c.id.slice(-6)}</h2>
-      {c.status === "human" && !mine && <p className="muted">Another member owns this conversation.</p>}
+      {c.status === "human" && !mine && (
+        <p className="muted" data-testid="owner">
+          {ownerName(c.assignee_id, team)} owns this conversation.
+        </p>
+      )}
       {canWrite && (
         <div className="row actions">
           {c.status !== "human" && c.status !== "closed" && (
@@ -131,6 +174,9 @@ export function ConversationView({ id }: { id: string }) {
             <button type="button" className="secondary" onClick={() => action.mutate("close")}>
               Close
             </button>
+          )}
+          {me.role === "admin" && team && c.status !== "closed" && (
+            <AssignTo id={c.id} current={c.status === "human" ? c.assignee_id : null} team={team} onDone={refresh} />
           )}
         </div>
       )}
