@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import Sequence
@@ -77,6 +78,41 @@ async def test_a_rebuilt_index_encodes_only_new_phrasings(runtime: Runtime, tena
         match = await index.match(session, tenant.id, "is paying later possible", None)
         assert counting.texts == 3  # the new question, then the query: not the old question
         assert match is not None and match.answer == "No."
+
+
+class PausingEmbedder(CountingEmbedder):
+    """Holds each encoding until told to go on: a rebuild caught in flight."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.encoding, self.go_on = asyncio.Event(), asyncio.Event()
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        self.encoding.set()
+        await self.go_on.wait()
+        return await super().embed(texts)
+
+
+async def test_a_change_during_a_rebuild_is_not_lost(runtime: Runtime, tenant: TenantCtx):
+    if runtime.db.dialect != "sqlite":
+        pytest.skip("caching does not depend on the database")
+    pausing = PausingEmbedder(runtime)
+    index = FaqIndex(60, lambda: pausing)
+    async with runtime.db.tenant_session(tenant.id) as session:
+        await session.execute(FaqEntry.__table__.delete())
+        session.add(FaqEntry(tenant_id=tenant.id, question="Do you ship abroad?", answer="Yes."))
+        await session.commit()
+    async with runtime.db.tenant_session(tenant.id) as reader:
+        rebuild = asyncio.create_task(index.match(reader, tenant.id, "ship abroad?", None))
+        await pausing.encoding.wait()  # it read the one entry; now a second one commits
+        async with runtime.db.tenant_session(tenant.id) as session:
+            session.add(FaqEntry(tenant_id=tenant.id, question="Can I pay later?", answer="No."))
+            await session.commit()
+        index.invalidate(tenant.id)
+        pausing.go_on.set()
+        assert (await rebuild) is not None
+        match = await index.match(reader, tenant.id, "Can I pay later?", None)
+    assert match is not None and match.answer == "No."
 
 
 async def test_internal_entries_are_not_auto_answers_and_versions_grow(

@@ -9,7 +9,6 @@ score is the higher of the two, so a rephrasing with no shared words is still re
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.knowledge.embeddings import Embedder, Vectors
 from frontdesk.knowledge.models import FaqEntry
 
@@ -66,7 +66,6 @@ def semantic_score(cosine: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 @dataclass
 class _Index:
-    expires: float
     choices: list[str]
     entries: list[tuple[str, str, str]]
     vectors: Vectors | None = field(default=None)
@@ -76,9 +75,9 @@ class FaqIndex:
     """Per-tenant lists of (entry, phrasing) pairs, rebuilt when stale or invalidated."""
 
     def __init__(self, ttl: float, embedder: Callable[[], Embedder] | None = None) -> None:
-        self._ttl = ttl
         self._embedder = embedder
-        self._indexes: dict[str, _Index] = {}
+        # A rebuild that read the entries before a change committed is not kept.
+        self._indexes: TTLCache[str, _Index] = TTLCache(ttl)
         # Phrasing -> vector per tenant, kept across rebuilds: only new phrasings are encoded.
         self._vectors: dict[str, dict[str, npt.NDArray[np.float32]]] = {}
 
@@ -89,12 +88,13 @@ class FaqIndex:
 
     def invalidate(self, tenant_id: str) -> None:
         """Forget a tenant's index after its FAQ changed."""
-        self._indexes.pop(tenant_id, None)
+        self._indexes.forget(tenant_id)
 
     async def _index(self, session: AsyncSession, tenant_id: str) -> _Index:
         hit = self._indexes.get(tenant_id)
-        if hit and hit.expires > time.monotonic():
+        if hit is not None:
             return hit
+        generation = self._indexes.generation()
         rows = (
             await session.execute(
                 select(
@@ -114,11 +114,11 @@ class FaqIndex:
             for phrasing in [question, *alternates]:
                 choices.append(keywords(phrasing))
                 entries.append((entry_id, answer, phrasing))
-        index = _Index(time.monotonic() + self._ttl, choices, entries)
+        index = _Index(choices, entries)
         if self._embedder is not None and entries:
             phrasings = [e[2] for e in entries]
             index.vectors = await self._encode(self._embedder(), tenant_id, phrasings)
-        self._indexes[tenant_id] = index
+        self._indexes.put(tenant_id, index, generation)
         return index
 
     async def _encode(self, embedder: Embedder, tenant_id: str, phrasings: list[str]) -> Vectors:

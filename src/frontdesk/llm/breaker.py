@@ -8,7 +8,6 @@ healthy path costs no query at all; transitions are written at once.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.core.cache import TTLCache
 from frontdesk.core.clock import utcnow
 from frontdesk.core.db import Database
 from frontdesk.llm.models import LLMBreaker
@@ -44,28 +44,29 @@ class BreakerBoard:
         self._threshold = settings.llm_breaker_failures
         self._cooldown = timedelta(seconds=settings.llm_breaker_cooldown_seconds)
         self._trial = timedelta(seconds=settings.llm_timeout_seconds * 2)
-        self._refresh = settings.llm_breaker_refresh_seconds
         self._now = now
-        self._cache: dict[tuple[str, str], tuple[float, BreakerState]] = {}
+        # A transition written here wins over a read of the old state still in flight.
+        self._cache: TTLCache[tuple[str, str], BreakerState] = TTLCache(
+            settings.llm_breaker_refresh_seconds
+        )
 
     async def state(self, tenant_id: str, provider: str) -> BreakerState:
         """The breaker's state, from the cache while it is fresh."""
-        key = (tenant_id, provider)
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        async with self._db.tenant_session(tenant_id) as session:
-            row = await session.scalar(
-                select(LLMBreaker).where(
-                    LLMBreaker.tenant_id == tenant_id, LLMBreaker.provider == provider
+
+        async def read() -> BreakerState:
+            async with self._db.tenant_session(tenant_id) as session:
+                row = await session.scalar(
+                    select(LLMBreaker).where(
+                        LLMBreaker.tenant_id == tenant_id, LLMBreaker.provider == provider
+                    )
                 )
-            )
-        snapshot = _snapshot(row)
-        self._remember(key, snapshot)
-        return snapshot
+            return _snapshot(row)
+
+        return await self._cache.load((tenant_id, provider), read)
 
     def _remember(self, key: tuple[str, str], snapshot: BreakerState) -> None:
-        self._cache[key] = (time.monotonic() + self._refresh, snapshot)
+        self._cache.forget(key)
+        self._cache.put(key, snapshot, self._cache.generation())
 
     async def allow(self, tenant_id: str, provider: str) -> bool:
         """True when a call may go to ``provider`` now (claims the half-open trial if due)."""
@@ -90,7 +91,7 @@ class BreakerBoard:
                 .values(state=HALF_OPEN, open_until=now + self._trial)
             )
         won = bool(result.rowcount)  # type: ignore[attr-defined]
-        self._cache.pop((tenant_id, provider), None)
+        self._cache.forget((tenant_id, provider))
         return won
 
     async def success(self, tenant_id: str, provider: str) -> None:
