@@ -102,7 +102,12 @@ class VaultAudit(TenantMixin, Base):
     """One vault access, append-only (a trigger refuses UPDATE and DELETE on both backends)."""
 
     __tablename__ = "vault_audit"
-    __table_args__ = (Index("ix_vault_audit_credential_action", "credential_id", "action", "at"),)
+    __table_args__ = (
+        Index("ix_vault_audit_tenant_at", "tenant_id", "at"),  # the log, newest first
+        Index("ix_vault_audit_credential_action", "credential_id", "action", "at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(String(36))  # indexed with ``at``, above
 
     credential_id: Mapped[str | None] = mapped_column(String(36), default=None)
     actor: Mapped[str] = mapped_column(String(64))
@@ -112,4 +117,4 @@ class VaultAudit(TenantMixin, Base):
     reason: Mapped[str | None] = mapped_column(String(500), default=None)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
     user_agent: Mapped[str | None] = mapped_column(String(300), default=None)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
