@@ -46,9 +46,9 @@ NAMING = {
 TENANT_KEY = "tenant_id"
 SYSTEM_KEY = "system"
 _GATED = "holds_write_lock"
+_WROTE = "has_written"
 # What runs Core statements: a session, or a bare connection (:meth:`Database.tenant_conn`).
 Executor = AsyncSession | AsyncConnection
-_WROTE = "has_written"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -95,8 +95,9 @@ class TenantMixin(IdMixin):
 
 def _sqlite_pragmas(settings: Settings) -> Any:
     # A checkpoint copies each page changed since the last one into the database (a hot page
-    # once, however often it changed) and syncs it: every 4,000 WAL pages rather than SQLite's
-    # 1,000, half the stall time overall, and it falls on a quarter as many commits.
+    # once, however often it changed) and syncs it, stalling the commit that ran it. Every
+    # 4,000 WAL pages rather than SQLite's 1,000: a quarter as many checkpoints, and measured
+    # (bench/vault_bench.py) half the commits stalled and half the stall time in all.
     synchronous, autocheckpoint = settings.sqlite_synchronous, settings.sqlite_wal_autocheckpoint
 
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
