@@ -61,15 +61,21 @@ class CountingEmbedder:
         return await self.inner.embed(texts)
 
 
-async def test_a_rebuilt_index_encodes_only_new_phrasings(runtime: Runtime, tenant: TenantCtx):
+async def _only_shipping(runtime: Runtime, tenant: TenantCtx) -> None:
+    """The tenant's FAQ becomes one entry, "Do you ship abroad?" (SQLite runs only)."""
     if runtime.db.dialect != "sqlite":
         pytest.skip("caching does not depend on the database")
-    counting = CountingEmbedder(runtime)
-    index = FaqIndex(60, lambda: counting)
     async with runtime.db.tenant_session(tenant.id) as session:
         await session.execute(FaqEntry.__table__.delete())
         session.add(FaqEntry(tenant_id=tenant.id, question="Do you ship abroad?", answer="Yes."))
         await session.commit()
+
+
+async def test_a_rebuilt_index_encodes_only_new_phrasings(runtime: Runtime, tenant: TenantCtx):
+    await _only_shipping(runtime, tenant)
+    counting = CountingEmbedder(runtime)
+    index = FaqIndex(60, lambda: counting)
+    async with runtime.db.tenant_session(tenant.id) as session:
         await index.match(session, tenant.id, "Do you ship abroad?", THRESHOLD)
         assert counting.texts == 1
         session.add(FaqEntry(tenant_id=tenant.id, question="Can I pay later?", answer="No."))
@@ -94,14 +100,9 @@ class PausingEmbedder(CountingEmbedder):
 
 
 async def test_a_change_during_a_rebuild_is_not_lost(runtime: Runtime, tenant: TenantCtx):
-    if runtime.db.dialect != "sqlite":
-        pytest.skip("caching does not depend on the database")
+    await _only_shipping(runtime, tenant)
     pausing = PausingEmbedder(runtime)
     index = FaqIndex(60, lambda: pausing)
-    async with runtime.db.tenant_session(tenant.id) as session:
-        await session.execute(FaqEntry.__table__.delete())
-        session.add(FaqEntry(tenant_id=tenant.id, question="Do you ship abroad?", answer="Yes."))
-        await session.commit()
     async with runtime.db.tenant_session(tenant.id) as reader:
         rebuild = asyncio.create_task(index.match(reader, tenant.id, "ship abroad?", None))
         await pausing.encoding.wait()  # it read the one entry; now a second one commits
