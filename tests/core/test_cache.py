@@ -58,6 +58,24 @@ async def test_a_load_that_read_before_a_forget_is_returned_but_not_kept():
     assert await cache.load("tenant", fresh) == "new"
 
 
+async def test_a_value_set_here_wins_over_a_load_in_flight():
+    cache: TTLCache[str, str] = TTLCache(ttl=60)
+    reading = asyncio.Event()
+    written = asyncio.Event()
+
+    async def stale() -> str:
+        reading.set()
+        await written.wait()
+        return "closed"
+
+    pending = asyncio.create_task(cache.load("breaker", stale))
+    await reading.wait()
+    cache.set("breaker", "open")  # a transition written by this process
+    written.set()
+    assert await pending == "closed"
+    assert cache.get("breaker") == "open"
+
+
 async def test_forget_where_and_clear_drop_what_they_select():
     cache: TTLCache[tuple[str, str], int] = TTLCache(ttl=60)
     for key, value in [(("t1", "a"), 1), (("t1", "b"), 2), (("t2", "a"), 3)]:

@@ -47,6 +47,11 @@ class TTLCache(Generic[K, V]):
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = (time.monotonic() + self._ttl, value)
 
+    def set(self, key: K, value: V) -> None:
+        """Keep ``value``, just written here, over anything a load in flight read before."""
+        self.forget(key)
+        self.put(key, value, self._generation)
+
     async def load(self, key: K, loader: Callable[[], Awaitable[V]]) -> V:
         """The cached value for ``key``, or ``loader()``'s, kept if no forget ran meanwhile."""
         hit = self._fresh(key)

@@ -157,12 +157,8 @@ class KeyRing:
         await session.flush()
         self._keys[key_id] = AESGCM(key)
         # Only once committed: a rolled-back key must never encrypt data of a later transaction.
-        after_commit(session, lambda: self._remember_active(tenant_id, key_id))
+        after_commit(session, lambda: self._active.set(tenant_id, key_id))
         return key_id
-
-    def _remember_active(self, tenant_id: str, key_id: str) -> None:
-        self._active.forget(tenant_id)  # a load that read the key before this one is dropped
-        self._active.put(tenant_id, key_id, self._active.generation())
 
     async def _active_key(self, session: AsyncSession, tenant_id: str) -> tuple[str, AESGCM]:
         cached = self._active.get(tenant_id)

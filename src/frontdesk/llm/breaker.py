@@ -64,10 +64,6 @@ class BreakerBoard:
 
         return await self._cache.load((tenant_id, provider), read)
 
-    def _remember(self, key: tuple[str, str], snapshot: BreakerState) -> None:
-        self._cache.forget(key)
-        self._cache.put(key, snapshot, self._cache.generation())
-
     async def allow(self, tenant_id: str, provider: str) -> bool:
         """True when a call may go to ``provider`` now (claims the half-open trial if due)."""
         snapshot = await self.state(tenant_id, provider)
@@ -105,7 +101,7 @@ class BreakerBoard:
                 .where(LLMBreaker.tenant_id == tenant_id, LLMBreaker.provider == provider)
                 .values(state=CLOSED, failures=0, open_until=None)
             )
-        self._remember((tenant_id, provider), BreakerState(last_error=snapshot.last_error))
+        self._cache.set((tenant_id, provider), BreakerState(last_error=snapshot.last_error))
 
     async def failure(self, tenant_id: str, provider: str, error: str) -> None:
         """Record a failure: open after the threshold, or at once when it was a trial."""
@@ -116,7 +112,7 @@ class BreakerBoard:
             except IntegrityError:  # another process created the row first
                 if attempt:
                     raise
-        self._remember((tenant_id, provider), snapshot)
+        self._cache.set((tenant_id, provider), snapshot)
 
     async def _fail(self, tenant_id: str, provider: str, error: str) -> BreakerState:
         now = self._now()
