@@ -90,11 +90,8 @@ class FaqIndex:
         """Forget a tenant's index after its FAQ changed."""
         self._indexes.forget(tenant_id)
 
-    async def _index(self, session: AsyncSession, tenant_id: str) -> _Index:
-        hit = self._indexes.get(tenant_id)
-        if hit is not None:
-            return hit
-        generation = self._indexes.generation()
+    async def _build(self, session: AsyncSession, tenant_id: str) -> _Index:
+        """The tenant's enabled public entries, each phrasing with its keywords (and vector)."""
         rows = (
             await session.execute(
                 select(
@@ -118,7 +115,6 @@ class FaqIndex:
         if self._embedder is not None and entries:
             phrasings = [e[2] for e in entries]
             index.vectors = await self._encode(self._embedder(), tenant_id, phrasings)
-        self._indexes.put(tenant_id, index, generation)
         return index
 
     async def _encode(self, embedder: Embedder, tenant_id: str, phrasings: list[str]) -> Vectors:
@@ -137,7 +133,7 @@ class FaqIndex:
         With ``threshold``, a fuzzy match that clears it is taken without encoding the text
         (the message pipeline's hot path pays for the model only when spelling is not enough).
         """
-        index = await self._index(session, tenant_id)
+        index = await self._indexes.load(tenant_id, lambda: self._build(session, tenant_id))
         if not index.choices:
             return None
         scores = np.asarray(
