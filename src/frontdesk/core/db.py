@@ -47,6 +47,8 @@ TENANT_KEY = "tenant_id"
 SYSTEM_KEY = "system"
 _GATED = "holds_write_lock"
 _WROTE = "has_written"
+# Tells the RLS policies which tenant the transaction works for (``$1``: its id).
+_SET_TENANT = "SELECT set_config('frontdesk.tenant_id', $1, true)"
 # What runs Core statements: a session, or a bare connection (:meth:`Database.tenant_conn`).
 Executor = AsyncSession | AsyncConnection
 
@@ -152,7 +154,7 @@ def _set_rls_context(session: Session, _tx: SessionTransaction, conn: Connection
     if session.info.get(SYSTEM_KEY):
         conn.exec_driver_sql("SELECT set_config('frontdesk.system', 'on', true)")
     elif tenant := session.info.get(TENANT_KEY):
-        conn.exec_driver_sql("SELECT set_config('frontdesk.tenant_id', $1, true)", (str(tenant),))
+        conn.exec_driver_sql(_SET_TENANT, (str(tenant),))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -287,9 +289,7 @@ class Database:
             try:
                 async with conn.begin():
                     if self.dialect == "postgresql":
-                        await conn.exec_driver_sql(
-                            "SELECT set_config('frontdesk.tenant_id', $1, true)", (tenant_id,)
-                        )
+                        await conn.exec_driver_sql(_SET_TENANT, (tenant_id,))
                     yield conn
             finally:
                 if self._write_lock is not None:
