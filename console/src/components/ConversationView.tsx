@@ -71,10 +71,15 @@ export function MessageItem({ message }: { message: Message }) {
   );
 }
 
+/** How a colleague is named: their name, else their e-mail. */
+function nameOf(member: TeamMember): string {
+  return member.name || member.email;
+}
+
 /** The owner's name, or "Another member" while the team is unknown. */
 export function ownerName(id: string | null, team: TeamMember[] | undefined): string {
   const member = team?.find((m) => m.id === id);
-  return member ? member.name || member.email : "Another member";
+  return member ? nameOf(member) : "Another member";
 }
 
 /** Who may be given a conversation: members of an answering role, the available ones first. */
@@ -99,7 +104,7 @@ function AssignTo({ id, current, team, onDone }: { id: string; current: string |
           .filter((m) => m.id !== current)
           .map((m) => (
             <option key={m.id} value={m.id}>
-              {m.name || m.email} ({m.available ? "available" : "away"})
+              {nameOf(m)} ({m.available ? "available" : "away"})
             </option>
           ))}
       </select>
