@@ -296,13 +296,13 @@ class TestLeases:
         assert await queue.claim("w2", 10) == []
 
     async def test_extend_keeps_the_lease(self, db: Database):
-        queue = make_queue(db, lease_seconds=0.3)
+        queue = make_queue(db, lease_seconds=1.0)
         [job_id] = await enqueue(queue, db, NewJob("k"))
         [job] = await queue.claim("w1", 10)
         for _ in range(3):
-            await asyncio.sleep(0.12)
+            await asyncio.sleep(0.4)
             assert await queue.extend([job]) == {job.id}
-        # 0.36 s have passed, longer than one lease: still ours.
+        # 1.2 s have passed, longer than one lease: still ours.
         assert await queue.claim("w2", 10) == []
         await complete(queue, db, job)
         assert (await job_row(db, job_id)).status == "done"

@@ -288,7 +288,8 @@ async def test_workers_run_one_job_at_a_time_while_intake_is_busy(db: Database):
 
 
 async def test_heartbeat_keeps_the_lease_of_a_long_job(db: Database):
-    queue = make_queue(db, lease_seconds=0.3)
+    # The lease is long enough for a loaded CI machine to beat in time (a beat every 0.33 s).
+    queue = make_queue(db, lease_seconds=1.0)
     started, finish = asyncio.Event(), asyncio.Event()
 
     async def long(session: AsyncSession, job: ClaimedJob) -> None:
@@ -297,11 +298,11 @@ async def test_heartbeat_keeps_the_lease_of_a_long_job(db: Database):
         await record(session, job)
 
     [job_id] = await enqueue(queue, db, NewJob("long"))
-    async with running(make_worker(db, queue, {"long": long}, lease_seconds=0.3)):
+    async with running(make_worker(db, queue, {"long": long}, lease_seconds=1.0)):
         await started.wait()
         first_lease = (await job_row(db, job_id)).lease_until
-        for _ in range(3):  # 0.45 s in all: longer than one lease
-            await asyncio.sleep(0.15)
+        for _ in range(3):  # 1.5 s in all: longer than one lease
+            await asyncio.sleep(0.5)
             assert await queue.claim("thief", 10) == []
         row = await job_row(db, job_id)
         assert first_lease is not None and row.lease_until is not None
@@ -406,7 +407,7 @@ async def test_jobs_running_past_the_grace_are_released(db: Database):
 
 async def test_jobs_held_in_hand_are_kept_alive_and_given_back_at_stop(db: Database):
     """One claim feeds several jobs: those not started yet keep their lease, then go back."""
-    queue = make_queue(db, lease_seconds=0.3)
+    queue = make_queue(db, lease_seconds=1.0)
     started, finish = asyncio.Event(), asyncio.Event()
 
     async def blocking(session: AsyncSession, job: ClaimedJob) -> None:
@@ -415,14 +416,14 @@ async def test_jobs_held_in_hand_are_kept_alive_and_given_back_at_stop(db: Datab
 
     first, *held = await enqueue(queue, db, *(NewJob("blocking", {"n": n}) for n in range(3)))
     worker = make_worker(
-        db, queue, {"blocking": blocking}, concurrency=1, lease_seconds=0.3, shutdown_grace=0.05
+        db, queue, {"blocking": blocking}, concurrency=1, lease_seconds=1.0, shutdown_grace=0.05
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await started.wait()
     for job_id in held:  # claimed with the first, leased to this worker
         assert (await job_row(db, job_id)).status == "running"
-    await asyncio.sleep(0.45)  # longer than a lease: the lease keeper extends them all
+    await asyncio.sleep(1.5)  # longer than a lease: the lease keeper extends them all
     assert await queue.claim("thief", 10) == []
 
     stop.set()
