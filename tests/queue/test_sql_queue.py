@@ -145,9 +145,9 @@ class TestClaim:
     async def test_future_run_at_is_not_claimed_until_due(self, db: Database):
         queue = make_queue(db)
         [later] = await enqueue(queue, db, NewJob("k", run_at=utcnow() + timedelta(hours=1)))
-        [soon] = await enqueue(queue, db, NewJob("k", run_at=utcnow() + timedelta(seconds=0.3)))
+        [soon] = await enqueue(queue, db, NewJob("k", run_at=utcnow() + timedelta(seconds=1)))
         assert await claim_ids(queue) == []
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(1.05)
         assert await claim_ids(queue) == [soon]
         assert (await job_row(db, later)).status == "queued"
 
