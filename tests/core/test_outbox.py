@@ -219,3 +219,30 @@ async def test_run_delivers_until_stopped(db: Database):
     stop.set()
     await asyncio.wait_for(task, 2)
     assert inbox.types == ["before.start", "while.running"]
+
+
+async def test_run_writes_once_per_batch_and_never_delivers_twice(db: Database):
+    """Each batch is marked by the transaction that claims the next: n batches, n + 1 writes."""
+    dispatcher, inbox = OutboxDispatcher(db, lease_seconds=0.05, batch=2), Inbox()
+    dispatcher.subscribe("", inbox)
+    await emit(db, "a.1", "a.2", "a.3")
+    writes = 0
+    begin_write = db.begin_write
+
+    async def counted(session: Any) -> None:
+        nonlocal writes
+        writes += 1
+        await begin_write(session)
+
+    db.begin_write = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop, poll_seconds=0.02))
+    deadline = time.monotonic() + 5
+    while await undelivered(db):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # past the claim lease, idle polls in between: nothing comes back
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert inbox.types == ["a.1", "a.2", "a.3"]
+    assert writes == 3  # claim 1–2; mark them + claim 3; mark 3 (idle polls write nothing)

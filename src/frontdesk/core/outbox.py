@@ -9,7 +9,7 @@ delivered only after they all returned: a crash in between delivers it again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,13 +87,15 @@ class OutboxDispatcher:
         """Call ``subscriber`` for every event whose type starts with ``prefix`` ('' = all)."""
         self._subscribers.append((prefix, subscriber))
 
-    async def _claim(self) -> list[OutboxEvent]:
+    async def _claim(self, delivered: Sequence[str] = ()) -> list[OutboxEvent]:
+        """Mark ``delivered`` and lease the next batch, in one write transaction (if any)."""
         now = utcnow()
         pending = (
             OutboxEvent.delivered_at.is_(None),
             OutboxEvent.claimed_until.is_(None) | (OutboxEvent.claimed_until < now),
         )
-        async with self._db.system_tx() as session:
+        session = self._db.system_session()
+        async with self._db.transaction(session, write=False):
             ids = (
                 await session.scalars(
                     select(OutboxEvent.id)
@@ -103,6 +105,15 @@ class OutboxDispatcher:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            if not ids and not delivered:
+                return []  # nothing to write: the SQLite write lock was never taken
+            await self._db.begin_write(session)
+            if delivered:
+                await session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_(delivered))
+                    .values(delivered_at=now)
+                )
             if not ids:
                 return []
             # The conditions are checked again by the UPDATE: on SQLite the SELECT above runs
@@ -117,9 +128,8 @@ class OutboxDispatcher:
             ).all()
         return sorted(rows, key=lambda row: row.id)
 
-    async def dispatch_once(self) -> int:
-        """Deliver one batch of pending events; return how many were delivered."""
-        rows = await self._claim()
+    async def _deliver(self, rows: list[OutboxEvent]) -> list[str]:
+        """Hand each event to its subscribers; the ids of those they all took."""
         delivered: list[str] = []
         for row in rows:
             event = Event(
@@ -133,14 +143,22 @@ class OutboxDispatcher:
                 log.exception("outbox_subscriber_failed", event_id=row.id, type=row.type)
                 continue
             delivered.append(row.id)
+        return delivered
+
+    async def dispatch_once(self) -> int:
+        """Deliver one batch of pending events and mark it; return how many were delivered."""
+        delivered = await self._deliver(await self._claim())
         if delivered:
-            async with self._db.system_tx() as session:
-                await session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(delivered))
-                    .values(delivered_at=utcnow())
-                )
+            await self._mark(delivered)
         return len(delivered)
+
+    async def _mark(self, delivered: Sequence[str]) -> None:
+        async with self._db.system_tx() as session:
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(delivered))
+                .values(delivered_at=utcnow())
+            )
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete events delivered more than ``older_than`` ago."""
@@ -151,10 +169,18 @@ class OutboxDispatcher:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
-        """Dispatch until ``stop`` is set, waking on :attr:`wake` or every ``poll_seconds``."""
+        """Dispatch until ``stop`` is set, waking on :attr:`wake` or every ``poll_seconds``.
+
+        A batch is marked delivered by the transaction that claims the next one: one write
+        per batch, not two. Marks still pending at a stop are written then; after a crash
+        those events are delivered again, as at-least-once allows.
+        """
+        delivered: list[str] = []
         while not stop.is_set():
             try:
-                if await self.dispatch_once():
+                rows = await self._claim(delivered)
+                delivered = await self._deliver(rows)
+                if rows:
                     continue
             except Exception:
                 log.exception("outbox_dispatch_failed")
@@ -163,3 +189,5 @@ class OutboxDispatcher:
             await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
             for w in waiters:
                 w.cancel()
+        if delivered:
+            await self._mark(delivered)
