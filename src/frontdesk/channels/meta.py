@@ -37,22 +37,36 @@ def meta_signature(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def verify_meta(request: WebhookRequest, credentials: dict[str, str]) -> None:
-    """Check ``X-Hub-Signature-256`` against the app secret (constant time)."""
-    given = require_header(request, "X-Hub-Signature-256")
-    if not same(given, meta_signature(credentials["app_secret"], request.body)):
-        raise Unauthorized("X-Hub-Signature-256 does not match the body")
+class MetaWebhook:
+    """The webhook side Messenger, Instagram and WhatsApp share: Meta signs and subscribes."""
 
+    content_types = ("application/json",)
+    generated_credential = "verify_token"
 
-def meta_handshake(request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
-    """Answer Meta's ``hub.challenge`` subscription check (GET only)."""
-    if request.method != "GET":
+    def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
+        """Check ``X-Hub-Signature-256`` against the app secret (constant time)."""
+        given = require_header(request, "X-Hub-Signature-256")
+        if not same(given, meta_signature(credentials["app_secret"], request.body)):
+            raise Unauthorized("X-Hub-Signature-256 does not match the body")
+
+    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
+        """Answer Meta's ``hub.challenge`` subscription check (GET only)."""
+        if request.method != "GET":
+            return None
+        if request.query.get("hub.mode") != "subscribe":
+            raise Unauthorized("not a subscription handshake (hub.mode must be subscribe)")
+        if not same(request.query.get("hub.verify_token"), credentials["verify_token"]):
+            raise Unauthorized("hub.verify_token does not match")
+        return PlainTextResponse(request.query.get("hub.challenge", ""))
+
+    def ack(self) -> Response | None:
+        """Meta only needs a 200."""
         return None
-    if request.query.get("hub.mode") != "subscribe":
-        raise Unauthorized("not a subscription handshake (hub.mode must be subscribe)")
-    if not same(request.query.get("hub.verify_token"), credentials["verify_token"]):
-        raise Unauthorized("hub.verify_token does not match")
-    return PlainTextResponse(request.query.get("hub.challenge", ""))
+
+
+def objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of ``value`` if it is a list (Meta's payloads nest lists of objects)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 GRAPH_THROTTLED = {
@@ -91,13 +105,11 @@ TAGS = {
 }
 
 
-class MetaMessagingAdapter:
+class MetaMessagingAdapter(MetaWebhook):
     """Facebook Messenger and Instagram direct messages (Graph API ``/me/messages``)."""
 
-    content_types = ("application/json",)
     required_credentials = ("app_secret", "page_access_token")
     required_config: tuple[str, ...] = ()
-    generated_credential = "verify_token"
 
     def __init__(self, type_: str) -> None:
         self.type = type_
@@ -105,24 +117,12 @@ class MetaMessagingAdapter:
             max_buttons=13, max_button_title=20, media=True, max_text=2000, tags=TAGS[type_]
         )
 
-    def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
-        """Check Meta's body signature."""
-        verify_meta(request, credentials)
-
-    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
-        """Meta's ``hub.challenge``."""
-        return meta_handshake(request, credentials)
-
-    def ack(self) -> Response | None:
-        """Meta only needs a 200."""
-        return None
-
     def parse(self, request: WebhookRequest) -> Parsed:
         """Every ``entry[].messaging[]`` event: messages, postbacks, reactions, receipts."""
         data = json_body(request)
         out: Parsed = []
-        for entry in _list(data.get("entry")):
-            for event in _list(entry.get("messaging")):
+        for entry in objects(data.get("entry")):
+            for event in objects(entry.get("messaging")):
                 out.extend(_messaging_event(event))
         return out
 
@@ -174,10 +174,6 @@ class MetaMessagingAdapter:
         return str(body["message_id"])
 
 
-def _list(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
 def _messaging_event(event: dict[str, Any]) -> Parsed:
     sender = str((event.get("sender") or {}).get("id", ""))
     if not sender:
@@ -227,7 +223,7 @@ def _message(message: dict[str, Any], base: dict[str, Any]) -> Inbound:
             choice_id=str((message["quick_reply"] or {}).get("payload", "")),
             **base,
         )
-    attachments = _list(message.get("attachments"))
+    attachments = objects(message.get("attachments"))
     if attachments:
         first = attachments[0]
         kind = first.get("type")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from starlette.responses import Response
 
 from frontdesk.channels.canonical import (
     Inbound,
@@ -15,7 +14,7 @@ from frontdesk.channels.canonical import (
     StatusUpdate,
     Template,
 )
-from frontdesk.channels.meta import graph_response, meta_handshake, verify_meta
+from frontdesk.channels.meta import MetaWebhook, graph_response, objects
 from frontdesk.channels.protocol import (
     Capabilities,
     Parsed,
@@ -32,7 +31,7 @@ MEDIA_KINDS |= {"video": "video", "document": "document"}
 STATUSES = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
 
 
-class WhatsAppAdapter:
+class WhatsAppAdapter(MetaWebhook):
     """WhatsApp Business Cloud API (Graph ``/{phone_number_id}/messages``)."""
 
     type = "whatsapp"
@@ -46,41 +45,27 @@ class WhatsAppAdapter:
         templates=True,
         max_text=4096,
     )
-    content_types = ("application/json",)
     required_credentials = ("app_secret", "access_token")
     required_config = ("phone_number_id",)
-    generated_credential = "verify_token"
-
-    def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
-        """Check Meta's body signature."""
-        verify_meta(request, credentials)
-
-    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
-        """Meta's ``hub.challenge``."""
-        return meta_handshake(request, credentials)
-
-    def ack(self) -> Response | None:
-        """Meta only needs a 200."""
-        return None
 
     def parse(self, request: WebhookRequest) -> Parsed:
         """Messages and statuses of every ``entry[].changes[].value``."""
         data = json_body(request)
         out: Parsed = []
-        for entry in _list(data.get("entry")):
-            for change in _list(entry.get("changes")):
+        for entry in objects(data.get("entry")):
+            for change in objects(entry.get("changes")):
                 value = change.get("value")
                 if not isinstance(value, dict):
                     continue
                 names = {
                     str(c.get("wa_id")): (c.get("profile") or {}).get("name")
-                    for c in _list(value.get("contacts"))
+                    for c in objects(value.get("contacts"))
                 }
-                for message in _list(value.get("messages")):
+                for message in objects(value.get("messages")):
                     out.append(_message(message, names))
-                for status in _list(value.get("statuses")):
+                for status in objects(value.get("statuses")):
                     if status.get("id") and status.get("status") in STATUSES:
-                        errors = _list(status.get("errors"))
+                        errors = objects(status.get("errors"))
                         out.append(
                             StatusUpdate(
                                 provider_message_id=str(status["id"]),
@@ -182,10 +167,6 @@ def _template(template: Template) -> dict[str, Any]:
     return out
 
 
-def _list(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
 def _message(message: dict[str, Any], names: dict[str, Any]) -> Inbound:
     sender = str(message.get("from", ""))
     kind = str(message.get("type", ""))
@@ -233,10 +214,10 @@ def _message(message: dict[str, Any], names: dict[str, Any]) -> Inbound:
         cards = [
             SharedContact(
                 name=str((c.get("name") or {}).get("formatted_name", "")),
-                phones=[str(p.get("phone")) for p in _list(c.get("phones")) if p.get("phone")],
-                emails=[str(e.get("email")) for e in _list(c.get("emails")) if e.get("email")],
+                phones=[str(p.get("phone")) for p in objects(c.get("phones")) if p.get("phone")],
+                emails=[str(e.get("email")) for e in objects(c.get("emails")) if e.get("email")],
             )
-            for c in _list(message.get("contacts"))
+            for c in objects(message.get("contacts"))
         ]
         return Inbound(kind="contacts", contacts=cards, **base)
     if kind == "reaction":
