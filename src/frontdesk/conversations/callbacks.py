@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Callback, Conversation
 from frontdesk.core.clock import utcnow
+from frontdesk.core.db import owned_row
 from frontdesk.core.errors import Conflict, NotFound
 from frontdesk.core.outbox import publish
 
@@ -99,8 +100,7 @@ async def get_callback(
     session: AsyncSession, tenant_id: str, callback_id: str, *, lock: bool = False
 ) -> Callback:
     """One callback of the tenant (row-locked on PostgreSQL with ``lock``), or NotFound."""
-    stmt = select(Callback).where(Callback.tenant_id == tenant_id, Callback.id == callback_id)
-    callback = await session.scalar(stmt.with_for_update() if lock else stmt)
+    callback = await owned_row(session, Callback, tenant_id, callback_id, lock=lock)
     if callback is None:
         raise NotFound("No such callback")
     return callback

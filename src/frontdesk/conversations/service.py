@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.clock import utcnow
-from frontdesk.core.db import Database, flush
+from frontdesk.core.db import Database, flush, owned_row
 from frontdesk.core.errors import NotFound
 from frontdesk.core.ids import new_id
 
@@ -122,10 +122,7 @@ async def get_conversation(
     session: AsyncSession, tenant_id: str, conversation_id: str, *, lock: bool = False
 ) -> Conversation:
     """One conversation of the tenant (row-locked on PostgreSQL with ``lock``), or NotFound."""
-    stmt = select(Conversation).where(
-        Conversation.tenant_id == tenant_id, Conversation.id == conversation_id
-    )
-    conversation = await session.scalar(stmt.with_for_update() if lock else stmt)
+    conversation = await owned_row(session, Conversation, tenant_id, conversation_id, lock=lock)
     if conversation is None:
         raise NotFound("No such conversation")
     return conversation

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, MetaData, String, Table, event, inspect, text
+from sqlalchemy import DateTime, MetaData, String, Table, event, inspect, select, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -93,6 +93,17 @@ class TenantMixin(IdMixin):
     """A row owned by one tenant; PostgreSQL's RLS policies key on ``tenant_id``."""
 
     tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+
+
+Owned = TypeVar("Owned", bound=TenantMixin)
+
+
+async def owned_row(
+    session: AsyncSession, model: type[Owned], tenant_id: str, row_id: str, *, lock: bool = False
+) -> Owned | None:
+    """The tenant's ``model`` row ``row_id`` (row-locked on PostgreSQL with ``lock``), or None."""
+    stmt = select(model).where(model.tenant_id == tenant_id, model.id == row_id)
+    return await session.scalar(stmt.with_for_update() if lock else stmt)
 
 
 def _sqlite_pragmas(settings: Settings) -> Any:

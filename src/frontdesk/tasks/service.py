@@ -18,7 +18,7 @@ from frontdesk.conversations import language
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.clock import utcnow
-from frontdesk.core.db import after_commit
+from frontdesk.core.db import after_commit, owned_row
 from frontdesk.core.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.core.ids import new_id
 from frontdesk.core.outbox import publish
@@ -60,10 +60,7 @@ async def get_task(
     session: AsyncSession, tenant_id: str, task_id: str, *, lock: bool = False
 ) -> WorkflowTask:
     """One of the tenant's tasks (row-locked on PostgreSQL with ``lock``), or NotFound."""
-    stmt = select(WorkflowTask).where(
-        WorkflowTask.tenant_id == tenant_id, WorkflowTask.id == task_id
-    )
-    task = await session.scalar(stmt.with_for_update() if lock else stmt)
+    task = await owned_row(session, WorkflowTask, tenant_id, task_id, lock=lock)
     if task is None:
         raise NotFound("No such task")
     return task
