@@ -27,13 +27,13 @@ from typing import Any
 import aiosmtplib
 import httpx
 import orjson
-from starlette.responses import Response
 
 from frontdesk.channels.canonical import Inbound, Media, Reply, media_kind
 from frontdesk.channels.protocol import (
     Capabilities,
     Parsed,
     Payload,
+    PlainWebhook,
     ProviderError,
     Target,
     WebhookRequest,
@@ -127,7 +127,7 @@ def thread_of(message_id: str, in_reply_to: str, references: str) -> str:
     return (refs[0] if refs else in_reply_to.strip()) or message_id
 
 
-class EmailAdapter:
+class EmailAdapter(PlainWebhook):
     """Mailgun inbound, SMTP outbound."""
 
     type = "email"
@@ -154,14 +154,6 @@ class EmailAdapter:
             raise Unauthorized("Mailgun signature does not match")
         if not _first_time(token, time.monotonic()):
             raise Unauthorized("Mailgun token was already used (replay)")
-
-    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
-        """No handshake."""
-        return None
-
-    def ack(self) -> Response | None:
-        """A 200 is enough."""
-        return None
 
     def parse(self, request: WebhookRequest) -> Parsed:
         """The parsed e-mail with its attachments, threaded on its references."""

@@ -19,6 +19,7 @@ from frontdesk.channels.protocol import (
     Capabilities,
     Parsed,
     Payload,
+    PlainWebhook,
     ProviderError,
     Target,
     WebhookRequest,
@@ -37,7 +38,7 @@ def meta_signature(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class MetaWebhook:
+class MetaWebhook(PlainWebhook):
     """The webhook side Messenger, Instagram and WhatsApp share: Meta signs and subscribes."""
 
     content_types = ("application/json",)
@@ -58,10 +59,6 @@ class MetaWebhook:
         if not same(request.query.get("hub.verify_token"), credentials["verify_token"]):
             raise Unauthorized("hub.verify_token does not match")
         return PlainTextResponse(request.query.get("hub.challenge", ""))
-
-    def ack(self) -> Response | None:
-        """Meta only needs a 200."""
-        return None
 
 
 def objects(value: Any) -> list[dict[str, Any]]:

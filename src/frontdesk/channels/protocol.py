@@ -135,6 +135,31 @@ class ChannelAdapter(Protocol):
         ...
 
 
+class PlainWebhook:
+    """The parts of an adapter for a provider with no handshake, content with any 200."""
+
+    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
+        """No handshake."""
+        return None
+
+    def ack(self) -> Response | None:
+        """A 200 is enough."""
+        return None
+
+
+class SecretHeaderWebhook(PlainWebhook):
+    """A provider that sends back, in ``verify_header``, the secret Frontdesk generated for it."""
+
+    verify_header: str
+    generated_credential: str
+
+    def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
+        """Compare the secret header with the generated credential in constant time."""
+        given = require_header(request, self.verify_header)
+        if not same(given, credentials[self.generated_credential]):
+            raise Unauthorized(f"{self.verify_header} does not match")
+
+
 def same(given: str | None, expected: str) -> bool:
     """Constant-time comparison of a presented secret with the expected one."""
     if not given or not expected:

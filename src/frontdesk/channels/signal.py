@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from starlette.responses import Response
 
 from frontdesk.channels.canonical import Inbound, Media, Reply
 from frontdesk.channels.protocol import (
@@ -18,20 +17,18 @@ from frontdesk.channels.protocol import (
     Parsed,
     Payload,
     ProviderError,
+    SecretHeaderWebhook,
     Target,
     WebhookRequest,
     check_response,
     json_body,
-    require_header,
-    same,
 )
-from frontdesk.core.errors import Unauthorized
 
 SIGNAL_HEADER = "X-Frontdesk-Signal-Secret"
 MEDIA_KINDS = {"image": "image", "audio": "audio", "video": "video"}
 
 
-class SignalAdapter:
+class SignalAdapter(SecretHeaderWebhook):
     """A Signal number registered in a signal-cli REST gateway."""
 
     type = "signal"
@@ -40,19 +37,7 @@ class SignalAdapter:
     required_credentials: tuple[str, ...] = ()
     required_config = ("gateway_url", "number")
     generated_credential = "shared_secret"
-
-    def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
-        """Compare our shared-secret header in constant time."""
-        if not same(require_header(request, SIGNAL_HEADER), credentials["shared_secret"]):
-            raise Unauthorized(f"{SIGNAL_HEADER} does not match")
-
-    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
-        """No handshake."""
-        return None
-
-    def ack(self) -> Response | None:
-        """A 200 is enough."""
-        return None
+    verify_header = SIGNAL_HEADER
 
     def parse(self, request: WebhookRequest) -> Parsed:
         """The ``envelope`` of a received message (receipts and typing are ignored)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from starlette.responses import Response
 
 from frontdesk.channels.canonical import Inbound, Media, Reply, SharedContact
 from frontdesk.channels.protocol import (
@@ -18,14 +17,12 @@ from frontdesk.channels.protocol import (
     Parsed,
     Payload,
     ProviderError,
+    SecretHeaderWebhook,
     Target,
     WebhookRequest,
     check_response,
     json_body,
-    require_header,
-    same,
 )
-from frontdesk.core.errors import Unauthorized
 
 MEDIA: tuple[tuple[str, str], ...] = (
     ("photo", "image"),
@@ -38,7 +35,7 @@ SEND_MEDIA = {"image": "sendPhoto", "audio": "sendAudio", "video": "sendVideo"}
 SEND_MEDIA["document"] = "sendDocument"
 
 
-class TelegramAdapter:
+class TelegramAdapter(SecretHeaderWebhook):
     """A Telegram bot."""
 
     type = "telegram"
@@ -55,20 +52,7 @@ class TelegramAdapter:
     required_credentials = ("bot_token",)
     required_config: tuple[str, ...] = ()
     generated_credential = "secret_token"
-
-    def verify(self, request: WebhookRequest, credentials: dict[str, str]) -> None:
-        """Compare the secret-token header in constant time."""
-        given = require_header(request, "X-Telegram-Bot-Api-Secret-Token")
-        if not same(given, credentials["secret_token"]):
-            raise Unauthorized("X-Telegram-Bot-Api-Secret-Token does not match")
-
-    def handshake(self, request: WebhookRequest, credentials: dict[str, str]) -> Response | None:
-        """Telegram has no handshake."""
-        return None
-
-    def ack(self) -> Response | None:
-        """A 200 is enough."""
-        return None
+    verify_header = "X-Telegram-Bot-Api-Secret-Token"
 
     def parse(self, request: WebhookRequest) -> Parsed:
         """One update: a message, a button tap or a reaction."""
