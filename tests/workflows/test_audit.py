@@ -193,18 +193,14 @@ async def test_query_filters_and_pages(runtime: Runtime, tenant: TenantCtx):
         assert total == 5 and [r.seq for r in rows] == [5, 4]
         rows, total = await audit.query(session, tenant.id, wf, offset=4, limit=2)
         assert total == 5 and [r.seq for r in rows] == [1]
-        rows, total = await audit.query(session, tenant.id, wf, event_type=audit.MODIFIED)
+        modified = audit.AuditFilter(event_type=audit.MODIFIED)
+        rows, total = await audit.query(session, tenant.id, wf, modified)
         assert total == 2 and [r.seq for r in rows] == [5, 2]
-        rows, total = await audit.query(session, tenant.id, wf, category=audit.DEPLOYMENT)
+        deployments = audit.AuditFilter(category=audit.DEPLOYMENT)
+        rows, total = await audit.query(session, tenant.id, wf, deployments)
         assert total == 1 and rows[0].event_type == audit.ACTIVATED
-        rows, total = await audit.query(
-            session,
-            tenant.id,
-            wf,
-            since=T0 + timedelta(hours=1),
-            until=T0 + timedelta(hours=3),
-            newest_first=False,
-        )
+        hours = audit.AuditFilter(since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3))
+        rows, total = await audit.query(session, tenant.id, wf, hours, newest_first=False)
         assert total == 2 and [r.seq for r in rows] == [2, 3]
 
 

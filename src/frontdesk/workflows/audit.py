@@ -120,6 +120,9 @@ class AuditFilter:
     """Exclusive upper bound on the entry time."""
 
 
+EVERY_ENTRY = AuditFilter()
+
+
 def canonical_json(value: Any) -> str:
     """Sorted-key, compact JSON: the same content always gives the same text."""
     return json.dumps(
@@ -276,17 +279,13 @@ async def query(
     session: AsyncSession,
     tenant_id: str,
     workflow_id: str,
+    where: AuditFilter = EVERY_ENTRY,
     *,
-    event_type: str | None = None,
-    category: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
     offset: int = 0,
     limit: int = 50,
     newest_first: bool = True,
 ) -> tuple[list[WorkflowAudit], int]:
-    """One page of the workflow's entries matching the filters, and how many match in all."""
-    where = AuditFilter(event_type, category, since, until)
+    """One page of the workflow's entries matching ``where``, and how many match in all."""
     total = await session.scalar(
         _filtered(select(func.count()).select_from(WorkflowAudit), tenant_id, workflow_id, where)
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from frontdesk.core.auth import Principal
 from frontdesk.core.deps import SessionDep, require
 from frontdesk.core.errors import NotFound, ValidationFailed
 from frontdesk.workflows import audit
-from frontdesk.workflows.audit import Category, EventType, Verification
+from frontdesk.workflows.audit import AuditFilter, Category, EventType, Verification
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 Reader = Annotated[Principal, Depends(require("workflows:read"))]
@@ -47,28 +46,18 @@ class AuditPage(BaseModel):
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """The query filters shared by the list and the export."""
-
-    event_type: str | None
-    category: str | None
-    since: datetime | None
-    until: datetime | None
-
-
 def _filters(
     event_type: EventType | None = None,
     category: Category | None = None,
     since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-) -> Filters:
+) -> AuditFilter:
     if since and until and since > until:
         raise ValidationFailed("'from' is after 'to'")
-    return Filters(event_type, category, since, until)
+    return AuditFilter(event_type, category, since, until)
 
 
-FiltersDep = Annotated[Filters, Depends(_filters)]
+FiltersDep = Annotated[AuditFilter, Depends(_filters)]
 
 
 async def _owned(session: AsyncSession, tenant_id: str, workflow_id: str) -> None:
@@ -88,15 +77,7 @@ async def list_audit_log(
     """The workflow's audit entries matching the filters, newest first."""
     await _owned(session, principal.tenant_id, workflow_id)
     rows, total = await audit.query(
-        session,
-        principal.tenant_id,
-        workflow_id,
-        event_type=where.event_type,
-        category=where.category,
-        since=where.since,
-        until=where.until,
-        offset=offset,
-        limit=limit,
+        session, principal.tenant_id, workflow_id, where, offset=offset, limit=limit
     )
     items = [AuditEntryPublic.model_validate(row) for row in rows]
     return AuditPage(items=items, total=total, offset=offset, limit=limit)
@@ -113,15 +94,7 @@ async def export_audit_log(
     """The matching entries as a CSV download, oldest first."""
     await _owned(session, principal.tenant_id, workflow_id)
     rows, _ = await audit.query(
-        session,
-        principal.tenant_id,
-        workflow_id,
-        event_type=where.event_type,
-        category=where.category,
-        since=where.since,
-        until=where.until,
-        limit=limit,
-        newest_first=False,
+        session, principal.tenant_id, workflow_id, where, limit=limit, newest_first=False
     )
     safe_id = re.sub(r"[^A-Za-z0-9_-]", "", workflow_id)[:64]
     filename = f"workflow-{safe_id}-audit.csv"
