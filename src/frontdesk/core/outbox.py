@@ -190,4 +190,7 @@ class OutboxDispatcher:
             for w in waiters:
                 w.cancel()
         if delivered:
-            await self._mark(delivered)
+            try:
+                await self._mark(delivered)
+            except Exception:  # they will be delivered again: at least once still holds
+                log.exception("outbox_mark_failed", count=len(delivered))
