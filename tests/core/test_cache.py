@@ -36,18 +36,26 @@ async def test_none_is_a_value_not_a_miss():
     assert loads == [1]
 
 
-async def test_a_load_that_read_before_a_forget_is_returned_but_not_kept():
-    cache: TTLCache[str, str] = TTLCache(ttl=60)
-    reading = asyncio.Event()
-    committed = asyncio.Event()
+async def paused_load(
+    cache: TTLCache[str, str], key: str, value: str
+) -> tuple[asyncio.Task[str], asyncio.Event]:
+    """A load of ``key`` that has read ``value`` and waits for the returned event to finish."""
+    reading, release = asyncio.Event(), asyncio.Event()
 
     async def stale() -> str:
         reading.set()
-        await committed.wait()  # the change commits while this load holds the old state
-        return "old"
+        await release.wait()
+        return value
 
-    pending = asyncio.create_task(cache.load("tenant", stale))
+    pending = asyncio.create_task(cache.load(key, stale))
     await reading.wait()
+    return pending, release
+
+
+async def test_a_load_that_read_before_a_forget_is_returned_but_not_kept():
+    cache: TTLCache[str, str] = TTLCache(ttl=60)
+    # The change commits while this load holds the old state.
+    pending, committed = await paused_load(cache, "tenant", "old")
     cache.forget("tenant")  # the change's after-commit hook
     committed.set()
     assert await pending == "old"
@@ -60,16 +68,7 @@ async def test_a_load_that_read_before_a_forget_is_returned_but_not_kept():
 
 async def test_a_value_set_here_wins_over_a_load_in_flight():
     cache: TTLCache[str, str] = TTLCache(ttl=60)
-    reading = asyncio.Event()
-    written = asyncio.Event()
-
-    async def stale() -> str:
-        reading.set()
-        await written.wait()
-        return "closed"
-
-    pending = asyncio.create_task(cache.load("breaker", stale))
-    await reading.wait()
+    pending, written = await paused_load(cache, "breaker", "closed")
     cache.set("breaker", "open")  # a transition written by this process
     written.set()
     assert await pending == "closed"
