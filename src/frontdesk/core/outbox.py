@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, delete, insert, select, update
+from sqlalchemy import JSON, Index, String, Update, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,6 +73,11 @@ async def publish(
     return str(row["id"])
 
 
+def _marked(ids: Sequence[str], at: datetime) -> Update:
+    """The statement that marks events ``ids`` delivered at ``at``."""
+    return update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(delivered_at=at)
+
+
 class OutboxDispatcher:
     """Delivers committed events to in-process subscribers, at least once."""
 
@@ -109,11 +114,7 @@ class OutboxDispatcher:
                 return []  # nothing to write: the SQLite write lock was never taken
             await self._db.begin_write(session)
             if delivered:
-                await session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(delivered))
-                    .values(delivered_at=now)
-                )
+                await session.execute(_marked(delivered, now))
             if not ids:
                 return []
             # The conditions are checked again by the UPDATE: on SQLite the SELECT above runs
@@ -154,11 +155,7 @@ class OutboxDispatcher:
 
     async def _mark(self, delivered: Sequence[str]) -> None:
         async with self._db.system_tx() as session:
-            await session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id.in_(delivered))
-                .values(delivered_at=utcnow())
-            )
+            await session.execute(_marked(delivered, utcnow()))
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete events delivered more than ``older_than`` ago."""
