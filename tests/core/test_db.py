@@ -95,3 +95,13 @@ async def test_sqlite_connections_use_the_configured_pragmas(tmp_path: Path) -> 
     finally:
         await engine.dispose()
     assert pragmas == ["wal", 2, 123]  # synchronous 2: FULL
+
+
+async def test_json_columns_keep_every_value_the_stdlib_kept(runtime: Runtime, tenant: TenantCtx):
+    # orjson writes JSON columns; what it refuses (an integer beyond 64 bits) goes by the stdlib.
+    payload = {"big": 2**70, "name": "Zoë 🙂", 3: "three", "nested": [1.5, None, True, -(2**63)]}
+    async with runtime.db.system_tx() as session:
+        event_id = await publish(session, tenant.id, "test.json", payload)
+    async with runtime.db.system_tx() as session:
+        stored = await session.scalar(select(OutboxEvent.payload).where(OutboxEvent.id == event_id))
+    assert stored == {**{k: v for k, v in payload.items() if k != 3}, "3": "three"}

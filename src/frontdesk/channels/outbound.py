@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.channels.canonical import Reply
@@ -150,15 +150,20 @@ async def send_now(
     return ids, steps
 
 
+_LAST_INBOUND = (
+    select(Message.id)
+    .where(Message.conversation_id == bindparam("conversation_id"), Message.direction == "in")
+    .order_by(Message.id.desc())
+    .limit(1)
+)
+
+
 async def _target(session: AsyncSession, message: Message) -> tuple[Conversation, Target]:
     conversation = await session.get(Conversation, message.conversation_id)
     if conversation is None:
         raise PermanentJobError("conversation not found")
     inbound_id = message.reply_to_id or await session.scalar(
-        select(Message.id)
-        .where(Message.conversation_id == conversation.id, Message.direction == "in")
-        .order_by(Message.id.desc())
-        .limit(1)
+        _LAST_INBOUND, {"conversation_id": conversation.id}
     )
     raw = await session.get(RawMessage, inbound_id) if inbound_id else None
     if raw is None:

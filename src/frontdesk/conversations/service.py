@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
@@ -34,17 +34,19 @@ async def start_conversation(
     return conversation
 
 
+_THREAD = select(Conversation).where(  # built once: it runs for every message
+    Conversation.tenant_id == bindparam("tenant_id"),
+    Conversation.channel_id == bindparam("channel_id"),
+    Conversation.external_thread_id == bindparam("thread_id"),
+)
+
+
 async def find_thread(
     session: AsyncSession, tenant_id: str, channel_id: str, thread_id: str
 ) -> Conversation | None:
     """The conversation of a channel thread, if it has one yet."""
-    return await session.scalar(
-        select(Conversation).where(
-            Conversation.tenant_id == tenant_id,
-            Conversation.channel_id == channel_id,
-            Conversation.external_thread_id == thread_id,
-        )
-    )
+    params = {"tenant_id": tenant_id, "channel_id": channel_id, "thread_id": thread_id}
+    return await session.scalar(_THREAD, params)
 
 
 def add_message(

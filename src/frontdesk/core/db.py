@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+import orjson
 from sqlalchemy import DateTime, MetaData, String, Table, event, inspect, select, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
@@ -125,6 +127,18 @@ def _sqlite_pragmas(settings: Settings) -> Any:
     return on_connect
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON column text: orjson (a tenth of the stdlib's time), the stdlib for what it refuses.
+
+    orjson refuses integers beyond 64 bits, which the stdlib writes exactly. Reads stay on the
+    stdlib: orjson would read such an integer back as a float.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine for the configured database."""
     if settings.is_sqlite:
@@ -135,6 +149,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_size=settings.db_pool_size,
             max_overflow=0,
             pool_timeout=60,
+            json_serializer=_json_dumps,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings))
         return engine
@@ -144,13 +159,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # the reaper): overflow connections are opened and closed per use, and 16 worker tasks on a
     # pool of 10 ran 4 times slower than on a pool of 20.
     pool_size = max(settings.db_pool_size, settings.workers + 2)
-    return create_async_engine(settings.db_url, pool_size=pool_size, max_overflow=10)
+    return create_async_engine(
+        settings.db_url, pool_size=pool_size, max_overflow=10, json_serializer=_json_dumps
+    )
 
 
 def create_null_pool_engine(settings: Settings) -> AsyncEngine:
     """An engine that holds no connections between uses (CLI commands, migrations)."""
     module = {"module": sqlite_driver.dbapi()} if settings.is_sqlite else {}
-    engine = create_async_engine(settings.db_url, poolclass=NullPool, **module)
+    engine = create_async_engine(
+        settings.db_url, poolclass=NullPool, json_serializer=_json_dumps, **module
+    )
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings))

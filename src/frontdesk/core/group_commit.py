@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.db import Base, Database
@@ -34,6 +34,16 @@ def _table_order() -> dict[Table, int]:
 @cache
 def _order_of(_table_count: int) -> dict[Table, int]:
     return {table: i for i, table in enumerate(Base.metadata.sorted_tables)}
+
+
+@cache
+def _update_by_id(table: Table, keys: tuple[str, ...]) -> Update:
+    """``UPDATE table SET keys WHERE id = :_id`` (built once per shape: it runs per batch)."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({k: bindparam(f"_{k}") for k in keys})
+    )
 
 
 class GroupCommit:
@@ -103,9 +113,4 @@ class GroupCommit:
                 if hook := self._on_insert.get(table):
                     hook(session, by_table[table])
             for (table, keys), params in changes.items():
-                statement = (
-                    update(table)
-                    .where(table.c.id == bindparam("_id"))
-                    .values({k: bindparam(f"_{k}") for k in keys})
-                )
-                await session.execute(statement, params)
+                await session.execute(_update_by_id(table, keys), params)

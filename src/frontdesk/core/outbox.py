@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Update, delete, insert, select, update
+from sqlalchemy import JSON, Index, String, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,9 +73,33 @@ async def publish(
     return str(row["id"])
 
 
-def _marked(ids: Sequence[str], at: datetime) -> Update:
-    """The statement that marks events ``ids`` delivered at ``at``."""
-    return update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(delivered_at=at)
+# Built once: a statement made per call costs more Python than its SQL costs SQLite.
+_PENDING = (
+    OutboxEvent.delivered_at.is_(None),
+    OutboxEvent.claimed_until.is_(None) | (OutboxEvent.claimed_until < bindparam("now")),
+)
+_NEXT = (
+    select(OutboxEvent.id)
+    .where(*_PENDING)
+    .order_by(OutboxEvent.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+# The conditions are checked again by the UPDATE: on SQLite the SELECT runs outside the write
+# transaction, so another dispatcher may have claimed the events since.
+_LEASE = (
+    update(OutboxEvent)
+    .where(OutboxEvent.id.in_(bindparam("ids", expanding=True)), *_PENDING)
+    .values(claimed_until=bindparam("until"))
+    .returning(OutboxEvent)
+    .execution_options(synchronize_session=False)
+)
+_MARK = (
+    update(OutboxEvent)
+    .where(OutboxEvent.id.in_(bindparam("ids", expanding=True)))
+    .values(delivered_at=bindparam("at"))
+    .execution_options(synchronize_session=False)
+)
 
 
 class OutboxDispatcher:
@@ -95,38 +119,18 @@ class OutboxDispatcher:
     async def _claim(self, delivered: Sequence[str] = ()) -> list[OutboxEvent]:
         """Mark ``delivered`` and lease the next batch, in one write transaction (if any)."""
         now = utcnow()
-        pending = (
-            OutboxEvent.delivered_at.is_(None),
-            OutboxEvent.claimed_until.is_(None) | (OutboxEvent.claimed_until < now),
-        )
         session = self._db.system_session()
         async with self._db.transaction(session, write=False):
-            ids = (
-                await session.scalars(
-                    select(OutboxEvent.id)
-                    .where(*pending)
-                    .order_by(OutboxEvent.id)
-                    .limit(self._batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            ids = (await session.scalars(_NEXT, {"now": now, "limit": self._batch})).all()
             if not ids and not delivered:
                 return []  # nothing to write: the SQLite write lock was never taken
             await self._db.begin_write(session)
             if delivered:
-                await session.execute(_marked(delivered, now))
+                await session.execute(_MARK, {"ids": list(delivered), "at": now})
             if not ids:
                 return []
-            # The conditions are checked again by the UPDATE: on SQLite the SELECT above runs
-            # outside the write transaction, so another dispatcher may have claimed them since.
-            rows = (
-                await session.scalars(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(ids), *pending)
-                    .values(claimed_until=now + self._lease)
-                    .returning(OutboxEvent)
-                )
-            ).all()
+            lease = {"ids": list(ids), "now": now, "until": now + self._lease}
+            rows = (await session.scalars(_LEASE, lease)).all()
         return sorted(rows, key=lambda row: row.id)
 
     async def _deliver(self, rows: list[OutboxEvent]) -> list[str]:
@@ -155,7 +159,7 @@ class OutboxDispatcher:
 
     async def _mark(self, delivered: Sequence[str]) -> None:
         async with self._db.system_tx() as session:
-            await session.execute(_marked(delivered, utcnow()))
+            await session.execute(_MARK, {"ids": list(delivered), "at": utcnow()})
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete events delivered more than ``older_than`` ago."""

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, bindparam, update
 
 from frontdesk.handlers.base import Member, Reply, Turn
 from frontdesk.knowledge.faq_index import FaqMatch
 from frontdesk.knowledge.models import FaqEntry
 from frontdesk.knowledge.service import log_query
+
+_entries = cast(Table, FaqEntry.__table__)
+# A Core statement, built once: nothing of the entry is loaded, so the ORM has nothing to sync.
+_HIT = (
+    update(_entries)
+    .where(_entries.c.id == bindparam("entry_id"))
+    .values(hit_count=_entries.c.hit_count + 1)
+)
 
 
 async def prepare(turn: Turn) -> bool:
@@ -25,13 +33,7 @@ async def handle(turn: Turn) -> Reply | None:
     match: FaqMatch | None = turn.prepared.get("faq")
     reply = None
     if match is not None and match.score >= turn.prefs.faq_threshold:
-        entries = cast(Table, FaqEntry.__table__)
-        # A Core statement: nothing of the entry is loaded, so the ORM has nothing to synchronise.
-        await turn.session.execute(
-            update(entries)
-            .where(entries.c.id == match.entry_id)
-            .values(hit_count=entries.c.hit_count + 1)
-        )
+        await turn.session.execute(_HIT, {"entry_id": match.entry_id})
         reply = Reply(
             match.answer,
             "faq",

@@ -9,7 +9,7 @@ the message goes to the workflow.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from frontdesk.core.outbox import publish
 from frontdesk.handlers.base import Member, Reply, Turn
@@ -18,6 +18,11 @@ from frontdesk.workflows.triggers import TRIGGERS
 
 NAME = "workflow"
 DEFAULT_EVENT = "custom.conversation_routed"
+_WAITING = (
+    select(WorkflowWait.id)
+    .where(WorkflowWait.tenant_id == bindparam("tenant_id"), WorkflowWait.key == bindparam("key"))
+    .limit(1)
+)
 
 
 def event_name(params: dict[str, object]) -> str:
@@ -33,14 +38,8 @@ async def awaits_reply(turn: Turn) -> bool:
     listening = await TRIGGERS.of(turn.runtime.db, turn.tenant_id)
     if "reply" not in listening.awaited:
         return False  # the usual case: no query
-    found = await turn.session.scalar(
-        select(WorkflowWait.id)
-        .where(
-            WorkflowWait.tenant_id == turn.tenant_id,
-            WorkflowWait.key == f"reply:{turn.conversation.id}",
-        )
-        .limit(1)
-    )
+    key = f"reply:{turn.conversation.id}"
+    found = await turn.session.scalar(_WAITING, {"tenant_id": turn.tenant_id, "key": key})
     return found is not None
 
 

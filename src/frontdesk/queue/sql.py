@@ -144,39 +144,9 @@ class SqlQueue:
             await self.reap()
         now = utcnow()
         token = f"{worker_id}:{secrets.token_hex(8)}"
-        candidates = (
-            select(Job.id)
-            .where(Job.status == "queued", Job.run_at <= now)
-            .order_by(Job.priority.desc(), Job.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            # Materialised: PostgreSQL would otherwise re-run the LIMIT subquery for every row
-            # of a semi-join, and SKIP LOCKED makes each run return different rows.
-            .cte("candidates")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
-        stmt = (
-            update(jobs)
-            .where(jobs.c.id.in_(select(candidates.c.id)))
-            .values(
-                status="running",
-                attempts=jobs.c.attempts + 1,
-                lease_until=now + self._lease,
-                lease_token=token,
-            )
-            .returning(
-                jobs.c.id,
-                jobs.c.kind,
-                jobs.c.payload,
-                jobs.c.tenant_id,
-                jobs.c.ordering_key,
-                jobs.c.attempts,
-                jobs.c.max_attempts,
-                jobs.c.correlation_id,
-            )
-        )
+        params = {"now": now, "limit": limit, "until": now + self._lease, "token": token}
         async with self._db.system_tx() as session:
-            rows = (await session.execute(stmt)).all()
+            rows = (await session.execute(_CLAIM, params)).all()
         claimed = [
             ClaimedJob(
                 r.id,
@@ -310,6 +280,37 @@ class SqlQueue:
         return counts
 
 
+_CANDIDATES = (
+    select(Job.id)
+    .where(Job.status == "queued", Job.run_at <= bindparam("now"))
+    .order_by(Job.priority.desc(), Job.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    # Materialised: PostgreSQL would otherwise re-run the LIMIT subquery for every row of a
+    # semi-join, and SKIP LOCKED makes each run return different rows.
+    .cte("candidates")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
+)
+_CLAIM = (
+    update(jobs)
+    .where(jobs.c.id.in_(select(_CANDIDATES.c.id)))
+    .values(
+        status="running",
+        attempts=jobs.c.attempts + 1,
+        lease_until=bindparam("until"),
+        lease_token=bindparam("token"),
+    )
+    .returning(
+        jobs.c.id,
+        jobs.c.kind,
+        jobs.c.payload,
+        jobs.c.tenant_id,
+        jobs.c.ordering_key,
+        jobs.c.attempts,
+        jobs.c.max_attempts,
+        jobs.c.correlation_id,
+    )
+)
 _COMPLETE = (
     update(jobs)
     .where(

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -46,6 +46,11 @@ log = get_logger("frontdesk.workflows.triggers")
 
 SIGNATURE_HEADER = "X-Frontdesk-Signature"
 REPLAY_WINDOW = 300
+_WAITS = select(WorkflowWait).where(  # built once: it runs for every event
+    WorkflowWait.tenant_id == bindparam("tenant_id"),
+    WorkflowWait.key.in_(bindparam("keys", expanding=True)),
+    WorkflowWait.created_at <= bindparam("at"),
+)
 
 
 def trigger_names(event: Event) -> list[str]:
@@ -256,13 +261,8 @@ async def _matching_waits(
     A wait hears only what happens after it began: an event published earlier (a message that
     arrived before the run reached ``wait_reply``, its delivery late) is not "the next one".
     """
-    waits = await session.scalars(
-        select(WorkflowWait).where(
-            WorkflowWait.tenant_id == event.tenant_id,
-            WorkflowWait.key.in_(keys),
-            WorkflowWait.created_at <= event.created_at,
-        )
-    )
+    params = {"tenant_id": event.tenant_id, "keys": keys, "at": event.created_at}
+    waits = await session.scalars(_WAITS, params)
     matching = []
     for wait in waits:
         try:
