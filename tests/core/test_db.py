@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.core.db import create_engine
+from frontdesk.core.db import create_engine, write_pending
 from frontdesk.core.outbox import OutboxEvent, publish
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
@@ -105,3 +105,21 @@ async def test_json_columns_keep_every_value_the_stdlib_kept(runtime: Runtime, t
     async with runtime.db.system_tx() as session:
         stored = await session.scalar(select(OutboxEvent.payload).where(OutboxEvent.id == event_id))
     assert stored == {**{k: v for k, v in payload.items() if k != 3}, "3": "three"}
+
+
+async def test_write_pending_writes_added_and_changed_rows_once(
+    runtime: Runtime, tenant: TenantCtx
+):
+    async with runtime.db.system_tx() as session:
+        row = await session.get(Tenant, tenant.id)
+        assert row is not None
+        before = row.updated_at
+        row.name = "Renamed"
+        session.add(OutboxEvent(tenant_id=tenant.id, type="test.pending", payload={"n": 1}))
+        await write_pending(session)
+        assert not session.new and not session.dirty  # the commit writes nothing again
+    async with runtime.db.system_session() as session:
+        renamed = await session.get(Tenant, tenant.id)
+        assert renamed is not None and renamed.name == "Renamed"
+        assert renamed.updated_at > before  # the column's onupdate, as a flush would
+    assert await _events(runtime, tenant.id) == ["test.pending"]

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import DateTime, MetaData, String, Table, event, inspect, select, text
+from sqlalchemy import (
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Update,
+    bindparam,
+    event,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -349,6 +362,10 @@ def after_commit(session: AsyncSession, callback: Any) -> None:
 
 
 STAGED = "staged"
+Rows = list[tuple[Table, dict[str, Any]]]
+"""Rows to insert, and (with an ``id``) rows to update: ``(table, values)`` each."""
+OnInsert = Callable[[AsyncSession, list[dict[str, Any]]], None]
+"""Told, in the writing transaction, which rows of its table were just inserted."""
 
 
 async def flush(session: AsyncSession) -> None:
@@ -358,6 +375,68 @@ async def flush(session: AsyncSession) -> None:
     """
     if STAGED not in session.info:
         await session.flush()
+
+
+async def write_rows(
+    session: AsyncSession,
+    rows: Sequence[tuple[Table, dict[str, Any]]],
+    updates: Sequence[tuple[Table, dict[str, Any]]] = (),
+    on_insert: Mapping[Table, OnInsert] | None = None,
+) -> None:
+    """Insert ``rows`` (one statement per table, parents first) and apply ``updates`` by id.
+
+    Updates of the same columns share one statement; Core fills ``onupdate`` columns.
+    """
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for table, values in rows:
+        by_table.setdefault(table, []).append(values)
+    changes: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for table, values in updates:
+        keys = tuple(sorted(k for k in values if k != "id"))
+        changes.setdefault((table, keys), []).append(
+            {"_id": values["id"], **{f"_{k}": values[k] for k in keys}}
+        )
+    order = _table_order()
+    for table in sorted(by_table, key=lambda t: order.get(t, -1)):
+        await session.execute(table.insert(), by_table[table])
+        if on_insert and (hook := on_insert.get(table)):
+            hook(session, by_table[table])
+    for (table, keys), params in changes.items():
+        await session.execute(_update_by_id(table, keys), params)
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """Write what ``session`` holds added or changed with Core statements, then let it go.
+
+    A flush without the unit of work's bookkeeping, for plain rows (ids and defaults made
+    client-side, no relationships): one INSERT per table, one UPDATE per changed shape. The
+    objects are expunged, so a later flush or commit does not write them again.
+    """
+    staged = Staged()
+    staged.collect(session)
+    for obj in [*session.new, *session.dirty]:
+        session.expunge(obj)
+    await write_rows(session, staged.rows, staged.updates)
+
+
+def _table_order() -> dict[Table, int]:
+    """Each table's place in dependency order (parents first), recomputed if tables are added."""
+    return _order_of(len(Base.metadata.tables))
+
+
+@cache
+def _order_of(_table_count: int) -> dict[Table, int]:
+    return {table: i for i, table in enumerate(Base.metadata.sorted_tables)}
+
+
+@cache
+def _update_by_id(table: Table, keys: tuple[str, ...]) -> Update:
+    """``UPDATE table SET keys WHERE id = :_id`` (built once per shape)."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({k: bindparam(f"_{k}") for k in keys})
+    )
 
 
 class Unstageable(Exception):

@@ -9,41 +9,14 @@ requests queue up; no caller waits for a timer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from functools import cache
-from typing import Any
+from collections.abc import Mapping
 
-from sqlalchemy import Table, Update, bindparam, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table
 
-from frontdesk.core.db import Base, Database
+from frontdesk.core.db import Database, OnInsert, Rows, write_rows
 from frontdesk.core.logging import get_logger
 
-Rows = list[tuple[Table, dict[str, Any]]]
-"""Rows to insert, and (with an ``id``) rows to update: ``(table, values)`` each."""
-OnInsert = Callable[[AsyncSession, list[dict[str, Any]]], None]
-"""Told, in the writing transaction, which rows of its table were just inserted."""
 log = get_logger("frontdesk.group_commit")
-
-
-def _table_order() -> dict[Table, int]:
-    """Each table's place in dependency order (parents first), recomputed if tables are added."""
-    return _order_of(len(Base.metadata.tables))
-
-
-@cache
-def _order_of(_table_count: int) -> dict[Table, int]:
-    return {table: i for i, table in enumerate(Base.metadata.sorted_tables)}
-
-
-@cache
-def _update_by_id(table: Table, keys: tuple[str, ...]) -> Update:
-    """``UPDATE table SET keys WHERE id = :_id`` (built once per shape: it runs per batch)."""
-    return (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values({k: bindparam(f"_{k}") for k in keys})
-    )
 
 
 class GroupCommit:
@@ -96,21 +69,7 @@ class GroupCommit:
                 done.set_result(None)
 
     async def _commit(self, entries: list[tuple[Rows, Rows]]) -> None:
-        by_table: dict[Table, list[dict[str, Any]]] = {}
-        changes: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for rows, updates in entries:
-            for table, values in rows:
-                by_table.setdefault(table, []).append(values)
-            for table, values in updates:
-                keys = tuple(sorted(k for k in values if k != "id"))
-                changes.setdefault((table, keys), []).append(
-                    {"_id": values["id"], **{f"_{k}": values[k] for k in keys}}
-                )
-        order = _table_order()
+        rows = [row for inserts, _ in entries for row in inserts]
+        updates = [change for _, changes in entries for change in changes]
         async with self._db.system_tx() as session:
-            for table in sorted(by_table, key=lambda t: order.get(t, -1)):  # parents first
-                await session.execute(table.insert(), by_table[table])
-                if hook := self._on_insert.get(table):
-                    hook(session, by_table[table])
-            for (table, keys), params in changes.items():
-                await session.execute(_update_by_id(table, keys), params)
+            await write_rows(session, rows, updates, self._on_insert)

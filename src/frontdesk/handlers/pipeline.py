@@ -20,7 +20,7 @@ from frontdesk.conversations import language, ownership, summary
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.context import ConversationContext, expiry
 from frontdesk.conversations.models import Conversation
-from frontdesk.core.db import after_commit
+from frontdesk.core.db import after_commit, write_pending
 from frontdesk.core.outbox import publish
 from frontdesk.handlers import workflow
 from frontdesk.handlers.base import Reply, Turn
@@ -72,7 +72,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
         else:
             await session.refresh(conversation)  # an agent may have claimed it meanwhile
         await _record_and_reply(runtime, session, raw, turn, decision, chain, job.ordering_key)
-    await session.flush()
+    await write_pending(session)
     key = thread_key(raw.channel_id, thread_id)
     after_commit(session, lambda: runtime.hub.notify(key))
     after_commit(session, runtime.outbox.wake.set)
