@@ -229,10 +229,10 @@ async def test_run_writes_once_per_batch_and_never_delivers_twice(db: Database):
     writes = 0
     begin_write = db.begin_write
 
-    async def counted(session: Any) -> None:
+    async def counted(session: Any, **options: Any) -> None:
         nonlocal writes
         writes += 1
-        await begin_write(session)
+        await begin_write(session, **options)
 
     db.begin_write = counted  # type: ignore[method-assign]
     stop = asyncio.Event()

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from frontdesk.core.db import create_engine
+from frontdesk.core.db import Database, create_engine
 from frontdesk.core.sqlite_driver import OneTripCursor
 from tests.conftest import base_settings
 
@@ -104,3 +118,44 @@ async def test_an_open_transaction_is_still_rolled_back(engine: AsyncEngine, tri
     assert trips[-1] == "rollback"
     async with engine.connect() as conn:
         assert (await conn.execute(select(items.c.name))).all() == []
+
+
+async def test_an_inline_transaction_trips_only_to_begin_and_to_commit(
+    engine: AsyncEngine, trips: list[str]
+):
+    db = Database(engine)
+    async with db.tenant_conn("tenant", inline=True) as conn:
+        await conn.execute(insert(items), [{"name": "a"}, {"name": "b"}])
+        await conn.execute(update(items).where(items.c.name == "b").values(name="c"))
+        assert (await conn.execute(select(items.c.name).order_by(items.c.id))).scalars().all() == [
+            "a",
+            "c",
+        ]
+    assert trips == ["execute", "commit"]  # BEGIN IMMEDIATE, then the commit that syncs
+    trips.clear()
+    async with engine.connect() as conn:  # the connection's next use is no longer inline
+        assert (await conn.execute(select(func.count()).select_from(items))).scalar() == 2
+    assert trips == ["_run"]
+
+
+async def test_an_inline_transaction_waits_for_sqlite_lock_off_the_event_loop(
+    engine: AsyncEngine,
+):
+    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
+    db = Database(engine)
+
+    async def write() -> None:
+        async with db.tenant_conn("tenant", inline=True) as conn:
+            await conn.execute(insert(items).values(name="a"))
+
+    writer = asyncio.create_task(write())
+    started = time.monotonic()
+    for _ in range(10):
+        await asyncio.sleep(0.01)
+    assert time.monotonic() - started < 1.0 and not writer.done()  # the loop kept running
+    other.execute("COMMIT")
+    other.close()
+    await writer
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(items.c.name))).scalars().all() == ["a"]

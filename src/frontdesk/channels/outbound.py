@@ -217,7 +217,7 @@ async def send_message(runtime: Runtime, session: AsyncSession, job: ClaimedJob)
         await _retry_or_give_up(runtime, message, job, reason, 0.0, e)
     except httpx.HTTPError as e:
         await _retry_or_give_up(runtime, message, job, f"{channel.type} unreachable: {e}", 0.0, e)
-    await runtime.db.begin_write(session)
+    await runtime.db.begin_write(session, inline=True)
     message.status = "sent"
     message.meta = {**message.meta, "provider_message_ids": ids, "degradations": steps}
     for provider_id in filter(None, ids):

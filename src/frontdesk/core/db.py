@@ -258,12 +258,13 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, session: AsyncSession, *, write: bool = True
+        self, session: AsyncSession, *, write: bool = True, inline: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """Run ``session`` as one transaction (closed after), committed on success.
 
         With ``write=False`` the SQLite write lock is taken later, by :meth:`begin_write`, so
         the reads and computation before the first write run alongside other transactions.
+        ``inline``: see :meth:`begin_write`.
         """
         try:
             async with session, session.begin():
@@ -271,19 +272,23 @@ class Database:
                     # Connection first, then the lock, everywhere: a holder of the lock never
                     # waits for the pool, so the two can't deadlock.
                     await session.connection()
-                    await self.begin_write(session)
+                    await self.begin_write(session, inline=inline)
                 yield session
         finally:
             if session.info.pop(_GATED, False):
                 assert self._write_lock is not None
                 self._write_lock.release()
 
-    async def begin_write(self, session: AsyncSession) -> None:
+    async def begin_write(self, session: AsyncSession, *, inline: bool = False) -> None:
         """Take the SQLite write lock for ``session``'s transaction (once; no-op elsewhere).
 
         Call it before a transaction's first write, after its first statement (so the
         connection is held before the lock); :meth:`transaction` releases it after commit.
         A staging session never writes itself: no lock.
+
+        ``inline`` is for a transaction of a few short statements from here on (no bulk
+        work): on SQLite they then run on the event loop's thread instead of the driver's,
+        which shortens the time the lock is held (see :mod:`frontdesk.core.sqlite_driver`).
         """
         if self._write_lock is None or session.info.get(_GATED) or STAGED in session.info:
             return
@@ -293,6 +298,8 @@ class Database:
             return
         await self._write_lock.acquire()
         session.info[_GATED] = True
+        if inline:
+            await _begin_inline(await session.connection())
 
     @staticmethod
     def writing(session: AsyncSession) -> bool:
@@ -320,17 +327,22 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def tenant_conn(self, tenant_id: str) -> AsyncIterator[AsyncConnection]:
+    async def tenant_conn(
+        self, tenant_id: str, *, inline: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """One write transaction of ``tenant_id`` on a bare connection, committed on success.
 
         For hot paths made of a few Core statements: no ORM session to set up, flush and
         close (a third of a short transaction's own cost). RLS applies as in a session.
+        ``inline``: see :meth:`begin_write`.
         """
         async with self.engine.connect() as conn:
             if self._write_lock is not None:
                 await self._write_lock.acquire()  # connection first, then the lock
             try:
                 async with conn.begin():
+                    if inline and self._write_lock is not None:
+                        await _begin_inline(conn)
                     if self.dialect == "postgresql":
                         await conn.exec_driver_sql(_SET_TENANT, (tenant_id,))
                     yield conn
@@ -339,9 +351,12 @@ class Database:
                     self._write_lock.release()
 
     @asynccontextmanager
-    async def system_tx(self) -> AsyncIterator[AsyncSession]:
-        """Open a system session inside one write transaction, committed on success."""
-        async with self.transaction(self.system_session()) as session:
+    async def system_tx(self, *, inline: bool = False) -> AsyncIterator[AsyncSession]:
+        """Open a system session inside one write transaction, committed on success.
+
+        ``inline``: see :meth:`begin_write`.
+        """
+        async with self.transaction(self.system_session(), inline=inline) as session:
             yield session
 
     async def dispose(self) -> None:
@@ -417,6 +432,12 @@ async def write_pending(session: AsyncSession) -> None:
     for obj in [*session.new, *session.dirty]:
         session.expunge(obj)
     await write_rows(session, staged.rows, staged.updates)
+
+
+async def _begin_inline(connection: AsyncConnection) -> None:
+    raw = (await connection.get_raw_connection()).dbapi_connection
+    if isinstance(raw, sqlite_driver.OneTripConnection):
+        await raw.begin_inline()
 
 
 def _table_order() -> dict[Table, int]:

@@ -71,5 +71,5 @@ class GroupCommit:
     async def _commit(self, entries: list[tuple[Rows, Rows]]) -> None:
         rows = [row for inserts, _ in entries for row in inserts]
         updates = [change for _, changes in entries for change in changes]
-        async with self._db.system_tx() as session:
+        async with self._db.system_tx(inline=True) as session:
             await write_rows(session, rows, updates, self._on_insert)

@@ -124,7 +124,7 @@ class OutboxDispatcher:
             ids = (await session.scalars(_NEXT, {"now": now, "limit": self._batch})).all()
             if not ids and not delivered:
                 return []  # nothing to write: the SQLite write lock was never taken
-            await self._db.begin_write(session)
+            await self._db.begin_write(session, inline=True)
             if delivered:
                 await session.execute(_MARK, {"ids": list(delivered), "at": now})
             if not ids:
@@ -158,7 +158,7 @@ class OutboxDispatcher:
         return len(delivered)
 
     async def _mark(self, delivered: Sequence[str]) -> None:
-        async with self._db.system_tx() as session:
+        async with self._db.system_tx(inline=True) as session:
             await session.execute(_MARK, {"ids": list(delivered), "at": utcnow()})
 
     async def prune(self, older_than: timedelta) -> int:

@@ -58,7 +58,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     turn = await _read(runtime, session, raw, channel_type, prefs, detect)
     decision, chain = await _choose(turn)
 
-    await runtime.db.begin_write(session)
+    await runtime.db.begin_write(session, inline=True)  # what follows is short writes
     with session.no_autoflush:  # one flush at the end, not one per query
         conversation = turn.conversation
         if conversation is None:

@@ -145,7 +145,7 @@ class SqlQueue:
         now = utcnow()
         token = f"{worker_id}:{secrets.token_hex(8)}"
         params = {"now": now, "limit": limit, "until": now + self._lease, "token": token}
-        async with self._db.system_tx() as session:
+        async with self._db.system_tx(inline=True) as session:
             rows = (await session.execute(_CLAIM, params)).all()
         claimed = [
             ClaimedJob(
@@ -175,7 +175,7 @@ class SqlQueue:
 
         The next job of its key is queued when that transaction commits.
         """
-        await self._db.begin_write(session)
+        await self._db.begin_write(session, inline=True)
         result = await session.execute(
             _COMPLETE,
             {"job_id": job.id, "token": job.lease_token, "now": utcnow()},

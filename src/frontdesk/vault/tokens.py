@@ -236,7 +236,7 @@ async def redeem(
     A rejection consumes nothing and is audited; its message says why, never what.
     """
     try:
-        async with vault.db.tenant_conn(tenant_id) as c:
+        async with vault.db.tenant_conn(tenant_id, inline=True) as c:
             secret = await _consume(vault, c, tenant_id, actor, token, service, credential_id, ref)
     except (CredentialUnavailable, DecryptionError) as e:
         # Rolled back, so the token stays unused; the failed access is still on record.
@@ -261,7 +261,7 @@ async def reveal(
     Audited as an API decrypt is (a ``token`` row, then a ``decrypt`` row). ``ref`` (kind, id)
     names the channel, bot or workflow using it, to count its use.
     """
-    async with vault.db.tenant_conn(tenant_id) as c:
+    async with vault.db.tenant_conn(tenant_id, inline=True) as c:
         now = vault.clock.now()
         read = await c.execute(_READ, {"b_tenant_id": tenant_id, "b_id": credential_id})
         cred = _usable(read.first())  # refuses an unusable one first

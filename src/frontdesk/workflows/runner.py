@@ -307,7 +307,7 @@ async def run(runtime: Runtime, session: AsyncSession, job: ClaimedJob) -> None:
     segment = await interp.advance(
         (wake["token"], Wake(wake["kind"], wake.get("data") or {})) if wake else None
     )
-    await runtime.db.begin_write(session)
+    await runtime.db.begin_write(session, inline=True)
     await persist(runtime, session, instance, interp, segment)
 
 
