@@ -431,3 +431,21 @@ async def test_jobs_held_in_hand_are_kept_alive_and_given_back_at_stop(db: Datab
     for job_id in [first, *held]:
         row = await job_row(db, job_id)
         assert (row.status, row.attempts, row.lease_token) == ("queued", 0, None)
+
+
+async def test_jobs_claimed_while_a_lease_beat_waits_stay_in_hand(db: Database):
+    """A beat can only lose the jobs it asked about: a claim landing meanwhile keeps its jobs."""
+    queue = make_queue(db)
+    worker = make_worker(db, queue, {}, concurrency=1)
+    first, second = await enqueue(queue, db, NewJob("noop", {}), NewJob("noop", {}))
+    worker._buffer.extend(await queue.claim(worker.id, 1))
+    extend = queue.extend
+
+    async def extend_while_a_claim_lands(jobs: list[ClaimedJob]) -> set[str]:
+        kept = await extend(jobs)
+        worker._buffer.extend(await queue.claim(worker.id, 1))
+        return kept
+
+    queue.extend = extend_while_a_claim_lands  # type: ignore[method-assign]
+    await worker._extend_leases()
+    assert [job.id for job in worker._buffer] == [first, second]

@@ -172,12 +172,20 @@ class Worker:
         """Extend the leases of every job running or in hand, in one statement per beat."""
         while True:
             await asyncio.sleep(self._heartbeat)
-            held = [*self._running.values(), *self._buffer]
-            try:
-                kept = await self._queue.extend(held)
-            except Exception:
-                log.exception("lease_extend_failed")
-                continue
-            lost = [job for job in self._buffer if job.id not in kept]
-            for job in lost:  # never start a job another worker now owns
-                self._buffer.remove(job)
+            await self._extend_leases()
+
+    async def _extend_leases(self) -> None:
+        """One beat: extend, and drop from hand the jobs whose lease passed to another worker.
+
+        Only the jobs this beat asked about can be lost: a claim made while it waited for the
+        database brought jobs with fresh leases, which it did not extend.
+        """
+        held = [*self._running.values(), *self._buffer]
+        try:
+            kept = await self._queue.extend(held)
+        except Exception:
+            log.exception("lease_extend_failed")
+            return
+        lost = {job.id for job in held} - kept
+        for job in [job for job in self._buffer if job.id in lost]:
+            self._buffer.remove(job)  # never start a job another worker now owns
