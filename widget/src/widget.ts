@@ -386,6 +386,7 @@ export class ChatWidget {
     this.sendButton.disabled = true;
     this.showError(`Too many messages. Try again in ${seconds} s.`, null);
     setTimeout(() => {
+      this.blockedUntil = 0;
       this.sendButton.disabled = false;
       this.clearError();
     }, seconds * 1000);
@@ -406,7 +407,13 @@ export class ChatWidget {
     this.errorBox.hidden = false;
   }
 
+  /** Hide the notice; while sending is blocked, the block's notice stays (its time updated). */
   private clearError(): void {
+    const wait = Math.ceil((this.blockedUntil - Date.now()) / 1000);
+    if (wait > 0) {
+      this.showError(`Too many messages. Try again in ${wait} s.`, null);
+      return;
+    }
     this.errorBox.hidden = true;
     this.retry = null;
   }

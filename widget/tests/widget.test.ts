@@ -269,6 +269,32 @@ describe("ChatWidget", () => {
     expect($<HTMLTextAreaElement>("textarea").value).toBe("spam");
   });
 
+  it("keeps the rate-limit notice when an earlier message's acknowledgement lands after it", async () => {
+    const server = new FakeServer();
+    server.on("POST acme/sessions", json({ session_id: "s1", token: "t1" }, 201));
+    let acknowledge!: () => void;
+    const acknowledged = new Promise<void>((resolve) => (acknowledge = resolve));
+    const late = () => acknowledged.then(() => json({ message_id: "01M1" }, 202)());
+    server.on(
+      "POST sessions/s1/messages",
+      late as unknown as Route,
+      json({ detail: "Rate limit exceeded" }, 429, { "Retry-After": "7" }),
+    );
+    const { widget, $ } = mount(server);
+    widget.open();
+    await settle();
+    for (const text of ["first", "second"]) {
+      $<HTMLTextAreaElement>("textarea").value = text;
+      $<HTMLFormElement>("form").requestSubmit();
+    }
+    await settle();
+    acknowledge();
+    await settle();
+    expect($<HTMLButtonElement>(".fd-send").disabled).toBe(true);
+    expect($("[role=alert]").hidden).toBe(false);
+    expect($(".fd-error-text").textContent).toContain("Too many messages");
+  });
+
   it("shows a readable error with Retry when the service is unreachable", async () => {
     const server = new FakeServer();
     server.on("POST acme/sessions", () => {
