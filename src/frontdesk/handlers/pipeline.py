@@ -59,7 +59,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
     decision, chain = await _choose(turn)
 
     await runtime.db.begin_write(session, inline=True)  # what follows is short writes
-    with session.no_autoflush:  # one flush at the end, not one per query
+    with session.no_autoflush:  # one write at the end (write_pending), not a flush per query
         conversation = turn.conversation
         if conversation is None:
             contact = await contact_for_identity(
