@@ -384,7 +384,7 @@ export class ChatWidget {
   private block(seconds: number): void {
     this.blockedUntil = Date.now() + seconds * 1000;
     this.sendButton.disabled = true;
-    this.showError(`Too many messages. Try again in ${seconds} s.`, null);
+    this.showBlocked();
     setTimeout(() => {
       this.blockedUntil = 0;
       this.sendButton.disabled = false;
@@ -407,13 +407,16 @@ export class ChatWidget {
     this.errorBox.hidden = false;
   }
 
+  /** While sending is blocked, show so with the seconds left; whether it is blocked. */
+  private showBlocked(): boolean {
+    const wait = Math.ceil((this.blockedUntil - Date.now()) / 1000);
+    if (wait > 0) this.showError(`Too many messages. Try again in ${wait} s.`, null);
+    return wait > 0;
+  }
+
   /** Hide the notice; while sending is blocked, the block's notice stays (its time updated). */
   private clearError(): void {
-    const wait = Math.ceil((this.blockedUntil - Date.now()) / 1000);
-    if (wait > 0) {
-      this.showError(`Too many messages. Try again in ${wait} s.`, null);
-      return;
-    }
+    if (this.showBlocked()) return;
     this.errorBox.hidden = true;
     this.retry = null;
   }
