@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.db import create_engine, write_pending
@@ -105,6 +106,29 @@ async def test_json_columns_keep_every_value_the_stdlib_kept(runtime: Runtime, t
     async with runtime.db.system_tx() as session:
         stored = await session.scalar(select(OutboxEvent.payload).where(OutboxEvent.id == event_id))
     assert stored == {**{k: v for k, v in payload.items() if k != 3}, "3": "three"}
+
+
+async def test_datetimes_come_back_aware_utc_and_compare_as_stored_before(
+    runtime: Runtime, tenant: TenantCtx
+):
+    written = datetime(2026, 1, 2, 5, 4, 5, 7, tzinfo=timezone(timedelta(hours=2)))
+    async with runtime.db.system_tx() as session:
+        session.add(
+            OutboxEvent(tenant_id=tenant.id, type="test.at", payload={}, created_at=written)
+        )
+    async with runtime.db.system_session() as session:
+        stmt = select(OutboxEvent.created_at).where(OutboxEvent.type == "test.at")
+        at = await session.scalar(stmt)
+        assert at == written and at is not None and at.utcoffset() == timedelta(0)
+        for bound, count in [(written, 1), (written + timedelta(microseconds=1), 0)]:
+            since = stmt.where(OutboxEvent.created_at >= bound)
+            assert len((await session.scalars(since)).all()) == count
+        if runtime.db.dialect == "sqlite":
+            # The text SQLAlchemy's own SQLite DATETIME wrote, so older rows compare alike.
+            raw = await session.scalar(
+                text("SELECT created_at FROM outbox_events WHERE type = 'test.at'")
+            )
+            assert raw == "2026-01-02 03:04:05.000007"
 
 
 async def test_write_pending_writes_added_and_changed_rows_once(

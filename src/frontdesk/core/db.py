@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -42,7 +43,7 @@ from sqlalchemy.orm import (
     mapped_column,
 )
 from sqlalchemy.pool import NullPool
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from frontdesk.core import sqlite_driver
 from frontdesk.core.clock import utcnow
@@ -68,20 +69,35 @@ _SET_TENANT = "SELECT set_config('frontdesk.tenant_id', $1, true)"
 Executor = AsyncSession | AsyncConnection
 
 
+class _SQLiteUTCText(sqlite.DATETIME):
+    """SQLite's DATETIME column, bound as the text :class:`UTCDateTime` already wrote."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC text)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Store UTC: naive on SQLite, aware elsewhere; refuse naive input."""
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLite: a DATETIME that takes the text this type writes (one formatting pass)."""
+        if dialect.name == "sqlite":
+            return _SQLiteUTCText()  # type: ignore[no-untyped-call]
+        return self.impl_instance
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | str | None:
+        """Store UTC: naive text on SQLite (SQLAlchemy's format), aware elsewhere; refuse naive."""
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Return an aware UTC datetime."""
@@ -478,30 +494,41 @@ class Staged:
     callbacks: list[Callable[[], Any]] = field(default_factory=list)
 
     def collect(self, session: AsyncSession) -> None:
-        """Turn the ORM objects added to or changed in ``session`` into rows and updates."""
+        """Turn the ORM objects added to or changed in ``session`` into rows and updates.
+
+        Column defaults are written straight into the new objects' state, without change
+        events: the callers expunge the objects afterwards and never flush them.
+        """
         for obj in session.new:
-            mapper = inspect(obj).mapper
+            state = inspect(obj)
+            values = state.dict
             row = {}
-            for attr in mapper.column_attrs:
-                column = attr.columns[0]
-                value = getattr(obj, attr.key)
-                if value is None and column.default is not None:
-                    value = _default(column)
-                    setattr(obj, attr.key, value)
-                row[column.key] = value
-            self.rows.append((cast(Table, mapper.local_table), row))
+            for key, column_key, default in _plan(state.mapper):
+                value = values.get(key)
+                if value is None and default is not None:
+                    value = values[key] = _default(default)
+                row[column_key] = value
+            self.rows.append((cast(Table, state.mapper.local_table), row))
         for obj in session.dirty:
             state = inspect(obj)
+            unmodified = state.unmodified
             changed = {
-                attr.columns[0].key: getattr(obj, attr.key)
-                for attr in state.mapper.column_attrs
-                if state.attrs[attr.key].history.has_changes()
+                column_key: state.dict[key]
+                for key, column_key, _ in _plan(state.mapper)
+                if key not in unmodified and state.attrs[key].history.has_changes()
             }
             if changed:
                 changed["id"] = state.identity[0]
                 self.updates.append((cast(Table, state.mapper.local_table), changed))
 
 
-def _default(column: Any) -> Any:
-    default = column.default
+@cache
+def _plan(mapper: Any) -> tuple[tuple[str, str, Any], ...]:
+    """A mapper's (attribute, column, column default) triples, worked out once."""
+    return tuple(
+        (attr.key, attr.columns[0].key, attr.columns[0].default) for attr in mapper.column_attrs
+    )
+
+
+def _default(default: Any) -> Any:
     return default.arg(None) if default.is_callable else default.arg
