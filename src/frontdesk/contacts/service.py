@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.contacts.models import Contact, ContactIdentity
@@ -13,6 +13,16 @@ from frontdesk.core.errors import Conflict, NotFound
 from frontdesk.core.ids import new_id
 from frontdesk.core.outbox import publish
 
+_BY_IDENTITY = (  # built once: it runs for every first message of a thread
+    select(Contact)
+    .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
+    .where(
+        ContactIdentity.tenant_id == bindparam("tenant_id"),
+        ContactIdentity.channel_type == bindparam("channel_type"),
+        ContactIdentity.external_id == bindparam("external_id"),
+    )
+)
+
 
 async def contact_for_identity(
     session: AsyncSession, tenant_id: str, channel_type: str, external_id: str
@@ -21,15 +31,8 @@ async def contact_for_identity(
 
     A staging session stages the new rows (see :class:`frontdesk.core.db.Staged`).
     """
-    row = await session.scalar(
-        select(Contact)
-        .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
-        .where(
-            ContactIdentity.tenant_id == tenant_id,
-            ContactIdentity.channel_type == channel_type,
-            ContactIdentity.external_id == external_id,
-        )
-    )
+    params = {"tenant_id": tenant_id, "channel_type": channel_type, "external_id": external_id}
+    row = await session.scalar(_BY_IDENTITY, params)
     if row is not None:
         return row
     contact = Contact(id=new_id(), tenant_id=tenant_id, attributes={})

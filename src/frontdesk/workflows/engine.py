@@ -298,9 +298,12 @@ class Interpreter:
         started = step.now
         if node.effect is Effect.EXTERNAL:
             self._called_out = True
+        limit = step.config.timeout_seconds or DEFAULT_TIMEOUT
         try:
-            limit = step.config.timeout_seconds or DEFAULT_TIMEOUT
-            outcome = await asyncio.wait_for(node.run(step), limit)
+            if node.effect in (Effect.DB, Effect.EXTERNAL):
+                outcome = await asyncio.wait_for(node.run(step), limit)
+            else:  # never awaits anything, so a timeout could not stop it: no task for it
+                outcome = await node.run(step)
         except TimeoutError:
             error = NodeError(f"timed out after {limit:g} s", "transient")
             return self._failed(token, spec, step, error, started)
