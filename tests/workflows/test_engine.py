@@ -37,7 +37,18 @@ class Flaky(Node):
         return Result(output={"attempt": step.attempt})
 
 
-REGISTRY: dict[str, Node] = {**NODES, "hang": Hang(), "flaky": Flaky()}
+class Where(Node):
+    """Records the task it runs in (a pure node: it never awaits)."""
+
+    type = "where"
+    tasks: ClassVar[list[asyncio.Task[Any] | None]] = []
+
+    async def run(self, step: Step) -> Result:
+        self.tasks.append(asyncio.current_task())
+        return Result()
+
+
+REGISTRY: dict[str, Node] = {**NODES, "hang": Hang(), "flaky": Flaky(), "where": Where()}
 
 
 def graph(
@@ -266,6 +277,18 @@ async def test_error_edge_and_continue_on_error():
     nodes[1] = ("x", "flaky", {"label": "configuration", "continue_on_error": True})
     seg = await interpreter(graph(nodes, [("s", "x", None), ("x", "e", None)])).advance()
     assert seg.output == "normal"
+
+
+async def test_a_node_without_effects_runs_in_the_runs_own_task():
+    # Only a node that awaits can be stopped by a timeout: the others get no task of their own.
+    raw = graph(
+        [("s", "start", {}), ("w", "where", {"timeout_seconds": 5}), ("e", "end", {})],
+        [("s", "w", None), ("w", "e", None)],
+    )
+    Where.tasks.clear()
+    seg = await interpreter(raw).advance()
+    assert seg.finished == "completed"
+    assert Where.tasks == [asyncio.current_task()]
 
 
 async def test_a_hanging_node_is_stopped_by_its_timeout():
