@@ -129,6 +129,10 @@ async def test_datetimes_come_back_aware_utc_and_compare_as_stored_before(
                 text("SELECT created_at FROM outbox_events WHERE type = 'test.at'")
             )
             assert raw == "2026-01-02 03:04:05.000007"
+            literal = stmt.where(OutboxEvent.created_at == written).compile(
+                dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}
+            )
+            assert "'2026-01-02 03:04:05.000007'" in str(literal)
 
 
 async def test_write_pending_writes_added_and_changed_rows_once(

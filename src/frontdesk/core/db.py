@@ -75,6 +75,9 @@ class _SQLiteUTCText(sqlite.DATETIME):
     def bind_processor(self, dialect: Dialect) -> None:
         return None
 
+    def literal_processor(self, dialect: Dialect) -> Callable[[str], str]:
+        return lambda value: "'" + value.replace("'", "''") + "'"
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC text)."""
