@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rapidfuzz import process
+import numpy as np
 
 from frontdesk.demo import FAQ, PARAPHRASES
-from frontdesk.knowledge.faq_index import _score, keywords
+from frontdesk.knowledge.faq_index import _scores, keywords
 from frontdesk.tenants.settings import TenantPreferences
 
 THRESHOLD = TenantPreferences().faq_threshold
@@ -31,8 +31,9 @@ def best(text: str) -> tuple[str, float]:
         for phrasing in [question, *alternates]:
             choices.append(keywords(phrasing))
             owners.append(question)
-    _, score, position = process.extractOne(keywords(text), choices, scorer=_score)
-    return owners[position], score
+    scores = _scores(keywords(text), choices)
+    position = int(np.argmax(scores))
+    return owners[position], float(scores[position])
 
 
 def test_paraphrases_find_their_entry_above_the_threshold():

@@ -51,11 +51,19 @@ class FaqMatch:
     matched: str
 
 
-def _score(query: str, choice: str, **_: object) -> float:
-    # token_set_ratio alone gives 100 whenever one side's words are a subset of the other's, so
-    # "the package arrived damaged" would match "where is my package". Weighting token_sort_ratio
-    # double penalises the words left unexplained (calibrated in tests/knowledge/test_faq_index.py).
-    return (fuzz.token_set_ratio(query, choice) + 2 * fuzz.token_sort_ratio(query, choice)) / 3
+def _scores(query: str, choices: list[str]) -> npt.NDArray[np.float32]:
+    """The fuzzy score (0–100) of ``query`` against each of ``choices``.
+
+    token_set_ratio alone gives 100 whenever one side's words are a subset of the other's, so
+    "the package arrived damaged" would match "where is my package". Weighting token_sort_ratio
+    double penalises the words left unexplained (calibrated in tests/knowledge/test_faq_index.py).
+    Both run as rapidfuzz's native scorers: a Python scorer would be called once per choice.
+    """
+    queries = [query]
+    by_set = process.cdist(queries, choices, scorer=fuzz.token_set_ratio, dtype=np.float32)[0]
+    by_sort = process.cdist(queries, choices, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
+    combined: npt.NDArray[np.float32] = (by_set + 2 * by_sort) / 3
+    return combined
 
 
 def semantic_score(cosine: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -136,9 +144,7 @@ class FaqIndex:
         index = await self._indexes.load(tenant_id, lambda: self._build(session, tenant_id))
         if not index.choices:
             return None
-        scores = np.asarray(
-            process.cdist([keywords(text)], index.choices, scorer=_score)[0], dtype=np.float32
-        )
+        scores = _scores(keywords(text), index.choices)
         confident = threshold is not None and float(scores.max()) >= threshold
         if index.vectors is not None and self._embedder is not None and not confident:
             query = (await self._embedder().embed([text]))[0]
