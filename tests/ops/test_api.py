@@ -46,6 +46,10 @@ async def test_docs_and_method_errors(client: httpx.AsyncClient):
     assert (await client.get("/api/docs")).status_code == 200
     schema = (await client.get("/api/openapi.json")).json()
     assert "/api/v1/webchat/{tenant}/sessions" in schema["paths"]
+    post = schema["paths"]["/api/v1/webchat/sessions/{session_id}/messages"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["text"]  # read by the route itself, documented all the same
+    assert "202" in post["responses"]
     r = await client.delete("/healthz")
     assert r.status_code == 405
     assert r.headers["content-type"] == "application/problem+json"
