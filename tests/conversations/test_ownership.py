@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from frontdesk.core.auth import Role
 from frontdesk.core.outbox import OutboxEvent
+from frontdesk.handlers import pipeline
 from frontdesk.runtime import Runtime
 from tests.conftest import TenantCtx
 from tests.factories import SHIPPING_ANSWER, login, make_member, open_session, wait_for_messages
@@ -159,3 +160,26 @@ async def test_viewer_cannot_act(client: httpx.AsyncClient, runtime: Runtime, te
     csrf = await login(client, tenant.slug, "vic@acme.example")
     r = await client.post(f"/api/v1/conversations/{conversation['id']}/claim", headers=csrf)
     assert r.status_code == 403
+
+
+async def test_a_claim_while_the_bot_works_on_a_message_keeps_the_bot_silent(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: TenantCtx, monkeypatch: Any
+):
+    sid, headers, conversation = await _waiting_conversation(client, tenant)
+    agent, csrf = await _agent(client, runtime, tenant, "ana@acme.example")
+    choose = pipeline._choose
+
+    async def claimed_meanwhile(turn: Any) -> Any:
+        chosen = await choose(turn)  # the bot has read the message and picked its answer
+        r = await agent.post(f"/api/v1/conversations/{conversation['id']}/claim", headers=csrf)
+        assert r.status_code == 200, r.text
+        return chosen
+
+    async with aclosing(agent):
+        monkeypatch.setattr(pipeline, "_choose", claimed_meanwhile)
+        await _say(client, sid, headers, "When will my order arrive?")  # an FAQ question
+        await wait_for_messages(client, sid, headers, 3)
+        monkeypatch.undo()
+        await _say(client, sid, headers, "hello?")  # its job runs after the first one's
+        messages = await wait_for_messages(client, sid, headers, 4)
+    assert [m["sender"] for m in messages] == ["customer", "bot", "customer", "customer"]

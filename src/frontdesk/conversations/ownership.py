@@ -7,9 +7,11 @@ transaction. A member's reply, or closing the conversation, settles its pending 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from frontdesk.conversations import callbacks
 from frontdesk.conversations.models import Conversation, Message
@@ -20,6 +22,11 @@ from frontdesk.core.outbox import publish
 
 BOT, WAITING, HUMAN, CLOSED = "bot", "waiting", "human", "closed"
 STATUSES = (BOT, WAITING, HUMAN, CLOSED)
+OWNER_FIELDS = ("status", "assignee_id", "needs_human", "waiting_since", "escalation_reason")
+_conversations = cast(Table, Conversation.__table__)
+_OWNER = select(*(_conversations.c[f] for f in OWNER_FIELDS)).where(
+    _conversations.c.id == bindparam("id")
+)
 
 
 async def set_status(
@@ -51,6 +58,16 @@ async def set_status(
             "assignee_id": assignee_id,
         },
     )
+
+
+async def reload_owner(session: AsyncSession, conversation: Conversation) -> None:
+    """Re-read who owns ``conversation``: a member may have claimed it since it was loaded.
+
+    Only the fields a member's action changes; one Core statement, not a full refresh.
+    """
+    row = (await session.execute(_OWNER, {"id": conversation.id})).one()
+    for field, value in zip(OWNER_FIELDS, row, strict=True):
+        set_committed_value(conversation, field, value)
 
 
 async def claim(session: AsyncSession, conversation: Conversation, member_id: str) -> None:

@@ -147,6 +147,31 @@ async def messages(
     return list((await session.scalars(stmt.order_by(Message.id).limit(limit))).all())
 
 
+async def thread_messages(
+    session: AsyncSession,
+    tenant_id: str,
+    channel_id: str,
+    thread_id: str,
+    *,
+    after: str | None = None,
+    limit: int = 200,
+) -> list[Message]:
+    """The messages of a channel thread's conversation (as :func:`messages`), in one query."""
+    stmt = (
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.tenant_id == tenant_id,
+            Conversation.channel_id == channel_id,
+            Conversation.external_thread_id == thread_id,
+            Message.tenant_id == tenant_id,
+        )
+    )
+    if after:
+        stmt = stmt.where(Message.id > after)
+    return list((await session.scalars(stmt.order_by(Message.id).limit(limit))).all())
+
+
 async def last_messages(
     session: AsyncSession, tenant_id: str, conversation_ids: list[str]
 ) -> dict[str, Message]:

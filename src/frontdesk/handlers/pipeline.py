@@ -70,7 +70,7 @@ async def process_message(runtime: Runtime, session: AsyncSession, job: ClaimedJ
             )
             turn.conversation, turn.contact = conversation, contact
         else:
-            await session.refresh(conversation)  # an agent may have claimed it meanwhile
+            await ownership.reload_owner(session, conversation)
         await _record_and_reply(runtime, session, raw, turn, decision, chain, job.ordering_key)
     await write_pending(session)
     key = thread_key(raw.channel_id, thread_id)

@@ -131,11 +131,6 @@ class WebchatService:
     async def messages(self, ref: SessionRef, after: str | None) -> list[Message]:
         """The session's conversation so far (or after message ``after``)."""
         async with self._rt.db.tenant_session(ref.tenant_id) as session:
-            conversation = await conversations.find_thread(
-                session, ref.tenant_id, ref.channel_id, ref.id
-            )
-            if conversation is None:
-                return []
-            return await conversations.messages(
-                session, ref.tenant_id, conversation.id, after=after
+            return await conversations.thread_messages(
+                session, ref.tenant_id, ref.channel_id, ref.id, after=after
             )
