@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.models import Conversation, Message
@@ -142,9 +142,7 @@ async def messages(
     stmt = select(Message).where(
         Message.tenant_id == tenant_id, Message.conversation_id == conversation_id
     )
-    if after:
-        stmt = stmt.where(Message.id > after)
-    return list((await session.scalars(stmt.order_by(Message.id).limit(limit))).all())
+    return await _in_order(session, stmt, after, limit)
 
 
 async def thread_messages(
@@ -167,6 +165,13 @@ async def thread_messages(
             Message.tenant_id == tenant_id,
         )
     )
+    return await _in_order(session, stmt, after, limit)
+
+
+async def _in_order(
+    session: AsyncSession, stmt: Select[Message], after: str | None, limit: int
+) -> list[Message]:
+    """The first ``limit`` messages ``stmt`` selects (after message ``after``), oldest first."""
     if after:
         stmt = stmt.where(Message.id > after)
     return list((await session.scalars(stmt.order_by(Message.id).limit(limit))).all())
