@@ -129,12 +129,16 @@ export default function RunDetail() {
     enabled: Boolean(run.data),
     placeholderData: keepPreviousData,
   });
+  // The run changed since the operation was posted: it applied. Derived here, so the page
+  // never shows the new state beside the old "waiting" notice; the effect then forgets it.
+  const applied = Boolean(pending && run.data && fingerprint(run.data) !== pending.before);
+  const waiting = applied ? null : pending;
   useEffect(() => {
-    if (pending && run.data && fingerprint(run.data) !== pending.before) {
+    if (applied) {
       setPending(null);
       setSlow(false);
     }
-  }, [run.data, pending]);
+  }, [applied]);
   useEffect(() => {
     if (!pending) return undefined;
     const timer = window.setTimeout(() => setSlow(true), PENDING_SECONDS * 1000);
@@ -164,7 +168,7 @@ export default function RunDetail() {
   const canSkip = step !== null && SKIPPABLE.includes(step.status);
   const canRetry = detail.status === "failed";
   // Another operation waits for the last one to show, unless that one seems not to apply.
-  const busy = act.isPending || (Boolean(pending) && !slow);
+  const busy = act.isPending || (Boolean(waiting) && !slow);
   const skip = (event: FormEvent) => {
     event.preventDefault();
     if (step) act.mutate({ label: `Skip ${step.node_id}`, path: `skip-node/${step.node_id}`, body: { reason } });
@@ -200,9 +204,9 @@ export default function RunDetail() {
           <strong>{detail.status === "cancelled" ? "Cancelled:" : "Error:"}</strong> {errorText(detail.error, who)}
         </div>
       )}
-      {pending && (
+      {waiting && (
         <div className="status" role="status" data-testid="run-pending">
-          <span className="spinner" aria-hidden="true" /> {pending.label}: queued, waiting for the run to apply it…
+          <span className="spinner" aria-hidden="true" /> {waiting.label}: queued, waiting for the run to apply it…
           {slow && ` Nothing has changed for ${PENDING_SECONDS} s (it may not apply at this point); still checking.`}
         </div>
       )}
