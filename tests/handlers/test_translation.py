@@ -8,8 +8,11 @@ from typing import Any
 import httpx
 
 from frontdesk.core.auth import Role
+from frontdesk.core.clock import utcnow
 from frontdesk.handlers.small_talk import LOCAL
 from frontdesk.runtime import Runtime
+from frontdesk.workflows.nodes.base import Result, Step
+from frontdesk.workflows.nodes.send_message import SendMessage
 from tests.conftest import TenantCtx
 from tests.conversations.inbox_helpers import member_client
 from tests.factories import SHIPPING_ANSWER, wait_for_messages
@@ -19,6 +22,7 @@ from tests.llm.fake_provider import FakeProvider, Reply
 from tests.reminders.helpers import job_ids, run_now
 from tests.tasks.helpers import URL as TASKS
 from tests.tasks.helpers import create as create_task
+from tests.workflows.effect_helpers import live
 
 GERMAN = "Wann kommt meine Bestellung bei mir zu Hause an?"
 GERMAN_ANSWER = "Ihre Bestellung kommt in drei bis fünf Werktagen an."
@@ -217,3 +221,51 @@ async def test_a_task_notice_reaches_a_german_customer_in_german(
             "to": "de",
         },
     }
+
+
+async def send_from_a_workflow(
+    runtime: Runtime, tenant_id: str, conversation_id: str, **config: Any
+) -> dict[str, Any]:
+    """Run a workflow's send_message node on the conversation; return the node's output."""
+    node = SendMessage()
+    data = {"text": "Your order has shipped.", "conversation_id": conversation_id, **config}
+    async with live(runtime, tenant_id) as effects:
+        config = node.Config.model_validate(data)
+        step = Step("n1", config, {}, effects, "r:n1:1", tenant_id, "r", utcnow())
+        result = await node.run(step)
+    assert isinstance(result, Result)
+    return dict(result.output)
+
+
+async def test_a_workflows_message_reaches_a_german_customer_in_german(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
+):
+    chat, question, _ = await german_conversation(client, runtime, tenant, fake)
+    fake.script("tr", Reply.ok("Ihre Bestellung wurde versandt."))
+    sent = await send_from_a_workflow(runtime, tenant.id, question["conversation_id"])
+    messages = await wait_for_messages(client, chat.sid, chat.headers, 3)
+    assert messages[-1]["id"] == sent["message_id"]  # named before the translation ran
+    assert messages[-1]["text"] == "Ihre Bestellung wurde versandt."
+    history = await chat.history(question["conversation_id"])
+    assert history[-1]["meta"] == {
+        "handler": "workflow",
+        "instance_id": "r",
+        "node_id": "n1",
+        "translation": {"original": "Your order has shipped.", "from": "en", "to": "de"},
+    }
+    assert "Your order has shipped." in str(fake.received("tr")[-1].body["messages"])
+
+
+async def test_a_workflows_message_already_in_german_goes_out_as_written(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: TenantCtx, fake: FakeProvider
+):
+    chat, question, _ = await german_conversation(client, runtime, tenant, fake)
+    calls = len(fake.received("tr"))
+    text = "Ihre Bestellung ist unterwegs."
+    sent = await send_from_a_workflow(
+        runtime, tenant.id, question["conversation_id"], text=text, translate=False
+    )
+    messages = await wait_for_messages(client, chat.sid, chat.headers, 3)
+    assert messages[-1]["id"] == sent["message_id"] and messages[-1]["text"] == text
+    assert "translation" not in (await chat.history(question["conversation_id"]))[-1]["meta"]
+    assert len(fake.received("tr")) == calls

@@ -93,6 +93,7 @@ async def send_bot_message(
     content: dict[str, Any] | None = None,
     reply_to_id: str | None = None,
     notify: bool = True,
+    message_id: str | None = None,
 ) -> Message:
     """Record a bot message and deliver it on the conversation's own channel, in this transaction.
 
@@ -111,6 +112,7 @@ async def send_bot_message(
         content=content,
         reply_to_id=reply_to_id,
         status="sent" if delivered_in_app else "queued",
+        message_id=message_id,
     )
     if not delivered_in_app:
         await queue_send(runtime, session, conversation.tenant_id, conversation.id, message.id)

@@ -38,10 +38,10 @@ log = get_logger("frontdesk.conversations.language")
 async def languages(runtime: Runtime, conversation: Conversation) -> tuple[str, str] | None:
     """(the tenant's working language, the customer's) when they differ, else ``None``."""
     context = ConversationContext.load(conversation.context, conversation.context_expires_at)
-    working = tenant_preferences(await runtime.tenants.by_id(conversation.tenant_id)).language
-    if context.language is None or context.language == working:
+    if context.language is None:
         return None
-    return working, context.language
+    working = tenant_preferences(await runtime.tenants.by_id(conversation.tenant_id)).language
+    return None if context.language == working else (working, context.language)
 
 
 async def in_customer_language(
@@ -84,18 +84,22 @@ async def send(
     translate_to: tuple[str, str] | None = None,
     ordering_key: str | None = None,
     notify: bool = True,
+    content: dict[str, Any] | None = None,
+    message_id: str | None = None,
 ) -> None:
     """Send a bot message in the caller's transaction, translated first with ``translate_to``.
 
     ``translate_to`` is (the language ``text`` is in, the customer's): a ``reply.translate``
     job is queued instead, which translates and then sends; ``ordering_key`` (the answered
     message's) keeps replies in order and the conversation's next message behind them.
-    Without it the message is sent as :func:`send_bot_message` sends it.
+    Without it the message is sent as :func:`send_bot_message` sends it. ``message_id``
+    names the message either way (a workflow reports it before the translation is done).
     """
     if translate_to is None:
         await send_bot_message(
             runtime, session, conversation, channel_type, text,
             handler=handler, meta=meta, reply_to_id=reply_to_id, notify=notify,
+            content=content, message_id=message_id,
         )  # fmt: skip
         return
     payload = {
@@ -107,6 +111,8 @@ async def send(
         "reply_to_id": reply_to_id,
         "from": translate_to[0],
         "to": translate_to[1],
+        "content": content,
+        "message_id": message_id,
     }
     job = NewJob(
         kind=TRANSLATE_REPLY,
@@ -142,4 +148,6 @@ async def send_translated(runtime: Runtime, session: AsyncSession, job: ClaimedJ
         handler=str(payload["handler"]),
         meta=meta,
         reply_to_id=payload.get("reply_to_id"),
+        content=payload.get("content"),
+        message_id=payload.get("message_id"),
     )

@@ -18,15 +18,15 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.channels.outbound import send_bot_message
 from frontdesk.contacts.service import contact_for_identity
-from frontdesk.conversations import ownership
+from frontdesk.conversations import language, ownership
 from frontdesk.conversations import service as conversations
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.crypto import DecryptionError
 from frontdesk.core.db import after_commit
 from frontdesk.core.errors import FrontdeskError, NotFound
 from frontdesk.core.http import UnsafeURL, safe_client
+from frontdesk.core.ids import new_id
 from frontdesk.core.logging import get_logger
 from frontdesk.core.outbox import publish
 from frontdesk.intake.webchat import thread_key
@@ -234,7 +234,9 @@ class LiveEffects:
             conversation = await conversations.start_conversation(
                 session, self.tenant_id, channel_id, recipient, contact.id
             )
-        outbound = await send_bot_message(
+        translate_to = await self._translation(conversation) if message.translate else None
+        message_id = new_id()
+        await language.send(
             self.runtime,
             session,
             conversation,
@@ -242,11 +244,23 @@ class LiveEffects:
             message.text,
             handler="workflow",
             meta={"instance_id": step.instance_id, "node_id": step.node_id},
-            content=_rich(message),
+            translate_to=translate_to,
+            ordering_key=f"send:{conversation.id}",  # the conversation's send jobs' key
             notify=False,
+            content=_rich(message),
+            message_id=message_id,
         )
-        self._notify(conversation)
-        return {"message_id": outbound.id, "conversation_id": conversation.id}
+        if translate_to is None:
+            self._notify(conversation)  # else the translation's job sends it, and notifies
+        return {"message_id": message_id, "conversation_id": conversation.id}
+
+    async def _translation(self, conversation: Conversation) -> tuple[str, str] | None:
+        """(the tenant's language, the customer's) when a model can translate between them."""
+        pair = await language.languages(self.runtime, conversation)
+        if pair is None:  # the usual case: no tenant lookup, no LLM configuration read
+            return None
+        configured = (await self.runtime.llm.tenant_config(self.tenant_id)).providers
+        return pair if configured else None
 
     async def _conversation_for(self, message: OutgoingMessage) -> tuple[Conversation | None, str]:
         """The target conversation (``None``: a new thread to start) and its channel type."""

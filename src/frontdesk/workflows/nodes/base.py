@@ -169,6 +169,9 @@ class OutgoingMessage:
     where the channel has templates."""
     tag: str | None = None
     """A message tag (``channels.canonical.MessageTag``), where the channel takes it."""
+    translate: bool = True
+    """Into the customer's language, when their conversation is in another one than the
+    tenant's and a model is configured."""
 
 
 @dataclass(frozen=True, slots=True)

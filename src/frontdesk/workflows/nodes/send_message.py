@@ -39,6 +39,10 @@ class SendMessageConfig(NodeConfig):
     conversation_id: str | None = Field(default=TRIGGER_CONVERSATION, max_length=500)
     channel_id: str | None = Field(default=None, min_length=1, max_length=500)
     recipient: str | None = Field(default=None, min_length=1, max_length=500)
+    translate: bool = True
+    """Send the text in the customer's language when their conversation is in another one than
+    the tenant's and a model is configured (the text as written stays in the message's meta).
+    Off for a text already written in the customer's language."""
 
     @model_validator(mode="after")
     def _target(self) -> SendMessageConfig:
@@ -73,7 +77,12 @@ class SendMessage(Node):
         if len(text) > MAX_TEXT:
             raise NodeError(f"The message is longer than {MAX_TEXT} characters", "configuration")
         template = self._template(step, config.template)
-        message = replace(self._target(step, config, text), template=template, tag=config.tag)
+        message = replace(
+            self._target(step, config, text),
+            template=template,
+            tag=config.tag,
+            translate=config.translate,
+        )
         sent: dict[str, Any] = await step.effects.send_message(step, message)
         return Result(output=sent, explanation=f"sent to conversation {sent['conversation_id']}")
 
