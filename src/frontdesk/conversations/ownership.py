@@ -23,6 +23,7 @@ from frontdesk.core.outbox import publish
 BOT, WAITING, HUMAN, CLOSED = "bot", "waiting", "human", "closed"
 STATUSES = (BOT, WAITING, HUMAN, CLOSED)
 OWNER_FIELDS = ("status", "assignee_id", "needs_human", "waiting_since", "escalation_reason")
+"""What a member's action changes (:func:`set_status` writes them): re-read before writing."""
 _conversations = cast(Table, Conversation.__table__)
 _OWNER = select(*(_conversations.c[f] for f in OWNER_FIELDS)).where(
     _conversations.c.id == bindparam("id")
