@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from frontdesk.core.auth import Role
-from frontdesk.core.clock import utcnow
 from frontdesk.handlers.small_talk import LOCAL
 from frontdesk.runtime import Runtime
-from frontdesk.workflows.nodes.base import Result, Step
+from frontdesk.workflows.nodes.base import Result
 from frontdesk.workflows.nodes.send_message import SendMessage
 from tests.conftest import TenantCtx
 from tests.conversations.inbox_helpers import member_client
@@ -22,7 +22,7 @@ from tests.llm.fake_provider import FakeProvider, Reply
 from tests.reminders.helpers import job_ids, run_now
 from tests.tasks.helpers import URL as TASKS
 from tests.tasks.helpers import create as create_task
-from tests.workflows.effect_helpers import live
+from tests.workflows.effect_helpers import live, step_for
 
 GERMAN = "Wann kommt meine Bestellung bei mir zu Hause an?"
 GERMAN_ANSWER = "Ihre Bestellung kommt in drei bis fünf Werktagen an."
@@ -230,8 +230,7 @@ async def send_from_a_workflow(
     node = SendMessage()
     data = {"text": "Your order has shipped.", "conversation_id": conversation_id, **config}
     async with live(runtime, tenant_id) as effects:
-        config = node.Config.model_validate(data)
-        step = Step("n1", config, {}, effects, "r:n1:1", tenant_id, "r", utcnow())
+        step = replace(step_for(effects, tenant_id), config=node.Config.model_validate(data))
         result = await node.run(step)
     assert isinstance(result, Result)
     return dict(result.output)
@@ -249,7 +248,7 @@ async def test_a_workflows_message_reaches_a_german_customer_in_german(
     history = await chat.history(question["conversation_id"])
     assert history[-1]["meta"] == {
         "handler": "workflow",
-        "instance_id": "r",
+        "instance_id": "run-1",
         "node_id": "n1",
         "translation": {"original": "Your order has shipped.", "from": "en", "to": "de"},
     }
